@@ -1,0 +1,54 @@
+/**
+ * The app's entry point (bundled to app/dist/server.cjs for its container).
+ * Starts serving at once; creates its table in the background, retrying until the primary answers,
+ * so the app can start before the database and survive a primary that is down at start.
+ */
+import pino from 'pino';
+import { AppConfigError, loadConfig } from './config.ts';
+import { createDatabase } from './db.ts';
+import { createApp, listen } from './server.ts';
+
+const log = pino({ base: { app: 'flipdrill-app' }, redact: ['password', '*.password'] });
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDatabase(config, log);
+  let schemaReady = false;
+  const app = createApp(db, log, { schemaReady: () => schemaReady });
+  const server = await listen(app, config.httpPort);
+  log.info({ port: config.httpPort, write: config.write, reads: config.reads }, 'listening');
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping');
+    server.close();
+    await db.close().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  let delay = 250;
+  while (!schemaReady && !stopping) {
+    try {
+      await db.ensureSchema();
+      schemaReady = true;
+      log.info('schema ready');
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'schema not created yet; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+}
+
+main().catch((error) => {
+  if (error instanceof AppConfigError) {
+    log.fatal(`configuration: ${error.message}`);
+    process.exit(2);
+  }
+  log.fatal({ err: error }, 'app failed to start');
+  process.exit(1);
+});

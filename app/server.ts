@@ -1,0 +1,103 @@
+/**
+ * The tutorial's app over HTTP. Every error answer says whether the write surely did not happen
+ * (`"outcome": "failed"`) or may have happened (`"outcome": "unknown"`), so a client, and the
+ * drill's history, never mistakes an unknown outcome for a failure.
+ */
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Database } from './db.ts';
+import { DatabaseOperationError } from './db.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ErrorBody {
+  error: string;
+  outcome: 'failed' | 'unknown';
+  code?: string;
+}
+
+function badRequest(res: Response, message: string): void {
+  res.status(400).json({ error: message, outcome: 'failed', code: 'BAD_REQUEST' } satisfies ErrorBody);
+}
+
+export function createApp(db: Database, log: Logger, state: { schemaReady: () => boolean }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '16kb' }));
+
+  app.post('/countries', async (req: Request, res: Response, next: NextFunction) => {
+    const { id, name, is_eu_member: isEu } = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || !UUID.test(id)) return badRequest(res, 'id must be a UUID chosen by the client');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) return badRequest(res, 'name must be a string of 1 to 200 characters');
+    if (isEu !== undefined && typeof isEu !== 'boolean') return badRequest(res, 'is_eu_member must be a boolean');
+    try {
+      const row = await db.createCountry({ id, name, is_eu_member: isEu ?? false });
+      res.status(201).json(row);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/countries/:id', async (req: Request, res: Response, next: NextFunction) => {
+    const id = String(req.params.id);
+    if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
+    try {
+      const row = await db.findCountry(id);
+      if (!row) {
+        res.status(404).json({ error: `no country ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
+        return;
+      }
+      res.json(row);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/countries', async (req: Request, res: Response, next: NextFunction) => {
+    const limit = req.query.limit === undefined ? 1000 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) return badRequest(res, 'limit must be an integer from 1 to 100000');
+    try {
+      res.json(await db.listCountries(limit));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/healthz', async (_req: Request, res: Response) => {
+    if (!state.schemaReady()) {
+      res.status(503).json({ ok: false, reason: 'schema not created yet (is the primary reachable?)' });
+      return;
+    }
+    try {
+      const write = await db.writeEndpointNode();
+      res.status(write.inRecovery ? 503 : 200).json({ ok: !write.inRecovery, write });
+    } catch (error) {
+      const c = error instanceof DatabaseOperationError ? error.classification : undefined;
+      res.status(503).json({ ok: false, reason: c?.message ?? String(error), code: c?.code });
+    }
+  });
+
+  // Errors: the classification decides the outcome; the HTTP status only says who is to blame.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof SyntaxError) return badRequest(res, 'body must be JSON');
+    if (error instanceof DatabaseOperationError) {
+      const c = error.classification;
+      const status = c.code === '23505' ? 409 : 503;
+      log.warn({ method: req.method, path: req.path, code: c.code, outcome: c.outcome, err: c.message }, 'request failed');
+      res.status(status).json({ error: c.message, outcome: c.outcome, code: c.code } satisfies ErrorBody);
+      return;
+    }
+    log.error({ method: req.method, path: req.path, err: String(error) }, 'unexpected error');
+    res.status(500).json({ error: String(error), outcome: 'unknown' } satisfies ErrorBody);
+  });
+
+  return app;
+}
+
+export function listen(app: express.Express, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, () => resolve(server));
+    server.on('error', reject);
+  });
+}

@@ -1,0 +1,396 @@
+/**
+ * Describe a cluster, `startCluster()` it into a StartedCluster that holds the runtime facts, and
+ * `stop()` it (or `await using` it). A start that fails removes whatever it created: no
+ * half-created cluster is ever left behind.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import type { DockerClient } from './docker/docker-client.ts';
+import type { StepReporter } from './docker/engine.ts';
+import { DockerAliasEndpoint } from './endpoint/docker-alias.ts';
+import { EndpointController, type EndpointEvent } from './endpoint/controller.ts';
+import type { FloatingEndpoint } from './endpoint/endpoint.ts';
+import { ClusterError, PortInUseError, SubnetConflictError } from './errors.ts';
+import type { Images } from './images.ts';
+import type { Logger } from './lib/logger.ts';
+import { waitFor } from './lib/wait-for.ts';
+import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
+import {
+  CLUSTER_LABEL,
+  defineCluster,
+  hostAddress,
+  names,
+  NODE_LABEL,
+  PROJECT_LABEL,
+  projectLabels,
+  ROLE_LABEL,
+  subnetsOverlap,
+  type ClusterOptions,
+  type ClusterSpec,
+  type NodeSpec,
+} from './spec.ts';
+
+const SPEC_LABEL = 'io.flipdrill.spec';
+
+export interface ClusterCredentials {
+  superuser: Credentials;
+  repmgrPassword: string;
+  app: Credentials;
+}
+
+export interface ClusterStatus {
+  nodes: { name: string; role: 'primary' | 'standby' | 'witness' | 'down'; container: string }[];
+  endpoint: { kind: string; holder: string | null };
+  app: { url: string };
+}
+
+export interface StartOptions {
+  docker: DockerClient;
+  images: Images;
+  logger: Logger;
+  onStep?: StepReporter;
+  signal?: AbortSignal;
+  /** Deadline for the three nodes to be registered and streaming. */
+  readyTimeoutMs?: number;
+}
+
+function generatePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export class StartedCluster implements AsyncDisposable {
+  readonly endpoint: FloatingEndpoint;
+  readonly #log: Logger;
+
+  constructor(
+    readonly spec: ClusterSpec,
+    readonly credentials: ClusterCredentials,
+    private readonly docker: DockerClient,
+    logger: Logger,
+  ) {
+    this.#log = logger.child({ cluster: spec.name });
+    this.endpoint = new DockerAliasEndpoint(
+      docker,
+      names.frontNetwork(spec),
+      spec.endpointAlias,
+      this.dataNodes.map((n) => ({ name: n.name, container: this.containerOf(n.name), frontIp: n.frontIp })),
+    );
+  }
+
+  get appUrl(): string {
+    return `http://127.0.0.1:${this.spec.app.hostPort}`;
+  }
+
+  get dataNodes(): NodeSpec[] {
+    return this.spec.nodes.filter((n) => n.initialRole !== 'witness');
+  }
+
+  node(name: string): NodeSpec {
+    const node = this.spec.nodes.find((n) => n.name === name);
+    if (!node) throw new ClusterError(`no node named "${name}" in cluster ${this.spec.name}`);
+    return node;
+  }
+
+  containerOf(node: string): string {
+    return names.container(this.spec, node);
+  }
+
+  async isRunning(node: string): Promise<boolean> {
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    return Boolean(info?.running && !info.paused);
+  }
+
+  observe(): Promise<ClusterSnapshot> {
+    return observe(this.spec.nodes, this.credentials.superuser, (n) => this.isRunning(n.name));
+  }
+
+  /** The node the database says is primary, on the newest timeline. */
+  async primary(): Promise<string | undefined> {
+    const snapshot = await this.observe();
+    const primaries = snapshot.nodes.filter((n) => n.role === 'primary');
+    primaries.sort((a, b) => (b.timeline ?? 0) - (a.timeline ?? 0));
+    return primaries[0]?.name;
+  }
+
+  /** SQL on one node, as the superuser, through its 127.0.0.1 port. */
+  query<T extends Record<string, unknown>>(node: string, sql: string, params: unknown[] = [], database?: string): Promise<T[]> {
+    const credentials = database ? { ...this.credentials.superuser, database } : this.credentials.superuser;
+    return queryNode<T>(this.node(node).hostPort, credentials, sql, params, 5000);
+  }
+
+  endpointController(options: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void } = {}): EndpointController {
+    return new EndpointController({ endpoint: this.endpoint, observe: () => this.observe(), logger: this.#log, ...options });
+  }
+
+  async kill(node: string, signal = 'SIGKILL'): Promise<void> {
+    await this.docker.killContainer(this.containerOf(node), signal);
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const [snapshot, endpoint] = await Promise.all([this.observe(), this.endpoint.state()]);
+    return {
+      nodes: snapshot.nodes.map((n) => ({ name: n.name, role: n.role, container: this.containerOf(n.name) })),
+      endpoint: { kind: this.endpoint.kind, holder: endpoint.holder ?? null },
+      app: { url: this.appUrl },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await removeClusters(this.docker, this.#log, this.spec.name);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/** Fail early, with the port named, rather than halfway through creating containers. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new PortInUseError(`port ${port} on 127.0.0.1 is already in use`, {
+          hint: error.code === 'EADDRINUSE' ? 'free it, or choose other ports with --port-base / --app-port' : error.message,
+        }),
+      ),
+    );
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
+/** The subnets must not overlap a Docker network or an address of this host. */
+async function assertSubnetsFree(docker: DockerClient, spec: ClusterSpec): Promise<void> {
+  const wanted = [spec.backSubnet, spec.frontSubnet];
+  for (const network of await docker.listNetworks()) {
+    for (const subnet of network.subnets) {
+      const clash = wanted.find((w) => subnetsOverlap(w, subnet));
+      if (clash) {
+        throw new SubnetConflictError(`subnet ${clash} overlaps Docker network "${network.name}" (${subnet})`, {
+          hint: network.labels[PROJECT_LABEL] ? 'run: npm run flipdrill -- down' : 'choose other subnets with --back-subnet / --front-subnet',
+        });
+      }
+    }
+  }
+  for (const [iface, addresses] of Object.entries(os.networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family !== 'IPv4' || !address.cidr) continue;
+      const clash = wanted.find((w) => subnetsOverlap(w, address.cidr!));
+      if (clash) {
+        throw new SubnetConflictError(`subnet ${clash} overlaps ${address.cidr} on this host's interface ${iface}`, {
+          hint: 'choose other subnets with --back-subnet / --front-subnet',
+        });
+      }
+    }
+  }
+}
+
+/** Network safety: nothing is sent before the project's networks exist with exactly their subnets. */
+async function assertNetworksAsSpecified(docker: DockerClient, spec: ClusterSpec): Promise<void> {
+  const networks = await docker.listNetworks(projectLabels(spec.name));
+  for (const [name, subnet] of [
+    [names.backNetwork(spec), spec.backSubnet],
+    [names.frontNetwork(spec), spec.frontSubnet],
+  ] as const) {
+    const found = networks.find((n) => n.name === name);
+    if (!found || !found.subnets.includes(subnet)) {
+      throw new ClusterError(`network ${name} is missing or does not have subnet ${subnet} (has ${found?.subnets.join(', ') || 'none'})`);
+    }
+  }
+}
+
+function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials): Record<string, string> {
+  return {
+    NODE_NAME: node.name,
+    NODE_ID: String(node.id),
+    NODE_ROLE: node.initialRole,
+    NODE_PRIORITY: String(node.priority),
+    PRIMARY_HOST: spec.nodes.find((n) => n.initialRole === 'primary')!.name,
+    POSTGRES_PASSWORD: credentials.superuser.password,
+    REPMGR_PASSWORD: credentials.repmgrPassword,
+    APP_DB_USER: credentials.app.user,
+    APP_DB_NAME: credentials.app.database,
+    APP_DB_PASSWORD: credentials.app.password,
+    MONITOR_INTERVAL_SECS: String(spec.timing.monitorIntervalSecs),
+    RECONNECT_ATTEMPTS: String(spec.timing.reconnectAttempts),
+    RECONNECT_INTERVAL: String(spec.timing.reconnectInterval),
+    FLIPDRILL_SYNC_REPLICATION: spec.replication === 'sync' ? 'on' : 'off',
+  };
+}
+
+export async function startCluster(options: ClusterOptions, start: StartOptions): Promise<StartedCluster> {
+  const spec = defineCluster(options);
+  const { docker, images } = start;
+  const log = start.logger.child({ cluster: spec.name });
+  const onStep = start.onStep ?? (() => {});
+
+  const existing = await docker.listContainers(projectLabels(spec.name));
+  if (existing.length > 0) {
+    throw new ClusterError(`a cluster named "${spec.name}" exists already (${existing.map((c) => c.name).join(', ')})`, {
+      hint: 'run: npm run flipdrill -- down',
+    });
+  }
+  for (const port of [...spec.nodes.map((n) => n.hostPort), spec.app.hostPort]) await assertPortFree(port);
+  await assertSubnetsFree(docker, spec);
+
+  const credentials: ClusterCredentials = {
+    superuser: { user: 'postgres', password: generatePassword(), database: 'postgres' },
+    repmgrPassword: generatePassword(),
+    app: { user: 'flipdrill_app', password: generatePassword(), database: 'flipdrill' },
+  };
+  const cluster = new StartedCluster(spec, credentials, docker, start.logger);
+  const labels = (extra: Record<string, string>) => ({ ...projectLabels(spec.name), [SPEC_LABEL]: JSON.stringify(options), ...extra });
+
+  try {
+    onStep('starting nodes');
+    for (const [name, subnet] of [
+      [names.backNetwork(spec), spec.backSubnet],
+      [names.frontNetwork(spec), spec.frontSubnet],
+    ] as const) {
+      await docker.createNetwork({ name, subnet, gateway: hostAddress(subnet, 1), labels: projectLabels(spec.name) });
+    }
+    await assertNetworksAsSpecified(docker, spec);
+
+    for (const node of spec.nodes) {
+      const networks = [{ network: names.backNetwork(spec), ipv4Address: node.backIp, aliases: [node.name] }];
+      if (node.initialRole !== 'witness') {
+        const aliases = node.initialRole === 'primary' ? [node.name, spec.endpointAlias] : [node.name];
+        networks.push({ network: names.frontNetwork(spec), ipv4Address: node.frontIp, aliases });
+      }
+      await docker.createContainer({
+        name: cluster.containerOf(node.name),
+        hostname: node.name,
+        image: images.node,
+        env: nodeEnv(spec, node, credentials),
+        labels: labels({ [ROLE_LABEL]: node.initialRole, [NODE_LABEL]: node.name }),
+        publish: { 5432: node.hostPort },
+        networks,
+        stopTimeoutSecs: 20,
+      });
+    }
+    for (const node of spec.nodes) await docker.startContainer(cluster.containerOf(node.name));
+
+    await waitForReady(cluster, docker, log, start);
+    log.info('nodes ready');
+
+    onStep('starting the app');
+    const appContainer = names.appContainer(spec);
+    await docker.createContainer({
+      name: appContainer,
+      hostname: 'app',
+      image: images.app,
+      env: {
+        DB_PASSWORD: credentials.app.password,
+        DB_USER: credentials.app.user,
+        DB_NAME: credentials.app.database,
+        DB_WRITE_HOST: spec.endpointAlias,
+        // As in the tutorial: the standby first, then the primary (the witness holds no data).
+        DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+      },
+      labels: labels({ [ROLE_LABEL]: 'app' }),
+      publish: { 8080: spec.app.hostPort },
+      networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],
+      stopTimeoutSecs: 5,
+    });
+    await docker.startContainer(appContainer);
+    await waitFor(
+      'the app to answer /healthz with a writable primary',
+      async () => {
+        const res = await fetch(`${cluster.appUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+        return res.ok;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, signal: start.signal, hint: `see: docker logs ${appContainer}` },
+    );
+    log.info({ url: cluster.appUrl }, 'app ready');
+    return cluster;
+  } catch (error) {
+    log.warn({ err: (error as Error).message }, 'start failed: removing what was created');
+    await removeClusters(docker, log, spec.name).catch((cleanupError) =>
+      log.error({ err: (cleanupError as Error).message }, 'cleanup after a failed start failed'),
+    );
+    throw error;
+  }
+}
+
+async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: Logger, start: StartOptions): Promise<void> {
+  const spec = cluster.spec;
+  const timeoutMs = start.readyTimeoutMs ?? 90_000;
+  const primary = spec.nodes.find((n) => n.initialRole === 'primary')!;
+  await waitFor(
+    'node1 primary, node2 streaming, node3 registered as witness, repmgrd on all three',
+    async () => {
+      for (const node of spec.nodes) {
+        const info = await docker.inspectContainer(cluster.containerOf(node.name));
+        if (!info?.running) {
+          throw new ClusterError(`container ${cluster.containerOf(node.name)} stopped during start`, {
+            hint: `see: docker logs ${cluster.containerOf(node.name)}`,
+          });
+        }
+        const ready = await docker.exec(cluster.containerOf(node.name), ['test', '-f', '/run/flipdrill/ready']);
+        if (ready.exitCode !== 0) return false;
+      }
+      const [row] = await cluster.query<{ active: string; streaming: string; sync: string }>(
+        primary.name,
+        `SELECT (SELECT count(*) FROM repmgr.nodes WHERE active) AS active,
+                (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming') AS streaming,
+                current_setting('synchronous_standby_names') AS sync`,
+        [],
+        'repmgr',
+      );
+      const syncReady = spec.replication === 'async' || row?.sync === '*';
+      return Number(row?.active) === spec.nodes.length && Number(row?.streaming) >= 1 && syncReady;
+    },
+    {
+      timeoutMs,
+      intervalMs: 250,
+      signal: start.signal,
+      hint: `see: docker logs ${cluster.containerOf('node2')}`,
+      fatal: (error) => error instanceof ClusterError,
+    },
+  );
+  log.debug('cluster registered and streaming');
+}
+
+/** The cluster named `name`, if its containers exist, rebuilt from their labels and environment. */
+export async function attachCluster(docker: DockerClient, logger: Logger, name = 'flipdrill'): Promise<StartedCluster | undefined> {
+  const containers = await docker.listContainers(projectLabels(name));
+  const first = containers.find((c) => c.labels[SPEC_LABEL]);
+  if (!first) return undefined;
+  const options = JSON.parse(first.labels[SPEC_LABEL]!) as ClusterOptions;
+  const spec = defineCluster(options);
+  const node1 = await docker.inspectContainer(names.container(spec, 'node1'));
+  const app = await docker.inspectContainer(names.appContainer(spec));
+  if (!node1 || !app) return undefined;
+  const credentials: ClusterCredentials = {
+    superuser: { user: 'postgres', password: node1.env.POSTGRES_PASSWORD ?? '', database: 'postgres' },
+    repmgrPassword: node1.env.REPMGR_PASSWORD ?? '',
+    app: { user: app.env.DB_USER ?? 'flipdrill_app', password: app.env.DB_PASSWORD ?? '', database: app.env.DB_NAME ?? 'flipdrill' },
+  };
+  return new StartedCluster(spec, credentials, docker, logger);
+}
+
+/**
+ * Remove every container, network and volume flipdrill labelled: of one cluster, or of all of
+ * them. Exactly what flipdrill made, nothing else. Returns what was removed.
+ */
+export async function removeClusters(docker: DockerClient, logger: Logger, name?: string): Promise<string[]> {
+  const labels = name ? projectLabels(name) : projectLabels();
+  const removed: string[] = [];
+  for (const container of await docker.listContainers(labels)) {
+    await docker.removeContainer(container.name);
+    removed.push(`container ${container.name}`);
+  }
+  for (const network of await docker.listNetworks(labels)) {
+    await docker.removeNetwork(network.name);
+    removed.push(`network ${network.name}`);
+  }
+  for (const volume of await docker.listVolumes(labels)) {
+    await docker.removeVolume(volume);
+    removed.push(`volume ${volume}`);
+  }
+  logger.info({ cluster: name ?? '*', removed }, 'removed');
+  return removed;
+}
+
+export { CLUSTER_LABEL };

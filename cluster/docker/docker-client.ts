@@ -1,0 +1,398 @@
+/**
+ * The only module that imports dockerode. Everything else talks to Docker through the small
+ * `DockerClient` interface below, so the rest of the code reads as cluster operations, every call
+ * is logged with the container it concerns, and errors carry the container and network names.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { Logger } from '../lib/logger.ts';
+import { silentLogger } from '../lib/logger.ts';
+
+export interface NetworkSpec {
+  name: string;
+  subnet: string;
+  gateway: string;
+  labels: Record<string, string>;
+}
+
+export interface NetworkSummary {
+  name: string;
+  id: string;
+  subnets: string[];
+  labels: Record<string, string>;
+}
+
+export interface ContainerNetworkAttachment {
+  network: string;
+  ipv4Address: string;
+  aliases: string[];
+}
+
+export interface ContainerSpec {
+  name: string;
+  hostname: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Host ports, always bound to 127.0.0.1: container port → host port. */
+  publish: Record<number, number>;
+  /** The first network is attached at creation, the others before start. */
+  networks: ContainerNetworkAttachment[];
+  /** Containers on the project's networks only; the Docker socket is never mounted. */
+  stopTimeoutSecs?: number;
+}
+
+export interface ContainerSummary {
+  name: string;
+  id: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerState {
+  name: string;
+  id: string;
+  running: boolean;
+  paused: boolean;
+  status: string;
+  /** Network name → attachment on that network. */
+  networks: Record<string, { ipv4Address: string; aliases: string[] }>;
+  labels: Record<string, string>;
+  env: Record<string, string>;
+  /** When the container last started (ISO), or undefined if it never did. */
+  startedAt?: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BuildSpec {
+  /** Directory the file paths are relative to. */
+  contextDir: string;
+  /** Files sent as the build context (relative to contextDir); nothing else is sent. */
+  files: string[];
+  /** Dockerfile path relative to contextDir. */
+  dockerfile: string;
+  tag: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export interface DockerClient {
+  ping(): Promise<void>;
+  serverVersion(): Promise<string>;
+  imageExists(tag: string): Promise<boolean>;
+  importImage(rootfsTar: Readable, tag: string, labels: Record<string, string>): Promise<void>;
+  buildImage(spec: BuildSpec): Promise<void>;
+  removeImage(tag: string): Promise<void>;
+
+  createNetwork(spec: NetworkSpec): Promise<void>;
+  listNetworks(labels?: Record<string, string>): Promise<NetworkSummary[]>;
+  removeNetwork(name: string): Promise<void>;
+  connectNetwork(network: string, container: string, attachment: { ipv4Address: string; aliases: string[] }): Promise<void>;
+  disconnectNetwork(network: string, container: string): Promise<void>;
+
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(name: string): Promise<void>;
+  killContainer(name: string, signal: string): Promise<void>;
+  stopContainer(name: string, timeoutSecs: number): Promise<void>;
+  removeContainer(name: string): Promise<void>;
+  inspectContainer(name: string): Promise<ContainerState | undefined>;
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  exec(container: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
+
+  listVolumes(labels: Record<string, string>): Promise<string[]>;
+  removeVolume(name: string): Promise<void>;
+}
+
+function labelFilter(labels: Record<string, string> = {}): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+function statusCode(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error
+    ? Number((error as { statusCode: unknown }).statusCode)
+    : undefined;
+}
+
+export interface DockerodeClientOptions {
+  socketPath?: string;
+  logger?: Logger;
+}
+
+export class DockerodeClient implements DockerClient {
+  readonly #docker: Docker;
+  readonly #log: Logger;
+
+  constructor(options: DockerodeClientOptions = {}) {
+    this.#docker = new Docker({ socketPath: options.socketPath ?? process.env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock' });
+    this.#log = (options.logger ?? silentLogger).child({ component: 'docker' });
+  }
+
+  /** Log around a call and rethrow with what was being done. */
+  async #call<T>(what: string, context: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    this.#log.debug(context, `${what}...`);
+    try {
+      const result = await fn();
+      this.#log.debug(context, `${what}: done`);
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log.warn({ ...context, err: message }, `${what}: failed`);
+      throw Object.assign(new Error(`docker: ${what} failed: ${message}`, { cause: error }), { statusCode: statusCode(error) });
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#docker.ping();
+  }
+
+  async serverVersion(): Promise<string> {
+    const v = await this.#docker.version();
+    return v.Version;
+  }
+
+  async imageExists(tag: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(tag).inspect();
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  async importImage(rootfsTar: Readable, tag: string, labels: Record<string, string>): Promise<void> {
+    const [repo, version] = splitTag(tag);
+    await this.#call('import image', { image: tag }, async () => {
+      const changes = Object.entries(labels).map(([k, v]) => `LABEL ${k}=${v}`);
+      const stream = await this.#docker.importImage(rootfsTar as unknown as string, { repo, tag: version, changes });
+      await this.#follow(stream);
+    });
+  }
+
+  async buildImage(spec: BuildSpec): Promise<void> {
+    await this.#call('build image', { image: spec.tag, dockerfile: spec.dockerfile }, async () => {
+      const stream = await this.#docker.buildImage(
+        { context: spec.contextDir, src: spec.files },
+        { t: spec.tag, dockerfile: spec.dockerfile, buildargs: spec.buildArgs, labels: spec.labels, rm: true, forcerm: true },
+      );
+      const output = await this.#follow(stream);
+      this.#log.debug({ image: spec.tag, output: output.slice(-2000) }, 'build output');
+    });
+  }
+
+  async removeImage(tag: string): Promise<void> {
+    await this.#call('remove image', { image: tag }, async () => {
+      try {
+        await this.#docker.getImage(tag).remove({ force: true });
+      } catch (error) {
+        if (statusCode(error) !== 404) throw error;
+      }
+    });
+  }
+
+  /** Drain a progress stream; an `error` entry in it is a failure even though the HTTP call succeeded. */
+  #follow(stream: NodeJS.ReadableStream): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const lines: string[] = [];
+      this.#docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve(lines.join(''))),
+        (event: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
+          if (event.error) {
+            reject(new Error(event.errorDetail?.message ?? event.error));
+            return;
+          }
+          if (event.stream) lines.push(event.stream);
+          else if (event.status) lines.push(`${event.status}\n`);
+        },
+      );
+    });
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<void> {
+    await this.#call('create network', { network: spec.name, subnet: spec.subnet }, async () => {
+      await this.#docker.createNetwork({
+        Name: spec.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+        Labels: spec.labels,
+      });
+    });
+  }
+
+  async listNetworks(labels?: Record<string, string>): Promise<NetworkSummary[]> {
+    const filters = labels ? { label: labelFilter(labels) } : undefined;
+    const networks = await this.#docker.listNetworks(filters ? { filters } : {});
+    return networks.map((n) => ({
+      name: n.Name,
+      id: n.Id,
+      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === 'string'),
+      labels: n.Labels ?? {},
+    }));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.#call('remove network', { network: name }, async () => {
+      try {
+        await this.#docker.getNetwork(name).remove();
+      } catch (error) {
+        if (statusCode(error) !== 404) throw error;
+      }
+    });
+  }
+
+  async connectNetwork(network: string, container: string, attachment: { ipv4Address: string; aliases: string[] }): Promise<void> {
+    await this.#call('connect to network', { network, container, aliases: attachment.aliases }, async () => {
+      await this.#docker.getNetwork(network).connect({
+        Container: container,
+        EndpointConfig: { Aliases: attachment.aliases, IPAMConfig: { IPv4Address: attachment.ipv4Address } },
+      });
+    });
+  }
+
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.#call('disconnect from network', { network, container }, async () => {
+      await this.#docker.getNetwork(network).disconnect({ Container: container, Force: true });
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const [first, ...rest] = spec.networks;
+    const id = await this.#call('create container', { container: spec.name, image: spec.image }, async () => {
+      const portBindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      const exposed: Record<string, object> = {};
+      for (const [containerPort, hostPort] of Object.entries(spec.publish)) {
+        portBindings[`${containerPort}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }];
+        exposed[`${containerPort}/tcp`] = {};
+      }
+      const container = await this.#docker.createContainer({
+        name: spec.name,
+        Hostname: spec.hostname,
+        Image: spec.image,
+        Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        Labels: spec.labels,
+        ExposedPorts: exposed,
+        StopTimeout: spec.stopTimeoutSecs,
+        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' } },
+        NetworkingConfig: first
+          ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
+          : undefined,
+      });
+      return container.id;
+    });
+    for (const attachment of rest) await this.connectNetwork(attachment.network, spec.name, attachment);
+    return id;
+  }
+
+  async startContainer(name: string): Promise<void> {
+    await this.#call('start container', { container: name }, () => this.#docker.getContainer(name).start());
+  }
+
+  async killContainer(name: string, signal: string): Promise<void> {
+    await this.#call('kill container', { container: name, signal }, () => this.#docker.getContainer(name).kill({ signal }));
+  }
+
+  async stopContainer(name: string, timeoutSecs: number): Promise<void> {
+    await this.#call('stop container', { container: name }, async () => {
+      try {
+        await this.#docker.getContainer(name).stop({ t: timeoutSecs });
+      } catch (error) {
+        if (statusCode(error) !== 304) throw error; // already stopped
+      }
+    });
+  }
+
+  async removeContainer(name: string): Promise<void> {
+    await this.#call('remove container', { container: name }, async () => {
+      try {
+        await this.#docker.getContainer(name).remove({ force: true, v: true });
+      } catch (error) {
+        if (statusCode(error) !== 404) throw error;
+      }
+    });
+  }
+
+  async inspectContainer(name: string): Promise<ContainerState | undefined> {
+    try {
+      const info = await this.#docker.getContainer(name).inspect();
+      const networks: ContainerState['networks'] = {};
+      for (const [network, endpoint] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
+        networks[network] = { ipv4Address: endpoint.IPAMConfig?.IPv4Address ?? endpoint.IPAddress, aliases: endpoint.Aliases ?? [] };
+      }
+      return {
+        name: info.Name.replace(/^\//, ''),
+        id: info.Id,
+        running: info.State.Running,
+        paused: info.State.Paused,
+        status: info.State.Status,
+        networks,
+        labels: info.Config.Labels ?? {},
+        env: Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+        startedAt: info.State.StartedAt?.startsWith('0001') ? undefined : info.State.StartedAt,
+      };
+    } catch (error) {
+      if (statusCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const list = await this.#docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+    return list.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), id: c.Id, state: c.State, labels: c.Labels ?? {} }));
+  }
+
+  async exec(container: string, cmd: string[], options: { user?: string } = {}): Promise<ExecResult> {
+    return this.#call('exec', { container, cmd: cmd.join(' ') }, async () => {
+      const exec = await this.#docker.getContainer(container).exec({
+        Cmd: cmd,
+        User: options.user,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      const out = new PassThrough();
+      const err = new PassThrough();
+      const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
+      out.on('data', (b: Buffer) => chunks.out.push(b));
+      err.on('data', (b: Buffer) => chunks.err.push(b));
+      this.#docker.modem.demuxStream(stream, out, err);
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+      const inspected = await exec.inspect();
+      return {
+        exitCode: inspected.ExitCode ?? -1,
+        stdout: Buffer.concat(chunks.out).toString('utf8'),
+        stderr: Buffer.concat(chunks.err).toString('utf8'),
+      };
+    });
+  }
+
+  async listVolumes(labels: Record<string, string>): Promise<string[]> {
+    const result = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
+    return (result.Volumes ?? []).map((v) => v.Name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.#call('remove volume', { volume: name }, async () => {
+      try {
+        await this.#docker.getVolume(name).remove();
+      } catch (error) {
+        if (statusCode(error) !== 404) throw error;
+      }
+    });
+  }
+}
+
+function splitTag(tag: string): [string, string] {
+  const i = tag.lastIndexOf(':');
+  return i > tag.lastIndexOf('/') ? [tag.slice(0, i), tag.slice(i + 1)] : [tag, 'latest'];
+}

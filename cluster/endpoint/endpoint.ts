@@ -1,0 +1,28 @@
+/**
+ * The floating endpoint: the one address the app writes to, held by exactly the current primary.
+ * Implemented by a Docker network alias (here), a DigitalOcean floating IP and a virtual IP (next).
+ *
+ * Fencing: a node that lost the endpoint is cut off from application traffic until the database
+ * says it is a standby again, so an old primary that comes back cannot take writes.
+ */
+export type EndpointKind = 'docker-alias' | 'do-floating-ip' | 'virtual-ip';
+
+export interface EndpointState {
+  /** The node holding the endpoint, if any. */
+  readonly holder?: string;
+  /** Data nodes that application traffic can reach (not fenced). */
+  readonly reachable: readonly string[];
+}
+
+export interface FloatingEndpoint {
+  readonly kind: EndpointKind;
+  /** The name clients connect to (alias, IP address). */
+  readonly address: string;
+  state(): Promise<EndpointState>;
+  /** Give the endpoint to `node`; a no-op when it holds it already. Fences the previous holder. */
+  moveTo(node: string): Promise<void>;
+  /** Cut `node` off from application traffic; a no-op when it is already. */
+  fence(node: string): Promise<void>;
+  /** Let application traffic reach `node` again (without the endpoint). */
+  unfence(node: string): Promise<void>;
+}

@@ -1,0 +1,13 @@
+/** The cluster package's public surface: what the harness may use. */
+export { startCluster, attachCluster, removeClusters, StartedCluster, type ClusterStatus, type ClusterCredentials } from './cluster.ts';
+export { defineCluster, DEFAULTS, TIMING_PROFILES, type ClusterOptions, type ClusterSpec, type NodeSpec, type ReplicationMode } from './spec.ts';
+export { connectDocker, type StepReporter } from './docker/engine.ts';
+export type { DockerClient } from './docker/docker-client.ts';
+export { ImageBuilder, type Images } from './images.ts';
+export { type ClusterSnapshot, type NodeState, queryNode } from './observe.ts';
+export { decide, chooseTarget, type Decision } from './endpoint/decide.ts';
+export type { EndpointEvent, EndpointController } from './endpoint/controller.ts';
+export type { FloatingEndpoint, EndpointState } from './endpoint/endpoint.ts';
+export * from './errors.ts';
+export { createLogger, silentLogger, type Logger } from './lib/logger.ts';
+export { waitFor } from './lib/wait-for.ts';

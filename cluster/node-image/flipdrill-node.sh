@@ -1,0 +1,182 @@
+#!/bin/bash
+# flipdrill-node: the entrypoint of the one node image, in three roles.
+#   primary  initdb, create the repmgr, superuser and app roles, register as primary
+#   standby  wait for the registered primary, `repmgr standby clone --fast-checkpoint`, register
+#   witness  initdb, wait for the registered primary, `repmgr witness register`
+# then every role runs repmgrd. A node whose data directory already exists (a restarted container)
+# just starts PostgreSQL and repmgrd again: fencing a returning old primary is the floating
+# endpoint's job, not this script's (see cluster/endpoint/).
+#
+# Passwords come from the environment at container creation, never from the image.
+set -euo pipefail
+
+: "${NODE_NAME:?NODE_NAME is required}"
+: "${NODE_ID:?NODE_ID is required}"
+: "${NODE_ROLE:?NODE_ROLE is required (primary, standby or witness)}"
+: "${PRIMARY_HOST:?PRIMARY_HOST is required}"
+: "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is required}"
+: "${REPMGR_PASSWORD:?REPMGR_PASSWORD is required}"
+: "${APP_DB_USER:=flipdrill_app}"
+: "${APP_DB_NAME:=flipdrill}"
+: "${APP_DB_PASSWORD:?APP_DB_PASSWORD is required}"
+: "${NODE_PRIORITY:=100}"
+: "${MONITOR_INTERVAL_SECS:=1}"
+: "${RECONNECT_ATTEMPTS:=2}"
+: "${RECONNECT_INTERVAL:=1}"
+: "${FLIPDRILL_SYNC_REPLICATION:=on}"
+: "${PRIMARY_WAIT_SECS:=120}"
+export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
+
+PGBIN=/usr/lib/postgresql/15/bin
+CONF_SRC=/usr/share/flipdrill/conf
+LOG_DIR=/var/log/flipdrill
+PG_HOME=/var/lib/postgresql
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-node[$NODE_NAME] $*"; }
+die() { log "FATAL: $*"; exit 1; }
+
+as_postgres() { env HOME="$PG_HOME" setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+
+# Replace every {{KEY}} with the value of the environment variable KEY.
+render() {
+  local src=$1 dst=$2 content key
+  content=$(<"$src")
+  for key in NODE_NAME NODE_ID NODE_PRIORITY PGDATA MONITOR_INTERVAL_SECS RECONNECT_ATTEMPTS RECONNECT_INTERVAL; do
+    content=${content//"{{$key}}"/${!key}}
+  done
+  printf '%s\n' "$content" >"$dst"
+}
+
+sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
+
+psql_local() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -d postgres "$@"; }
+psql_primary() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -h "$PRIMARY_HOST" -U repmgr -d repmgr "$@"; }
+
+start_postgres() {
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 start >/dev/null
+  log "postgres started"
+}
+
+stop_all() {
+  log "stopping (signal received)"
+  if [ -f /run/postgresql/repmgrd.pid ]; then kill "$(cat /run/postgresql/repmgrd.pid)" 2>/dev/null || true; fi
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  kill "${TAIL_PID:-}" 2>/dev/null || true
+  exit 0
+}
+
+initdb_local() {
+  local pwfile
+  pwfile=$(mktemp)
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  chown postgres:postgres "$pwfile"
+  as_postgres "$PGBIN/initdb" -D "$PGDATA" --username=postgres --pwfile="$pwfile" \
+    --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  finish_config
+}
+
+# postgresql.conf includes the node's own settings; pg_hba.conf is the same on every node.
+finish_config() {
+  grep -q "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" "$PGDATA/postgresql.conf" ||
+    echo "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" >>"$PGDATA/postgresql.conf"
+  install -o postgres -g postgres -m 0600 "$CONF_SRC/pg_hba.conf" "$PGDATA/pg_hba.conf"
+}
+
+create_repmgr_role() {
+  psql_local <<SQL
+CREATE ROLE repmgr WITH LOGIN SUPERUSER REPLICATION PASSWORD $(sql_literal "$REPMGR_PASSWORD");
+CREATE DATABASE repmgr OWNER repmgr;
+ALTER ROLE repmgr SET search_path TO repmgr, public;
+SQL
+}
+
+create_app_role() {
+  psql_local <<SQL
+CREATE ROLE $APP_DB_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD $(sql_literal "$APP_DB_PASSWORD");
+CREATE DATABASE $APP_DB_NAME OWNER $APP_DB_USER;
+SQL
+}
+
+wait_for_registered_primary() {
+  local deadline=$((SECONDS + PRIMARY_WAIT_SECS))
+  until [ "$(psql_primary -c "SELECT count(*) FROM repmgr.nodes WHERE type = 'primary' AND active" 2>/dev/null)" = "1" ]; do
+    [ $SECONDS -lt $deadline ] || die "no registered primary at $PRIMARY_HOST after ${PRIMARY_WAIT_SECS}s"
+    sleep 0.5
+  done
+  log "primary $PRIMARY_HOST is registered"
+}
+
+run_repmgrd() {
+  as_postgres "$PGBIN/repmgrd" -f /etc/repmgr.conf --daemonize=false >>"$LOG_DIR/repmgrd.log" 2>&1 &
+  log "repmgrd started"
+}
+
+# --- preparation common to every role -------------------------------------------------------
+install -d -o postgres -g postgres -m 2775 /run/postgresql
+install -d -o postgres -g postgres -m 0755 "$LOG_DIR" /etc/flipdrill /run/flipdrill
+touch "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" && chown postgres:postgres "$LOG_DIR"/*.log
+rm -f /run/flipdrill/ready
+render "$CONF_SRC/postgresql.flipdrill.conf" /etc/flipdrill/postgresql.flipdrill.conf
+render "$CONF_SRC/repmgr.conf" /etc/repmgr.conf
+chown postgres:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
+# repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass.
+printf '*:*:*:repmgr:%s\n' "${REPMGR_PASSWORD//:/\\:}" >"$PG_HOME/.pgpass"
+chown postgres:postgres "$PG_HOME/.pgpass" && chmod 0600 "$PG_HOME/.pgpass"
+
+tail -n 0 -F "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" 2>/dev/null &
+TAIL_PID=$!
+trap stop_all TERM INT
+
+if [ -s "$PGDATA/PG_VERSION" ]; then
+  log "data directory exists: restarting as before (role at creation: $NODE_ROLE)"
+  finish_config
+  start_postgres
+else
+  case "$NODE_ROLE" in
+  primary)
+    initdb_local
+    start_postgres
+    create_repmgr_role
+    create_app_role
+    as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf primary register >/dev/null
+    log "registered as primary"
+    ;;
+  standby)
+    wait_for_registered_primary
+    as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$PRIMARY_HOST" -U repmgr -d repmgr \
+      standby clone --fast-checkpoint >/dev/null
+    finish_config
+    start_postgres
+    as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --wait-start=30 >/dev/null
+    log "registered as standby of $PRIMARY_HOST"
+    if [ "$FLIPDRILL_SYNC_REPLICATION" = "on" ]; then
+      # Synchronous replication: a commit is acknowledged only once this standby has flushed it,
+      # so a promoted standby holds every acknowledged write. Turned on only now that the standby
+      # streams; before, it would block the primary's own commits.
+      psql_primary -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" >/dev/null
+      log "synchronous replication on at $PRIMARY_HOST"
+    fi
+    ;;
+  witness)
+    initdb_local
+    start_postgres
+    create_repmgr_role
+    wait_for_registered_primary
+    as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$PRIMARY_HOST" -U repmgr -d repmgr witness register >/dev/null
+    log "registered as witness"
+    ;;
+  *)
+    die "NODE_ROLE must be primary, standby or witness, not '$NODE_ROLE'"
+    ;;
+  esac
+fi
+
+run_repmgrd
+touch /run/flipdrill/ready
+log "ready"
+# Stay PID 1: wait on a sleep so the TERM trap runs promptly (bash defers traps during a foreground child).
+while true; do
+  sleep 3600 &
+  wait $! || true
+done

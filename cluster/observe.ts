@@ -1,0 +1,107 @@
+/**
+ * One snapshot of the cluster, taken by asking each database (never a cached role): is it in
+ * recovery, on which timeline, which node does it follow. Decisions are made against one snapshot
+ * (Patroni's shape), never by asking "who is primary?" several times in one decision.
+ *
+ * Connections go only to 127.0.0.1, to the ports the cluster published.
+ */
+import pg from 'pg';
+import type { NodeSpec } from './spec.ts';
+
+export type ObservedRole = 'primary' | 'standby' | 'witness' | 'down';
+
+export interface NodeState {
+  readonly name: string;
+  readonly role: ObservedRole;
+  /** Timeline the node writes (primary) or receives (standby). */
+  readonly timeline?: number;
+  /** For a standby: the host its WAL receiver streams from. */
+  readonly upstream?: string;
+  /** Why the node counts as down. */
+  readonly error?: string;
+}
+
+export interface ClusterSnapshot {
+  readonly takenAt: number;
+  readonly nodes: readonly NodeState[];
+}
+
+export interface Credentials {
+  user: string;
+  password: string;
+  database: string;
+}
+
+const STATE_QUERY = `
+  SELECT pg_is_in_recovery() AS in_recovery,
+         CASE WHEN pg_is_in_recovery()
+              THEN (SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1)
+              ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
+         END AS timeline,
+         (SELECT sender_host FROM pg_stat_wal_receiver LIMIT 1) AS upstream`;
+
+/** Open, run, close; a node that does not answer within the timeout is down. */
+export async function queryNode<T extends pg.QueryResultRow>(
+  port: number,
+  credentials: Credentials,
+  sql: string,
+  params: unknown[] = [],
+  timeoutMs = 1500,
+): Promise<T[]> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    database: credentials.database,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    application_name: 'flipdrill-observer',
+  });
+  // A node that dies while we hold a connection emits 'error'; without a listener Node crashes.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const result = await client.query<T>(sql, params);
+    return result.rows;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export async function observeNode(node: NodeSpec, credentials: Credentials, running: boolean): Promise<NodeState> {
+  if (!running) return { name: node.name, role: 'down', error: 'container not running' };
+  try {
+    const [row] = await queryNode<{ in_recovery: boolean; timeline: number | null; upstream: string | null }>(
+      node.hostPort,
+      credentials,
+      STATE_QUERY,
+    );
+    if (!row) return { name: node.name, role: 'down', error: 'no answer' };
+    // The witness is a plain, writable PostgreSQL: its role comes from the cluster's definition.
+    const role: ObservedRole = node.initialRole === 'witness' ? 'witness' : row.in_recovery ? 'standby' : 'primary';
+    return {
+      name: node.name,
+      role,
+      timeline: role === 'witness' ? undefined : (row.timeline ?? undefined),
+      upstream: row.upstream ?? undefined,
+    };
+  } catch (error) {
+    return { name: node.name, role: 'down', error: (error as Error).message };
+  }
+}
+
+export async function observe(
+  nodes: readonly NodeSpec[],
+  credentials: Credentials,
+  isRunning: (node: NodeSpec) => Promise<boolean>,
+): Promise<ClusterSnapshot> {
+  const takenAt = Date.now();
+  const states = await Promise.all(nodes.map(async (n) => observeNode(n, credentials, await isRunning(n))));
+  return { takenAt, nodes: states };
+}
+
+/** Data nodes the database reports as primary. More than one is split brain. */
+export function primaries(snapshot: ClusterSnapshot): NodeState[] {
+  return snapshot.nodes.filter((n) => n.role === 'primary');
+}

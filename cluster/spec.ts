@@ -1,0 +1,176 @@
+/**
+ * What a cluster is: its name, nodes, networks, ports and timing. A plain value with defaults and
+ * validation, so a bad value is one clear error before anything is created.
+ */
+import { ConfigError } from './errors.ts';
+
+export type NodeRole = 'primary' | 'standby' | 'witness';
+export type ReplicationMode = 'sync' | 'async';
+
+export interface NodeSpec {
+  /** node1, node2, node3: also the hostname and the name on both networks. */
+  name: string;
+  id: number;
+  /** The role the node is created in. Its current role is whatever the database says. */
+  initialRole: NodeRole;
+  priority: number;
+  /** Host port on 127.0.0.1 for the checker and for people debugging. */
+  hostPort: number;
+  backIp: string;
+  frontIp: string;
+}
+
+export interface RepmgrTiming {
+  monitorIntervalSecs: number;
+  reconnectAttempts: number;
+  reconnectInterval: number;
+}
+
+export interface ClusterSpec {
+  /** Prefix of every container and network; also the value of the io.flipdrill.cluster label. */
+  name: string;
+  nodes: NodeSpec[];
+  backSubnet: string;
+  frontSubnet: string;
+  /** The floating endpoint's name on the front network. */
+  endpointAlias: string;
+  app: { hostPort: number; frontIp: string };
+  replication: ReplicationMode;
+  timing: RepmgrTiming;
+}
+
+export const TIMING_PROFILES: Record<'fast' | 'repmgr-defaults', RepmgrTiming> = {
+  // Measured on our CI machines: repmgrd promotes about 2 s after `docker kill` of the primary.
+  fast: { monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 1 },
+  // repmgr's own defaults: about a minute before an election starts.
+  'repmgr-defaults': { monitorIntervalSecs: 2, reconnectAttempts: 6, reconnectInterval: 10 },
+};
+
+export const PROJECT_LABEL = 'io.flipdrill.project';
+export const CLUSTER_LABEL = 'io.flipdrill.cluster';
+export const ROLE_LABEL = 'io.flipdrill.role';
+export const NODE_LABEL = 'io.flipdrill.node';
+
+export function projectLabels(cluster?: string): Record<string, string> {
+  return cluster ? { [PROJECT_LABEL]: 'flipdrill', [CLUSTER_LABEL]: cluster } : { [PROJECT_LABEL]: 'flipdrill' };
+}
+
+export interface ClusterOptions {
+  name?: string;
+  /** node1 is published here, node2 and node3 on the next two ports. */
+  portBase?: number;
+  appPort?: number;
+  backSubnet?: string;
+  frontSubnet?: string;
+  replication?: ReplicationMode;
+  timing?: keyof typeof TIMING_PROFILES | RepmgrTiming;
+}
+
+export const DEFAULTS = {
+  name: 'flipdrill',
+  portBase: 15432,
+  appPort: 18080,
+  backSubnet: '10.213.1.0/24',
+  frontSubnet: '10.213.2.0/24',
+  replication: 'sync' as ReplicationMode,
+  timing: 'fast' as const,
+};
+
+/** "10.213.1.0/24" → [10,213,1,0], prefix 24. Only IPv4 /16 to /28 networks: a cluster needs a handful of addresses. */
+export function parseSubnet(cidr: string): { octets: number[]; prefix: number } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) throw new ConfigError(`subnet "${cidr}" is not an IPv4 CIDR like 10.213.1.0/24`);
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255)) throw new ConfigError(`subnet "${cidr}" has an octet over 255`);
+  if (prefix < 16 || prefix > 28) throw new ConfigError(`subnet "${cidr}" must have a prefix from /16 to /28`);
+  const value = toInt(octets);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  if ((value & mask) >>> 0 !== value) throw new ConfigError(`subnet "${cidr}" has host bits set; did you mean ${fromInt((value & mask) >>> 0)}/${prefix}?`);
+  return { octets, prefix };
+}
+
+function toInt(o: number[]): number {
+  return ((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0;
+}
+
+function fromInt(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/** The address `offset` hosts into the subnet (offset 1 is the gateway). */
+export function hostAddress(cidr: string, offset: number): string {
+  const { octets } = parseSubnet(cidr);
+  return fromInt(toInt(octets) + offset);
+}
+
+export function subnetsOverlap(a: string, b: string): boolean {
+  const pa = parseSubnetLoose(a);
+  const pb = parseSubnetLoose(b);
+  if (!pa || !pb) return false;
+  const prefix = Math.min(pa.prefix, pb.prefix);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return ((pa.value & mask) >>> 0) === ((pb.value & mask) >>> 0);
+}
+
+function parseSubnetLoose(cidr: string): { value: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  return { value: toInt(m.slice(1, 5).map(Number)), prefix: Number(m[5]) };
+}
+
+function checkPort(name: string, port: number): number {
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new ConfigError(`${name} must be a port from 1024 to 65535, not ${port}`);
+  return port;
+}
+
+/** The cluster flipdrill runs: node1 primary, node2 standby, node3 witness, and the app. */
+export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
+  const name = options.name ?? DEFAULTS.name;
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+    throw new ConfigError(`cluster name "${name}" must be lowercase letters, digits and dashes, starting with a letter (at most 31)`);
+  }
+  const portBase = checkPort('the port base', options.portBase ?? DEFAULTS.portBase);
+  checkPort('the last node port', portBase + 2);
+  const appPort = checkPort('the app port', options.appPort ?? DEFAULTS.appPort);
+  if (appPort >= portBase && appPort <= portBase + 2) throw new ConfigError(`the app port ${appPort} collides with the node ports ${portBase}-${portBase + 2}`);
+  const backSubnet = options.backSubnet ?? DEFAULTS.backSubnet;
+  const frontSubnet = options.frontSubnet ?? DEFAULTS.frontSubnet;
+  parseSubnet(backSubnet);
+  parseSubnet(frontSubnet);
+  if (subnetsOverlap(backSubnet, frontSubnet)) throw new ConfigError(`the back subnet ${backSubnet} and the front subnet ${frontSubnet} overlap`);
+  const replication = options.replication ?? DEFAULTS.replication;
+  if (replication !== 'sync' && replication !== 'async') throw new ConfigError(`replication must be sync or async, not "${String(replication)}"`);
+  const timingOption = options.timing ?? DEFAULTS.timing;
+  const timing = typeof timingOption === 'string' ? TIMING_PROFILES[timingOption] : timingOption;
+  if (!timing) throw new ConfigError(`timing profile "${String(timingOption)}" is unknown (known: ${Object.keys(TIMING_PROFILES).join(', ')})`);
+
+  const roles: NodeRole[] = ['primary', 'standby', 'witness'];
+  const nodes = roles.map((initialRole, i) => ({
+    name: `node${i + 1}`,
+    id: i + 1,
+    initialRole,
+    // The witness is never a promotion candidate.
+    priority: initialRole === 'witness' ? 0 : 100,
+    hostPort: portBase + i,
+    backIp: hostAddress(backSubnet, 11 + i),
+    frontIp: hostAddress(frontSubnet, 11 + i),
+  }));
+  return {
+    name,
+    nodes,
+    backSubnet,
+    frontSubnet,
+    endpointAlias: 'pg-primary',
+    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20) },
+    replication,
+    timing,
+  };
+}
+
+export const names = {
+  container: (spec: ClusterSpec, node: string) => `${spec.name}-${node}`,
+  appContainer: (spec: ClusterSpec) => `${spec.name}-app`,
+  backNetwork: (spec: ClusterSpec) => `${spec.name}-back`,
+  frontNetwork: (spec: ClusterSpec) => `${spec.name}-front`,
+};

@@ -1,0 +1,112 @@
+/** The command line's grammar: parsed and validated before anything is created. */
+import { parseArgs } from 'node:util';
+import { ConfigError, type ClusterOptions, type ReplicationMode } from '../cluster/index.ts';
+
+export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
+
+Usage: flipdrill <command> [options]     (from a clone: npm run flipdrill -- <command> [options])
+
+Commands:
+  drill     bring up the cluster (or reuse a running one), kill the primary under load,
+            check that writes resumed and no acknowledged write was lost, tear down.
+            Exit 0 on PASS, 1 on FAIL.
+  up        bring up the cluster and the app, and leave them running
+  status    each node's role (asked of the database), the endpoint's holder, the app URL
+  watch     run the endpoint controller in the foreground: the endpoint follows a promotion
+  down      remove every container, network and volume flipdrill made
+
+Options:
+  --name <name>              cluster name, prefix of containers and networks (default flipdrill)
+  --port-base <port>         node1's port on 127.0.0.1; node2 and node3 take the next two (default 15432)
+  --app-port <port>          the app's port on 127.0.0.1 (default 18080)
+  --back-subnet <cidr>       replication network (default 10.213.1.0/24)
+  --front-subnet <cidr>      application network (default 10.213.2.0/24)
+  --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
+  --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
+  --json                     machine-readable output (status, drill)
+  --keep                     drill: leave a cluster the drill created running
+  --runs-dir <dir>           drill: where run folders go (default runs)
+  --warmup <seconds>         drill: load before the fault (default 3)
+  --settle <seconds>         drill: load after writes resumed on the new primary (default 3)
+  --concurrency <n>          drill: concurrent clients (default 4)
+  --seed <n>                 drill: seed of the workload's choices
+  --verbose                  debug-level logs in the run folder
+  -h, --help                 this help
+
+Environment:
+  FLIPDRILL_NO_DOCKER_INSTALL=1   never install or start a Docker engine
+  FLIPDRILL_BASE_IMAGE=<image>    build on this base instead of a local debootstrap one
+  FLIPDRILL_DEBIAN_MIRROR=<url>   Debian mirror for the local base image`;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  'port-base': { type: 'string' },
+  'app-port': { type: 'string' },
+  'back-subnet': { type: 'string' },
+  'front-subnet': { type: 'string' },
+  replication: { type: 'string' },
+  timing: { type: 'string' },
+  json: { type: 'boolean' },
+  keep: { type: 'boolean' },
+  'runs-dir': { type: 'string' },
+  warmup: { type: 'string' },
+  settle: { type: 'string' },
+  concurrency: { type: 'string' },
+  seed: { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const COMMANDS = ['drill', 'up', 'status', 'watch', 'down', 'help'] as const;
+type Command = (typeof COMMANDS)[number];
+
+export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new ConfigError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+export interface ParsedCommand {
+  command: Command;
+  values: Record<string, string | boolean | undefined>;
+  cluster: ClusterOptions;
+}
+
+export function parseCommandLine(argv: string[]): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    // Node's message goes on about positionals after '--'; its first sentence is the point.
+    const first = String((error as Error).message).split(/\.\s/)[0]!.replace(/\.$/, '');
+    throw new ConfigError(first.charAt(0).toLowerCase() + first.slice(1), { hint: 'see: flipdrill --help' });
+  }
+  const { values, positionals } = parsed;
+  const name = positionals[0] ?? (values.help ? 'help' : undefined);
+  if (!name) throw new ConfigError('no command given', { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}; see flipdrill --help` });
+  if (!COMMANDS.includes(name as Command)) throw new ConfigError(`unknown command "${name}"`, { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}` });
+  if (positionals.length > 1) throw new ConfigError(`unexpected argument "${positionals[1]}"`, { hint: 'see: flipdrill --help' });
+  const replication = values.replication;
+  if (replication !== undefined && replication !== 'sync' && replication !== 'async') {
+    throw new ConfigError(`--replication must be sync or async, not "${replication}"`);
+  }
+  const timing = values.timing;
+  if (timing !== undefined && timing !== 'fast' && timing !== 'repmgr-defaults') {
+    throw new ConfigError(`--timing must be fast or repmgr-defaults, not "${timing}"`);
+  }
+  const cluster: ClusterOptions = {
+    name: values.name,
+    portBase: number('port-base', values['port-base'], { min: 1024, max: 65533 }),
+    appPort: number('app-port', values['app-port'], { min: 1024, max: 65535 }),
+    backSubnet: values['back-subnet'],
+    frontSubnet: values['front-subnet'],
+    replication: replication as ReplicationMode | undefined,
+    timing: timing as ClusterOptions['timing'],
+  };
+  for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
+  return { command: values.help ? 'help' : (name as Command), values, cluster };
+}
+

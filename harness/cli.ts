@@ -1,0 +1,144 @@
+/**
+ * flipdrill's command line. From a clone: `npm run flipdrill -- <command>`; `npm run drill` is
+ * `flipdrill drill`. Exit codes: 0 PASS (or success), 1 FAIL, 2 usage or environment error,
+ * 130 interrupted. Errors are one line; the details are in the run folder's log.
+ */
+import {
+  attachCluster,
+  connectDocker,
+  createLogger,
+  describeError,
+  DrillAbortedError,
+  FlipdrillError,
+  ImageBuilder,
+  removeClusters,
+  startCluster,
+} from '../cluster/index.ts';
+import { number, parseCommandLine, USAGE } from './cli-args.ts';
+import { runDrill } from './drill.ts';
+import { renderSummary } from './report/summary.ts';
+
+/** Progress lines on stderr, with the time since the command started; stdout stays for results. */
+function stepPrinter(quiet: boolean): (step: string) => void {
+  const started = Date.now();
+  return (step) => {
+    if (quiet) return;
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${step}\n`);
+  };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { command, values, cluster } = parseCommandLine(argv);
+  if (command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const abort = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupted: stopping and removing what flipdrill created (Ctrl-C again to quit at once)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const onStep = stepPrinter(command === 'status' && Boolean(values.json));
+  const logLevel = values.verbose ? 'debug' : 'info';
+
+  if (command === 'drill') {
+    let runDir: string | undefined;
+    try {
+      const { run, report } = await runDrill({
+        cluster,
+        runsDir: values['runs-dir'] as string | undefined,
+        keep: Boolean(values.keep),
+        warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
+        settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
+        concurrency: number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }),
+        seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
+        signal: abort.signal,
+        onStep: (s) => {
+          onStep(s);
+        },
+        logLevel,
+      });
+      runDir = run.dir;
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, run.dir)}\n`);
+      return report.result.verdict === 'PASS' ? 0 : 1;
+    } catch (error) {
+      if (error instanceof DrillAbortedError || abort.signal.aborted) {
+        process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${runDir}` : ' (see the newest folder under runs/)'}\n`);
+        return 130;
+      }
+      throw error;
+    }
+  }
+
+  const logger = createLogger({ file: process.env.FLIPDRILL_LOG_FILE, level: logLevel });
+  const docker = await connectDocker({ logger, onStep });
+
+  if (command === 'down') {
+    const removed = await removeClusters(docker, logger, cluster.name);
+    process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing of flipdrill to remove\n');
+    return 0;
+  }
+
+  if (command === 'status') {
+    const started = await attachCluster(docker, logger, cluster.name);
+    if (!started) throw new FlipdrillError(`no cluster named "${cluster.name ?? 'flipdrill'}" is running`, { hint: 'run: npm run flipdrill -- up' });
+    const status = await started.status();
+    if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    else {
+      for (const n of status.nodes) process.stdout.write(`${n.name.padEnd(6)} ${n.role.padEnd(8)} ${n.container}\n`);
+      process.stdout.write(`endpoint ${status.endpoint.kind} on ${status.endpoint.holder ?? 'nobody'}\napp ${status.app.url}\n`);
+    }
+    return 0;
+  }
+
+  if (command === 'watch') {
+    const started = await attachCluster(docker, logger, cluster.name);
+    if (!started) throw new FlipdrillError(`no cluster named "${cluster.name ?? 'flipdrill'}" is running`, { hint: 'run: npm run flipdrill -- up' });
+    const controller = started.endpointController({ onEvent: (e) => onStep(`${e.action}${e.node ? ` ${e.node}` : ''}: ${e.reason}`) });
+    onStep(`watching cluster "${started.spec.name}": the endpoint follows the primary (Ctrl-C to stop)`);
+    controller.start();
+    await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await controller.stop();
+    return 0;
+  }
+
+  // up
+  const existing = await attachCluster(docker, logger, cluster.name);
+  if (existing) {
+    onStep(`cluster "${existing.spec.name}" is already running`);
+  } else {
+    onStep('building images (cached after the first run)');
+    const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();
+    if (abort.signal.aborted) throw new DrillAbortedError('interrupted');
+    const t0 = Date.now();
+    const started = await startCluster(cluster, { docker, images, logger, onStep, signal: abort.signal });
+    onStep(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const status = await started.status();
+    process.stdout.write(
+      `${status.nodes.map((n) => `${n.name} ${n.role} 127.0.0.1:${started.node(n.name).hostPort}`).join('\n')}\n` +
+        `app ${status.app.url}\nendpoint ${started.spec.endpointAlias} on ${status.endpoint.holder}\n` +
+        `The endpoint follows a promotion while \`flipdrill watch\` (or a drill) runs. Remove everything with: npm run flipdrill -- down\n`,
+    );
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof DrillAbortedError) {
+      process.stderr.write('flipdrill: interrupted; everything created was removed\n');
+      process.exit(130);
+    }
+    const known = error instanceof FlipdrillError;
+    process.stderr.write(`flipdrill: ${describeError(error)}\n`);
+    if (!known && process.env.FLIPDRILL_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exit(2);
+  },
+);

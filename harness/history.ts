@@ -1,0 +1,86 @@
+/**
+ * The history is written as it happens, one JSON object per line, so a drill that dies halfway
+ * still leaves everything it saw. Reading it back validates every line.
+ */
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { ClusterEvent, Op } from './op.ts';
+
+export class JsonLinesWriter<T> {
+  readonly #fd: number;
+  #closed = false;
+
+  constructor(readonly file: string) {
+    this.#fd = openSync(file, 'a');
+  }
+
+  append(entry: T): void {
+    if (this.#closed) return;
+    writeSync(this.#fd, `${JSON.stringify(entry)}\n`);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+  }
+}
+
+/** Monotonic clock: nanoseconds since `start()`, as a number (exact to 2^53 ns, about 104 days). */
+export class DrillClock {
+  readonly #origin = process.hrtime.bigint();
+  readonly wallOrigin = Date.now();
+
+  nowNs(): number {
+    return Number(process.hrtime.bigint() - this.#origin);
+  }
+
+  /** Wall-clock milliseconds for a monotonic time (for lining up with the database's clock). */
+  wallOf(ns: number): number {
+    return this.wallOrigin + ns / 1e6;
+  }
+
+  /** Monotonic nanoseconds for a wall-clock time. */
+  nsOf(wallMs: number): number {
+    return (wallMs - this.wallOrigin) * 1e6;
+  }
+}
+
+export class HistoryFormatError extends Error {
+  constructor(readonly line: number, message: string) {
+    super(`line ${line}: ${message}`);
+    this.name = 'HistoryFormatError';
+  }
+}
+
+const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
+const FS = new Set(['write', 'read']);
+
+export function parseHistory(text: string): Op[] {
+  const ops: Op[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let op: Partial<Op>;
+    try {
+      op = JSON.parse(line) as Partial<Op>;
+    } catch {
+      throw new HistoryFormatError(i + 1, 'not JSON');
+    }
+    if (!Number.isInteger(op.process)) throw new HistoryFormatError(i + 1, 'process must be an integer');
+    if (!TYPES.has(String(op.type))) throw new HistoryFormatError(i + 1, `type must be invoke, ok, fail or info, not ${JSON.stringify(op.type)}`);
+    if (!FS.has(String(op.f))) throw new HistoryFormatError(i + 1, `f must be write or read, not ${JSON.stringify(op.f)}`);
+    if (typeof op.time !== 'number' || !Number.isFinite(op.time)) throw new HistoryFormatError(i + 1, 'time must be a number');
+    ops.push(op as Op);
+  });
+  return ops;
+}
+
+export function readHistory(file: string): Op[] {
+  return parseHistory(readFileSync(file, 'utf8'));
+}
+
+export function readEvents(file: string): ClusterEvent[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as ClusterEvent);
+}

@@ -1,0 +1,51 @@
+/**
+ * Operations are data (Jepsen's vocabulary). A process invokes an operation, then completes it:
+ *   ok    it happened
+ *   fail  it surely did not happen
+ *   info  unknown: it may or may not have happened (a timeout, a connection lost after sending)
+ * A process whose operation ended in `info` is retired: its operation stays concurrent with
+ * everything after it, so the worker continues under a new process number.
+ */
+export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
+export type OpF = 'write' | 'read';
+
+export interface Op {
+  process: number;
+  type: OpType;
+  f: OpF;
+  value: unknown;
+  /** Monotonic nanoseconds since the drill started. */
+  time: number;
+  error?: string;
+}
+
+/** What a write sends: the client chooses the id. */
+export interface WriteValue {
+  id: string;
+  name: string;
+}
+
+/** What an acknowledged write returns: the database's own stamps. */
+export interface WrittenValue extends WriteValue {
+  committed_by: string;
+  committed_timeline: number;
+  committed_at: string;
+}
+
+export interface ReadValue {
+  id: string;
+  found?: boolean;
+  committed_by?: string;
+}
+
+export type Completion = Pick<Op, 'type' | 'value' | 'error'>;
+
+/** Cluster events, recorded next to the history (events.jsonl). */
+export interface ClusterEvent {
+  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'repmgr';
+  /** Monotonic nanoseconds since the drill started (absent for events read back from repmgr). */
+  time?: number;
+  /** Wall-clock milliseconds since the epoch. */
+  wall: number;
+  [key: string]: unknown;
+}

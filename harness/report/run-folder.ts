@@ -1,0 +1,44 @@
+/** A run folder per drill: runs/<timestamp>/ with history.jsonl, events.jsonl, report.json, flipdrill.log. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface RunFolder {
+  id: string;
+  dir: string;
+  history: string;
+  events: string;
+  report: string;
+  log: string;
+}
+
+export function createRunFolder(root: string, now = new Date()): RunFolder {
+  const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
+  let id = stamp;
+  let dir = path.resolve(root, id);
+  for (let i = 2; ; i++) {
+    try {
+      mkdirSync(dir, { recursive: false });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(path.resolve(root), { recursive: true });
+        continue;
+      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      id = `${stamp}-${i}`;
+      dir = path.resolve(root, id);
+    }
+  }
+  return {
+    id,
+    dir,
+    history: path.join(dir, 'history.jsonl'),
+    events: path.join(dir, 'events.jsonl'),
+    report: path.join(dir, 'report.json'),
+    log: path.join(dir, 'flipdrill.log'),
+  };
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
