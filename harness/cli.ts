@@ -34,10 +34,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const abort = new AbortController();
-  let interrupts = 0;
+  let firstInterrupt = 0;
   const onSignal = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+    // One Ctrl-C can arrive twice (from the terminal and relayed by tsx's parent process): only a
+    // second press a moment later means "quit now, skip the cleanup".
+    if (firstInterrupt && Date.now() - firstInterrupt > 1000) process.exit(130);
+    if (firstInterrupt) return;
+    firstInterrupt = Date.now();
     process.stderr.write('\ninterrupted: stopping and removing what flipdrill created (Ctrl-C again to quit at once)\n');
     abort.abort();
   };
@@ -50,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'drill') {
     let runDir: string | undefined;
     try {
-      const { run, report } = await runDrill({
+      const { report } = await runDrill({
         cluster,
         runsDir: values['runs-dir'] as string | undefined,
         keep: Boolean(values.keep),
@@ -59,19 +62,18 @@ async function main(argv: string[]): Promise<number> {
         concurrency: number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }),
         seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
         signal: abort.signal,
-        onStep: (s) => {
-          onStep(s);
-        },
+        onStep,
+        onRunFolder: (run) => (runDir = run.dir),
         logLevel,
       });
-      runDir = run.dir;
-      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, run.dir)}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, runDir!)}\n`);
       return report.result.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
       if (error instanceof DrillAbortedError || abort.signal.aborted) {
-        process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${runDir}` : ' (see the newest folder under runs/)'}\n`);
+        process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${runDir}` : ''}\n`);
         return 130;
       }
+      if (runDir) process.stderr.write(`flipdrill: the drill stopped with an error; run folder: ${runDir}\n`);
       throw error;
     }
   }

@@ -52,6 +52,8 @@ export interface DrillOptions {
   keep?: boolean;
   signal?: AbortSignal;
   onStep?: (step: string) => void;
+  /** Called once the run folder exists, so an interrupted drill can still say where it is. */
+  onRunFolder?: (run: RunFolder) => void;
   logLevel?: string;
 }
 
@@ -89,6 +91,7 @@ async function waitOrUndefined<T>(describe: string, probe: () => Promise<T | und
 export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome> {
   const nemesis = options.nemesis ?? killPrimary;
   const run = createRunFolder(options.runsDir ?? 'runs');
+  options.onRunFolder?.(run);
   const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info' }).child({ runId: run.id });
   const onStep = (step: string) => {
     logger.info({ step }, step);
@@ -124,8 +127,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     cluster = await attachCluster(docker, logger, clusterName);
     if (cluster) {
       const status = await cluster.status();
-      if (!status.nodes.some((n) => n.role === 'primary')) {
-        throw new ClusterError(`a cluster named "${clusterName}" exists but has no primary`, { hint: 'run: npm run flipdrill -- down' });
+      const roles = status.nodes.map((n) => n.role);
+      if (!roles.includes('primary') || !roles.includes('standby')) {
+        throw new ClusterError(
+          `the running cluster "${clusterName}" has ${roles.includes('primary') ? 'no standby left to promote' : 'no primary'} (${status.nodes.map((n) => `${n.name} ${n.role}`).join(', ')})`,
+          { hint: 'start afresh with: npm run flipdrill -- down' },
+        );
       }
       onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
     } else {

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../cluster/errors.ts';
+import { parseCommandLine } from './cli-args.ts';
+
+describe('parseCommandLine', () => {
+  it('turns flags into cluster options, leaving out what was not given', () => {
+    const parsed = parseCommandLine(['drill', '--name', 'ci', '--port-base', '25432', '--replication', 'async', '--keep']);
+    expect(parsed.command).toBe('drill');
+    expect(parsed.cluster).toEqual({ name: 'ci', portBase: 25432, replication: 'async' });
+    expect(parsed.values.keep).toBe(true);
+  });
+
+  it.each([
+    [['drill', '--bogus'], "unknown option '--bogus'"],
+    [['frob'], 'unknown command "frob"'],
+    [[], 'no command given'],
+    [['up', 'extra'], 'unexpected argument "extra"'],
+    [['up', '--port-base', 'abc'], '--port-base must be an integer from 1024 to 65533, not "abc"'],
+    [['up', '--replication', 'semi'], '--replication must be sync or async, not "semi"'],
+    [['up', '--timing', 'slow'], '--timing must be fast or repmgr-defaults, not "slow"'],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(ConfigError);
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+});
+
+describe('the flipdrill command', () => {
+  it('answers bad input with one line on stderr and exit code 2, before touching Docker', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', 'drill', '--frobnicate'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toEqual(["flipdrill: unknown option '--frobnicate' (see: flipdrill --help)"]);
+  });
+
+  it('prints its usage with --help', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: flipdrill <command> [options]');
+  });
+});

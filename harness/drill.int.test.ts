@@ -1,0 +1,67 @@
+/**
+ * The real thing: a three-node repmgr cluster in Docker, the app in its own container, the
+ * primary killed with SIGKILL under load, repmgrd promoting the standby, the endpoint moving.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeClusters, createLogger } from '../cluster/index.ts';
+import { runDrill, type DrillOutcome } from './drill.ts';
+import { readEvents, readHistory } from './history.ts';
+import type { WrittenValue } from './op.ts';
+import { leftovers, testDocker } from './test-support/docker.ts';
+
+const CLUSTER = { name: 'fdtest-drill', portBase: 25432, appPort: 28080, backSubnet: '10.213.11.0/24', frontSubnet: '10.213.12.0/24' };
+
+describe('a kill-primary drill on the local Docker cluster', () => {
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runs-'));
+  let outcome: DrillOutcome;
+
+  afterAll(async () => {
+    // Only if the drill itself failed to clean up: never leave a test cluster behind.
+    await removeClusters(await testDocker(), createLogger(), CLUSTER.name);
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('ends with PASS: node2 promoted, the endpoint on node2, writes resumed there, no acknowledged write lost', async () => {
+    outcome = await runDrill({ cluster: CLUSTER, runsDir, warmupMs: 2000, settleMs: 2000 });
+    const { result } = outcome.report;
+
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.verdict).toBe('PASS');
+    expect(result.fault).toMatchObject({ kind: 'kill-primary', node: 'node1' });
+    expect(result.promotion?.node).toBe('node2');
+    expect(result.endpointMove?.node).toBe('node2');
+    expect(result.lost).toEqual([]);
+    expect(result.writesAfterFault.onNewPrimary).toBeGreaterThan(0);
+    expect(result.writeUnavailability?.ms).toBeGreaterThan(0);
+  });
+
+  it('recorded a history in which writes before the fault were committed by node1 on timeline 1 and after it by node2 on timeline 2', () => {
+    const history = readHistory(outcome.run.history);
+    const faultNs = readEvents(outcome.run.events).find((e) => e.type === 'fault')!.time!;
+    const acked = history.filter((op) => op.f === 'write' && op.type === 'ok').map((op) => ({ time: op.time, value: op.value as WrittenValue }));
+    const before = acked.filter((a) => a.time < faultNs);
+    const after = acked.filter((a) => a.time > faultNs && a.value.committed_by !== 'node1');
+
+    expect(before.length).toBeGreaterThan(0);
+    expect(new Set(before.map((a) => `${a.value.committed_by}/${a.value.committed_timeline}`))).toEqual(new Set(['node1/1']));
+    expect(new Set(after.map((a) => `${a.value.committed_by}/${a.value.committed_timeline}`))).toEqual(new Set(['node2/2']));
+    // Every completion follows an invocation by the same process.
+    const open = new Map<number, string>();
+    for (const op of history) {
+      if (op.type === 'invoke') {
+        expect(open.has(op.process)).toBe(false);
+        open.set(op.process, op.f);
+      } else {
+        expect(open.get(op.process)).toBe(op.f);
+        open.delete(op.process);
+      }
+    }
+  });
+
+  it('left nothing of the cluster behind', async () => {
+    expect(await leftovers(CLUSTER.name)).toEqual([]);
+  });
+});
