@@ -95,7 +95,7 @@ export async function connectDocker(options: ConnectOptions = {}): Promise<Docke
     : 'install and start Docker Engine (https://docs.docker.com/engine/install/)';
   if (!allowInstall) {
     throw new DockerUnavailableError(`no Docker engine reachable at ${SOCKET}`, {
-      hint: `FLIPDRILL_NO_DOCKER_INSTALL is set, so flipdrill will not install one; ${manual}`,
+      hint: `FLIPDRILL_NO_DOCKER_INSTALL is set, so flipdrill will neither install nor start one; ${manual}`,
     });
   }
   if (!canInstallPackages()) {
