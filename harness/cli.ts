@@ -41,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
     if (firstInterrupt && Date.now() - firstInterrupt > 1000) process.exit(130);
     if (firstInterrupt) return;
     firstInterrupt = Date.now();
-    process.stderr.write('\ninterrupted: stopping and removing what flipdrill created (Ctrl-C again to quit at once)\n');
+    const cleanup = command === 'drill' || command === 'up' ? ' and removing what flipdrill created' : '';
+    process.stderr.write(`\ninterrupted: stopping${cleanup} (Ctrl-C again to quit at once)\n`);
     abort.abort();
   };
   process.on('SIGINT', onSignal);
