@@ -94,7 +94,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   options.onRunFolder?.(run);
   const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info' }).child({ runId: run.id });
   const onStep = (step: string) => {
-    logger.info({ step }, step);
+    logger.info(step);
     options.onStep?.(step);
   };
   const signal = options.signal;
@@ -194,7 +194,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     faultInjected = true;
     const fault = await nemesis.inject(cluster, target);
     faultNs = clock.nsOf(fault.at);
-    recordEvent({ type: 'fault', kind: fault.kind, node: fault.node, detail: fault.detail, wall: fault.at, time: faultNs });
+    recordEvent({ type: 'fault', kind: fault.kind, node: fault.node, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
 
     onStep('waiting for repmgrd to promote a standby');
     const promoted = await waitOrUndefined(

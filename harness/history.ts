@@ -41,7 +41,7 @@ export class DrillClock {
 
   /** Monotonic nanoseconds for a wall-clock time. */
   nsOf(wallMs: number): number {
-    return (wallMs - this.wallOrigin) * 1e6;
+    return Math.round((wallMs - this.wallOrigin) * 1e6);
   }
 }
 

@@ -8,8 +8,14 @@ export interface InjectedFault {
   kind: string;
   /** The node the fault hit. */
   node: string;
-  /** Wall-clock milliseconds when the fault took effect. */
+  /**
+   * Wall-clock milliseconds when the fault was sent. Measurements start here, not when Docker
+   * confirmed it (a kill returns after the container is gone, a few hundred ms later): a figure
+   * that starts early can only look worse, never better.
+   */
   at: number;
+  /** Wall-clock milliseconds when Docker confirmed the fault. */
+  confirmedAt: number;
   detail: string;
 }
 
@@ -27,8 +33,9 @@ export const killPrimary: Nemesis = {
   kind: 'kill-primary',
   description: 'kill the primary with SIGKILL (docker kill): no clean shutdown, no goodbye to the standby',
   async inject(cluster, target) {
+    const at = Date.now();
     await cluster.kill(target, 'SIGKILL');
-    return { kind: 'kill-primary', node: target, at: Date.now(), detail: `docker kill --signal SIGKILL ${cluster.containerOf(target)}` };
+    return { kind: 'kill-primary', node: target, at, confirmedAt: Date.now(), detail: `docker kill --signal SIGKILL ${cluster.containerOf(target)}` };
   },
   // A killed node stays down for this drill: bringing it back is the fail-back fault's job, and
   // teardown removes it. The endpoint controller has fenced it from application traffic.
