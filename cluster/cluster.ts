@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
-import type { DockerClient } from './docker/docker-client.ts';
+import type { DockerClient, ExecResult } from './docker/docker-client.ts';
 import type { StepReporter } from './docker/engine.ts';
 import { DockerAliasEndpoint } from './endpoint/docker-alias.ts';
 import { EndpointController, type EndpointEvent } from './endpoint/controller.ts';
@@ -125,6 +125,11 @@ export class StartedCluster implements AsyncDisposable {
 
   async kill(node: string, signal = 'SIGKILL'): Promise<void> {
     await this.docker.killContainer(this.containerOf(node), signal);
+  }
+
+  /** Run a command inside a node's container. */
+  exec(node: string, cmd: string[], options: { user?: string } = {}): Promise<ExecResult> {
+    return this.docker.exec(this.containerOf(node), cmd, options);
   }
 
   async status(): Promise<ClusterStatus> {

@@ -11,6 +11,10 @@ describe('parseCommandLine', () => {
     expect(parsed.values.keep).toBe(true);
   });
 
+  it('takes the run folder of check as its argument', () => {
+    expect(parseCommandLine(['check', 'runs/x', '--max-lost', '3'])).toMatchObject({ command: 'check', target: 'runs/x', values: { 'max-lost': '3' } });
+  });
+
   it.each([
     [['drill', '--bogus'], "unknown option '--bogus'"],
     [['frob'], 'unknown command "frob"'],
@@ -19,6 +23,9 @@ describe('parseCommandLine', () => {
     [['up', '--port-base', 'abc'], '--port-base must be an integer from 1024 to 65533, not "abc"'],
     [['up', '--replication', 'semi'], '--replication must be sync or async, not "semi"'],
     [['up', '--timing', 'slow'], '--timing must be fast or repmgr-defaults, not "slow"'],
+    [['check'], 'check needs a run folder'],
+    [['check', 'a', 'b'], 'unexpected argument "b"'],
+    [['drill', '--scenario', 'meteor'], 'unknown scenario "meteor"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);
     expect(() => parseCommandLine(argv)).toThrow(message);

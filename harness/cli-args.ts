@@ -1,6 +1,9 @@
 /** The command line's grammar: parsed and validated before anything is created. */
 import { parseArgs } from 'node:util';
 import { ConfigError, type ClusterOptions, type ReplicationMode } from '../cluster/index.ts';
+import { SCENARIOS } from './nemesis/nemesis.ts';
+
+const SCENARIO_NAMES = Object.keys(SCENARIOS);
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
 
@@ -14,6 +17,9 @@ Commands:
   status    each node's role (asked of the database), the endpoint's holder, the app URL
   watch     run the endpoint controller in the foreground: the endpoint follows a promotion
   down      remove every container, network and volume flipdrill made
+  check <run folder>
+            re-run the checker on a stored run and print the same summary.
+            Exit 0 on a valid history, 1 on anomalies, 2 on a malformed history.
 
 Options:
   --name <name>              cluster name, prefix of containers and networks (default flipdrill)
@@ -23,7 +29,9 @@ Options:
   --front-subnet <cidr>      application network (default 10.213.2.0/24)
   --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
-  --json                     machine-readable output (status, drill)
+  --json                     machine-readable output (status, drill, check)
+  --scenario <name>          drill: kill-primary (default) or lagging-standby
+  --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill: leave a cluster the drill created running
   --runs-dir <dir>           drill: where run folders go (default runs)
   --warmup <seconds>         drill: load before the fault (default 3)
@@ -53,11 +61,13 @@ const OPTIONS = {
   settle: { type: 'string' },
   concurrency: { type: 'string' },
   seed: { type: 'string' },
+  scenario: { type: 'string' },
+  'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMANDS = ['drill', 'up', 'status', 'watch', 'down', 'help'] as const;
+const COMMANDS = ['drill', 'up', 'status', 'watch', 'down', 'check', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
@@ -71,6 +81,8 @@ export function number(flag: string, raw: string | undefined, { min, max, intege
 
 export interface ParsedCommand {
   command: Command;
+  /** check: the run folder. */
+  target?: string;
   values: Record<string, string | boolean | undefined>;
   cluster: ClusterOptions;
 }
@@ -88,7 +100,12 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   const name = positionals[0] ?? (values.help ? 'help' : undefined);
   if (!name) throw new ConfigError('no command given', { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}; see flipdrill --help` });
   if (!COMMANDS.includes(name as Command)) throw new ConfigError(`unknown command "${name}"`, { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}` });
-  if (positionals.length > 1) throw new ConfigError(`unexpected argument "${positionals[1]}"`, { hint: 'see: flipdrill --help' });
+  const wanted = name === 'check' ? 2 : 1;
+  if (name === 'check' && positionals.length < 2 && !values.help) throw new ConfigError('check needs a run folder', { hint: 'for example: flipdrill check runs/<timestamp>' });
+  if (positionals.length > wanted) throw new ConfigError(`unexpected argument "${positionals[wanted]}"`, { hint: 'see: flipdrill --help' });
+  if (values.scenario !== undefined && !SCENARIO_NAMES.includes(values.scenario)) {
+    throw new ConfigError(`unknown scenario "${values.scenario}"`, { hint: `scenarios: ${SCENARIO_NAMES.join(', ')}` });
+  }
   const replication = values.replication;
   if (replication !== undefined && replication !== 'sync' && replication !== 'async') {
     throw new ConfigError(`--replication must be sync or async, not "${replication}"`);
@@ -107,6 +124,6 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     timing: timing as ClusterOptions['timing'],
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
-  return { command: values.help ? 'help' : (name as Command), values, cluster };
+  return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };
 }
 

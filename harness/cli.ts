@@ -15,6 +15,10 @@ import {
   startCluster,
 } from '../cluster/index.ts';
 import { number, parseCommandLine, USAGE } from './cli-args.ts';
+import { MalformedHistoryError } from './checker/checker.ts';
+import { HistoryFormatError } from './history.ts';
+import { SCENARIOS } from './nemesis/nemesis.ts';
+import { loadRun, RunFolderError } from './report/stored-run.ts';
 import { runDrill } from './drill.ts';
 import { renderSummary } from './report/summary.ts';
 
@@ -28,11 +32,12 @@ function stepPrinter(quiet: boolean): (step: string) => void {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { command, values, cluster } = parseCommandLine(argv);
+  const { command, target, values, cluster } = parseCommandLine(argv);
   if (command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (command === 'check') return checkCommand(target!, values);
   const abort = new AbortController();
   let firstInterrupt = 0;
   const onSignal = () => {
@@ -62,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
         settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
         concurrency: number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }),
         seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
+        nemesis: SCENARIOS[(values.scenario as string | undefined) ?? 'kill-primary']!(),
+        maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
         signal: abort.signal,
         onStep,
         onRunFolder: (run) => (runDir = run.dir),
@@ -130,6 +137,22 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/** `flipdrill check <run folder>`: 0 valid, 1 anomalies, 2 malformed (never PASS). */
+function checkCommand(dir: string, values: Record<string, string | boolean | undefined>): number {
+  const maxLost = number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 });
+  try {
+    const result = loadRun(dir).check(maxLost === undefined ? {} : { maxLost });
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result, dir)}\n`);
+    return result.verdict === 'PASS' ? 0 : 1;
+  } catch (error) {
+    if (error instanceof MalformedHistoryError || error instanceof HistoryFormatError || error instanceof RunFolderError) {
+      process.stderr.write(`flipdrill: malformed run, not checked: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then(

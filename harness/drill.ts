@@ -24,12 +24,14 @@ import {
   type Logger,
   type StartedCluster,
 } from '../cluster/index.ts';
-import { checkDrill, type DrillResult, type FinalRow } from './checker/drill-checker.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckResult, FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
-import { DrillClock, JsonLinesWriter, readHistory } from './history.ts';
-import { killPrimary, type Nemesis } from './nemesis/nemesis.ts';
+import { DrillClock, JsonLinesWriter } from './history.ts';
+import { killPrimary, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
+import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
 import { Workload } from './workload.ts';
 
 export const REPORT_SCHEMA = 'flipdrill.report/v1';
@@ -38,6 +40,8 @@ export interface DrillOptions {
   cluster?: ClusterOptions;
   runsDir?: string;
   nemesis?: Nemesis;
+  /** Acknowledged writes that may be lost before the verdict is FAIL (default 0). */
+  maxLost?: number;
   warmupMs?: number;
   /** Keep the workload running this long after writes resumed on the new primary. */
   settleMs?: number;
@@ -66,7 +70,7 @@ export interface DrillReport {
   seed: number;
   cluster: { name: string; replication: string; timing: unknown; reused: boolean; images: unknown };
   workload: { concurrency: number; readFraction: number; pauseMs: number; operations: number };
-  result: DrillResult;
+  result: CheckResult;
 }
 
 export interface DrillOutcome {
@@ -76,6 +80,15 @@ export interface DrillOutcome {
 
 function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new DrillAbortedError('interrupted');
+}
+
+/** A timed load phase (warm-up is a condition; a scenario's hold is a duration). Aborts with the drill. */
+async function hold(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch {
+    throw new DrillAbortedError('interrupted');
+  }
 }
 
 /** A wait whose timeout is a finding (recorded, then judged by the checker), not an error. */
@@ -114,7 +127,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   let created = false;
   let workload: Workload | undefined;
   let controller: ReturnType<StartedCluster['endpointController']> | undefined;
-  let faultInjected = false;
+  let targets: FaultTargets | undefined;
 
   try {
     const docker = await connectDocker({ logger, onStep });
@@ -142,6 +155,16 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       created = true;
       recordEvent({ type: 'phase', phase: 'cluster-up', ms: Date.now() - t0 });
     }
+
+    const settings: RunSettings = {
+      schema: RUN_SCHEMA,
+      runId: run.id,
+      scenario: nemesis.kind,
+      startedAt,
+      seed,
+      expectations: { maxLost: options.maxLost ?? 0, replication: cluster.spec.replication },
+    };
+    writeJson(run.settings, settings);
 
     let latest: ClusterSnapshot | undefined;
     controller = cluster.endpointController({
@@ -190,9 +213,15 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
 
     const target = latest?.nodes.find((n) => n.role === 'primary')?.name ?? (await cluster.primary());
     if (!target) throw new ClusterError('no primary to inject the fault into');
+    targets = { cluster, primary: target, standby: latest?.nodes.find((n) => n.role === 'standby')?.name };
+    if (nemesis.prepare) {
+      const detail = await nemesis.prepare.run(targets);
+      recordEvent({ type: 'phase', phase: 'prepare', detail });
+      onStep(`${detail}; writes go on for ${nemesis.prepare.holdMs / 1000} s`);
+      await hold(nemesis.prepare.holdMs, signal);
+    }
     onStep(`fault: ${nemesis.description} (${target})`);
-    faultInjected = true;
-    const fault = await nemesis.inject(cluster, target);
+    const fault = await nemesis.inject(targets);
     faultNs = clock.nsOf(fault.at);
     recordEvent({ type: 'fault', kind: fault.kind, node: fault.node, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
 
@@ -222,15 +251,22 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     recordEvent({ type: 'phase', phase: 'final-read' });
 
     const finalNode = newPrimary ?? (await cluster.primary());
-    let finalRead: { node: string; rows: FinalRow[] } | null = null;
     if (finalNode) {
-      const rows = await cluster.query<{ id: string; committed_by: string; committed_timeline: number }>(
+      const rows = await cluster.query<{ id: string; committed_by: string; committed_timeline: number; committed_at_us: string }>(
         finalNode,
-        'SELECT id::text AS id, committed_by, committed_timeline FROM countries',
+        `SELECT id::text AS id, committed_by, committed_timeline,
+                (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
+           FROM countries ORDER BY committed_at`,
         [],
         cluster.credentials.app.database,
       );
-      finalRead = { node: finalNode, rows };
+      const [sync] = await cluster.query<{ names: string }>(finalNode, "SELECT current_setting('synchronous_standby_names') AS names");
+      const finalRead: FinalRead = {
+        node: finalNode,
+        synchronousStandbyNames: sync?.names ?? '',
+        rows: rows.map((r) => ({ ...r, committed_at_us: Number(r.committed_at_us) })),
+      };
+      writeJson(run.finalRead, finalRead);
       const repmgrEvents = await cluster.query<{ node_name: string; event: string; successful: boolean; at: string; details: string | null }>(
         finalNode,
         `SELECT n.node_name, e.event, e.successful, (extract(epoch FROM e.event_timestamp) * 1000)::float8::text AS at, e.details
@@ -247,8 +283,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
 
     onStep('checking the history');
     history.close();
-    // The checker works from what was stored, exactly as a re-check of the run folder would.
-    const result = checkDrill({ history: readHistory(run.history), events: eventLog, finalRead });
+    events.close();
+    // The checker works from what was stored, exactly as `flipdrill check` on the run folder does.
+    const result = loadRun(run.dir).check();
     const report: DrillReport = {
       schema: REPORT_SCHEMA,
       runId: run.id,
@@ -278,7 +315,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     await controller?.stop().catch(() => {});
     history.close();
     events.close();
-    if (cluster && faultInjected) await nemesis.heal(cluster).catch((e) => logger.warn({ err: (e as Error).message }, 'heal failed'));
+    if (targets) await nemesis.heal(targets).catch((e) => logger.warn({ err: (e as Error).message }, 'heal failed'));
     if (cluster && created && !options.keep) {
       options.onStep?.('tearing down the cluster');
       await cluster.stop().catch((e) => logger.error({ err: (e as Error).message }, 'teardown failed'));

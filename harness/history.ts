@@ -47,7 +47,7 @@ export class DrillClock {
 
 export class HistoryFormatError extends Error {
   constructor(readonly line: number, message: string) {
-    super(`line ${line}: ${message}`);
+    super(`history line ${line}: ${message}`);
     this.name = 'HistoryFormatError';
   }
 }
@@ -55,8 +55,10 @@ export class HistoryFormatError extends Error {
 const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
 const FS = new Set(['write', 'read']);
 
-export function parseHistory(text: string): Op[] {
+/** Parse and validate every line; `lines[i]` is the file line of `ops[i]`, for error messages. */
+export function parseHistoryLines(text: string): { ops: Op[]; lines: number[] } {
   const ops: Op[] = [];
+  const lines: number[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     let op: Partial<Op>;
@@ -65,13 +67,19 @@ export function parseHistory(text: string): Op[] {
     } catch {
       throw new HistoryFormatError(i + 1, 'not JSON');
     }
+    if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new HistoryFormatError(i + 1, 'not an object');
     if (!Number.isInteger(op.process)) throw new HistoryFormatError(i + 1, 'process must be an integer');
     if (!TYPES.has(String(op.type))) throw new HistoryFormatError(i + 1, `type must be invoke, ok, fail or info, not ${JSON.stringify(op.type)}`);
     if (!FS.has(String(op.f))) throw new HistoryFormatError(i + 1, `f must be write or read, not ${JSON.stringify(op.f)}`);
     if (typeof op.time !== 'number' || !Number.isFinite(op.time)) throw new HistoryFormatError(i + 1, 'time must be a number');
     ops.push(op as Op);
+    lines.push(i + 1);
   });
-  return ops;
+  return { ops, lines };
+}
+
+export function parseHistory(text: string): Op[] {
+  return parseHistoryLines(text).ops;
 }
 
 export function readHistory(file: string): Op[] {

@@ -1,4 +1,4 @@
-/** A run folder per drill: runs/<timestamp>/ with history.jsonl, events.jsonl, report.json, flipdrill.log. */
+/** A run folder per drill: runs/<timestamp>/ with run.json, history.jsonl, events.jsonl, final-read.json, report.json, flipdrill.log. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -8,6 +8,8 @@ export interface RunFolder {
   history: string;
   events: string;
   report: string;
+  settings: string;
+  finalRead: string;
   log: string;
 }
 
@@ -35,6 +37,8 @@ export function createRunFolder(root: string, now = new Date()): RunFolder {
     history: path.join(dir, 'history.jsonl'),
     events: path.join(dir, 'events.jsonl'),
     report: path.join(dir, 'report.json'),
+    settings: path.join(dir, 'run.json'),
+    finalRead: path.join(dir, 'final-read.json'),
     log: path.join(dir, 'flipdrill.log'),
   };
 }

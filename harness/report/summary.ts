@@ -1,24 +1,59 @@
-/** The summary a person reads at the end of a drill. */
-import type { DrillResult } from '../checker/drill-checker.ts';
+/** The summary a person reads at the end of a drill, and of `flipdrill check`. */
+import type { CheckResult, WriteRef } from '../checker/checker.ts';
 
-const fmt = (ms: number | null | undefined) => (ms === null || ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const fmt = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? 'n/a' : Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 
-export function renderSummary(result: DrillResult, runDir: string): string {
+/** At most `limit` items, one per line, with a count of the rest. */
+function listed<T>(items: readonly T[], line: (item: T) => string, limit = 10): string[] {
+  const lines = items.slice(0, limit).map((i) => `                   ${line(i)}`);
+  if (items.length > limit) lines.push(`                   ... and ${items.length - limit} more in report.json`);
+  return lines;
+}
+
+const writeLine = (w: WriteRef) =>
+  `${w.id}  process ${w.process}, invoked at ${fmt(w.invokedAtMs)}${w.completedAtMs !== null ? `, answered at ${fmt(w.completedAtMs)}` : ', never answered'}${w.committedBy ? `, committed by ${w.committedBy} (timeline ${w.committedTimeline})` : ''}`;
+
+export function renderSummary(result: CheckResult, runDir: string): string {
   const lines: string[] = [];
   const { write, read } = result.counts;
-  lines.push(`flipdrill: ${result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.node})` : ''}`);
+  const open = (n: number) => (n ? `, ${n} cut off` : '');
+  lines.push(`flipdrill: ${result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.node})` : ''}, ${result.expectations.replication} replication`);
   lines.push(
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
-  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} (last ok write before the fault to first ok write after it)`);
-  lines.push(`  writes           ${write.ok} ok, ${write.fail} failed, ${write.info} unknown; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
-  lines.push(`  reads            ${read.ok} ok (${result.staleReads} did not see their write yet), ${read.fail} failed`);
-  lines.push(`  lost             ${result.lost.length} acknowledged writes${result.lost.length ? ':' : ''}`);
-  for (const l of result.lost.slice(0, 20)) lines.push(`                   ${l.id} acked at ${fmt(l.ackedAtMs)} by ${l.committedBy} (timeline ${l.committedTimeline})`);
-  if (result.lost.length > 20) lines.push(`                   ... and ${result.lost.length - 20} more in report.json`);
-  if (result.recovered.length) lines.push(`  recovered        ${result.recovered.length} unknown-outcome writes turned out to be committed`);
-  if (result.contradicted.length) lines.push(`  contradicted     ${result.contradicted.length} writes answered "failed" are present: ${result.contradicted.slice(0, 5).join(', ')}`);
+  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to first ok write after it)`);
+  if (result.databaseDowntime) {
+    const d = result.databaseDowntime;
+    lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
+  }
+  lines.push(`  writes           ${write.ok} ok, ${write.fail} failed, ${write.info} unknown${open(write.open)}; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
+  lines.push(`  reads            ${read.ok} ok, ${read.fail} failed${open(read.open)}; ${result.staleReads.length} stale`);
+  lines.push(`  lost             ${result.lost.length} acknowledged writes${result.recoveryPoint && result.lost.length ? `, ${result.recoveryPoint.seconds} s of writes (recovery point)` : ''}${result.lost.length ? ':' : ''}`);
+  lines.push(...listed(result.lost, writeLine));
+  if (result.recovered.length) lines.push(`  recovered        ${result.recovered.length} writes with an unknown outcome turned out committed (fine: that is what unknown means)`);
+  if (result.contradicted.length) {
+    lines.push(`  contradicted     ${result.contradicted.length} writes answered "failed" are in the database:`);
+    lines.push(...listed(result.contradicted, writeLine));
+  }
+  if (result.unexpected.length) {
+    lines.push(`  unexpected       ${result.unexpected.length} values nobody wrote:`);
+    lines.push(...listed(result.unexpected, (id) => id));
+  }
+  if (result.duplicated.length) {
+    lines.push(`  duplicated       ${result.duplicated.length} values present more than once:`);
+    lines.push(...listed(result.duplicated, (d) => `${d.id} (${d.count} times)`));
+  }
+  if (result.staleReads.length) {
+    lines.push(`  stale reads      ${result.staleReads.length} reads missed a write acknowledged before they began (replica lag):`);
+    lines.push(...listed(result.staleReads, (r) => `${r.id}  read at ${fmt(r.readAtMs)}, ${fmt(r.lagMs)} after its write was acknowledged`, 5));
+  }
+  if (result.splitBrain) {
+    lines.push(`  split brain      ${result.splitBrain.writes.length} writes acknowledged by another primary after ${result.splitBrain.newPrimary} took over (timeline ${result.splitBrain.newTimeline}):`);
+    lines.push(...listed(result.splitBrain.writes, writeLine));
+  }
+  if (result.degradedReplication) lines.push(`  note             ${result.degradedReplication}`);
   lines.push('  checks');
   for (const c of result.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   lines.push(`verdict: ${result.verdict}   (run folder: ${runDir})`);

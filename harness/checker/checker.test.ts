@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import type { ClusterEvent, Op } from '../op.ts';
+import { check, MalformedHistoryError, pairOperations, type FinalRow } from './checker.ts';
+
+const MS = 1e6;
+const W0 = Date.parse('2026-11-21T10:00:00.000Z'); // wall clock at drill start
+
+/** The database's clock at `ms` into the drill, as the app returns it. */
+const dbTime = (ms: number) => new Date(W0 + ms).toISOString();
+
+/** A write invoked at `at` ms, answered `took` ms later; an ok write committed by `by` at `at + took / 2`. */
+function write(process: number, id: string, at: number, took: number, type: Op['type'], by = 'node1', timeline = 1): Op[] {
+  const value = { id, name: id };
+  const done: Op =
+    type === 'ok'
+      ? { process, type, f: 'write', value: { ...value, committed_by: by, committed_timeline: timeline, committed_at: dbTime(at + took / 2) }, time: (at + took) * MS }
+      : { process, type, f: 'write', value, time: (at + took) * MS, error: type === 'fail' ? 'ENOTFOUND' : 'ECONNRESET' };
+  return [{ process, type: 'invoke', f: 'write', value, time: at * MS }, done];
+}
+
+function read(process: number, id: string, at: number, took: number, found: boolean): Op[] {
+  return [
+    { process, type: 'invoke', f: 'read', value: { id }, time: at * MS },
+    { process, type: 'ok', f: 'read', value: { id, found }, time: (at + took) * MS },
+  ];
+}
+
+/** A row as the final read returns it, committed at `atMs` into the drill. */
+const row = (id: string, by: string, timeline: number, atMs: number): FinalRow => ({ id, committed_by: by, committed_timeline: timeline, committed_at_us: (W0 + atMs) * 1000 });
+
+const ev = (type: ClusterEvent['type'], atMs: number, extra: Record<string, unknown>): ClusterEvent => ({ type, time: atMs * MS, wall: W0 + atMs, ...extra });
+
+/** node1 killed at 1000 ms, node2 seen primary at 2600, endpoint on node2 at 2700, repmgr's event at 3500. */
+const failover: ClusterEvent[] = [
+  ev('fault', 1000, { kind: 'kill-primary', node: 'node1' }),
+  ev('promotion-observed', 2600, { node: 'node2', timeline: 2 }),
+  ev('endpoint', 2700, { action: 'move', node: 'node2' }),
+  { type: 'repmgr', event: 'standby_promote', node: 'node2', wall: W0 + 3500 },
+];
+
+/** The common case: a, b acknowledged by node1 before the fault, d by node2 after it. */
+const healthy = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'b', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+const healthyRows = [row('a', 'node1', 1, 105), row('b', 'node1', 1, 905), row('d', 'node2', 2, 3005)];
+
+describe('check', () => {
+  it('passes a failover in which every acknowledged write survived and writes resumed on the new primary', () => {
+    const r = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.verdict).toBe('PASS');
+    expect(r.counts.write).toEqual({ ok: 3, fail: 0, info: 0, open: 0 });
+    expect(r.promotion).toEqual({ node: 'node2', observedMs: 1600, reportedMs: 2500 });
+    expect(r.endpointMove).toEqual({ node: 'node2', ms: 1700 });
+    // Clients: b answered at 910 ms, d at 3010 ms.
+    expect(r.writeUnavailability).toEqual({ ms: 2100, lastOkBeforeMs: 910, firstOkAfterMs: 3010 });
+    // Database: b committed at 905 ms on timeline 1, d at 3005 ms on timeline 2.
+    expect(r.databaseDowntime).toEqual({
+      ms: 2100,
+      oldTimeline: 1,
+      newTimeline: 2,
+      lastOldCommitAt: '2026-11-21T10:00:00.905000Z',
+      firstNewCommitAt: '2026-11-21T10:00:03.005000Z',
+    });
+    expect(r.recoveryPoint).toEqual({ lostWrites: 0, seconds: 0, lastSurvivingCommitAt: null, lastLostCommitAt: null });
+  });
+
+  it('lists every lost write, and how many seconds of writes they span', () => {
+    const history = [...write(0, 'a', 100, 10, 'ok'), ...write(0, 'b', 500, 10, 'ok'), ...write(1, 'c', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('a', 'node1', 1, 105), row('d', 'node2', 2, 3005)] } });
+
+    expect(r.verdict).toBe('FAIL');
+    expect(r.lost).toEqual([
+      { id: 'b', process: 0, invokedAtMs: 500, completedAtMs: 510, committedBy: 'node1', committedTimeline: 1 },
+      { id: 'c', process: 1, invokedAtMs: 900, completedAtMs: 910, committedBy: 'node1', committedTimeline: 1 },
+    ]);
+    // a (105 ms) is the last write of node1 that survived; c (905 ms) the last one lost.
+    expect(r.recoveryPoint).toEqual({ lostWrites: 2, seconds: 0.8, lastSurvivingCommitAt: '2026-11-21T10:00:00.105000Z', lastLostCommitAt: '2026-11-21T10:00:00.905000Z' });
+    expect(r.checks.find((c) => !c.ok)).toMatchObject({ name: 'acknowledged writes lost within budget (0)' });
+  });
+
+  it('passes lost writes within the --max-lost budget, still listing them', () => {
+    const history = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'c', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+    const finalRead = { node: 'node2', rows: [row('a', 'node1', 1, 105), row('d', 'node2', 2, 3005)] };
+    const r = check({ history, events: failover, finalRead, expectations: { maxLost: 1, replication: 'async' } });
+
+    expect(r.verdict).toBe('PASS');
+    expect(r.lost.map((l) => l.id)).toEqual(['c']);
+  });
+
+  it('reports an unknown-outcome write found in the database as recovered, not as an anomaly', () => {
+    const history = [...healthy, ...write(2, 'u', 950, 3000, 'info')];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('u', 'node1', 1, 960)] } });
+
+    expect(r.recovered.map((w) => w.id)).toEqual(['u']);
+    expect(r.verdict).toBe('PASS');
+  });
+
+  it('reports a write answered "failed" that is in the database as contradicted', () => {
+    const history = [...healthy, ...write(2, 'f', 950, 3000, 'fail')];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('f', 'node1', 1, 960)] } });
+
+    expect(r.contradicted).toEqual([{ id: 'f', process: 2, invokedAtMs: 950, completedAtMs: 3950 }]);
+    expect(r.verdict).toBe('FAIL');
+  });
+
+  it('reports values nobody tried to write as unexpected, and values present twice as duplicated', () => {
+    const r = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('zz', 'node2', 2, 3100), row('a', 'node1', 1, 105)] } });
+
+    expect(r.unexpected).toEqual(['zz']);
+    expect(r.duplicated).toEqual([{ id: 'a', count: 2 }]);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['no value nobody wrote', 'no value present twice']);
+  });
+
+  it('reports a read that missed a write acknowledged before it began as stale, with the lag', () => {
+    // b was acknowledged at 910 ms; a read invoked at 960 ms did not find it; one at 1200 ms did.
+    const history = [...healthy, ...read(3, 'b', 960, 5, false), ...read(3, 'b', 1200, 5, true)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+
+    expect(r.staleReads).toEqual([{ id: 'b', process: 3, readAtMs: 960, ackedAtMs: 910, lagMs: 50 }]);
+    expect(r.counts.read).toEqual({ ok: 2, fail: 0, info: 0, open: 0 });
+  });
+
+  it('does not call a read stale when it began before the write was acknowledged', () => {
+    const history = [...healthy, ...read(3, 'b', 905, 20, false)];
+    expect(check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } }).staleReads).toEqual([]);
+  });
+
+  it('reports split brain when the old primary committed acknowledged writes after the new one took over', () => {
+    // node2 commits d at 3005 ms on timeline 2; node1 (not dead: partitioned) still commits x at 3200 ms.
+    const history = [...healthy, ...write(2, 'x', 3190, 20, 'ok', 'node1', 1)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+
+    expect(r.splitBrain).toMatchObject({ newPrimary: 'node2', newTimeline: 2, writes: [{ id: 'x', committedBy: 'node1', committedTimeline: 1, committedAtMs: W0 + 3200 }] });
+    expect(r.verdict).toBe('FAIL');
+  });
+
+  it('does not call a write the old primary committed before it died, but answered after the fault, split brain', () => {
+    // Invoked before the kill, committed at 1002 ms, its answer arrived at 1004 ms: after the fault was sent.
+    const history = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'late', 1000, 4, 'ok', 'node1', 1), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('a', 'node1', 1, 105), row('late', 'node1', 1, 1002), row('d', 'node2', 2, 3005)] } });
+
+    expect(r.splitBrain).toBeNull();
+    expect(r.writesAfterFault).toEqual({ ok: 2, onNewPrimary: 1 });
+    // The window runs to the first write acknowledged by another node, not to node1's late answer.
+    expect(r.writeUnavailability).toEqual({ ms: 2900, lastOkBeforeMs: 110, firstOkAfterMs: 3010 });
+    expect(r.verdict).toBe('PASS');
+  });
+
+  it('checks an empty history without crashing, and does not call it a PASS', () => {
+    const r = check({ history: [], events: [], finalRead: { node: 'node1', rows: [] } });
+
+    expect(r.counts.write).toEqual({ ok: 0, fail: 0, info: 0, open: 0 });
+    expect(r.lost).toEqual([]);
+    expect(r.verdict).toBe('FAIL');
+    expect(r.checks[0]).toEqual({ name: 'the workload got writes acknowledged', ok: false, detail: '0 acknowledged writes' });
+  });
+
+  it('treats an operation the history ends before completing as unknown: recovered if present, never lost', () => {
+    const cut: Op[] = [...healthy, { process: 4, type: 'invoke', f: 'write', value: { id: 'cut', name: 'cut' }, time: 950 * MS }];
+    const present = check({ history: cut, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('cut', 'node1', 1, 955)] } });
+    const absent = check({ history: cut, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+
+    expect(present.counts.write.open).toBe(1);
+    expect(present.recovered.map((w) => w.id)).toEqual(['cut']);
+    expect(absent.lost).toEqual([]);
+    expect(absent.verdict).toBe('PASS');
+  });
+
+  it('says nothing about lost writes without a final read, and fails', () => {
+    const r = check({ history: healthy, events: failover, finalRead: null });
+    expect(r.lost).toEqual([]);
+    expect(r.checks.find((c) => c.name.startsWith('acknowledged writes lost'))).toMatchObject({ ok: false, detail: 'no final read: nothing can be said about lost writes' });
+  });
+
+  it('notes when synchronous replication runs degraded on the new primary', () => {
+    const r = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows, synchronousStandbyNames: '' }, expectations: { replication: 'sync' } });
+    expect(r.degradedReplication).toContain('node2 runs without a synchronous standby');
+    expect(r.verdict).toBe('PASS');
+  });
+});
+
+describe('pairOperations', () => {
+  it.each([
+    [[{ process: 0, type: 'ok', f: 'write', value: { id: 'a' }, time: 1 }], 'history line 1: ok for process 0, which has no operation in progress'],
+    [
+      [
+        { process: 0, type: 'invoke', f: 'write', value: { id: 'a' }, time: 1 },
+        { process: 0, type: 'invoke', f: 'write', value: { id: 'b' }, time: 2 },
+      ],
+      'history line 2: process 0 invokes again before its operation at line 1 completed',
+    ],
+    [
+      [
+        { process: 0, type: 'invoke', f: 'write', value: { id: 'a' }, time: 5 },
+        { process: 0, type: 'ok', f: 'write', value: { id: 'a' }, time: 4 },
+      ],
+      'history line 2: completes before it was invoked (time goes backwards)',
+    ],
+    [
+      [
+        { process: 0, type: 'invoke', f: 'write', value: { id: 'a' }, time: 1 },
+        { process: 0, type: 'ok', f: 'read', value: { id: 'a' }, time: 2 },
+      ],
+      'history line 2: completes a read but process 0 invoked a write',
+    ],
+    [
+      [
+        { process: 0, type: 'invoke', f: 'write', value: { id: 'a' }, time: 1 },
+        { process: 0, type: 'ok', f: 'write', value: { id: 'b' }, time: 2 },
+      ],
+      'history line 2: completes write b but the invocation wrote a',
+    ],
+  ] as [Op[], string][])('rejects a history that does not pair up: %#', (history, message) => {
+    expect(() => pairOperations(history)).toThrow(MalformedHistoryError);
+    expect(() => pairOperations(history)).toThrow(message);
+  });
+
+  it('uses the file line numbers it is given', () => {
+    expect(() => pairOperations([{ process: 0, type: 'ok', f: 'write', value: { id: 'a' }, time: 1 }], [7])).toThrow('history line 7:');
+  });
+});

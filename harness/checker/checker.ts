@@ -1,0 +1,411 @@
+/**
+ * The checker: a pure function from what a drill recorded (the history, the cluster events, the
+ * final read of the new primary) to a verdict. It never touches the cluster, so `flipdrill check`
+ * re-runs it on a stored run, and its tests are literal histories.
+ *
+ * Set algebra over write ids, as in Jepsen's set checker, and more:
+ *   lost          acknowledged (ok) writes missing from the final state
+ *   recovered     unknown (info) writes present in the final state (not an anomaly)
+ *   unexpected    values in the final state that nobody tried to write
+ *   contradicted  writes answered `fail` that are present anyway: the error classification is wrong
+ *   duplicated    a value present more than once in the final state
+ *   stale reads   a read that missed a write acknowledged before the read began
+ *   split brain   an old primary committing acknowledged writes after the new one started to
+ * Downtime is measured twice: by the clients (last ok write before the fault to first ok write
+ * after it) and by the database (CloudNativePG's way: last commit on the old timeline to first
+ * commit on the new one, from the rows' own clock_timestamp() and timeline stamps).
+ */
+import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
+
+export interface FinalRow {
+  id: string;
+  committed_by: string;
+  committed_timeline: number;
+  /** clock_timestamp() of the commit, in microseconds since the epoch. */
+  committed_at_us?: number;
+}
+
+export interface FinalRead {
+  node: string;
+  rows: readonly FinalRow[];
+  /** The new primary's synchronous_standby_names at the end: '' means it runs without a synchronous standby. */
+  synchronousStandbyNames?: string;
+}
+
+export interface Expectations {
+  /** Acknowledged writes that may be lost before the verdict is FAIL (async replication's budget). */
+  maxLost: number;
+  replication: 'sync' | 'async';
+}
+
+export interface CheckInput {
+  history: readonly Op[];
+  events: readonly ClusterEvent[];
+  finalRead: FinalRead | null;
+  expectations?: Partial<Expectations>;
+}
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface OpCounts {
+  ok: number;
+  fail: number;
+  info: number;
+  /** Invoked, with no completion before the history ends (a cut-off history): treated as unknown. */
+  open: number;
+}
+
+/** A write as the checker reports it: enough to find it in the history and in the database. */
+export interface WriteRef {
+  id: string;
+  process: number;
+  /** Milliseconds since the drill started. */
+  invokedAtMs: number;
+  completedAtMs: number | null;
+  committedBy?: string;
+  committedTimeline?: number;
+}
+
+export interface StaleRead {
+  id: string;
+  process: number;
+  readAtMs: number;
+  ackedAtMs: number;
+  /** How long after the write was acknowledged the read still missed it (at least). */
+  lagMs: number;
+}
+
+export interface SplitBrain {
+  /** The primary the endpoint moved to (newest timeline). */
+  newPrimary: string;
+  newTimeline: number;
+  /** When the new primary first committed, by its own clock (ms since the epoch). */
+  newPrimaryFirstCommitAt: number;
+  /** Acknowledged writes another primary committed after that moment. */
+  writes: (WriteRef & { committedAtMs: number })[];
+}
+
+export interface CheckResult {
+  verdict: 'PASS' | 'FAIL';
+  checks: Check[];
+  expectations: Expectations;
+  fault: { kind: string; node: string; atMs: number } | null;
+  counts: { write: OpCounts; read: OpCounts };
+  lost: WriteRef[];
+  recovered: WriteRef[];
+  unexpected: string[];
+  contradicted: WriteRef[];
+  duplicated: { id: string; count: number }[];
+  staleReads: StaleRead[];
+  splitBrain: SplitBrain | null;
+  /** Fault to promotion: as first observed by asking the database, and as repmgr's event records it. */
+  promotion: { node: string; observedMs: number | null; reportedMs: number | null } | null;
+  endpointMove: { node: string; ms: number } | null;
+  /** Client side: last acknowledged write before the fault to the first acknowledged by another node after it. */
+  writeUnavailability: { ms: number; lastOkBeforeMs: number; firstOkAfterMs: number } | null;
+  /** Database side: last commit on the old timeline to first commit on the new timeline. */
+  databaseDowntime: { ms: number; oldTimeline: number; newTimeline: number; lastOldCommitAt: string; firstNewCommitAt: string } | null;
+  /** What a failover cost in data: lost writes and how many seconds of writes they span. */
+  recoveryPoint: { lostWrites: number; seconds: number; lastSurvivingCommitAt: string | null; lastLostCommitAt: string | null } | null;
+  writesAfterFault: { ok: number; onNewPrimary: number };
+  /** Synchronous replication that the promoted node runs without (no standby left to wait for). */
+  degradedReplication: string | null;
+}
+
+const nsToMs = (ns: number) => Math.round(ns / 1e4) / 100;
+
+/** A history that cannot be checked: it is never reported as PASS. */
+export class MalformedHistoryError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(`history line ${line}: ${message}`);
+    this.name = 'MalformedHistoryError';
+  }
+}
+
+interface Completed {
+  invoke: Op;
+  completion: Op | null;
+}
+
+function idOf(op: Op): string | undefined {
+  const v = op.value as { id?: unknown } | null;
+  return typeof v?.id === 'string' ? v.id : undefined;
+}
+
+/**
+ * Pair every invocation with its completion. A completion with no open invocation, a process that
+ * invokes twice, or a completion that goes back in time is malformed; an invocation the history
+ * ends before completing is kept open (the operation's outcome is unknown).
+ * `lines[i]` is the file line of `history[i]` (defaults to i + 1).
+ */
+export function pairOperations(history: readonly Op[], lines?: readonly number[]): Completed[] {
+  const open = new Map<number, { op: Op; index: number }>();
+  const pairs: Completed[] = [];
+  const line = (i: number) => lines?.[i] ?? i + 1;
+  history.forEach((op, i) => {
+    if (op.type === 'invoke') {
+      if (open.has(op.process)) {
+        throw new MalformedHistoryError(line(i), `process ${op.process} invokes again before its operation at line ${line(open.get(op.process)!.index)} completed`);
+      }
+      if (op.f === 'write' && !idOf(op)) throw new MalformedHistoryError(line(i), 'a write must have a value with an id');
+      open.set(op.process, { op, index: i });
+      return;
+    }
+    const pending = open.get(op.process);
+    if (!pending) throw new MalformedHistoryError(line(i), `${op.type} for process ${op.process}, which has no operation in progress`);
+    if (pending.op.f !== op.f) throw new MalformedHistoryError(line(i), `completes a ${op.f} but process ${op.process} invoked a ${pending.op.f}`);
+    if (op.time < pending.op.time) throw new MalformedHistoryError(line(i), 'completes before it was invoked (time goes backwards)');
+    if (op.f === 'write' && idOf(op) !== idOf(pending.op)) {
+      throw new MalformedHistoryError(line(i), `completes write ${idOf(op) ?? '(no id)'} but the invocation wrote ${idOf(pending.op)}`);
+    }
+    open.delete(op.process);
+    pairs.push({ invoke: pending.op, completion: op });
+  });
+  for (const { op } of open.values()) pairs.push({ invoke: op, completion: null });
+  return pairs.sort((a, b) => a.invoke.time - b.invoke.time);
+}
+
+function refOf(pair: Completed): WriteRef {
+  const v = pair.completion?.type === 'ok' ? (pair.completion.value as Partial<WrittenValue>) : undefined;
+  return {
+    id: idOf(pair.invoke)!,
+    process: pair.invoke.process,
+    invokedAtMs: nsToMs(pair.invoke.time),
+    completedAtMs: pair.completion ? nsToMs(pair.completion.time) : null,
+    ...(v?.committed_by !== undefined ? { committedBy: v.committed_by, committedTimeline: v.committed_timeline } : {}),
+  };
+}
+
+function countsOf(pairs: readonly Completed[], f: Op['f']): OpCounts {
+  const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0 };
+  for (const p of pairs) {
+    if (p.invoke.f !== f) continue;
+    if (!p.completion) counts.open += 1;
+    else counts[p.completion.type as 'ok' | 'fail' | 'info'] += 1;
+  }
+  return counts;
+}
+
+/** Commit stamps known for a write id: from its acknowledgement, or from the final read (µs precision). */
+interface Stamp {
+  id: string;
+  node: string;
+  timeline: number;
+  atMs: number;
+}
+
+function isoOf(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', `${String(Math.round((ms % 1) * 1000)).padStart(3, '0')}Z`);
+}
+
+export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
+  const expectations: Expectations = { maxLost: 0, replication: 'sync', ...input.expectations };
+  const pairs = pairOperations(input.history, lines);
+  const events = input.events;
+  const faultEvent = events.find((e) => e.type === 'fault');
+  const faultNs = faultEvent?.time;
+  const faultNode = typeof faultEvent?.node === 'string' ? faultEvent.node : undefined;
+  const fault = faultEvent && faultNs !== undefined && faultNode ? { kind: String(faultEvent.kind ?? 'fault'), node: faultNode, atMs: nsToMs(faultNs) } : null;
+
+  const writes = pairs.filter((p) => p.invoke.f === 'write');
+  const okWrites = writes.filter((p) => p.completion?.type === 'ok');
+  const finalRows = input.finalRead?.rows ?? [];
+  const finalCount = new Map<string, number>();
+  for (const row of finalRows) finalCount.set(row.id, (finalCount.get(row.id) ?? 0) + 1);
+  const present = (p: Completed) => finalCount.has(idOf(p.invoke)!);
+
+  const lost = input.finalRead ? okWrites.filter((p) => !present(p)).map(refOf) : [];
+  const recovered = writes.filter((p) => (p.completion === null || p.completion.type === 'info') && present(p)).map(refOf);
+  const contradicted = writes.filter((p) => p.completion?.type === 'fail' && present(p)).map(refOf);
+  const attempted = new Set(writes.map((p) => idOf(p.invoke)!));
+  const unexpected = [...finalCount.keys()].filter((id) => !attempted.has(id));
+  const duplicated = [...finalCount.entries()].filter(([, n]) => n > 1).map(([id, count]) => ({ id, count }));
+
+  // Stale reads: a read that did not find a write acknowledged before the read was invoked.
+  const ackNsById = new Map<string, number>();
+  for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
+  const staleReads: StaleRead[] = [];
+  for (const p of pairs) {
+    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
+    const value = p.completion.value as { id?: string; found?: boolean };
+    const ackNs = value.id ? ackNsById.get(value.id) : undefined;
+    if (value.found === false && ackNs !== undefined && ackNs < p.invoke.time) {
+      staleReads.push({ id: value.id!, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), ackedAtMs: nsToMs(ackNs), lagMs: nsToMs(p.invoke.time - ackNs) });
+    }
+  }
+
+  // Commit stamps: from the final read (µs) where the row survived, else from the acknowledgement (ms).
+  const stamps = new Map<string, Stamp>();
+  for (const p of okWrites) {
+    const v = p.completion!.value as Partial<WrittenValue>;
+    const at = v.committed_at ? Date.parse(v.committed_at) : NaN;
+    if (v.committed_by && v.committed_timeline !== undefined && !Number.isNaN(at)) {
+      stamps.set(idOf(p.invoke)!, { id: idOf(p.invoke)!, node: v.committed_by, timeline: v.committed_timeline, atMs: at });
+    }
+  }
+  for (const row of finalRows) {
+    if (row.committed_at_us !== undefined) stamps.set(row.id, { id: row.id, node: row.committed_by, timeline: row.committed_timeline, atMs: row.committed_at_us / 1000 });
+  }
+  const allStamps = [...stamps.values()];
+
+  // Promotion and endpoint, from the events.
+  const faultWall = typeof faultEvent?.wall === 'number' ? faultEvent.wall : undefined;
+  const repmgrPromote = events.find(
+    (e) => e.type === 'repmgr' && (e.event === 'repmgrd_failover_promote' || e.event === 'standby_promote') && faultWall !== undefined && e.wall >= faultWall,
+  );
+  const observed = events.find((e) => e.type === 'promotion-observed' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
+  const newPrimary = (observed?.node as string | undefined) ?? (repmgrPromote?.node as string | undefined);
+  const promotion = newPrimary
+    ? {
+        node: newPrimary,
+        observedMs: observed?.time !== undefined && faultNs !== undefined ? nsToMs(observed.time - faultNs) : null,
+        reportedMs: repmgrPromote && faultWall !== undefined ? Math.round(repmgrPromote.wall - faultWall) : null,
+      }
+    : null;
+  const move = events.find((e) => e.type === 'endpoint' && e.action === 'move' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
+  const endpointMove = move && faultNs !== undefined ? { node: String(move.node), ms: nsToMs(move.time! - faultNs) } : null;
+
+  // Client-side window and writes after the fault.
+  let writeUnavailability: CheckResult['writeUnavailability'] = null;
+  let writesAfterFault = { ok: 0, onNewPrimary: 0 };
+  if (faultNs !== undefined) {
+    const completedNs = (p: Completed) => p.completion!.time;
+    const before = okWrites.filter((p) => completedNs(p) <= faultNs);
+    const after = okWrites.filter((p) => completedNs(p) > faultNs);
+    const by = (p: Completed) => (p.completion!.value as Partial<WrittenValue>).committed_by;
+    writesAfterFault = { ok: after.length, onNewPrimary: newPrimary ? after.filter((p) => by(p) === newPrimary).length : 0 };
+    const lastBefore = before.at(-1);
+    // The first write acknowledged by a node other than the one the fault hit.
+    const firstAfter = after.filter((p) => by(p) !== faultNode).sort((a, b) => completedNs(a) - completedNs(b))[0];
+    if (lastBefore && firstAfter) {
+      writeUnavailability = {
+        ms: nsToMs(completedNs(firstAfter) - completedNs(lastBefore)),
+        lastOkBeforeMs: nsToMs(completedNs(lastBefore)),
+        firstOkAfterMs: nsToMs(completedNs(firstAfter)),
+      };
+    }
+  }
+
+  // Database-side downtime and split brain, from the commit stamps.
+  let databaseDowntime: CheckResult['databaseDowntime'] = null;
+  let splitBrain: SplitBrain | null = null;
+  const timelines = [...new Set(allStamps.map((s) => s.timeline))].sort((a, b) => a - b);
+  if (timelines.length >= 2) {
+    const newTimeline = timelines.at(-1)!;
+    const onNew = allStamps.filter((s) => s.timeline === newTimeline);
+    const firstNew = onNew.reduce((a, b) => (b.atMs < a.atMs ? b : a));
+    const older = allStamps.filter((s) => s.timeline < newTimeline);
+    const lastOld = older.reduce((a, b) => (b.atMs > a.atMs ? b : a));
+    databaseDowntime = {
+      ms: Math.round((firstNew.atMs - lastOld.atMs) * 100) / 100,
+      oldTimeline: lastOld.timeline,
+      newTimeline,
+      lastOldCommitAt: isoOf(lastOld.atMs),
+      firstNewCommitAt: isoOf(firstNew.atMs),
+    };
+    const overlapping = older.filter((s) => s.node !== firstNew.node && s.atMs > firstNew.atMs && ackNsById.has(s.id));
+    if (overlapping.length > 0) {
+      const byId = new Map(okWrites.map((p) => [idOf(p.invoke)!, p]));
+      splitBrain = {
+        newPrimary: firstNew.node,
+        newTimeline,
+        newPrimaryFirstCommitAt: firstNew.atMs,
+        writes: overlapping.sort((a, b) => a.atMs - b.atMs).map((s) => ({ ...refOf(byId.get(s.id)!), committedAtMs: s.atMs })),
+      };
+    }
+  }
+
+  // Recovery point: how many acknowledged writes the failover cost, and how many seconds of writes.
+  let recoveryPoint: CheckResult['recoveryPoint'] = null;
+  if (input.finalRead) {
+    const lostStamps = lost.map((l) => stamps.get(l.id)).filter((s): s is Stamp => s !== undefined);
+    const lostNodes = new Set(lostStamps.map((s) => `${s.node}/${s.timeline}`));
+    const surviving = finalRows
+      .map((r) => stamps.get(r.id))
+      .filter((s): s is Stamp => s !== undefined && lostNodes.has(`${s.node}/${s.timeline}`));
+    const lastLost = lostStamps.length ? lostStamps.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
+    const lastSurviving = surviving.length ? surviving.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
+    recoveryPoint = {
+      lostWrites: lost.length,
+      seconds: lastLost ? Math.round((lastLost.atMs - (lastSurviving?.atMs ?? Math.min(...lostStamps.map((s) => s.atMs)))) / 10) / 100 : 0,
+      lastSurvivingCommitAt: lastSurviving ? isoOf(lastSurviving.atMs) : null,
+      lastLostCommitAt: lastLost ? isoOf(lastLost.atMs) : null,
+    };
+  }
+
+  const syncNames = input.finalRead?.synchronousStandbyNames;
+  const degradedReplication =
+    expectations.replication === 'sync' && newPrimary && syncNames !== undefined && syncNames.trim() === ''
+      ? `${newPrimary} runs without a synchronous standby after the failover (synchronous_standby_names is empty): writes are acknowledged without a copy until a standby rejoins`
+      : null;
+
+  const checks: Check[] = [
+    { name: 'the workload got writes acknowledged', ok: okWrites.length > 0, detail: `${okWrites.length} acknowledged writes` },
+    { name: 'the fault was injected', ok: fault !== null, detail: fault ? `${fault.kind} on ${fault.node} at ${fault.atMs} ms` : 'no fault event in the run' },
+    {
+      name: 'a standby was promoted',
+      ok: promotion !== null && promotion.node !== faultNode,
+      detail: promotion
+        ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
+        : 'no promotion observed or reported by repmgr',
+    },
+    {
+      name: 'the endpoint moved to the new primary',
+      ok: endpointMove !== null && endpointMove.node === newPrimary,
+      detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
+    },
+    {
+      name: 'writes resumed on the new primary',
+      ok: writesAfterFault.onNewPrimary > 0,
+      detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
+    },
+    {
+      name: `acknowledged writes lost within budget (${expectations.maxLost})`,
+      ok: input.finalRead !== null && lost.length <= expectations.maxLost,
+      detail: input.finalRead
+        ? `${okWrites.length - lost.length} of ${okWrites.length} acknowledged writes found on ${input.finalRead.node}; ${lost.length} lost`
+        : 'no final read: nothing can be said about lost writes',
+    },
+    {
+      name: 'no write answered "failed" is present',
+      ok: contradicted.length === 0,
+      detail: contradicted.length ? `${contradicted.length} writes the app called failed were committed` : 'none',
+    },
+    { name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
+    { name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
+    {
+      name: 'no split brain',
+      ok: splitBrain === null,
+      detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
+    },
+  ];
+
+  return {
+    verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
+    checks,
+    expectations,
+    fault,
+    counts: { write: countsOf(pairs, 'write'), read: countsOf(pairs, 'read') },
+    lost,
+    recovered,
+    unexpected,
+    contradicted,
+    duplicated,
+    staleReads,
+    splitBrain,
+    promotion,
+    endpointMove,
+    writeUnavailability,
+    databaseDowntime,
+    recoveryPoint,
+    writesAfterFault,
+    degradedReplication,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The standby made to fall behind on purpose (the primary's WAL sender frozen while writes go
+ * on), then the primary killed. With asynchronous replication the checker must report every
+ * acknowledged write that is really missing from the new primary, and nothing else; with
+ * synchronous replication the same drill loses nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attachCluster, createLogger, removeClusters } from '../cluster/index.ts';
+import { runDrill, type DrillOutcome } from './drill.ts';
+import { readHistory } from './history.ts';
+import { laggingStandby } from './nemesis/nemesis.ts';
+import { leftovers, testDocker } from './test-support/docker.ts';
+
+const ASYNC = { name: 'fdtest-lag-async', portBase: 22432, appPort: 22480, backSubnet: '10.213.71.0/24', frontSubnet: '10.213.72.0/24', replication: 'async' as const };
+const SYNC = { name: 'fdtest-lag-sync', portBase: 22532, appPort: 22580, backSubnet: '10.213.73.0/24', frontSubnet: '10.213.74.0/24', replication: 'sync' as const };
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-lag-runs-'));
+
+function flipdrillCheck(dir: string, ...args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', 'check', dir, ...args], { encoding: 'utf8' });
+}
+
+afterAll(async () => {
+  for (const name of [ASYNC.name, SYNC.name]) await removeClusters(await testDocker(), createLogger(), name);
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('a lagging standby, then the primary killed', () => {
+  let asyncRun: DrillOutcome;
+
+  it('with async replication: reports exactly the acknowledged writes missing from the new primary, and FAILs', async () => {
+    asyncRun = await runDrill({ cluster: ASYNC, runsDir, nemesis: laggingStandby(2000), warmupMs: 1500, settleMs: 1500, keep: true });
+    const { result } = asyncRun.report;
+
+    // Ask the new primary ourselves which acknowledged writes it does not have.
+    const cluster = (await attachCluster(await testDocker(), createLogger(), ASYNC.name))!;
+    expect(await cluster.primary()).toBe('node2');
+    const present = new Set(
+      (await cluster.query<{ id: string }>('node2', 'SELECT id::text AS id FROM countries', [], cluster.credentials.app.database)).map((r) => r.id),
+    );
+    const acknowledged = readHistory(asyncRun.run.history)
+      .filter((op) => op.f === 'write' && op.type === 'ok')
+      .map((op) => (op.value as { id: string }).id);
+    const reallyMissing = acknowledged.filter((id) => !present.has(id)).sort();
+    await cluster.stop();
+
+    expect(reallyMissing.length).toBeGreaterThan(0);
+    expect(result.lost.map((l) => l.id).sort()).toEqual(reallyMissing);
+    expect(result.lost.every((l) => l.committedBy === 'node1' && l.committedTimeline === 1)).toBe(true);
+    expect(result.recoveryPoint?.lostWrites).toBe(reallyMissing.length);
+    expect(result.recoveryPoint?.seconds).toBeGreaterThan(1);
+    expect(result.verdict).toBe('FAIL');
+    expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['acknowledged writes lost within budget (0)']);
+    expect(await leftovers(ASYNC.name)).toEqual([]);
+  });
+
+  it('flipdrill check on that run folder gives the same verdict, and follows --max-lost', () => {
+    const again = flipdrillCheck(asyncRun.run.dir, '--json');
+    expect(again.status).toBe(1);
+    const rechecked = JSON.parse(again.stdout);
+    expect(rechecked.lost).toEqual(asyncRun.report.result.lost);
+    expect(rechecked.verdict).toBe('FAIL');
+
+    const budget = flipdrillCheck(asyncRun.run.dir, '--max-lost', String(asyncRun.report.result.lost.length));
+    expect(budget.status).toBe(0);
+    expect(budget.stdout).toContain('verdict: PASS');
+  });
+
+  it('flipdrill check rejects a malformed history with its line number, never as PASS', () => {
+    const copy = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-bad-run-'));
+    cpSync(asyncRun.run.dir, copy, { recursive: true });
+    const lines = readFileSync(path.join(copy, 'history.jsonl'), 'utf8').split('\n');
+    lines[9] = '{"process": 0, "type": "ok"';
+    writeFileSync(path.join(copy, 'history.jsonl'), lines.join('\n'));
+    const bad = flipdrillCheck(copy);
+    rmSync(copy, { recursive: true, force: true });
+
+    expect(bad.status).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.trim()).toBe('flipdrill: malformed run, not checked: history line 10: not JSON');
+  });
+
+  it('with sync replication: the same drill loses nothing and PASSes, and says the new primary runs degraded', async () => {
+    const { report } = await runDrill({ cluster: SYNC, runsDir, nemesis: laggingStandby(2000), warmupMs: 1500, settleMs: 1500 });
+    const { result } = report;
+
+    expect(result.lost).toEqual([]);
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(result.verdict).toBe('PASS');
+    // Commits waited for the frozen standby instead of being acknowledged.
+    expect(result.counts.write.info).toBeGreaterThan(0);
+    expect(result.degradedReplication).toContain('node2 runs without a synchronous standby');
+    expect(await leftovers(SYNC.name)).toEqual([]);
+  });
+});
