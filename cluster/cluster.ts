@@ -10,6 +10,7 @@ import type { DockerClient, ExecResult } from './docker/docker-client.ts';
 import type { StepReporter } from './docker/engine.ts';
 import { DockerAliasEndpoint } from './endpoint/docker-alias.ts';
 import { EndpointController, type EndpointEvent } from './endpoint/controller.ts';
+import { chooseTarget } from './endpoint/decide.ts';
 import type { FloatingEndpoint } from './endpoint/endpoint.ts';
 import { ClusterError, PortInUseError, SubnetConflictError } from './errors.ts';
 import type { Images } from './images.ts';
@@ -17,7 +18,6 @@ import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
 import {
-  CLUSTER_LABEL,
   defineCluster,
   hostAddress,
   names,
@@ -105,12 +105,10 @@ export class StartedCluster implements AsyncDisposable {
     return observe(this.spec.nodes, this.credentials.superuser, (n) => this.isRunning(n.name));
   }
 
-  /** The node the database says is primary, on the newest timeline. */
+  /** The node the database says is primary (on the newest timeline, if an old primary came back). */
   async primary(): Promise<string | undefined> {
-    const snapshot = await this.observe();
-    const primaries = snapshot.nodes.filter((n) => n.role === 'primary');
-    primaries.sort((a, b) => (b.timeline ?? 0) - (a.timeline ?? 0));
-    return primaries[0]?.name;
+    const [snapshot, endpoint] = await Promise.all([this.observe(), this.endpoint.state()]);
+    return chooseTarget(snapshot, endpoint.holder)?.name;
   }
 
   /** SQL on one node, as the superuser, through its 127.0.0.1 port. */
@@ -397,5 +395,3 @@ export async function removeClusters(docker: DockerClient, logger: Logger, name?
   logger.info({ cluster: name ?? '*', removed }, 'removed');
   return removed;
 }
-
-export { CLUSTER_LABEL };

@@ -100,8 +100,3 @@ export async function observe(
   const states = await Promise.all(nodes.map(async (n) => observeNode(n, credentials, await isRunning(n))));
   return { takenAt, nodes: states };
 }
-
-/** Data nodes the database reports as primary. More than one is split brain. */
-export function primaries(snapshot: ClusterSnapshot): NodeState[] {
-  return snapshot.nodes.filter((n) => n.role === 'primary');
-}

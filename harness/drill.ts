@@ -11,6 +11,7 @@
 import { randomInt } from 'node:crypto';
 import {
   attachCluster,
+  chooseTarget,
   ClusterError,
   connectDocker,
   createLogger,
@@ -147,6 +148,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
           { hint: 'start afresh with: npm run flipdrill -- down' },
         );
       }
+      const wanted = options.cluster?.replication;
+      if (wanted && wanted !== cluster.spec.replication) {
+        throw new ClusterError(`the running cluster "${clusterName}" uses ${cluster.spec.replication} replication, not ${wanted}`, {
+          hint: 'remove it first (npm run flipdrill -- down), or drop --replication',
+        });
+      }
       onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
     } else {
       onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
@@ -211,7 +218,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       hint: 'the app did not acknowledge any write; see the app container logs',
     });
 
-    const target = latest?.nodes.find((n) => n.role === 'primary')?.name ?? (await cluster.primary());
+    const target = (latest && chooseTarget(latest)?.name) ?? (await cluster.primary());
     if (!target) throw new ClusterError('no primary to inject the fault into');
     targets = { cluster, primary: target, standby: latest?.nodes.find((n) => n.role === 'standby')?.name };
     if (nemesis.prepare) {

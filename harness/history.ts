@@ -46,8 +46,8 @@ export class DrillClock {
 }
 
 export class HistoryFormatError extends Error {
-  constructor(readonly line: number, message: string) {
-    super(`history line ${line}: ${message}`);
+  constructor(readonly line: number, message: string, file = 'history') {
+    super(`${file} line ${line}: ${message}`);
     this.name = 'HistoryFormatError';
   }
 }
@@ -86,9 +86,19 @@ export function readHistory(file: string): Op[] {
   return parseHistory(readFileSync(file, 'utf8'));
 }
 
+export function parseEvents(text: string): ClusterEvent[] {
+  const events: ClusterEvent[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(JSON.parse(line) as ClusterEvent);
+    } catch {
+      throw new HistoryFormatError(i + 1, 'not JSON', 'events.jsonl');
+    }
+  });
+  return events;
+}
+
 export function readEvents(file: string): ClusterEvent[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ClusterEvent);
+  return parseEvents(readFileSync(file, 'utf8'));
 }

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { check, type CheckResult, type Expectations, type FinalRead } from '../checker/checker.ts';
-import { parseHistoryLines } from '../history.ts';
+import { parseHistoryLines, readEvents } from '../history.ts';
 import type { ClusterEvent } from '../op.ts';
 
 export const RUN_SCHEMA = 'flipdrill.run/v1';
@@ -49,18 +49,7 @@ export function loadRun(dir: string): StoredRun {
   if (!existsSync(dir)) throw new RunFolderError(`no run folder at ${dir}`);
   if (!existsSync(file('history.jsonl'))) throw new RunFolderError(`${dir} has no history.jsonl: not a flipdrill run folder`);
   const { ops, lines } = parseHistoryLines(readFileSync(file('history.jsonl'), 'utf8'));
-  const events: ClusterEvent[] = existsSync(file('events.jsonl'))
-    ? readFileSync(file('events.jsonl'), 'utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l, i) => {
-          try {
-            return JSON.parse(l) as ClusterEvent;
-          } catch {
-            throw new RunFolderError(`events.jsonl line ${i + 1} is not JSON`);
-          }
-        })
-    : [];
+  const events: ClusterEvent[] = existsSync(file('events.jsonl')) ? readEvents(file('events.jsonl')) : [];
   const settings = existsSync(file('run.json')) ? readJson<RunSettings>(file('run.json')) : null;
   const finalRead = existsSync(file('final-read.json')) ? readJson<FinalRead>(file('final-read.json')) : null;
   return {
