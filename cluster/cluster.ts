@@ -125,6 +125,59 @@ export class StartedCluster implements AsyncDisposable {
     await this.docker.killContainer(this.containerOf(node), signal);
   }
 
+  /** Clean shutdown: SIGTERM, the entrypoint stops PostgreSQL with a fast shutdown. */
+  async stopNode(node: string): Promise<void> {
+    await this.docker.stopContainer(this.containerOf(node), 20);
+  }
+
+  /** Start a stopped node (an old primary rejoins as a standby), or restart a running one. */
+  async startNode(node: string): Promise<void> {
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    if (info?.paused) await this.docker.unpauseContainer(this.containerOf(node));
+    if (info?.running) await this.docker.stopContainer(this.containerOf(node), 20);
+    await this.docker.startContainer(this.containerOf(node));
+  }
+
+  async pause(node: string): Promise<void> {
+    await this.docker.pauseContainer(this.containerOf(node));
+  }
+
+  /** Idempotent: a node that is not paused is left alone. */
+  async unpause(node: string): Promise<void> {
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    if (info?.paused) await this.docker.unpauseContainer(this.containerOf(node));
+  }
+
+  /** Cut a node off the replication network and from application traffic. */
+  async partition(node: string): Promise<void> {
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    for (const network of [names.backNetwork(this.spec), names.frontNetwork(this.spec)]) {
+      if (info?.networks[network]) await this.docker.disconnectNetwork(network, this.containerOf(node));
+    }
+  }
+
+  /**
+   * Reconnect a partitioned node to the replication network. Application traffic stays the
+   * endpoint's decision: the controller lets the node back once it reports being a standby.
+   */
+  async heal(node: string): Promise<void> {
+    const spec = this.node(node);
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    if (info && !info.networks[names.backNetwork(this.spec)]) {
+      await this.docker.connectNetwork(names.backNetwork(this.spec), this.containerOf(node), { ipv4Address: spec.backIp, aliases: [node] });
+    }
+  }
+
+  /** Is the node's container paused, or off the replication network? (What a heal must undo.) */
+  async faultsLeft(node: string): Promise<string[]> {
+    const info = await this.docker.inspectContainer(this.containerOf(node));
+    if (!info) return [];
+    const left: string[] = [];
+    if (info.paused) left.push(`${node} is paused`);
+    if (!info.networks[names.backNetwork(this.spec)]) left.push(`${node} is off the replication network`);
+    return left;
+  }
+
   /** Run a command inside a node's container. */
   exec(node: string, cmd: string[], options: { user?: string } = {}): Promise<ExecResult> {
     return this.docker.exec(this.containerOf(node), cmd, options);
@@ -210,6 +263,8 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     NODE_ROLE: node.initialRole,
     NODE_PRIORITY: String(node.priority),
     PRIMARY_HOST: spec.nodes.find((n) => n.initialRole === 'primary')!.name,
+    // The other data nodes: where a restarted old primary looks for the node that replaced it.
+    PEER_NODES: spec.nodes.filter((n) => n.initialRole !== 'witness' && n.name !== node.name).map((n) => n.name).join(','),
     POSTGRES_PASSWORD: credentials.superuser.password,
     REPMGR_PASSWORD: credentials.repmgrPassword,
     APP_DB_USER: credentials.app.user,

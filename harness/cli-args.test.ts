@@ -25,7 +25,6 @@ describe('parseCommandLine', () => {
     [['up', '--timing', 'slow'], '--timing must be fast or repmgr-defaults, not "slow"'],
     [['check'], 'check needs a run folder'],
     [['check', 'a', 'b'], 'unexpected argument "b"'],
-    [['drill', '--scenario', 'meteor'], 'unknown scenario "meteor"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);
     expect(() => parseCommandLine(argv)).toThrow(message);

@@ -17,10 +17,10 @@ import {
 import { number, parseCommandLine, USAGE } from './cli-args.ts';
 import { MalformedHistoryError } from './checker/checker.ts';
 import { HistoryFormatError } from './history.ts';
-import { SCENARIOS } from './nemesis/nemesis.ts';
+import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
 import { loadRun, RunFolderError } from './report/stored-run.ts';
 import { runDrill } from './drill.ts';
-import { renderSummary } from './report/summary.ts';
+import { renderAggregate, renderSummary } from './report/summary.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
 function stepPrinter(quiet: boolean): (step: string) => void {
@@ -38,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'check') return checkCommand(target!, values);
+  if (command === 'scenarios') {
+    for (const s of builtInScenarios()) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
+    return 0;
+  }
   const abort = new AbortController();
   let firstInterrupt = 0;
   const onSignal = () => {
@@ -59,21 +63,25 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'drill') {
     let runDir: string | undefined;
     try {
-      const { report } = await runDrill({
+      const { report, aggregate } = await runDrill({
         cluster,
         runsDir: values['runs-dir'] as string | undefined,
         keep: Boolean(values.keep),
         warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
         settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
-        concurrency: number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }),
         seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
-        nemesis: SCENARIOS[(values.scenario as string | undefined) ?? 'kill-primary']!(),
+        scenario: withConcurrency(resolveScenario((values.scenario as string | undefined) ?? 'kill-primary'), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+        repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }),
         maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
         signal: abort.signal,
         onStep,
         onRunFolder: (run) => (runDir = run.dir),
         logLevel,
       });
+      if (aggregate) {
+        process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, runDir!)}\n`);
+        return aggregate.verdict === 'PASS' ? 0 : 1;
+      }
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, runDir!)}\n`);
       return report.result.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
@@ -137,6 +145,11 @@ async function main(argv: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+/** --concurrency overrides the scenario's number of clients. */
+function withConcurrency(scenario: Scenario, concurrency: number | undefined): Scenario {
+  return concurrency === undefined ? scenario : { ...scenario, workload: { ...scenario.workload, concurrency } };
 }
 
 /** `flipdrill check <run folder>`: 0 valid, 1 anomalies, 2 malformed (never PASS). */

@@ -2,17 +2,19 @@
  * The composition root of a drill: the only place that wires cluster, endpoint controller,
  * workload, nemesis, checker and report together.
  *
- *   up (or reuse) → warm up → fault → wait for promotion and the endpoint → settle → stop the
- *   workload → final read of the new primary → check → report → tear down
+ *   up (or reuse) → for each iteration: wait for a healthy cluster → warm up → [lag] → fault →
+ *   hold → heal → settle → final read → check → report;  then tear down
  *
  * Whatever happens (a FAIL, an error, Ctrl-C), the workload stops, the controller stops, the
- * fault is healed and the cluster the drill created is removed; the run folder keeps the record.
+ * fault is undone and the cluster the drill created is removed; the run folder keeps the record.
  */
 import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   attachCluster,
   chooseTarget,
   ClusterError,
+  ConfigError,
   connectDocker,
   createLogger,
   DrillAbortedError,
@@ -22,36 +24,35 @@ import {
   waitFor,
   type ClusterOptions,
   type ClusterSnapshot,
+  type EndpointEvent,
   type Logger,
   type StartedCluster,
 } from '../cluster/index.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckResult, FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';
-import { killPrimary, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
+import { nemesisFor, type FaultTargets } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
+import { resolveScenario, type Scenario } from './scenario.ts';
 import { Workload } from './workload.ts';
 
 export const REPORT_SCHEMA = 'flipdrill.report/v1';
+export const AGGREGATE_SCHEMA = 'flipdrill.aggregate/v1';
 
 export interface DrillOptions {
   cluster?: ClusterOptions;
   runsDir?: string;
-  nemesis?: Nemesis;
+  /** Default: the built-in kill-primary scenario. */
+  scenario?: Scenario;
+  /** Run the scenario this many times on one cluster (it must restart the faulted node). */
+  repeat?: number;
   /** Acknowledged writes that may be lost before the verdict is FAIL (default 0). */
   maxLost?: number;
+  /** Override the scenario's warm-up and settle phases (tests keep them short). */
   warmupMs?: number;
-  /** Keep the workload running this long after writes resumed on the new primary. */
   settleMs?: number;
-  promotionTimeoutMs?: number;
-  resumeTimeoutMs?: number;
-  concurrency?: number;
-  readFraction?: number;
-  pauseMs?: number;
-  maxOps?: number;
   seed?: number;
   /** Leave a cluster the drill created running afterwards. */
   keep?: boolean;
@@ -74,16 +75,29 @@ export interface DrillReport {
   result: CheckResult;
 }
 
+export interface Aggregate {
+  schema: typeof AGGREGATE_SCHEMA;
+  scenario: string;
+  iterations: { iteration: number; verdict: 'PASS' | 'FAIL'; faultNode: string | null; newPrimary: string | null; writeDownMs: number | null; lost: number; dir: string }[];
+  passed: number;
+  writeDownMs: { median: number | null; worst: number | null };
+  totalLost: number;
+  verdict: 'PASS' | 'FAIL';
+}
+
 export interface DrillOutcome {
   run: RunFolder;
+  /** The last iteration's report (the only one without --repeat). */
   report: DrillReport;
+  reports: DrillReport[];
+  aggregate: Aggregate | null;
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new DrillAbortedError('interrupted');
 }
 
-/** A timed load phase (warm-up is a condition; a scenario's hold is a duration). Aborts with the drill. */
+/** A timed load phase (a scenario's lag or hold is a duration, not a condition). Aborts with the drill. */
 async function hold(ms: number, signal?: AbortSignal): Promise<void> {
   try {
     await sleep(ms, undefined, { signal });
@@ -102,34 +116,70 @@ async function waitOrUndefined<T>(describe: string, probe: () => Promise<T | und
   }
 }
 
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function aggregate(scenario: string, reports: { report: DrillReport; dir: string }[]): Aggregate {
+  const iterations = reports.map(({ report, dir }, i) => ({
+    iteration: i + 1,
+    verdict: report.result.verdict,
+    faultNode: report.result.fault?.node ?? null,
+    newPrimary: report.result.promotion?.node ?? null,
+    writeDownMs: report.result.writeUnavailability?.ms ?? null,
+    lost: report.result.lost.length,
+    dir,
+  }));
+  const windows = iterations.map((i) => i.writeDownMs).filter((w): w is number => w !== null);
+  const passed = iterations.filter((i) => i.verdict === 'PASS').length;
+  return {
+    schema: AGGREGATE_SCHEMA,
+    scenario,
+    iterations,
+    passed,
+    writeDownMs: { median: median(windows), worst: windows.length ? Math.max(...windows) : null },
+    totalLost: iterations.reduce((n, i) => n + i.lost, 0),
+    verdict: passed === iterations.length ? 'PASS' : 'FAIL',
+  };
+}
+
+interface DrillContext {
+  cluster: StartedCluster;
+  created: boolean;
+  images: unknown;
+  logger: Logger;
+  onStep: (step: string) => void;
+  signal?: AbortSignal;
+  seed: number;
+  /** The controller's latest snapshot, and where its events go (the current iteration). */
+  latest?: ClusterSnapshot;
+  onSnapshot?: (s: ClusterSnapshot) => void;
+  onEndpointEvent?: (e: EndpointEvent) => void;
+}
+
 export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome> {
-  const nemesis = options.nemesis ?? killPrimary;
+  const scenario = options.scenario ?? resolveScenario('kill-primary');
+  const repeat = options.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`--repeat must be a whole number from 1, not ${repeat}`);
+  if (repeat > 1 && !scenario.heal.restart) {
+    throw new ConfigError(`--repeat needs a scenario that restarts the faulted node (heal.restart), and ${scenario.name} does not`, {
+      hint: 'for example: --scenario kill-primary-failback',
+    });
+  }
   const run = createRunFolder(options.runsDir ?? 'runs');
   options.onRunFolder?.(run);
-  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info' }).child({ runId: run.id });
+  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info' }).child({ runId: run.id, scenario: scenario.name });
   const onStep = (step: string) => {
     logger.info(step);
     options.onStep?.(step);
   };
   const signal = options.signal;
-  const seed = options.seed ?? randomInt(2 ** 31);
-  const clock = new DrillClock();
-  const startedAt = new Date(clock.wallOrigin).toISOString();
-  const history = new JsonLinesWriter<Op>(run.history);
-  const events = new JsonLinesWriter<ClusterEvent>(run.events);
-  const eventLog: ClusterEvent[] = [];
-  const recordEvent = (event: Omit<ClusterEvent, 'time' | 'wall'> & { time?: number; wall?: number }) => {
-    const e = { ...event, time: event.time ?? clock.nowNs(), wall: event.wall ?? Date.now() } as ClusterEvent;
-    eventLog.push(e);
-    events.append(e);
-  };
 
-  let cluster: StartedCluster | undefined;
-  let created = false;
-  let workload: Workload | undefined;
+  let ctx: DrillContext | undefined;
   let controller: ReturnType<StartedCluster['endpointController']> | undefined;
-  let targets: FaultTargets | undefined;
-
   try {
     const docker = await connectDocker({ logger, onStep });
     throwIfAborted(signal);
@@ -138,16 +188,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     throwIfAborted(signal);
 
     const clusterName = options.cluster?.name ?? 'flipdrill';
-    cluster = await attachCluster(docker, logger, clusterName);
+    let cluster = await attachCluster(docker, logger, clusterName);
+    let created = false;
     if (cluster) {
-      const status = await cluster.status();
-      const roles = status.nodes.map((n) => n.role);
-      if (!roles.includes('primary') || !roles.includes('standby')) {
-        throw new ClusterError(
-          `the running cluster "${clusterName}" has ${roles.includes('primary') ? 'no standby left to promote' : 'no primary'} (${status.nodes.map((n) => `${n.name} ${n.role}`).join(', ')})`,
-          { hint: 'start afresh with: npm run flipdrill -- down' },
-        );
-      }
       const wanted = options.cluster?.replication;
       if (wanted && wanted !== cluster.spec.replication) {
         throw new ClusterError(`the running cluster "${clusterName}" uses ${cluster.spec.replication} replication, not ${wanted}`, {
@@ -157,59 +200,132 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
     } else {
       onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
-      const t0 = Date.now();
       cluster = await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal });
       created = true;
-      recordEvent({ type: 'phase', phase: 'cluster-up', ms: Date.now() - t0 });
     }
-
-    const settings: RunSettings = {
-      schema: RUN_SCHEMA,
-      runId: run.id,
-      scenario: nemesis.kind,
-      startedAt,
-      seed,
-      expectations: { maxLost: options.maxLost ?? 0, replication: cluster.spec.replication },
-    };
-    writeJson(run.settings, settings);
-
-    let latest: ClusterSnapshot | undefined;
+    ctx = { cluster, created, images, logger, onStep, signal, seed: options.seed ?? randomInt(2 ** 31) };
+    const context = ctx;
     controller = cluster.endpointController({
-      onEvent: (e) => recordEvent({ type: 'endpoint', action: e.action, node: e.node, reason: e.reason, durationMs: e.durationMs, wall: e.at, time: clock.nsOf(e.at) }),
-      onSnapshot: (s) => (latest = s),
+      onEvent: (e) => context.onEndpointEvent?.(e),
+      onSnapshot: (s) => {
+        context.latest = s;
+        context.onSnapshot?.(s);
+      },
     });
     await controller.settle();
     controller.start();
 
-    // Progress of the workload, for the waits below.
-    let faultNs: number | undefined;
-    let okWrites = 0;
-    let firstOkOnNewNs: number | undefined;
-    let newPrimary: string | undefined;
-    const client = new AppClient(cluster.appUrl);
-    workload = new Workload({
-      client,
-      history,
-      clock,
-      concurrency: options.concurrency ?? 4,
-      readFraction: options.readFraction ?? 0.3,
-      pauseMs: options.pauseMs ?? 20,
-      maxOps: options.maxOps ?? 50_000,
-      seed,
-      onComplete: (op) => {
-        if (op.f !== 'write' || op.type !== 'ok') return;
-        okWrites += 1;
-        const by = (op.value as WrittenValue).committed_by;
-        if (faultNs !== undefined && firstOkOnNewNs === undefined && op.time > faultNs && newPrimary !== undefined && by === newPrimary) {
-          firstOkOnNewNs = op.time;
-        }
-      },
-    });
+    const reports: { report: DrillReport; dir: string }[] = [];
+    for (let i = 1; i <= repeat; i++) {
+      const folder = repeat > 1 ? createRunFolder(run.dir, undefined, `iteration-${String(i).padStart(2, '0')}`) : run;
+      if (repeat > 1) onStep(`iteration ${i} of ${repeat}`);
+      const report = await runIteration(context, scenario, folder, options);
+      reports.push({ report, dir: folder.dir });
+      if (repeat > 1) onStep(`iteration ${i}: ${report.result.verdict}`);
+    }
+    const agg = repeat > 1 ? aggregate(scenario.name, reports) : null;
+    if (agg) writeJson(`${run.dir}/aggregate.json`, agg);
+    return { run, report: reports.at(-1)!.report, reports: reports.map((r) => r.report), aggregate: agg };
+  } finally {
+    await controller?.stop().catch(() => {});
+    if (ctx?.created && !options.keep) {
+      options.onStep?.('tearing down the cluster');
+      await ctx.cluster.stop().catch((e) => logger.error({ err: (e as Error).message }, 'teardown failed'));
+    }
+    logger.flush?.();
+  }
+}
 
-    onStep(`warming up: ${options.concurrency ?? 4} clients writing and reading through the app`);
+/** Wait until the cluster is whole: one primary holding the endpoint, a standby, the witness. */
+async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<ClusterSnapshot> {
+  return waitFor(
+    'a healthy cluster (one primary holding the endpoint, a standby, the witness)',
+    async () => {
+      const s = ctx.latest;
+      if (!s) return false;
+      const target = chooseTarget(s);
+      const roles = s.nodes.map((n) => n.role);
+      const endpoint = await ctx.cluster.endpoint.state();
+      const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && roles.includes('witness') && endpoint.holder === target.name;
+      return ok ? s : false;
+    },
+    { timeoutMs: 90_000, intervalMs: 200, signal: ctx.signal, hint: 'the cluster did not recover from the previous iteration; see flipdrill.log' },
+  );
+}
+
+async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolder, options: DrillOptions): Promise<DrillReport> {
+  const { cluster, signal, onStep } = ctx;
+  const nemesis = nemesisFor(scenario);
+  const clock = new DrillClock();
+  const startedAt = new Date(clock.wallOrigin).toISOString();
+  const history = new JsonLinesWriter<Op>(run.history);
+  const events = new JsonLinesWriter<ClusterEvent>(run.events);
+  const recordEvent = (event: Omit<ClusterEvent, 'time' | 'wall'> & { time?: number; wall?: number }) => {
+    events.append({ ...event, time: event.time ?? clock.nowNs(), wall: event.wall ?? Date.now() } as ClusterEvent);
+  };
+  ctx.onEndpointEvent = (e) =>
+    recordEvent({ type: 'endpoint', action: e.action, node: e.node, reason: e.reason, durationMs: e.durationMs, wall: e.at, time: clock.nsOf(e.at) });
+
+  const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion;
+  const before = await waitForHealthy(ctx, needStandby);
+  const primary = chooseTarget(before)!.name;
+  const standby = before.nodes.find((n) => n.role === 'standby')?.name;
+  const node = scenario.fault.target === 'primary' ? primary : scenario.fault.target === 'standby' ? standby : before.nodes.find((n) => n.role === 'witness')?.name;
+  if (!node) throw new ClusterError(`the ${scenario.name} scenario needs a ${scenario.fault.target}, and the cluster has none`);
+  const targets: FaultTargets = { cluster, node, primary, standby };
+
+  const settings: RunSettings = {
+    schema: RUN_SCHEMA,
+    runId: run.id,
+    scenario: scenario.name,
+    startedAt,
+    seed: ctx.seed,
+    expectations: {
+      maxLost: options.maxLost ?? 0,
+      replication: cluster.spec.replication,
+      promotion: scenario.expect.promotion,
+      finalPrimary: scenario.expect.primary,
+      maxWriteDownMs: scenario.expect.maxWriteDownSecs * 1000,
+      ...(scenario.expect.rejoin ? { rejoin: true } : {}),
+    },
+  };
+  writeJson(run.settings, settings);
+
+  // Progress, for the waits below.
+  let faultNs: number | undefined;
+  let okWrites = 0;
+  let promotedTo: string | undefined;
+  let settleFrom: { ns: number; primary: string } | undefined;
+  let firstOkSettlingNs: number | undefined;
+  ctx.onSnapshot = (s) => {
+    const now = chooseTarget(s);
+    if (faultNs !== undefined && promotedTo === undefined && now && now.name !== primary && s.takenAt >= clock.wallOrigin + faultNs / 1e6) {
+      promotedTo = now.name;
+      recordEvent({ type: 'promotion-observed', node: now.name, timeline: now.timeline, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
+    }
+  };
+  const workload = new Workload({
+    client: new AppClient(cluster.appUrl),
+    history,
+    clock,
+    concurrency: scenario.workload.concurrency,
+    readFraction: scenario.workload.readFraction,
+    pauseMs: scenario.workload.pauseMs,
+    maxOps: 100_000,
+    seed: ctx.seed,
+    onComplete: (op) => {
+      if (op.f !== 'write' || op.type !== 'ok') return;
+      okWrites += 1;
+      const by = (op.value as WrittenValue).committed_by;
+      if (settleFrom && firstOkSettlingNs === undefined && op.time > settleFrom.ns && by === settleFrom.primary) firstOkSettlingNs = op.time;
+    },
+  });
+
+  try {
+    onStep(`warming up: ${scenario.workload.concurrency} clients writing and reading through the app`);
     recordEvent({ type: 'phase', phase: 'warm-up' });
     workload.start();
-    const warmupMs = options.warmupMs ?? 3000;
+    const warmupMs = options.warmupMs ?? scenario.warmupSecs * 1000;
     const warmupStartNs = clock.nowNs();
     await waitFor(`${warmupMs} ms of warm-up with acknowledged writes`, async () => clock.nowNs() - warmupStartNs >= warmupMs * 1e6 && okWrites > 0, {
       timeoutMs: warmupMs + 30_000,
@@ -218,64 +334,82 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       hint: 'the app did not acknowledge any write; see the app container logs',
     });
 
-    const target = (latest && chooseTarget(latest)?.name) ?? (await cluster.primary());
-    if (!target) throw new ClusterError('no primary to inject the fault into');
-    targets = { cluster, primary: target, standby: latest?.nodes.find((n) => n.role === 'standby')?.name };
     if (nemesis.prepare) {
       const detail = await nemesis.prepare.run(targets);
       recordEvent({ type: 'phase', phase: 'prepare', detail });
       onStep(`${detail}; writes go on for ${nemesis.prepare.holdMs / 1000} s`);
       await hold(nemesis.prepare.holdMs, signal);
     }
-    onStep(`fault: ${nemesis.description} (${target})`);
+    onStep(`fault: ${scenario.description} (${node})`);
     const fault = await nemesis.inject(targets);
     faultNs = clock.nsOf(fault.at);
-    recordEvent({ type: 'fault', kind: fault.kind, node: fault.node, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
+    recordEvent({ type: 'fault', kind: fault.kind, node, primary, standby, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
 
-    onStep('waiting for repmgrd to promote a standby');
-    const promoted = await waitOrUndefined(
-      'a new primary',
-      async () => latest && latest.takenAt > fault.at && latest.nodes.find((n) => n.role === 'primary' && n.name !== target),
-      options.promotionTimeoutMs ?? 60_000,
-      signal,
-    );
-    if (promoted) {
-      newPrimary = promoted.name;
-      recordEvent({ type: 'promotion-observed', node: promoted.name, timeline: promoted.timeline, wall: latest!.takenAt, time: clock.nsOf(latest!.takenAt) });
-      onStep(`${promoted.name} is primary (timeline ${promoted.timeline}); waiting for the endpoint and for writes to resume`);
-      const settleMs = options.settleMs ?? 3000;
+    if (scenario.hold.until === 'promotion') {
+      onStep('waiting for repmgrd to promote a standby');
+      await waitOrUndefined('a promotion', async () => promotedTo, scenario.hold.maxSecs * 1000, signal);
+      if (promotedTo) onStep(`${promotedTo} is primary; waiting for the endpoint`);
+    } else {
+      onStep(`holding the fault for ${scenario.hold.maxSecs} s`);
+      await hold(scenario.hold.maxSecs * 1000, signal);
+    }
+    // The endpoint follows the new primary before anything is healed: a thawed or reconnected old
+    // primary must find itself fenced.
+    if (promotedTo) await waitOrUndefined('the endpoint on the new primary', async () => (await cluster.endpoint.state()).holder === promotedTo, 30_000, signal);
+
+    onStep(`healing: ${scenario.fault.type === 'freeze' ? 'thaw' : scenario.fault.type === 'partition' ? 'reconnect' : 'undo'} ${node}${scenario.heal.restart ? ', then restart it' : ''}`);
+    await nemesis.undo(targets);
+    if (scenario.heal.restart) {
+      const t0 = Date.now();
+      await cluster.startNode(node);
+      const wantedRole = node === standby || node === primary ? 'standby' : 'witness';
+      const back = await waitOrUndefined(
+        `${node} back as a ${wantedRole}`,
+        async () => ctx.latest && ctx.latest.takenAt > t0 && ctx.latest.nodes.find((n) => n.name === node && n.role === wantedRole),
+        90_000,
+        signal,
+      );
+      recordEvent({ type: 'heal', node, restarted: true, role: back ? wantedRole : (ctx.latest?.nodes.find((n) => n.name === node)?.role ?? 'down'), ms: Date.now() - t0 });
+      onStep(back ? `${node} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${node} did not come back as a ${wantedRole}`);
+    } else {
+      recordEvent({ type: 'heal', node, restarted: false });
+    }
+
+    const finalPrimary = ctx.latest ? chooseTarget(ctx.latest)?.name : undefined;
+    if (finalPrimary) {
+      const settleMs = options.settleMs ?? scenario.settleSecs * 1000;
+      settleFrom = { ns: clock.nowNs(), primary: finalPrimary };
+      onStep(`settling: writes through ${finalPrimary} for ${settleMs / 1000} s`);
       await waitOrUndefined(
-        `writes acknowledged by ${promoted.name} for ${settleMs} ms`,
-        async () => firstOkOnNewNs !== undefined && clock.nowNs() - firstOkOnNewNs >= settleMs * 1e6,
-        options.resumeTimeoutMs ?? 60_000,
+        `writes acknowledged by ${finalPrimary} for ${settleMs} ms`,
+        async () => firstOkSettlingNs !== undefined && clock.nowNs() - firstOkSettlingNs >= settleMs * 1e6,
+        settleMs + 60_000,
         signal,
       );
     }
 
-    onStep('stopping the workload and reading back every write from the new primary');
+    onStep('stopping the workload and reading back every write from the primary');
     await workload.stop();
-    await controller.stop();
     recordEvent({ type: 'phase', phase: 'final-read' });
-
-    const finalNode = newPrimary ?? (await cluster.primary());
-    if (finalNode) {
+    const readFrom = finalPrimary ?? (await cluster.primary());
+    if (readFrom) {
       const rows = await cluster.query<{ id: string; committed_by: string; committed_timeline: number; committed_at_us: string }>(
-        finalNode,
+        readFrom,
         `SELECT id::text AS id, committed_by, committed_timeline,
                 (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
            FROM countries ORDER BY committed_at`,
         [],
         cluster.credentials.app.database,
       );
-      const [sync] = await cluster.query<{ names: string }>(finalNode, "SELECT current_setting('synchronous_standby_names') AS names");
+      const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");
       const finalRead: FinalRead = {
-        node: finalNode,
+        node: readFrom,
         synchronousStandbyNames: sync?.names ?? '',
         rows: rows.map((r) => ({ ...r, committed_at_us: Number(r.committed_at_us) })),
       };
       writeJson(run.finalRead, finalRead);
       const repmgrEvents = await cluster.query<{ node_name: string; event: string; successful: boolean; at: string; details: string | null }>(
-        finalNode,
+        readFrom,
         `SELECT n.node_name, e.event, e.successful, (extract(epoch FROM e.event_timestamp) * 1000)::float8::text AS at, e.details
            FROM repmgr.events e JOIN repmgr.nodes n USING (node_id)
           WHERE e.event_timestamp >= to_timestamp($1 / 1000.0) ORDER BY e.event_timestamp`,
@@ -296,37 +430,22 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     const report: DrillReport = {
       schema: REPORT_SCHEMA,
       runId: run.id,
-      scenario: nemesis.kind,
+      scenario: scenario.name,
       startedAt,
       finishedAt: new Date().toISOString(),
-      seed,
-      cluster: {
-        name: cluster.spec.name,
-        replication: cluster.spec.replication,
-        timing: cluster.spec.timing,
-        reused: !created,
-        images,
-      },
-      workload: {
-        concurrency: options.concurrency ?? 4,
-        readFraction: options.readFraction ?? 0.3,
-        pauseMs: options.pauseMs ?? 20,
-        operations: workload.issued,
-      },
+      seed: ctx.seed,
+      cluster: { name: cluster.spec.name, replication: cluster.spec.replication, timing: cluster.spec.timing, reused: !ctx.created, images: ctx.images },
+      workload: { ...scenario.workload, operations: workload.issued },
       result,
     };
     writeJson(run.report, report);
-    return { run, report };
+    return report;
   } finally {
-    await workload?.stop().catch(() => {});
-    await controller?.stop().catch(() => {});
+    await workload.stop().catch(() => {});
+    await nemesis.undo(targets).catch((e) => ctx.logger.warn({ err: (e as Error).message }, 'undoing the fault failed'));
+    ctx.onSnapshot = undefined;
+    ctx.onEndpointEvent = undefined;
     history.close();
     events.close();
-    if (targets) await nemesis.heal(targets).catch((e) => logger.warn({ err: (e as Error).message }, 'heal failed'));
-    if (cluster && created && !options.keep) {
-      options.onStep?.('tearing down the cluster');
-      await cluster.stop().catch((e) => logger.error({ err: (e as Error).message }, 'teardown failed'));
-    }
-    logger.flush?.();
   }
 }

@@ -12,11 +12,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attachCluster, createLogger, removeClusters } from '../cluster/index.ts';
 import { runDrill, type DrillOutcome } from './drill.ts';
 import { readHistory } from './history.ts';
-import { laggingStandby } from './nemesis/nemesis.ts';
+import { resolveScenario } from './scenario.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
 
 const ASYNC = { name: 'fdtest-lag-async', portBase: 22432, appPort: 22480, backSubnet: '10.213.71.0/24', frontSubnet: '10.213.72.0/24', replication: 'async' as const };
 const SYNC = { name: 'fdtest-lag-sync', portBase: 22532, appPort: 22580, backSubnet: '10.213.73.0/24', frontSubnet: '10.213.74.0/24', replication: 'sync' as const };
+const LAGGING = { ...resolveScenario('lagging-standby'), fault: { type: 'lag-then-kill' as const, target: 'primary' as const, lagSecs: 2 } };
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-lag-runs-'));
 
 function flipdrillCheck(dir: string, ...args: string[]) {
@@ -32,7 +33,7 @@ describe('a lagging standby, then the primary killed', () => {
   let asyncRun: DrillOutcome;
 
   it('with async replication: reports exactly the acknowledged writes missing from the new primary, and FAILs', async () => {
-    asyncRun = await runDrill({ cluster: ASYNC, runsDir, nemesis: laggingStandby(2000), warmupMs: 1500, settleMs: 1500, keep: true });
+    asyncRun = await runDrill({ cluster: ASYNC, runsDir, scenario: LAGGING, warmupMs: 1500, settleMs: 1500, keep: true });
     const { result } = asyncRun.report;
 
     // Ask the new primary ourselves which acknowledged writes it does not have.
@@ -84,7 +85,7 @@ describe('a lagging standby, then the primary killed', () => {
   });
 
   it('with sync replication: the same drill loses nothing and PASSes, and says the new primary runs degraded', async () => {
-    const { report } = await runDrill({ cluster: SYNC, runsDir, nemesis: laggingStandby(2000), warmupMs: 1500, settleMs: 1500 });
+    const { report } = await runDrill({ cluster: SYNC, runsDir, scenario: LAGGING, warmupMs: 1500, settleMs: 1500 });
     const { result } = report;
 
     expect(result.lost).toEqual([]);

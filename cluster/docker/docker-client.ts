@@ -98,6 +98,8 @@ export interface DockerClient {
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(name: string): Promise<void>;
   killContainer(name: string, signal: string): Promise<void>;
+  pauseContainer(name: string): Promise<void>;
+  unpauseContainer(name: string): Promise<void>;
   stopContainer(name: string, timeoutSecs: number): Promise<void>;
   removeContainer(name: string): Promise<void>;
   inspectContainer(name: string): Promise<ContainerState | undefined>;
@@ -296,6 +298,14 @@ export class DockerodeClient implements DockerClient {
 
   async killContainer(name: string, signal: string): Promise<void> {
     await this.#call('kill container', { container: name, signal }, () => this.#docker.getContainer(name).kill({ signal }));
+  }
+
+  async pauseContainer(name: string): Promise<void> {
+    await this.#call('pause container', { container: name }, () => this.#docker.getContainer(name).pause());
+  }
+
+  async unpauseContainer(name: string): Promise<void> {
+    await this.#call('unpause container', { container: name }, () => this.#docker.getContainer(name).unpause());
   }
 
   async stopContainer(name: string, timeoutSecs: number): Promise<void> {

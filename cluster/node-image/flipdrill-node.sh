@@ -4,8 +4,10 @@
 #   standby  wait for the registered primary, `repmgr standby clone --fast-checkpoint`, register
 #   witness  initdb, wait for the registered primary, `repmgr witness register`
 # then every role runs repmgrd. A node whose data directory already exists (a restarted container)
-# just starts PostgreSQL and repmgrd again: fencing a returning old primary is the floating
-# endpoint's job, not this script's (see cluster/endpoint/).
+# starts as it was, except an old primary that finds another node primary now: it rejoins as that
+# node's standby with `repmgr node rejoin --force-rewind` (pg_rewind) instead of coming back as a
+# second primary. Until it reports being a standby, the floating endpoint keeps it fenced.
+# Synchronous replication is managed by flipdrill-sync-guard on the primary.
 #
 # Passwords come from the environment at container creation, never from the image.
 set -euo pipefail
@@ -25,6 +27,7 @@ set -euo pipefail
 : "${RECONNECT_INTERVAL:=1}"
 : "${FLIPDRILL_SYNC_REPLICATION:=on}"
 : "${PRIMARY_WAIT_SECS:=120}"
+: "${PEER_NODES:=}"
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -107,6 +110,49 @@ wait_for_registered_primary() {
   log "primary $PRIMARY_HOST is registered"
 }
 
+# Did this data directory belong to a primary when it stopped (cleanly or not)?
+was_primary() {
+  local state
+  state=$(LC_ALL=C "$PGBIN/pg_controldata" "$PGDATA" | sed -n 's/^Database cluster state: *//p')
+  [ "$state" = "in production" ] || [ "$state" = "shut down" ]
+}
+
+# The peer that answers as a primary now, if any (PEER_NODES: the other data nodes).
+other_primary() {
+  local peer
+  for peer in ${PEER_NODES//,/ }; do
+    if [ "$(as_postgres "$PGBIN/psql" -X -qAt -h "$peer" -U repmgr -d repmgr -c 'SELECT NOT pg_is_in_recovery()' 2>/dev/null)" = "t" ]; then
+      echo "$peer"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone
+# if that does not get it streaming. Why the fallback: after a SIGKILL with synchronous
+# replication the standby has every WAL record, so pg_rewind finds nothing to rewind ("0 files
+# copied"), yet the end-of-recovery checkpoint it writes lies past the fork point, and the node
+# can never follow the new timeline ("new timeline 2 forked off current database system timeline 1
+# before current recovery point"). Measured on PG 15 with repmgr 5.3.3.
+rejoin() {
+  local other=$1
+  log "this node was a primary, but $other is primary now: rejoining as its standby (repmgr node rejoin --force-rewind)"
+  if as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf node rejoin \
+    -d "host=$other port=5432 user=repmgr dbname=repmgr connect_timeout=2" --force-rewind --log-to-file; then
+    log "rejoined as a standby of $other"
+    return 0
+  fi
+  log "node rejoin did not get this node streaming from $other (see repmgrd.log): cloning afresh from $other"
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+  find "$PGDATA" -mindepth 1 -delete
+  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$other" -U repmgr -d repmgr standby clone --fast-checkpoint --force >/dev/null
+  finish_config
+  start_postgres
+  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --wait-start=30 >/dev/null
+  log "cloned and registered as a standby of $other"
+}
+
 run_repmgrd() {
   as_postgres "$PGBIN/repmgrd" -f /etc/repmgr.conf --daemonize=false >>"$LOG_DIR/repmgrd.log" 2>&1 &
   log "repmgrd started"
@@ -129,9 +175,15 @@ TAIL_PID=$!
 trap stop_all TERM INT
 
 if [ -s "$PGDATA/PG_VERSION" ]; then
-  log "data directory exists: restarting as before (role at creation: $NODE_ROLE)"
   finish_config
-  start_postgres
+  other=""
+  if [ "$NODE_ROLE" != "witness" ] && was_primary; then other=$(other_primary || true); fi
+  if [ -n "$other" ]; then
+    rejoin "$other"
+  else
+    log "data directory exists: starting as before"
+    start_postgres
+  fi
 else
   case "$NODE_ROLE" in
   primary)
@@ -150,13 +202,6 @@ else
     start_postgres
     as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --wait-start=30 >/dev/null
     log "registered as standby of $PRIMARY_HOST"
-    if [ "$FLIPDRILL_SYNC_REPLICATION" = "on" ]; then
-      # Synchronous replication: a commit is acknowledged only once this standby has flushed it,
-      # so a promoted standby holds every acknowledged write. Turned on only now that the standby
-      # streams; before, it would block the primary's own commits.
-      psql_primary -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf()" >/dev/null
-      log "synchronous replication on at $PRIMARY_HOST"
-    fi
     ;;
   witness)
     initdb_local

@@ -32,7 +32,7 @@ const ev = (type: ClusterEvent['type'], atMs: number, extra: Record<string, unkn
 
 /** node1 killed at 1000 ms, node2 seen primary at 2600, endpoint on node2 at 2700, repmgr's event at 3500. */
 const failover: ClusterEvent[] = [
-  ev('fault', 1000, { kind: 'kill-primary', node: 'node1' }),
+  ev('fault', 1000, { kind: 'kill', node: 'node1', primary: 'node1', standby: 'node2' }),
   ev('promotion-observed', 2600, { node: 'node2', timeline: 2 }),
   ev('endpoint', 2700, { action: 'move', node: 'node2' }),
   { type: 'repmgr', event: 'standby_promote', node: 'node2', wall: W0 + 3500 },

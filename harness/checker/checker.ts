@@ -36,6 +36,14 @@ export interface Expectations {
   /** Acknowledged writes that may be lost before the verdict is FAIL (async replication's budget). */
   maxLost: number;
   replication: 'sync' | 'async';
+  /** Must a standby be promoted (true), or must none be (false)? */
+  promotion: boolean;
+  /** The node that must be primary at the end: the one that was primary, or standby, when the fault hit. */
+  finalPrimary: 'primary' | 'standby';
+  /** Longest acceptable gap in acknowledged writes, as the clients saw it. */
+  maxWriteDownMs?: number;
+  /** The faulted node must be back as a standby at the end. */
+  rejoin?: boolean;
 }
 
 export interface CheckInput {
@@ -206,13 +214,16 @@ function isoOf(ms: number): string {
 }
 
 export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
-  const expectations: Expectations = { maxLost: 0, replication: 'sync', ...input.expectations };
+  const expectations: Expectations = { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby', ...input.expectations };
   const pairs = pairOperations(input.history, lines);
   const events = input.events;
   const faultEvent = events.find((e) => e.type === 'fault');
   const faultNs = faultEvent?.time;
   const faultNode = typeof faultEvent?.node === 'string' ? faultEvent.node : undefined;
   const fault = faultEvent && faultNs !== undefined && faultNode ? { kind: String(faultEvent.kind ?? 'fault'), node: faultNode, atMs: nsToMs(faultNs) } : null;
+  // Who was primary and standby when the fault hit (older runs only name the faulted node, the primary).
+  const primaryAtFault = typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode;
+  const standbyAtFault = typeof faultEvent?.standby === 'string' ? faultEvent.standby : undefined;
 
   const writes = pairs.filter((p) => p.invoke.f === 'write');
   const okWrites = writes.filter((p) => p.completion?.type === 'ok');
@@ -260,7 +271,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const repmgrPromote = events.find(
     (e) => e.type === 'repmgr' && (e.event === 'repmgrd_failover_promote' || e.event === 'standby_promote') && faultWall !== undefined && e.wall >= faultWall,
   );
-  const observed = events.find((e) => e.type === 'promotion-observed' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
+  const observed = events.find((e) => e.type === 'promotion-observed' && faultNs !== undefined && (e.time ?? -1) >= faultNs && e.node !== primaryAtFault);
   const newPrimary = (observed?.node as string | undefined) ?? (repmgrPromote?.node as string | undefined);
   const promotion = newPrimary
     ? {
@@ -280,7 +291,8 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     const before = okWrites.filter((p) => completedNs(p) <= faultNs);
     const after = okWrites.filter((p) => completedNs(p) > faultNs);
     const by = (p: Completed) => (p.completion!.value as Partial<WrittenValue>).committed_by;
-    writesAfterFault = { ok: after.length, onNewPrimary: newPrimary ? after.filter((p) => by(p) === newPrimary).length : 0 };
+    const primaryAfter = newPrimary ?? (expectations.promotion ? undefined : primaryAtFault);
+    writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === primaryAfter).length : 0 };
     const lastBefore = before.at(-1);
     // The first write acknowledged by a node other than the one the fault hit.
     const firstAfter = after.filter((p) => by(p) !== faultNode).sort((a, b) => completedNs(a) - completedNs(b))[0];
@@ -346,26 +358,78 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       ? `${newPrimary} runs without a synchronous standby after the failover (synchronous_standby_names is empty): writes are acknowledged without a copy until a standby rejoins`
       : null;
 
+  const expectedPrimary = expectations.finalPrimary === 'primary' ? primaryAtFault : standbyAtFault;
+  const heal = events.find((e) => e.type === 'heal' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
+
+  /** What must have happened, from the scenario's expectations. */
+  function outcomeChecks(): Check[] {
+    const out: Check[] = [];
+    if (expectations.promotion) {
+      out.push(
+        {
+          name: 'a standby was promoted',
+          ok: promotion !== null && promotion.node !== primaryAtFault,
+          detail: promotion
+            ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
+            : 'no promotion observed or reported by repmgr',
+        },
+        {
+          name: 'the endpoint moved to the new primary',
+          ok: endpointMove !== null && endpointMove.node === newPrimary,
+          detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
+        },
+        {
+          name: 'writes resumed on the new primary',
+          ok: writesAfterFault.onNewPrimary > 0,
+          detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
+        },
+      );
+    } else {
+      out.push(
+        {
+          name: 'no standby was promoted',
+          ok: promotion === null,
+          detail: promotion ? `${promotion.node} was promoted although ${primaryAtFault} was healthy` : `${primaryAtFault ?? 'the primary'} stayed primary`,
+        },
+        {
+          name: 'the endpoint stayed on the primary',
+          ok: endpointMove === null,
+          detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : `stayed on ${primaryAtFault ?? 'the primary'}`,
+        },
+        {
+          name: 'writes went on',
+          ok: writesAfterFault.onNewPrimary > 0,
+          detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${primaryAtFault ?? 'the primary'} after the fault`,
+        },
+      );
+    }
+    out.push({
+      name: `the ${expectations.finalPrimary} at the fault is primary at the end`,
+      ok: input.finalRead !== null && expectedPrimary !== undefined && input.finalRead.node === expectedPrimary,
+      detail: `expected ${expectedPrimary ?? '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
+    });
+    if (expectations.maxWriteDownMs !== undefined) {
+      const max = expectations.maxWriteDownMs;
+      out.push({
+        name: `writes were down at most ${max / 1000} s`,
+        ok: writeUnavailability !== null && writeUnavailability.ms <= max,
+        detail: writeUnavailability ? `down for ${(writeUnavailability.ms / 1000).toFixed(2)} s` : 'writes never resumed',
+      });
+    }
+    if (expectations.rejoin) {
+      out.push({
+        name: `${faultNode ?? 'the faulted node'} is back as a standby`,
+        ok: heal?.role === 'standby',
+        detail: heal ? `restarted; it reported ${String(heal.role)} after ${heal.ms} ms` : 'it was not restarted',
+      });
+    }
+    return out;
+  }
+
   const checks: Check[] = [
     { name: 'the workload got writes acknowledged', ok: okWrites.length > 0, detail: `${okWrites.length} acknowledged writes` },
     { name: 'the fault was injected', ok: fault !== null, detail: fault ? `${fault.kind} on ${fault.node} at ${fault.atMs} ms` : 'no fault event in the run' },
-    {
-      name: 'a standby was promoted',
-      ok: promotion !== null && promotion.node !== faultNode,
-      detail: promotion
-        ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
-        : 'no promotion observed or reported by repmgr',
-    },
-    {
-      name: 'the endpoint moved to the new primary',
-      ok: endpointMove !== null && endpointMove.node === newPrimary,
-      detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
-    },
-    {
-      name: 'writes resumed on the new primary',
-      ok: writesAfterFault.onNewPrimary > 0,
-      detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
-    },
+    ...outcomeChecks(),
     {
       name: `acknowledged writes lost within budget (${expectations.maxLost})`,
       ok: input.finalRead !== null && lost.length <= expectations.maxLost,

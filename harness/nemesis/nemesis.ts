@@ -1,21 +1,23 @@
 /**
- * A nemesis injects one fault and knows how to heal it, so a drill never leaves a fault behind.
- * Some faults need the cluster set up first (a standby made to fall behind): `prepare` runs that
- * long before `inject`, with the workload going. The fault catalogue grows here.
+ * The nemesis: one fault per type, each with its undo, so a drill never leaves a fault behind.
+ * kill, stop and partition are not interchangeable (pg_auto_failover's point): a killed primary
+ * says nothing, a stopped one sends its last WAL first, a frozen or partitioned one is alive and
+ * comes back believing it is still primary.
  */
 import { ClusterError, type StartedCluster } from '../../cluster/index.ts';
+import type { FaultType, Scenario } from '../scenario.ts';
 
 export interface FaultTargets {
   cluster: StartedCluster;
-  /** The current primary, as the database says. */
+  /** The node the fault hits. */
+  node: string;
+  /** The primary and a standby when the fault hit, as the database said. */
   primary: string;
-  /** A current standby, if there is one. */
   standby?: string;
 }
 
 export interface InjectedFault {
-  kind: string;
-  /** The node the fault hit. */
+  kind: FaultType;
   node: string;
   /**
    * Wall-clock milliseconds when the fault was sent. Measurements start here, not when Docker
@@ -29,37 +31,56 @@ export interface InjectedFault {
 }
 
 export interface Nemesis {
-  readonly kind: string;
-  /** One line for people: what this fault does. */
-  readonly description: string;
+  readonly kind: FaultType;
   /** Set the stage before the fault, this long before it (the workload keeps going meanwhile). */
   prepare?: { holdMs: number; run(targets: FaultTargets): Promise<string> };
   inject(targets: FaultTargets): Promise<InjectedFault>;
-  /** Undo whatever prepare and inject did that teardown would not; safe to call at any point. */
-  heal(targets: FaultTargets): Promise<void>;
+  /**
+   * Take the fault away (thaw, reconnect): idempotent, safe at any point, also when nothing was
+   * injected. Restarting a stopped node is the scenario's heal.restart, not part of the undo.
+   */
+  undo(targets: FaultTargets): Promise<void>;
 }
 
-async function killPrimaryNow({ cluster, primary }: FaultTargets, kind: string): Promise<InjectedFault> {
+async function timed(kind: FaultType, node: string, detail: string, act: () => Promise<void>): Promise<InjectedFault> {
   const at = Date.now();
-  await cluster.kill(primary, 'SIGKILL');
-  return { kind, node: primary, at, confirmedAt: Date.now(), detail: `docker kill --signal SIGKILL ${cluster.containerOf(primary)}` };
+  await act();
+  return { kind, node, at, confirmedAt: Date.now(), detail };
 }
-
-/** SIGKILL the primary's container: PostgreSQL, repmgrd and all, at once, with no shutdown. */
-export const killPrimary: Nemesis = {
-  kind: 'kill-primary',
-  description: 'kill the primary with SIGKILL (docker kill): no clean shutdown, no goodbye to the standby',
-  inject: (targets) => killPrimaryNow(targets, 'kill-primary'),
-  // A killed node stays down for this drill: bringing it back is the fail-back fault's job, and
-  // teardown removes it. The endpoint controller has fenced it from application traffic.
-  async heal() {},
-};
 
 /** Send a signal to the WAL sender processes on a primary; true if there was one to signal. */
 async function signalWalSenders(cluster: StartedCluster, primary: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
   const result = await cluster.exec(primary, ['pkill', `-${signal}`, '-f', 'postgres: .*walsender']);
   return result.exitCode === 0;
 }
+
+export function kill(signal = 'SIGKILL'): Nemesis {
+  return {
+    kind: 'kill',
+    inject: ({ cluster, node }) => timed('kill', node, `docker kill --signal ${signal} ${cluster.containerOf(node)}`, () => cluster.kill(node, signal)),
+    // A killed node stays down until the scenario restarts it.
+    async undo() {},
+  };
+}
+
+export const stop: Nemesis = {
+  kind: 'stop',
+  inject: ({ cluster, node }) => timed('stop', node, `docker stop ${cluster.containerOf(node)} (SIGTERM, fast shutdown)`, () => cluster.stopNode(node)),
+  async undo() {},
+};
+
+export const freeze: Nemesis = {
+  kind: 'freeze',
+  inject: ({ cluster, node }) => timed('freeze', node, `docker pause ${cluster.containerOf(node)}`, () => cluster.pause(node)),
+  undo: ({ cluster, node }) => cluster.unpause(node),
+};
+
+export const partition: Nemesis = {
+  kind: 'partition',
+  inject: ({ cluster, node }) =>
+    timed('partition', node, `docker network disconnect ${cluster.containerOf(node)} from the replication and application networks`, () => cluster.partition(node)),
+  undo: ({ cluster, node }) => cluster.heal(node),
+};
 
 /**
  * Make the standby fall behind, then kill the primary. The primary's WAL sender is frozen
@@ -71,27 +92,37 @@ async function signalWalSenders(cluster: StartedCluster, primary: string, signal
  * WAL waiting in its socket buffers, and applies all of it once thawed, before its promotion
  * completes (measured: 0 of 1028 writes lost). A frozen sender never sends it.
  */
-export function laggingStandby(holdMs = 3000): Nemesis {
+export function lagThenKill(lagMs: number): Nemesis {
   return {
-    kind: 'lagging-standby',
-    description: `freeze the primary's WAL sender (SIGSTOP) for ${holdMs / 1000} s of writes, so the standby falls behind, then kill the primary`,
+    kind: 'lag-then-kill',
     prepare: {
-      holdMs,
+      holdMs: lagMs,
       async run({ cluster, primary, standby }) {
-        if (!standby) throw new ClusterError('the lagging-standby fault needs a standby, and there is none');
+        if (!standby) throw new ClusterError('the lag-then-kill fault needs a standby, and there is none');
         if (!(await signalWalSenders(cluster, primary, 'STOP'))) throw new ClusterError(`no WAL sender process found on ${primary}`);
         return `WAL sender on ${primary} frozen with SIGSTOP: ${standby} receives nothing`;
       },
     },
-    inject: (targets) => killPrimaryNow(targets, 'lagging-standby'),
-    async heal({ cluster, primary }) {
+    inject: ({ cluster, node }) => timed('lag-then-kill', node, `docker kill --signal SIGKILL ${cluster.containerOf(node)}`, () => cluster.kill(node, 'SIGKILL')),
+    async undo({ cluster, primary }) {
       // Only matters if the drill stopped between prepare and the kill.
       if (await cluster.isRunning(primary)) await signalWalSenders(cluster, primary, 'CONT').catch(() => false);
     },
   };
 }
 
-export const SCENARIOS: Record<string, () => Nemesis> = {
-  'kill-primary': () => killPrimary,
-  'lagging-standby': () => laggingStandby(),
-};
+export function nemesisFor(scenario: Scenario): Nemesis {
+  const fault = scenario.fault;
+  switch (fault.type) {
+    case 'kill':
+      return kill(fault.signal);
+    case 'stop':
+      return stop;
+    case 'freeze':
+      return freeze;
+    case 'partition':
+      return partition;
+    case 'lag-then-kill':
+      return lagThenKill((fault.lagSecs ?? 3) * 1000);
+  }
+}

@@ -13,8 +13,9 @@ export interface RunFolder {
   log: string;
 }
 
-export function createRunFolder(root: string, now = new Date()): RunFolder {
-  const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
+/** A new folder under `root`, named after the time (or `name`), never reusing an existing one. */
+export function createRunFolder(root: string, now = new Date(), name?: string): RunFolder {
+  const stamp = name ?? now.toISOString().replace(/[:.]/g, '-').replace('T', '_').replace('Z', '');
   let id = stamp;
   let dir = path.resolve(root, id);
   for (let i = 2; ; i++) {

@@ -1,5 +1,6 @@
 /** The summary a person reads at the end of a drill, and of `flipdrill check`. */
 import type { CheckResult, WriteRef } from '../checker/checker.ts';
+import type { Aggregate } from '../drill.ts';
 
 const fmt = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? 'n/a' : Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
@@ -57,5 +58,19 @@ export function renderSummary(result: CheckResult, runDir: string): string {
   lines.push('  checks');
   for (const c of result.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   lines.push(`verdict: ${result.verdict}   (run folder: ${runDir})`);
+  return lines.join('\n');
+}
+
+/** `--repeat`: a line per iteration, then the aggregate. */
+export function renderAggregate(agg: Aggregate, runDir: string): string {
+  const lines = [`flipdrill: ${agg.scenario} x ${agg.iterations.length}`];
+  for (const i of agg.iterations) {
+    lines.push(
+      `  ${String(i.iteration).padStart(3)}  ${i.verdict.padEnd(4)}  fault on ${i.faultNode ?? '?'}, primary after: ${i.newPrimary ?? '(none)'}, writes down ${fmt(i.writeDownMs)}, lost ${i.lost}`,
+    );
+  }
+  lines.push(`  writes down      median ${fmt(agg.writeDownMs.median)}, worst ${fmt(agg.writeDownMs.worst)}`);
+  lines.push(`  lost             ${agg.totalLost} acknowledged writes in all`);
+  lines.push(`verdict: ${agg.verdict} (${agg.passed} of ${agg.iterations.length} iterations passed)   (run folder: ${runDir}; each iteration has its own, checkable with flipdrill check)`);
   return lines.join('\n');
 }

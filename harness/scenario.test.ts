@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../cluster/errors.ts';
+import { builtInScenarios, parseScenario, resolveScenario } from './scenario.ts';
+
+const minimal = {
+  name: 'mine',
+  description: 'kill the witness',
+  fault: { type: 'kill', target: 'witness' },
+  hold: { until: 'time', maxSecs: 5 },
+  expect: { promotion: false, primary: 'primary', maxWriteDownSecs: 2 },
+};
+
+describe('scenarios', () => {
+  it('ships one file per fault, each valid', () => {
+    expect(builtInScenarios().map((s) => s.name)).toEqual([
+      'freeze-primary',
+      'kill-primary-failback',
+      'kill-primary',
+      'kill-standby',
+      'kill-witness',
+      'lagging-standby',
+      'partition-primary',
+      'stop-primary',
+    ]);
+  });
+
+  it('fills defaults for what a file leaves out', () => {
+    expect(parseScenario(minimal, 'mine.json')).toEqual({
+      ...minimal,
+      fault: { type: 'kill', target: 'witness', signal: 'SIGKILL' },
+      hold: { until: 'time', maxSecs: 5 },
+      heal: { restart: false },
+      warmupSecs: 3,
+      settleSecs: 3,
+      workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20 },
+    });
+  });
+
+  it.each([
+    [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, lag-then-kill, not "meteor"'],
+    [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target must be one of primary, standby, witness'],
+    [{ ...minimal, fault: { type: 'stop', target: 'primary', signal: 'SIGINT' } }, 'fault.signal is for kill only'],
+    [{ ...minimal, hold: { until: 'time', maxSecs: -1 } }, 'hold.maxSecs must be a number from 0 to 600'],
+    [{ ...minimal, expect: { promotion: true, primary: 'primary', maxWriteDownSecs: 2 } }, 'a promotion makes the standby primary: expect.primary must be standby'],
+    [{ ...minimal, expect: { ...minimal.expect, rejoin: true } }, 'expect.rejoin needs heal.restart'],
+    [{ ...minimal, expect: { primary: 'primary', maxWriteDownSecs: 2 } }, 'expect.promotion must be true or false'],
+  ])('rejects a bad file with one clear message: %#', (raw, message) => {
+    expect(() => parseScenario(raw, 'mine.json')).toThrow(ConfigError);
+    expect(() => parseScenario(raw, 'mine.json')).toThrow(`scenario mine.json: ${message}`);
+  });
+
+  it('resolves a built-in name or a file, and names the built-ins when it knows neither', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-scenario-'));
+    const file = path.join(dir, 'mine.json');
+    writeFileSync(file, JSON.stringify(minimal));
+    try {
+      expect(resolveScenario(file).name).toBe('mine');
+      expect(resolveScenario('kill-witness').fault).toEqual({ type: 'kill', target: 'witness', signal: 'SIGKILL' });
+      expect(() => resolveScenario('meteor')).toThrow('unknown scenario "meteor"');
+      expect(() => resolveScenario(path.join(dir, 'missing.json'))).toThrow('no such file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

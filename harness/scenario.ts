@@ -1,0 +1,153 @@
+/**
+ * Scenarios are data: a JSON file says which fault, on which node, for how long, how it is healed,
+ * what load runs, and what must happen. A reliability engineer writes a new one without touching
+ * TypeScript; `flipdrill drill --scenario <name|file>` runs it, `flipdrill scenarios` lists them.
+ *
+ *   warm-up → [lag] → fault → hold (until promotion, or a fixed time) → heal → settle → final read
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../cluster/index.ts';
+
+export type FaultType = 'kill' | 'stop' | 'freeze' | 'partition' | 'lag-then-kill';
+export type Role = 'primary' | 'standby' | 'witness';
+
+export interface Scenario {
+  name: string;
+  description: string;
+  fault: {
+    type: FaultType;
+    target: Role;
+    /** kill: the signal (default SIGKILL). */
+    signal?: string;
+    /** lag-then-kill: seconds of writes with the primary's WAL sender frozen before the kill. */
+    lagSecs?: number;
+  };
+  /** How long the fault stays before it is healed. */
+  hold: { until: 'promotion' | 'time'; maxSecs: number };
+  heal: {
+    /** Restart the faulted node after undoing the fault: an old primary rejoins as a standby. */
+    restart: boolean;
+  };
+  warmupSecs: number;
+  settleSecs: number;
+  workload: { concurrency: number; readFraction: number; pauseMs: number };
+  expect: {
+    /** Must repmgrd promote a standby (true), or must it not (false)? */
+    promotion: boolean;
+    /** The node that must be primary at the end: the one that was primary or standby when the fault hit. */
+    primary: 'primary' | 'standby';
+    /** Longest acceptable gap in acknowledged writes, as the clients saw it. */
+    maxWriteDownSecs: number;
+    /** The faulted node must be back as a standby at the end. */
+    rejoin?: boolean;
+  };
+}
+
+export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
+
+const FAULT_TYPES: FaultType[] = ['kill', 'stop', 'freeze', 'partition', 'lag-then-kill'];
+const ROLES: Role[] = ['primary', 'standby', 'witness'];
+
+function fail(where: string, message: string): never {
+  throw new ConfigError(`scenario ${where}: ${message}`);
+}
+
+function num(where: string, key: string, value: unknown, min: number, max: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(where, `${key} must be a number from ${min} to ${max}`);
+  return value;
+}
+
+function oneOf<T extends string>(where: string, key: string, value: unknown, allowed: readonly T[], fallback?: T): T {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (!allowed.includes(value as T)) fail(where, `${key} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+function obj(where: string, key: string, value: unknown, optional = false): Record<string, unknown> {
+  if (value === undefined && optional) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, `${key} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+/** Validate a parsed scenario file, filling defaults; every problem is one clear message. */
+export function parseScenario(raw: unknown, where: string): Scenario {
+  const s = obj(where, 'the file', raw);
+  const known = new Set(['name', 'description', 'fault', 'hold', 'heal', 'warmupSecs', 'settleSecs', 'workload', 'expect']);
+  for (const key of Object.keys(s)) if (!known.has(key)) fail(where, `unknown key "${key}" (known: ${[...known].join(', ')})`);
+  if (typeof s.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(s.name)) fail(where, 'name must be lowercase letters, digits and dashes');
+  if (typeof s.description !== 'string' || s.description.length === 0) fail(where, 'description must be a sentence');
+  const fault = obj(where, 'fault', s.fault);
+  const type = oneOf(where, 'fault.type', fault.type, FAULT_TYPES);
+  const target = oneOf(where, 'fault.target', fault.target, ROLES);
+  if (type === 'lag-then-kill' && target !== 'primary') fail(where, 'fault.target of lag-then-kill must be primary');
+  if (fault.signal !== undefined && (type !== 'kill' || typeof fault.signal !== 'string' || !/^SIG[A-Z0-9]+$/.test(fault.signal))) {
+    fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
+  }
+  const hold = obj(where, 'hold', s.hold);
+  const heal = obj(where, 'heal', s.heal, true);
+  const workload = obj(where, 'workload', s.workload, true);
+  const expect = obj(where, 'expect', s.expect);
+  if (typeof expect.promotion !== 'boolean') fail(where, 'expect.promotion must be true or false');
+  if (heal.restart !== undefined && typeof heal.restart !== 'boolean') fail(where, 'heal.restart must be true or false');
+  if (expect.rejoin !== undefined && typeof expect.rejoin !== 'boolean') fail(where, 'expect.rejoin must be true or false');
+  const scenario: Scenario = {
+    name: s.name,
+    description: s.description,
+    fault: {
+      type,
+      target,
+      ...(type === 'kill' ? { signal: (fault.signal as string | undefined) ?? 'SIGKILL' } : {}),
+      ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
+    },
+    hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
+    heal: { restart: (heal.restart as boolean | undefined) ?? false },
+    warmupSecs: num(where, 'warmupSecs', s.warmupSecs, 0.5, 600, 3),
+    settleSecs: num(where, 'settleSecs', s.settleSecs, 0.5, 600, 3),
+    workload: {
+      concurrency: num(where, 'workload.concurrency', workload.concurrency, 1, 64, 4),
+      readFraction: num(where, 'workload.readFraction', workload.readFraction, 0, 0.95, 0.3),
+      pauseMs: num(where, 'workload.pauseMs', workload.pauseMs, 0, 10_000, 20),
+    },
+    expect: {
+      promotion: expect.promotion,
+      primary: oneOf(where, 'expect.primary', expect.primary, ['primary', 'standby'] as const),
+      maxWriteDownSecs: num(where, 'expect.maxWriteDownSecs', expect.maxWriteDownSecs, 0, 3600),
+      ...(expect.rejoin !== undefined ? { rejoin: expect.rejoin as boolean } : {}),
+    },
+  };
+  if (scenario.expect.promotion && scenario.expect.primary !== 'standby') fail(where, 'a promotion makes the standby primary: expect.primary must be standby');
+  if (!scenario.expect.promotion && scenario.expect.primary !== 'primary') fail(where, 'without a promotion the primary stays: expect.primary must be primary');
+  if (scenario.expect.rejoin && !scenario.heal.restart) fail(where, 'expect.rejoin needs heal.restart: a node rejoins when it restarts');
+  return scenario;
+}
+
+export function readScenarioFile(file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`scenario ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(error as Error).message})`}`);
+  }
+  return parseScenario(raw, file);
+}
+
+/** The built-in scenarios, by name. */
+export function builtInScenarios(): Scenario[] {
+  return readdirSync(SCENARIO_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => readScenarioFile(path.join(SCENARIO_DIR, f)));
+}
+
+/** A built-in scenario's name, or the path of a scenario file. */
+export function resolveScenario(nameOrFile: string): Scenario {
+  if (nameOrFile.endsWith('.json') || nameOrFile.includes('/')) return readScenarioFile(nameOrFile);
+  const file = path.join(SCENARIO_DIR, `${nameOrFile}.json`);
+  if (!existsSync(file)) {
+    throw new ConfigError(`unknown scenario "${nameOrFile}"`, { hint: `built-in: ${builtInScenarios().map((s) => s.name).join(', ')}; or give a .json file` });
+  }
+  return readScenarioFile(file);
+}
