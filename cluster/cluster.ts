@@ -168,6 +168,15 @@ export class StartedCluster implements AsyncDisposable {
     }
   }
 
+  /**
+   * Has the node's entrypoint finished (registered, rejoined or cloned, and repmgrd running)?
+   * PostgreSQL answers earlier than that: `repmgr node rejoin` starts it before it is done.
+   */
+  async isReady(node: string): Promise<boolean> {
+    if (!(await this.isRunning(node))) return false;
+    return (await this.exec(node, ['test', '-f', '/run/flipdrill/ready'])).exitCode === 0;
+  }
+
   /** Is the node's container paused, or off the replication network? (What a heal must undo.) */
   async faultsLeft(node: string): Promise<string[]> {
     const info = await this.docker.inspectContainer(this.containerOf(node));

@@ -219,7 +219,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     for (let i = 1; i <= repeat; i++) {
       const folder = repeat > 1 ? createRunFolder(run.dir, undefined, `iteration-${String(i).padStart(2, '0')}`) : run;
       if (repeat > 1) onStep(`iteration ${i} of ${repeat}`);
-      const report = await runIteration(context, scenario, folder, options);
+      const scope = repeat > 1 ? `${run.id}/${folder.id}` : run.id;
+      const report = await runIteration(context, scenario, folder, scope, options);
       reports.push({ report, dir: folder.dir });
       if (repeat > 1) onStep(`iteration ${i}: ${report.result.verdict}`);
     }
@@ -247,13 +248,17 @@ async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<
       const roles = s.nodes.map((n) => n.role);
       const endpoint = await ctx.cluster.endpoint.state();
       const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && roles.includes('witness') && endpoint.holder === target.name;
-      return ok ? s : false;
+      if (!ok) return false;
+      // Every node that is up must have finished starting (repmgrd running), or a fault now finds no one to promote.
+      for (const n of s.nodes) if (n.role !== 'down' && !(await ctx.cluster.isReady(n.name))) return false;
+      return s;
     },
     { timeoutMs: 90_000, intervalMs: 200, signal: ctx.signal, hint: 'the cluster did not recover from the previous iteration; see flipdrill.log' },
   );
 }
 
-async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolder, options: DrillOptions): Promise<DrillReport> {
+/** One pass of the scenario. `scope` prefixes every name it writes; the final read sees only those rows. */
+async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolder, scope: string, options: DrillOptions): Promise<DrillReport> {
   const { cluster, signal, onStep } = ctx;
   const nemesis = nemesisFor(scenario);
   const clock = new DrillClock();
@@ -313,6 +318,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     pauseMs: scenario.workload.pauseMs,
     maxOps: 100_000,
     seed: ctx.seed,
+    namePrefix: `${scope}/`,
     onComplete: (op) => {
       if (op.f !== 'write' || op.type !== 'ok') return;
       okWrites += 1;
@@ -365,7 +371,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       const wantedRole = node === standby || node === primary ? 'standby' : 'witness';
       const back = await waitOrUndefined(
         `${node} back as a ${wantedRole}`,
-        async () => ctx.latest && ctx.latest.takenAt > t0 && ctx.latest.nodes.find((n) => n.name === node && n.role === wantedRole),
+        async () => ctx.latest && ctx.latest.takenAt > t0 && ctx.latest.nodes.some((n) => n.name === node && n.role === wantedRole) && (await cluster.isReady(node)),
         90_000,
         signal,
       );
@@ -397,8 +403,8 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
         readFrom,
         `SELECT id::text AS id, committed_by, committed_timeline,
                 (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
-           FROM countries ORDER BY committed_at`,
-        [],
+           FROM countries WHERE starts_with(name, $1) ORDER BY committed_at`,
+        [`${scope}/`],
         cluster.credentials.app.database,
       );
       const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");

@@ -33,6 +33,11 @@ export interface WorkloadOptions {
   /** Hard bound on operations issued, whatever happens. */
   maxOps: number;
   seed: number;
+  /**
+   * Starts every written name: the run's own writes are told apart from anything else in the
+   * table (earlier drills on a reused cluster, earlier iterations of --repeat).
+   */
+  namePrefix: string;
   onComplete?: (op: Op) => void;
 }
 
@@ -77,7 +82,7 @@ export class Workload {
       const canRead = this.#recentAcked.length > 0;
       const f: OpF = canRead && this.#random() < this.#o.readFraction ? 'read' : 'write';
       if (f === 'write') {
-        const value = { id: randomUUID(), name: `w${index}-${sequence++}` };
+        const value = { id: randomUUID(), name: `${this.#o.namePrefix}w${index}-${sequence++}` };
         this.#record({ process, type: 'invoke', f, value, time: clock.nowNs() });
         const done = await client.write(value);
         this.#record({ process, f, time: clock.nowNs(), ...done });

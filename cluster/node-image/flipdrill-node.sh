@@ -117,16 +117,35 @@ was_primary() {
   [ "$state" = "in production" ] || [ "$state" = "shut down" ]
 }
 
-# The peer that answers as a primary now, if any (PEER_NODES: the other data nodes).
+# The peer that is primary now, if any (PEER_NODES: the other data nodes). A peer that answers as
+# primary but is not yet registered as one is still being promoted (repmgr updates its metadata
+# a moment after pg_promote()): wait for it, or `node rejoin` would take this node for the primary.
 other_primary() {
-  local peer
-  for peer in ${PEER_NODES//,/ }; do
-    if [ "$(as_postgres "$PGBIN/psql" -X -qAt -h "$peer" -U repmgr -d repmgr -c 'SELECT NOT pg_is_in_recovery()' 2>/dev/null)" = "t" ]; then
-      echo "$peer"
-      return 0
-    fi
+  local peer state deadline=$((SECONDS + 30))
+  while :; do
+    local promoting=""
+    for peer in ${PEER_NODES//,/ }; do
+      state=$(as_postgres "$PGBIN/psql" -X -qAt -h "$peer" -U repmgr -d repmgr -c \
+        "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'
+                     WHEN EXISTS (SELECT 1 FROM repmgr.nodes WHERE node_name = '$peer' AND type = 'primary' AND active) THEN 'primary'
+                     ELSE 'promoting' END" 2>/dev/null || true)
+      [ "$state" = "primary" ] && { echo "$peer"; return 0; }
+      [ "$state" = "promoting" ] && promoting=$peer
+    done
+    [ -n "$promoting" ] && [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
   done
-  return 1
+}
+
+# repmgrd reads this node's record from the local database; after a clone or a rejoin the update
+# to it may not have been replayed yet, and repmgrd exits ("registered as a primary but running as
+# a standby"). Wait until the local copy says what the node is.
+wait_for_local_record() {
+  local type=$1 deadline=$((SECONDS + 30))
+  until [ "$(as_postgres "$PGBIN/psql" -X -qAt -d repmgr -c "SELECT type FROM repmgr.nodes WHERE node_id = $NODE_ID" 2>/dev/null)" = "$type" ]; do
+    [ $SECONDS -lt $deadline ] || die "this node's repmgr record does not say $type after 30 s"
+    sleep 0.2
+  done
 }
 
 # Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone
@@ -217,6 +236,9 @@ else
   esac
 fi
 
+if [ "$NODE_ROLE" != "witness" ]; then
+  if [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "t" ]; then wait_for_local_record standby; else wait_for_local_record primary; fi
+fi
 run_repmgrd
 touch /run/flipdrill/ready
 log "ready"

@@ -1,11 +1,16 @@
 #!/bin/bash
 # flipdrill-promote: repmgr's promote_command on every node.
-# 1. Promote this standby with repmgr (which records the standby_promote event).
-# 2. Let the sync guard relax synchronous replication: the promoted node has no standby streaming
-#    from it yet, and a synchronous primary with no standby would block every commit.
+# 1. Turn synchronous replication off before promoting. A standby that was cloned or rewound from
+#    a synchronous primary carries synchronous_standby_names='*' in postgresql.auto.conf; promoted
+#    with it, the node has no standby to wait for, and repmgr's own metadata update after
+#    pg_promote() would wait forever. (ALTER SYSTEM works on a standby: it only writes a file.)
+# 2. Promote with repmgr (which records the standby_promote event).
+# 3. Let the sync guard turn synchronous replication on again if a standby already streams.
 # The floating endpoint is not moved here for the Docker alias: containers have no access to the
 # Docker engine, so flipdrill's endpoint controller moves it once the database reports the new
 # primary. The DigitalOcean and virtual-IP endpoints move from this hook.
 set -euo pipefail
+PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
+"${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c 'SELECT pg_reload_conf()' >/dev/null
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby promote --log-to-file
 /usr/local/bin/flipdrill-sync-guard promote

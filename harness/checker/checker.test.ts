@@ -146,6 +146,19 @@ describe('check', () => {
     expect(r.verdict).toBe('PASS');
   });
 
+  it('finds the longest gap in acknowledged writes even when one write got through right after the fault', () => {
+    // No promotion: the standby died at 1000 ms; one commit in flight was acknowledged at 1003 ms,
+    // then commits waited until 1900 ms.
+    const history = [...write(0, 'a', 900, 10, 'ok'), ...write(1, 'b', 990, 13, 'ok'), ...write(0, 'c', 1010, 890, 'ok'), ...write(1, 'd', 1905, 5, 'ok')];
+    const events = [ev('fault', 1000, { kind: 'kill', node: 'node2', primary: 'node1', standby: 'node2' })];
+    const rows = [row('a', 'node1', 1, 905), row('b', 'node1', 1, 995), row('c', 'node1', 1, 1450), row('d', 'node1', 1, 1907)];
+    const r = check({ history, events, finalRead: { node: 'node1', rows }, expectations: { promotion: false, finalPrimary: 'primary', maxWriteDownMs: 500 } });
+
+    expect(r.writeUnavailability).toEqual({ ms: 93, lastOkBeforeMs: 910, firstOkAfterMs: 1003 });
+    expect(r.longestWriteGap).toEqual({ ms: 897, fromMs: 1003, toMs: 1900 });
+    expect(r.checks.find((c) => !c.ok)).toEqual({ name: 'writes were down at most 0.5 s', ok: false, detail: 'down for 0.90 s at most' });
+  });
+
   it('checks an empty history without crashing, and does not call it a PASS', () => {
     const r = check({ history: [], events: [], finalRead: { node: 'node1', rows: [] } });
 

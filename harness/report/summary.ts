@@ -25,6 +25,10 @@ export function renderSummary(result: CheckResult, runDir: string): string {
   );
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
   lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to first ok write after it)`);
+  if (result.longestWriteGap && result.writeUnavailability && result.longestWriteGap.ms > result.writeUnavailability.ms) {
+    const g = result.longestWriteGap;
+    lines.push(`                   ${fmt(g.ms)} longest gap between acknowledged writes after the fault (from ${fmt(g.fromMs)} to ${fmt(g.toMs)})`);
+  }
   if (result.databaseDowntime) {
     const d = result.databaseDowntime;
     lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
