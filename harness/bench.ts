@@ -6,7 +6,9 @@
  *   bring-up           cluster + app from cached images, until the app writes through the endpoint
  *   drills             kill-primary drills: promotion, endpoint move, write unavailability
  *
- * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold]
+ *   scenarios          with --scenarios N: every built-in scenario N times, its write-downtime window
+ *
+ * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N]
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,12 +16,23 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectDocker, createLogger, ImageBuilder, removeClusters, startCluster } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
+import { builtInScenarios } from './scenario.ts';
 
 const { values } = parseArgs({
-  options: { drills: { type: 'string', default: '5' }, 'bring-ups': { type: 'string', default: '3' }, 'no-cold': { type: 'boolean', default: false } },
+  options: {
+    drills: { type: 'string', default: '5' },
+    'bring-ups': { type: 'string', default: '3' },
+    'no-cold': { type: 'boolean', default: false },
+    scenarios: { type: 'string', default: '0' },
+  },
   strict: true,
 });
 const drills = Number(values.drills);
+const scenarioRuns = Number(values.scenarios);
+if (!Number.isInteger(scenarioRuns) || scenarioRuns < 0 || scenarioRuns > 20) {
+  process.stderr.write('bench: --scenarios must be 0 to 20\n');
+  process.exit(2);
+}
 const bringUps = Number(values['bring-ups']);
 if (!Number.isInteger(drills) || drills < 1 || drills > 50 || !Number.isInteger(bringUps) || bringUps < 1 || bringUps > 20) {
   process.stderr.write('bench: --drills must be 1 to 50 and --bring-ups 1 to 20\n');
@@ -95,6 +108,26 @@ results.drills = {
   lostAcknowledgedWrites: drillRows.reduce((n, d) => n + d.lost, 0),
   samples: drillRows,
 };
+const scenarioRows: string[] = [];
+if (scenarioRuns > 0) {
+  const perScenario: Record<string, unknown> = {};
+  for (const scenario of builtInScenarios()) {
+    const windows: number[] = [];
+    let passed = 0;
+    for (let i = 0; i < scenarioRuns; i++) {
+      const { report } = await runDrill({ cluster: CLUSTER, runsDir: outDir, scenario });
+      const r = report.result;
+      const down = Math.max(r.writeUnavailability?.ms ?? 0, r.longestWriteGap?.ms ?? 0);
+      windows.push(down);
+      if (r.verdict === 'PASS') passed += 1;
+      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${r.verdict}, writes down ${Math.round(down)} ms, lost ${r.lost.length}`);
+    }
+    const s = stats(windows);
+    perScenario[scenario.name] = { passed, of: scenarioRuns, writeDownMs: s };
+    scenarioRows.push(`| ${scenario.name} | ${(s.median / 1000).toFixed(2)} s | ${(s.worst / 1000).toFixed(2)} s | ${passed} of ${scenarioRuns} |`);
+  }
+  results.scenarios = perScenario;
+}
 writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 
 const d = results.drills as { passed: number; of: number; promotionMs: ReturnType<typeof stats>; repmgrPromoteEventMs: ReturnType<typeof stats>; endpointMoveMs: ReturnType<typeof stats>; writeUnavailabilityMs: ReturnType<typeof stats>; databaseDowntimeMs: ReturnType<typeof stats>; lostAcknowledgedWrites: number };
@@ -112,5 +145,6 @@ const lines = [
   ``,
   `${d.passed} of ${d.of} drills PASS; ${d.lostAcknowledgedWrites} acknowledged writes lost. Details: ${path.relative(process.cwd(), outDir)}/bench.json`,
 ];
+if (scenarioRows.length) lines.push('', '| scenario | writes down, median | worst | PASS |', '| --- | --- | --- | --- |', ...scenarioRows);
 process.stdout.write(`${lines.join('\n')}\n`);
 await removeClusters(docker, logger, CLUSTER.name);

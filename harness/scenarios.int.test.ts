@@ -1,0 +1,136 @@
+/**
+ * The fault catalogue against the real cluster: each built-in scenario with the outcome it
+ * expects, the negative ones included, and nothing of a fault left behind afterwards, whether the
+ * drill passed or was interrupted. (kill-primary and lagging-standby have their own files.)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attachCluster, createLogger, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
+import { runDrill } from './drill.ts';
+import { resolveScenario } from './scenario.ts';
+import { leftovers, testDocker } from './test-support/docker.ts';
+
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-scenario-runs-'));
+const names: string[] = [];
+
+/** Each test gets its own cluster: name, ports and subnets. */
+function clusterFor(index: number) {
+  const name = `fdtest-sc${index}`;
+  names.push(name);
+  return { name, portBase: 30000 + index * 100, appPort: 30050 + index * 100, backSubnet: `10.214.${index * 2}.0/24`, frontSubnet: `10.214.${index * 2 + 1}.0/24` };
+}
+
+const SHORT = { warmupMs: 1500, settleMs: 1500 };
+
+async function attached(name: string): Promise<StartedCluster> {
+  return (await attachCluster(await testDocker(), createLogger(), name))!;
+}
+
+/** What a heal must have undone, on every node of a cluster that is still running. */
+async function faultsLeft(cluster: StartedCluster): Promise<string[]> {
+  return (await Promise.all(cluster.spec.nodes.map((n) => cluster.faultsLeft(n.name)))).flat();
+}
+
+afterAll(async () => {
+  for (const name of names) await removeClusters(await testDocker(), createLogger(), name);
+  rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('the fault catalogue', () => {
+  it('kill-witness: the primary is healthy, so nothing is promoted and writes do not notice', async () => {
+    const cluster = clusterFor(1);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-witness'), ...SHORT });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.promotion).toBeNull();
+    expect(r.endpointMove).toBeNull();
+    expect(r.writesAfterFault.onNewPrimary).toBeGreaterThan(0);
+    expect(await leftovers(cluster.name)).toEqual([]);
+  });
+
+  it('kill-standby: no promotion, writes go on (synchronous replication relaxes), and the standby comes back', async () => {
+    const cluster = clusterFor(2);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-standby'), ...SHORT });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.promotion).toBeNull();
+    expect(r.fault).toMatchObject({ kind: 'kill', node: 'node2' });
+    expect(r.checks.map((c) => c.name)).toContain('node2 is back as a standby');
+    expect(r.lost).toEqual([]);
+  });
+
+  it('stop-primary: a clean shutdown is followed by a promotion and loses nothing', async () => {
+    const cluster = clusterFor(3);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('stop-primary'), ...SHORT });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.lost).toEqual([]);
+  });
+
+  it('freeze-primary: the thawed old primary stays fenced, no split brain, and no paused container is left', async () => {
+    const cluster = clusterFor(4);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('freeze-primary'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.splitBrain).toBeNull();
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    // node1 came back believing it is primary; the endpoint keeps it away from the app.
+    expect((await started.observe()).nodes.find((n) => n.name === 'node1')?.role).toBe('primary');
+    expect(await started.endpoint.state()).toEqual({ holder: 'node2', reachable: ['node2'] });
+    await started.stop();
+  });
+
+  it('partition-primary: the isolated old primary takes no writes, comes back fenced, and its network is reconnected', async () => {
+    const cluster = clusterFor(5);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('partition-primary'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.splitBrain).toBeNull();
+    expect(r.writesAfterFault.onNewPrimary).toBeGreaterThan(0);
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    expect((await started.endpoint.state()).holder).toBe('node2');
+    expect((await started.endpoint.state()).reachable).not.toContain('node1');
+    await started.stop();
+  });
+
+  it('an interrupted drill leaves no fault behind: the frozen primary is thawed', async () => {
+    const cluster = clusterFor(6);
+    const abort = new AbortController();
+    const steps: string[] = [];
+    const drill = runDrill({
+      cluster,
+      runsDir,
+      scenario: { ...resolveScenario('freeze-primary'), hold: { until: 'time', maxSecs: 60 } },
+      ...SHORT,
+      keep: true,
+      signal: abort.signal,
+      onStep: (s) => {
+        steps.push(s);
+        if (s.startsWith('holding the fault')) abort.abort();
+      },
+    });
+    await expect(drill).rejects.toBeInstanceOf(DrillAbortedError);
+    expect(steps.some((s) => s.startsWith('fault: '))).toBe(true);
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    expect(await started.isRunning('node1')).toBe(true);
+    await started.stop();
+  });
+
+  it('--repeat 10 of kill-primary with fail-back passes on one cluster, failing over back and forth', async () => {
+    const cluster = clusterFor(7);
+    const { aggregate, reports } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-primary-failback'), repeat: 10, ...SHORT });
+    expect(aggregate?.iterations.map((i) => i.verdict)).toEqual(Array(10).fill('PASS'));
+    expect(aggregate?.verdict).toBe('PASS');
+    expect(aggregate?.totalLost).toBe(0);
+    // The fault alternates between the two data nodes.
+    expect(reports.map((r) => r.result.fault?.node)).toEqual(['node1', 'node2', 'node1', 'node2', 'node1', 'node2', 'node1', 'node2', 'node1', 'node2']);
+    expect(aggregate?.writeDownMs.median).toBeGreaterThan(0);
+    expect(await leftovers(cluster.name)).toEqual([]);
+  }, 900_000);
+});
