@@ -117,14 +117,16 @@ if (scenarioRuns > 0) {
     for (let i = 0; i < scenarioRuns; i++) {
       const { report } = await runDrill({ cluster: CLUSTER, runsDir: outDir, scenario });
       const r = report.result;
-      const down = Math.max(r.writeUnavailability?.ms ?? 0, r.longestWriteGap?.ms ?? 0);
-      windows.push(down);
+      // Only a run in which writes resumed has a window; a FAIL is counted, not averaged in.
+      const down = r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null;
+      if (down !== null && r.verdict === 'PASS') windows.push(down);
       if (r.verdict === 'PASS') passed += 1;
-      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${r.verdict}, writes down ${Math.round(down)} ms, lost ${r.lost.length}`);
+      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${r.verdict}, writes down ${down === null ? 'n/a (never resumed)' : `${Math.round(down)} ms`}, lost ${r.lost.length}`);
     }
-    const s = stats(windows);
+    const s = windows.length ? stats(windows) : null;
     perScenario[scenario.name] = { passed, of: scenarioRuns, writeDownMs: s };
-    scenarioRows.push(`| ${scenario.name} | ${(s.median / 1000).toFixed(2)} s | ${(s.worst / 1000).toFixed(2)} s | ${passed} of ${scenarioRuns} |`);
+    const cell = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+    scenarioRows.push(`| ${scenario.name} | ${cell(s?.median)} | ${cell(s?.worst)} | ${passed} of ${scenarioRuns} |`);
   }
   results.scenarios = perScenario;
 }

@@ -9,6 +9,8 @@
  * fault is undone and the cluster the drill created is removed; the run folder keeps the record.
  */
 import { randomInt } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   attachCluster,
@@ -129,7 +131,8 @@ export function aggregate(scenario: string, reports: { report: DrillReport; dir:
     verdict: report.result.verdict,
     faultNode: report.result.fault?.node ?? null,
     newPrimary: report.result.promotion?.node ?? null,
-    writeDownMs: report.result.writeUnavailability?.ms ?? null,
+    // The same measure as the scenario's budget: the client window or the longest gap, whichever is longer.
+    writeDownMs: report.result.writeUnavailability ? Math.max(report.result.writeUnavailability.ms, report.result.longestWriteGap?.ms ?? 0) : null,
     lost: report.result.lost.length,
     dir,
   }));
@@ -227,6 +230,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     const agg = repeat > 1 ? aggregate(scenario.name, reports) : null;
     if (agg) writeJson(`${run.dir}/aggregate.json`, agg);
     return { run, report: reports.at(-1)!.report, reports: reports.map((r) => r.report), aggregate: agg };
+  } catch (error) {
+    if (ctx && !(error instanceof DrillAbortedError)) await saveNodeLogs(ctx.cluster, run.dir, logger);
+    throw error;
   } finally {
     await controller?.stop().catch(() => {});
     if (ctx?.created && !options.keep) {
@@ -234,6 +240,27 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       await ctx.cluster.stop().catch((e) => logger.error({ err: (e as Error).message }, 'teardown failed'));
     }
     logger.flush?.();
+  }
+}
+
+/**
+ * A failed drill keeps what the nodes said: the tail of each running node's repmgrd and PostgreSQL
+ * logs, saved in the run folder before the cluster is torn down (node-logs/<node>.log).
+ */
+async function saveNodeLogs(cluster: StartedCluster, dir: string, logger: Logger): Promise<void> {
+  const out = path.join(dir, 'node-logs');
+  mkdirSync(out, { recursive: true });
+  for (const node of cluster.spec.nodes) {
+    try {
+      if (!(await cluster.isRunning(node.name))) {
+        writeFileSync(path.join(out, `${node.name}.log`), 'container not running: no logs taken\n');
+        continue;
+      }
+      const r = await cluster.exec(node.name, ['tail', '-n', '400', '/var/log/flipdrill/repmgrd.log', '/var/log/flipdrill/postgresql.log']);
+      writeFileSync(path.join(out, `${node.name}.log`), r.stdout + r.stderr);
+    } catch (error) {
+      logger.warn({ node: node.name, err: (error as Error).message }, 'could not save node logs');
+    }
   }
 }
 
@@ -363,7 +390,9 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     // primary must find itself fenced.
     if (promotedTo) await waitOrUndefined('the endpoint on the new primary', async () => (await cluster.endpoint.state()).holder === promotedTo, 30_000, signal);
 
-    onStep(`healing: ${scenario.fault.type === 'freeze' ? 'thaw' : scenario.fault.type === 'partition' ? 'reconnect' : 'undo'} ${node}${scenario.heal.restart ? ', then restart it' : ''}`);
+    const undoing = scenario.fault.type === 'freeze' ? `thawing ${node}` : scenario.fault.type === 'partition' ? `reconnecting ${node}` : undefined;
+    const restarting = scenario.heal.restart ? `restarting ${node}` : undefined;
+    onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || `nothing to undo (${node} stays down)`}`);
     await nemesis.undo(targets);
     if (scenario.heal.restart) {
       const t0 = Date.now();
@@ -445,6 +474,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       result,
     };
     writeJson(run.report, report);
+    if (result.verdict === 'FAIL') await saveNodeLogs(cluster, run.dir, ctx.logger);
     return report;
   } finally {
     await workload.stop().catch(() => {});

@@ -13,14 +13,26 @@ set -euo pipefail
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 
 [ "$("${PSQL[@]}" -c 'SELECT pg_is_in_recovery()')" = "f" ] || exit 0
-# Every connected standby counts, not only 'streaming' ones: repmgr reports a new child while it is
-# still in 'startup' or 'catchup', and the guard would otherwise turn synchronous replication off
-# just as a standby arrives. Commits then wait until it has caught up. A standby that died stops
-# counting once its WAL sender notices (wal_sender_timeout).
-streaming=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state IN ('startup', 'catchup', 'streaming')")
+# Only a streaming standby can confirm commits: turning synchronous replication on for one still
+# in 'startup' or 'catchup' would make every commit wait out its catch-up (measured: a 5 s write
+# stall when an old primary rejoins). repmgr reports a new child before it streams, so when one is
+# connected but not streaming yet, check again in the background until it streams (at most 60 s).
+connected=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state IN ('startup', 'catchup', 'streaming')")
+streaming=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
 current=$("${PSQL[@]}" -c 'SHOW synchronous_standby_names')
 want=''
 [ "$streaming" -gt 0 ] && want='*'
+if [ "$streaming" -eq 0 ] && [ "$connected" -gt 0 ] && [ -z "${FLIPDRILL_GUARD_RECHECK:-}" ]; then
+  (
+    export FLIPDRILL_GUARD_RECHECK=1
+    for _ in $(seq 1 120); do
+      sleep 0.5
+      if [ "$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -gt 0 ]; then
+        exec "$0" recheck
+      fi
+    done
+  ) </dev/null >/dev/null 2>&1 &
+fi
 [ "$current" = "$want" ] && exit 0
 "${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = '$want'" -c 'SELECT pg_reload_conf()' >/dev/null
-echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-sync-guard: synchronous_standby_names '$current' -> '$want' ($streaming standbys connected, event ${1:-none})" >>/var/log/flipdrill/repmgrd.log
+echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-sync-guard: synchronous_standby_names '$current' -> '$want' ($streaming streaming, $connected connected, event ${1:-none})" >>/var/log/flipdrill/repmgrd.log
