@@ -323,7 +323,9 @@ export class DockerodeClient implements DockerClient {
       try {
         await this.#docker.getContainer(name).remove({ force: true, v: true });
       } catch (error) {
-        if (statusCode(error) !== 404) throw error;
+        // 404: already gone. 409 "already in progress": another cleanup is removing it.
+        const inProgress = statusCode(error) === 409 && /already in progress/.test(String((error as Error).message));
+        if (statusCode(error) !== 404 && !inProgress) throw error;
       }
     });
   }

@@ -172,9 +172,23 @@ rejoin() {
   log "cloned and registered as a standby of $other"
 }
 
+# Start repmgrd and make sure it stays up: a node without it is never promoted, and nothing else
+# would notice. /run survives a container restart, so a stale PID file from the previous run can
+# name a live process of this one (PIDs are small in a container) and repmgrd would refuse to start.
 run_repmgrd() {
+  rm -f /run/postgresql/repmgrd.pid
   as_postgres "$PGBIN/repmgrd" -f /etc/repmgr.conf --daemonize=false >>"$LOG_DIR/repmgrd.log" 2>&1 &
-  log "repmgrd started"
+  # $! is the background job (a subshell around setpriv), not repmgrd itself: it tells whether the
+  # start failed; the PID file (the stale one is gone) tells when repmgrd is running.
+  local job=$! pid deadline=$((SECONDS + 15))
+  while :; do
+    pid=$(cat /run/postgresql/repmgrd.pid 2>/dev/null || true)
+    if [ -n "$pid" ] && grep -qa repmgrd "/proc/$pid/cmdline" 2>/dev/null; then break; fi
+    kill -0 "$job" 2>/dev/null || die "repmgrd exited at start (see $LOG_DIR/repmgrd.log)"
+    [ $SECONDS -lt $deadline ] || die "repmgrd did not write its PID file within 15 s"
+    sleep 0.2
+  done
+  log "repmgrd started (pid $pid)"
 }
 
 # --- preparation common to every role -------------------------------------------------------
