@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, runDir!)}\n`);
         return aggregate.verdict === 'PASS' ? 0 : 1;
       }
-      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, runDir!)}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, runDir!, report.scenario)}\n`);
       return report.result.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
       if (error instanceof DrillAbortedError || abort.signal.aborted) {
@@ -156,8 +156,9 @@ function withConcurrency(scenario: Scenario, concurrency: number | undefined): S
 function checkCommand(dir: string, values: Record<string, string | boolean | undefined>): number {
   const maxLost = number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 });
   try {
-    const result = loadRun(dir).check(maxLost === undefined ? {} : { maxLost });
-    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result, dir)}\n`);
+    const stored = loadRun(dir);
+    const result = stored.check(maxLost === undefined ? {} : { maxLost });
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result, dir, stored.settings?.scenario)}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } catch (error) {
     if (error instanceof MalformedHistoryError || error instanceof HistoryFormatError || error instanceof RunFolderError) {

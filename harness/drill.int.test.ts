@@ -30,7 +30,8 @@ describe('a kill-primary drill on the local Docker cluster', () => {
 
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(result.verdict).toBe('PASS');
-    expect(result.fault).toMatchObject({ kind: 'kill-primary', node: 'node1' });
+    expect(outcome.report.scenario).toBe('kill-primary');
+    expect(result.fault).toMatchObject({ kind: 'kill', node: 'node1' });
     expect(result.promotion?.node).toBe('node2');
     expect(result.endpointMove?.node).toBe('node2');
     expect(result.lost).toEqual([]);

@@ -15,11 +15,11 @@ function listed<T>(items: readonly T[], line: (item: T) => string, limit = 10): 
 const writeLine = (w: WriteRef) =>
   `${w.id}  process ${w.process}, invoked at ${fmt(w.invokedAtMs)}${w.completedAtMs !== null ? `, answered at ${fmt(w.completedAtMs)}` : ', never answered'}${w.committedBy ? `, committed by ${w.committedBy} (timeline ${w.committedTimeline})` : ''}`;
 
-export function renderSummary(result: CheckResult, runDir: string): string {
+export function renderSummary(result: CheckResult, runDir: string, scenario?: string): string {
   const lines: string[] = [];
   const { write, read } = result.counts;
   const open = (n: number) => (n ? `, ${n} cut off` : '');
-  lines.push(`flipdrill: ${result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.node})` : ''}, ${result.expectations.replication} replication`);
+  lines.push(`flipdrill: ${scenario ?? result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.kind} on ${result.fault.node})` : ''}, ${result.expectations.replication} replication`);
   lines.push(
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
