@@ -17,6 +17,7 @@ import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
+import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import {
   defineCluster,
   hostAddress,
@@ -32,6 +33,8 @@ import {
 } from './spec.ts';
 
 const SPEC_LABEL = 'io.flipdrill.spec';
+/** The iptables chain a one-way partition adds inside a node's own network namespace. */
+const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
 export interface ClusterCredentials {
   superuser: Credentials;
@@ -148,6 +151,52 @@ export class StartedCluster implements AsyncDisposable {
     if (info?.paused) await this.docker.unpauseContainer(this.containerOf(node));
   }
 
+  /**
+   * A one-way partition: the node stops hearing the other nodes on the replication network (their
+   * packets are dropped as they arrive), while its own packets still reach them, and the app and
+   * this host still reach it. The rule lives in the node's own network namespace (iptables in the
+   * container, which has NET_ADMIN for this), in a chain of its own that the heal removes whole.
+   */
+  async partitionOneWay(node: string): Promise<void> {
+    const peers = this.spec.nodes.filter((n) => n.name !== node);
+    const script = [
+      'set -e',
+      `iptables -w -N ${ONE_WAY_CHAIN} 2>/dev/null || iptables -w -F ${ONE_WAY_CHAIN}`,
+      ...peers.map((p) => `iptables -w -A ${ONE_WAY_CHAIN} -s ${p.backIp}/32 -j DROP`),
+      `iptables -w -C INPUT -j ${ONE_WAY_CHAIN} 2>/dev/null || iptables -w -I INPUT -j ${ONE_WAY_CHAIN}`,
+    ].join('\n');
+    const result = await this.exec(node, ['bash', '-c', script]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not add the one-way partition on ${node}: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  /** Remove the one-way partition's chain. Idempotent; a node that is not running has none. */
+  async healOneWay(node: string): Promise<void> {
+    if (!(await this.isRunning(node))) return;
+    const script = [
+      `while iptables -w -D INPUT -j ${ONE_WAY_CHAIN} 2>/dev/null; do :; done`,
+      `iptables -w -F ${ONE_WAY_CHAIN} 2>/dev/null || true`,
+      `iptables -w -X ${ONE_WAY_CHAIN} 2>/dev/null || true`,
+      `! iptables -w -S ${ONE_WAY_CHAIN} >/dev/null 2>&1`,
+    ].join('\n');
+    const result = await this.exec(node, ['bash', '-c', script]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not remove the one-way partition on ${node}: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  /**
+   * A planned switchover to `node`, a standby: `repmgr standby switchover` run on it (see
+   * flipdrill-switchover in the node image). Returns repmgr's output; throws with it on failure.
+   */
+  async switchover(node: string): Promise<string> {
+    const result = await this.exec(node, ['/usr/local/bin/flipdrill-switchover'], { user: 'postgres' });
+    const output = `${result.stdout}${result.stderr}`.trim();
+    if (result.exitCode !== 0) {
+      throw new ClusterError(`repmgr standby switchover to ${node} failed (exit ${result.exitCode}): ${output.split('\n').slice(-6).join(' | ')}`, {
+        hint: `the node logs: docker exec ${this.containerOf(node)} tail -n 100 /var/log/flipdrill/repmgrd.log`,
+      });
+    }
+    return output;
+  }
+
   /** Cut a node off the replication network and from application traffic. */
   async partition(node: string): Promise<void> {
     const info = await this.docker.inspectContainer(this.containerOf(node));
@@ -177,13 +226,17 @@ export class StartedCluster implements AsyncDisposable {
     return (await this.exec(node, ['test', '-f', '/run/flipdrill/ready'])).exitCode === 0;
   }
 
-  /** Is the node's container paused, or off the replication network? (What a heal must undo.) */
+  /** Is the node's container paused, off the replication network, or still firewalled? (What a heal must undo.) */
   async faultsLeft(node: string): Promise<string[]> {
     const info = await this.docker.inspectContainer(this.containerOf(node));
     if (!info) return [];
     const left: string[] = [];
     if (info.paused) left.push(`${node} is paused`);
     if (!info.networks[names.backNetwork(this.spec)]) left.push(`${node} is off the replication network`);
+    if (info.running && !info.paused) {
+      const rules = await this.exec(node, ['iptables', '-w', '-S']);
+      if (rules.stdout.includes(ONE_WAY_CHAIN)) left.push(`${node} still has the one-way partition's firewall rules`);
+    }
     return left;
   }
 
@@ -265,7 +318,7 @@ async function assertNetworksAsSpecified(docker: DockerClient, spec: ClusterSpec
   }
 }
 
-function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials): Record<string, string> {
+function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials, sshKey: SshKeyPair): Record<string, string> {
   return {
     NODE_NAME: node.name,
     NODE_ID: String(node.id),
@@ -283,6 +336,9 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     RECONNECT_ATTEMPTS: String(spec.timing.reconnectAttempts),
     RECONNECT_INTERVAL: String(spec.timing.reconnectInterval),
     FLIPDRILL_SYNC_REPLICATION: spec.replication === 'sync' ? 'on' : 'off',
+    FLIPDRILL_SSH_PRIVATE_KEY: sshKey.privateKey,
+    FLIPDRILL_SSH_PUBLIC_KEY: sshKey.publicKey,
+    FLIPDRILL_SSH_LISTEN: node.backIp,
   };
 }
 
@@ -306,6 +362,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     repmgrPassword: generatePassword(),
     app: { user: 'flipdrill_app', password: generatePassword(), database: 'flipdrill' },
   };
+  const sshKey = generateSshKeyPair(`flipdrill-${spec.name}`);
   const cluster = new StartedCluster(spec, credentials, docker, start.logger);
   const labels = (extra: Record<string, string>) => ({ ...projectLabels(spec.name), [SPEC_LABEL]: JSON.stringify(options), ...extra });
 
@@ -329,11 +386,13 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
         name: cluster.containerOf(node.name),
         hostname: node.name,
         image: images.node,
-        env: nodeEnv(spec, node, credentials),
+        env: nodeEnv(spec, node, credentials, sshKey),
         labels: labels({ [ROLE_LABEL]: node.initialRole, [NODE_LABEL]: node.name }),
         publish: { 5432: node.hostPort },
         networks,
         stopTimeoutSecs: 20,
+        // Only for the one-way partition's iptables rules, inside the node's own network namespace.
+        capAdd: ['NET_ADMIN'],
       });
     }
     for (const node of spec.nodes) await docker.startContainer(cluster.containerOf(node.name));

@@ -29,6 +29,11 @@ const BASE_PACKAGES = [
   'util-linux',
   'iproute2',
   'procps',
+  // repmgr standby switchover runs repmgr on the other nodes over SSH.
+  'openssh-server',
+  'openssh-client',
+  // The one-way partition drops packets inside the node's own network namespace.
+  'iptables',
   'ca-certificates',
   'netbase',
   'libstdc++6',

@@ -8,7 +8,7 @@
  *
  *   scenarios          with --scenarios N: every built-in scenario N times, its write-downtime window
  *
- * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N]
+ * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N [--only name,name]]
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     'bring-ups': { type: 'string', default: '3' },
     'no-cold': { type: 'boolean', default: false },
     scenarios: { type: 'string', default: '0' },
+    only: { type: 'string' },
   },
   strict: true,
 });
@@ -33,6 +34,14 @@ if (!Number.isInteger(scenarioRuns) || scenarioRuns < 0 || scenarioRuns > 20) {
   process.stderr.write('bench: --scenarios must be 0 to 20\n');
   process.exit(2);
 }
+const knownScenarios = builtInScenarios();
+const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = only?.filter((name) => !knownScenarios.some((s) => s.name === name)) ?? [];
+if (unknown.length) {
+  process.stderr.write(`bench: --only names unknown scenarios: ${unknown.join(', ')} (built-in: ${knownScenarios.map((s) => s.name).join(', ')})\n`);
+  process.exit(2);
+}
+const benchScenarios = only ? knownScenarios.filter((s) => only.includes(s.name)) : knownScenarios;
 const bringUps = Number(values['bring-ups']);
 if (!Number.isInteger(drills) || drills < 1 || drills > 50 || !Number.isInteger(bringUps) || bringUps < 1 || bringUps > 20) {
   process.stderr.write('bench: --drills must be 1 to 50 and --bring-ups 1 to 20\n');
@@ -111,7 +120,7 @@ results.drills = {
 const scenarioRows: string[] = [];
 if (scenarioRuns > 0) {
   const perScenario: Record<string, unknown> = {};
-  for (const scenario of builtInScenarios()) {
+  for (const scenario of benchScenarios) {
     const windows: number[] = [];
     let passed = 0;
     for (let i = 0; i < scenarioRuns; i++) {

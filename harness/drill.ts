@@ -284,6 +284,21 @@ async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<
   );
 }
 
+function roleOf(ctx: DrillContext, node: string): string {
+  return ctx.latest?.nodes.find((n) => n.name === node)?.role ?? 'down';
+}
+
+/** Wait (up to 90 s) for a snapshot newer than `since` to show `node` in `role`, its entrypoint done. */
+async function waitForRole(ctx: DrillContext, node: string, role: string, since: number): Promise<boolean> {
+  const seen = await waitOrUndefined(
+    `${node} as a ${role}`,
+    async () => ctx.latest !== undefined && ctx.latest.takenAt > since && ctx.latest.nodes.some((n) => n.name === node && n.role === role) && (await ctx.cluster.isReady(node)),
+    90_000,
+    ctx.signal,
+  );
+  return Boolean(seen);
+}
+
 /** One pass of the scenario. `scope` prefixes every name it writes; the final read sees only those rows. */
 async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolder, scope: string, options: DrillOptions): Promise<DrillReport> {
   const { cluster, signal, onStep } = ctx;
@@ -319,19 +334,22 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       finalPrimary: scenario.expect.primary,
       maxWriteDownMs: scenario.expect.maxWriteDownSecs * 1000,
       ...(scenario.expect.rejoin ? { rejoin: true } : {}),
+      ...(scenario.heal.switchback ? { switchback: true } : {}),
     },
   };
   writeJson(run.settings, settings);
 
   // Progress, for the waits below.
   let faultNs: number | undefined;
+  // Set before the fault is sent: a switchover only returns once the promotion is long done.
+  let faultSentAt: number | undefined;
   let okWrites = 0;
   let promotedTo: string | undefined;
   let settleFrom: { ns: number; primary: string } | undefined;
   let firstOkSettlingNs: number | undefined;
   ctx.onSnapshot = (s) => {
     const now = chooseTarget(s);
-    if (faultNs !== undefined && promotedTo === undefined && now && now.name !== primary && s.takenAt >= clock.wallOrigin + faultNs / 1e6) {
+    if (faultSentAt !== undefined && promotedTo === undefined && now && now.name !== primary && s.takenAt >= faultSentAt) {
       promotedTo = now.name;
       recordEvent({ type: 'promotion-observed', node: now.name, timeline: now.timeline, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
     }
@@ -374,6 +392,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       await hold(nemesis.prepare.holdMs, signal);
     }
     onStep(`fault: ${scenario.description} (${node})`);
+    faultSentAt = Date.now();
     const fault = await nemesis.inject(targets);
     faultNs = clock.nsOf(fault.at);
     recordEvent({ type: 'fault', kind: fault.kind, node, primary, standby, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
@@ -390,24 +409,49 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     // primary must find itself fenced.
     if (promotedTo) await waitOrUndefined('the endpoint on the new primary', async () => (await cluster.endpoint.state()).holder === promotedTo, 30_000, signal);
 
-    const undoing = scenario.fault.type === 'freeze' ? `thawing ${node}` : scenario.fault.type === 'partition' ? `reconnecting ${node}` : undefined;
+    const undoing = {
+      freeze: `thawing ${node}`,
+      partition: `reconnecting ${node}`,
+      'partition-one-way': `removing the firewall rules on ${node}`,
+    }[scenario.fault.type as string];
     const restarting = scenario.heal.restart ? `restarting ${node}` : undefined;
-    onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || `nothing to undo (${node} stays down)`}`);
+    const rejoining = scenario.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
+    onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || rejoining || `nothing to undo (${node} stays down)`}`);
     await nemesis.undo(targets);
     if (scenario.heal.restart) {
       const t0 = Date.now();
       await cluster.startNode(node);
       const wantedRole = node === standby || node === primary ? 'standby' : 'witness';
-      const back = await waitOrUndefined(
-        `${node} back as a ${wantedRole}`,
-        async () => ctx.latest && ctx.latest.takenAt > t0 && ctx.latest.nodes.some((n) => n.name === node && n.role === wantedRole) && (await cluster.isReady(node)),
-        90_000,
-        signal,
-      );
-      recordEvent({ type: 'heal', node, restarted: true, role: back ? wantedRole : (ctx.latest?.nodes.find((n) => n.name === node)?.role ?? 'down'), ms: Date.now() - t0 });
+      const back = await waitForRole(ctx, node, wantedRole, t0);
+      recordEvent({ type: 'heal', node, restarted: true, role: back ? wantedRole : roleOf(ctx, node), ms: Date.now() - t0 });
       onStep(back ? `${node} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${node} did not come back as a ${wantedRole}`);
+    } else if (scenario.fault.type === 'switchover') {
+      // repmgr made the old primary rejoin during the switchover; the heal is seeing it stream.
+      const t0 = Date.now();
+      const back = await waitForRole(ctx, primary, 'standby', t0);
+      recordEvent({ type: 'heal', node: primary, restarted: false, role: back ? 'standby' : roleOf(ctx, primary), ms: Date.now() - t0 });
+      onStep(back ? `${primary} is a standby of ${node}` : `${primary} did not come back as a standby`);
     } else {
       recordEvent({ type: 'heal', node, restarted: false });
+    }
+
+    // Fail back: the old primary, a standby again, becomes primary again by a planned switchover.
+    if (scenario.heal.switchback && !(promotedTo && roleOf(ctx, primary) === 'standby')) {
+      const why = promotedTo ? `${primary} is ${roleOf(ctx, primary)}, not a standby` : 'nothing was promoted';
+      recordEvent({ type: 'switchback', node: primary, ok: false, ms: 0, error: `cannot switch back: ${why}` });
+      onStep(`not switching back: ${why}`);
+    } else if (scenario.heal.switchback && promotedTo) {
+      onStep(`switching back: repmgr standby switchover on ${primary}`);
+      const t0 = Date.now();
+      recordEvent({ type: 'phase', phase: 'switchback', detail: `repmgr standby switchover on ${primary}` });
+      let error: string | undefined;
+      await cluster.switchover(primary).catch((e: Error) => (error = e.message));
+      const followed = error ? undefined : await waitOrUndefined(`the endpoint on ${primary}`, async () => (await cluster.endpoint.state()).holder === primary, 30_000, signal);
+      // Timed from when it was asked for, so the endpoint's move (during the switchover) comes after it.
+      recordEvent({ type: 'switchback', node: primary, ok: Boolean(followed), ms: Date.now() - t0, ...(error ? { error } : {}), wall: t0, time: clock.nsOf(t0) });
+      onStep(followed ? `${primary} is primary again and holds the endpoint after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `switching back to ${primary} failed: ${error ?? 'the endpoint did not follow'}`);
+      // The new standby must be back before the settle phase measures writes through the primary.
+      await waitForRole(ctx, promotedTo, 'standby', Date.now());
     }
 
     const finalPrimary = ctx.latest ? chooseTarget(ctx.latest)?.name : undefined;

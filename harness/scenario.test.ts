@@ -18,12 +18,15 @@ describe('scenarios', () => {
     expect(builtInScenarios().map((s) => s.name)).toEqual([
       'freeze-primary',
       'kill-primary-failback',
+      'kill-primary-switchback',
       'kill-primary',
       'kill-standby',
       'kill-witness',
       'lagging-standby',
+      'partition-primary-one-way',
       'partition-primary',
       'stop-primary',
+      'switchover',
     ]);
   });
 
@@ -32,7 +35,7 @@ describe('scenarios', () => {
       ...minimal,
       fault: { type: 'kill', target: 'witness', signal: 'SIGKILL' },
       hold: { until: 'time', maxSecs: 5 },
-      heal: { restart: false },
+      heal: { restart: false, switchback: false },
       warmupSecs: 3,
       settleSecs: 3,
       workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20 },
@@ -41,7 +44,17 @@ describe('scenarios', () => {
 
   it.each([
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, lag-then-kill, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, not "meteor"'],
+    [{ ...minimal, fault: { type: 'switchover', target: 'primary' } }, 'fault.target of switchover must be standby'],
+    [{ ...minimal, heal: { rewind: true } }, 'unknown key "heal.rewind"'],
+    [
+      { ...minimal, heal: { switchback: true }, expect: { promotion: true, primary: 'primary', maxWriteDownSecs: 9 } },
+      'heal.switchback needs the old primary back as a standby first',
+    ],
+    [
+      { ...minimal, fault: { type: 'switchover', target: 'standby' }, heal: { switchback: true }, expect: { promotion: true, primary: 'standby', maxWriteDownSecs: 9 } },
+      'after heal.switchback the old primary is primary again: expect.primary must be primary',
+    ],
     [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target must be one of primary, standby, witness'],
     [{ ...minimal, fault: { type: 'stop', target: 'primary', signal: 'SIGINT' } }, 'fault.signal is for kill only'],
     [{ ...minimal, hold: { until: 'time', maxSecs: -1 } }, 'hold.maxSecs must be a number from 0 to 600'],

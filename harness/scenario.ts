@@ -3,14 +3,17 @@
  * what load runs, and what must happen. A reliability engineer writes a new one without touching
  * TypeScript; `flipdrill drill --scenario <name|file>` runs it, `flipdrill scenarios` lists them.
  *
- *   warm-up → [lag] → fault → hold (until promotion, or a fixed time) → heal → settle → final read
+ *   warm-up → [lag] → fault → hold (until promotion, or a fixed time) → heal → [switch back] →
+ *   settle → final read
+ *
+ * A switchover is a fault here too: a planned one, which the endpoint must follow all the same.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../cluster/index.ts';
 
-export type FaultType = 'kill' | 'stop' | 'freeze' | 'partition' | 'lag-then-kill';
+export type FaultType = 'kill' | 'stop' | 'freeze' | 'partition' | 'partition-one-way' | 'lag-then-kill' | 'switchover';
 export type Role = 'primary' | 'standby' | 'witness';
 
 export interface Scenario {
@@ -29,6 +32,11 @@ export interface Scenario {
   heal: {
     /** Restart the faulted node after undoing the fault: an old primary rejoins as a standby. */
     restart: boolean;
+    /**
+     * Fail back: once the old primary is a standby again, make it primary again with a planned
+     * switchover (`repmgr standby switchover` on it), and the endpoint must follow.
+     */
+    switchback: boolean;
   };
   warmupSecs: number;
   settleSecs: number;
@@ -40,14 +48,14 @@ export interface Scenario {
     primary: 'primary' | 'standby';
     /** Longest acceptable gap in acknowledged writes, as the clients saw it. */
     maxWriteDownSecs: number;
-    /** The faulted node must be back as a standby at the end. */
+    /** The old primary (or the faulted node) must be back as a standby after the heal. */
     rejoin?: boolean;
   };
 }
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
-const FAULT_TYPES: FaultType[] = ['kill', 'stop', 'freeze', 'partition', 'lag-then-kill'];
+const FAULT_TYPES: FaultType[] = ['kill', 'stop', 'freeze', 'partition', 'partition-one-way', 'lag-then-kill', 'switchover'];
 const ROLES: Role[] = ['primary', 'standby', 'witness'];
 
 function fail(where: string, message: string): never {
@@ -83,6 +91,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   const type = oneOf(where, 'fault.type', fault.type, FAULT_TYPES);
   const target = oneOf(where, 'fault.target', fault.target, ROLES);
   if (type === 'lag-then-kill' && target !== 'primary') fail(where, 'fault.target of lag-then-kill must be primary');
+  if (type === 'switchover' && target !== 'standby') fail(where, 'fault.target of switchover must be standby (the node that becomes primary)');
   if (fault.signal !== undefined && (type !== 'kill' || typeof fault.signal !== 'string' || !/^SIG[A-Z0-9]+$/.test(fault.signal))) {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
@@ -91,7 +100,9 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   const workload = obj(where, 'workload', s.workload, true);
   const expect = obj(where, 'expect', s.expect);
   if (typeof expect.promotion !== 'boolean') fail(where, 'expect.promotion must be true or false');
+  for (const key of Object.keys(heal)) if (key !== 'restart' && key !== 'switchback') fail(where, `unknown key "heal.${key}" (known: restart, switchback)`);
   if (heal.restart !== undefined && typeof heal.restart !== 'boolean') fail(where, 'heal.restart must be true or false');
+  if (heal.switchback !== undefined && typeof heal.switchback !== 'boolean') fail(where, 'heal.switchback must be true or false');
   if (expect.rejoin !== undefined && typeof expect.rejoin !== 'boolean') fail(where, 'expect.rejoin must be true or false');
   const scenario: Scenario = {
     name: s.name,
@@ -103,7 +114,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
     },
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
-    heal: { restart: (heal.restart as boolean | undefined) ?? false },
+    heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },
     warmupSecs: num(where, 'warmupSecs', s.warmupSecs, 0.5, 600, 3),
     settleSecs: num(where, 'settleSecs', s.settleSecs, 0.5, 600, 3),
     workload: {
@@ -118,9 +129,19 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(expect.rejoin !== undefined ? { rejoin: expect.rejoin as boolean } : {}),
     },
   };
-  if (scenario.expect.promotion && scenario.expect.primary !== 'standby') fail(where, 'a promotion makes the standby primary: expect.primary must be standby');
-  if (!scenario.expect.promotion && scenario.expect.primary !== 'primary') fail(where, 'without a promotion the primary stays: expect.primary must be primary');
-  if (scenario.expect.rejoin && !scenario.heal.restart) fail(where, 'expect.rejoin needs heal.restart: a node rejoins when it restarts');
+  const switchover = scenario.fault.type === 'switchover';
+  if (scenario.heal.switchback) {
+    if (!scenario.expect.promotion) fail(where, 'heal.switchback switches back after a promotion: expect.promotion must be true');
+    if (!switchover && !(scenario.heal.restart && scenario.fault.target === 'primary')) {
+      fail(where, 'heal.switchback needs the old primary back as a standby first: a switchover fault, or heal.restart with fault.target primary');
+    }
+    if (scenario.expect.primary !== 'primary') fail(where, 'after heal.switchback the old primary is primary again: expect.primary must be primary');
+  } else {
+    if (scenario.expect.promotion && scenario.expect.primary !== 'standby') fail(where, 'a promotion makes the standby primary: expect.primary must be standby');
+    if (!scenario.expect.promotion && scenario.expect.primary !== 'primary') fail(where, 'without a promotion the primary stays: expect.primary must be primary');
+  }
+  if (switchover && !scenario.expect.promotion) fail(where, 'a switchover promotes the standby: expect.promotion must be true');
+  if (scenario.expect.rejoin && !scenario.heal.restart && !switchover) fail(where, 'expect.rejoin needs heal.restart: a node rejoins when it restarts (or a switchover, where repmgr rejoins it)');
   return scenario;
 }
 

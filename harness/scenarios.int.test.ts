@@ -126,6 +126,80 @@ describe('the fault catalogue', () => {
     await started.stop();
   });
 
+  it('switchover: repmgr standby switchover promotes the standby, the endpoint follows, the old primary rejoins, nothing is lost', async () => {
+    const cluster = clusterFor(8);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('switchover'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'switchover', node: 'node2' });
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.endpointMove?.node).toBe('node2');
+    expect(r.lost).toEqual([]);
+    const started = await attached(cluster.name);
+    const roles = Object.fromEntries((await started.observe()).nodes.map((n) => [n.name, n.role]));
+    expect(roles).toEqual({ node1: 'standby', node2: 'primary', node3: 'witness' });
+    await started.stop();
+  });
+
+  it('kill-primary-switchback: the killed primary rejoins, then a switchover makes it primary again and the endpoint follows', async () => {
+    const cluster = clusterFor(9);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-primary-switchback'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.checks.map((c) => c.name)).toContain('switched back: node1 is primary again and holds the endpoint');
+    expect(r.lost).toEqual([]);
+    const started = await attached(cluster.name);
+    expect((await started.endpoint.state()).holder).toBe('node1');
+    expect(await started.primary()).toBe('node1');
+    await started.stop();
+  });
+
+  it('partition-primary-one-way: the old primary, still reachable by the app, is fenced, acknowledges nothing alone, and keeps no firewall rule', async () => {
+    const cluster = clusterFor(10);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('partition-primary-one-way'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.splitBrain).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(r.checks.map((c) => c.name)).toContain('node1 is back as a standby');
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    await started.stop();
+  });
+
+  // The same fault without synchronous replication: the old primary acknowledges writes alone until
+  // the endpoint fences it, and they are gone from the new timeline. The drill must say FAIL.
+  it('partition-primary-one-way with asynchronous replication loses acknowledged writes, and the drill says so', async () => {
+    const cluster = { ...clusterFor(11), replication: 'async' as const };
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('partition-primary-one-way'), ...SHORT });
+    const r = report.result;
+    expect(r.verdict).toBe('FAIL');
+    expect(r.lost.length).toBeGreaterThan(0);
+    expect(r.lost.every((w) => w.committedBy === 'node1')).toBe(true);
+    expect(r.checks.find((c) => c.name.startsWith('acknowledged writes lost'))?.ok).toBe(false);
+  });
+
+  it('an interrupted one-way partition leaves no firewall rule behind', async () => {
+    const cluster = clusterFor(12);
+    const abort = new AbortController();
+    const drill = runDrill({
+      cluster,
+      runsDir,
+      scenario: resolveScenario('partition-primary-one-way'),
+      ...SHORT,
+      keep: true,
+      signal: abort.signal,
+      onStep: (s) => {
+        if (s.startsWith('waiting for repmgrd')) abort.abort();
+      },
+    });
+    await expect(drill).rejects.toBeInstanceOf(DrillAbortedError);
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    await started.stop();
+  });
+
   it('--repeat 10 of kill-primary with fail-back passes on one cluster, failing over back and forth', async () => {
     const cluster = clusterFor(7);
     const { aggregate, reports } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-primary-failback'), repeat: 10, ...SHORT });

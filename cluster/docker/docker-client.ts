@@ -40,6 +40,8 @@ export interface ContainerSpec {
   networks: ContainerNetworkAttachment[];
   /** Containers on the project's networks only; the Docker socket is never mounted. */
   stopTimeoutSecs?: number;
+  /** Linux capabilities beyond Docker's default set. */
+  capAdd?: string[];
 }
 
 export interface ContainerSummary {
@@ -281,7 +283,7 @@ export class DockerodeClient implements DockerClient {
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSecs,
-        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' } },
+        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' }, CapAdd: spec.capAdd },
         NetworkingConfig: first
           ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
           : undefined,

@@ -172,6 +172,40 @@ rejoin() {
   log "cloned and registered as a standby of $other"
 }
 
+# SSH between the nodes, as postgres, for `repmgr standby switchover`. The cluster's key pair comes
+# from the environment (flipdrill makes one per cluster); without it the node runs no sshd and a
+# switchover is refused by repmgr's own SSH check. Host keys are made per container: peers do not
+# pin them (StrictHostKeyChecking=no in repmgr.conf's ssh_options): the nodes live on a network
+# the project created, and a recreated node would otherwise be refused.
+start_sshd() {
+  if [ -z "${FLIPDRILL_SSH_PRIVATE_KEY:-}" ] || [ -z "${FLIPDRILL_SSH_PUBLIC_KEY:-}" ]; then
+    log "no FLIPDRILL_SSH_PRIVATE_KEY/FLIPDRILL_SSH_PUBLIC_KEY: no sshd, so no repmgr standby switchover from or to this node"
+    return 0
+  fi
+  install -d -o postgres -g postgres -m 0700 "$PG_HOME/.ssh"
+  printf '%s\n' "$FLIPDRILL_SSH_PRIVATE_KEY" >"$PG_HOME/.ssh/id_ecdsa"
+  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" >"$PG_HOME/.ssh/id_ecdsa.pub"
+  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" >"$PG_HOME/.ssh/authorized_keys"
+  chown postgres:postgres "$PG_HOME/.ssh"/* && chmod 0600 "$PG_HOME/.ssh"/*
+  install -d -m 0755 /run/sshd
+  ssh-keygen -A >/dev/null
+  # Debian creates postgres with a locked password ('!'), and sshd without PAM refuses locked
+  # accounts even for key logins. '*' still allows no password, but does not lock.
+  usermod -p '*' postgres
+  # Keys only, postgres only, no PAM (a minimal image has no PAM configuration for sshd).
+  # It listens on the replication network's address only (FLIPDRILL_SSH_LISTEN; the node's name
+  # resolves to whichever network Docker wrote first into /etc/hosts).
+  local address=${FLIPDRILL_SSH_LISTEN:-}
+  if /usr/sbin/sshd -E "$LOG_DIR/sshd.log" -o UsePAM=no -o PasswordAuthentication=no \
+    -o KbdInteractiveAuthentication=no -o PermitRootLogin=no -o AllowUsers=postgres \
+    ${address:+-o "ListenAddress=$address"}; then
+    log "sshd started on ${address:-every address} (switchover access for the cluster's key)"
+  else
+    # Not fatal: failover does not need SSH, only a switchover does, and it says so when it fails.
+    log "sshd did not start (see $LOG_DIR/sshd.log): no switchover from or to this node"
+  fi
+}
+
 # Start repmgrd and make sure it stays up: a node without it is never promoted, and nothing else
 # would notice. /run survives a container restart, so a stale PID file from the previous run can
 # name a live process of this one (PIDs are small in a container) and repmgrd would refuse to start.
@@ -202,6 +236,8 @@ chown postgres:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.con
 # repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass.
 printf '*:*:*:repmgr:%s\n' "${REPMGR_PASSWORD//:/\\:}" >"$PG_HOME/.pgpass"
 chown postgres:postgres "$PG_HOME/.pgpass" && chmod 0600 "$PG_HOME/.pgpass"
+
+start_sshd
 
 tail -n 0 -F "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" 2>/dev/null &
 TAIL_PID=$!

@@ -44,6 +44,8 @@ export interface Expectations {
   maxWriteDownMs?: number;
   /** The faulted node must be back as a standby at the end. */
   rejoin?: boolean;
+  /** The old primary must be primary again after a planned switchover back (fail-back). */
+  switchback?: boolean;
 }
 
 export interface CheckInput {
@@ -275,7 +277,11 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   // Promotion and endpoint, from the events.
   const faultWall = typeof faultEvent?.wall === 'number' ? faultEvent.wall : undefined;
   const repmgrPromote = events.find(
-    (e) => e.type === 'repmgr' && (e.event === 'repmgrd_failover_promote' || e.event === 'standby_promote') && faultWall !== undefined && e.wall >= faultWall,
+    (e) =>
+      e.type === 'repmgr' &&
+      (e.event === 'repmgrd_failover_promote' || e.event === 'standby_promote' || e.event === 'standby_switchover') &&
+      faultWall !== undefined &&
+      e.wall >= faultWall,
   );
   const observed = events.find((e) => e.type === 'promotion-observed' && faultNs !== undefined && (e.time ?? -1) >= faultNs && e.node !== primaryAtFault);
   const newPrimary = (observed?.node as string | undefined) ?? (repmgrPromote?.node as string | undefined);
@@ -430,10 +436,24 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       });
     }
     if (expectations.rejoin) {
+      const rejoined = heal ? String(heal.node) : (faultNode ?? 'the faulted node');
       out.push({
-        name: `${faultNode ?? 'the faulted node'} is back as a standby`,
+        name: `${rejoined} is back as a standby`,
         ok: heal?.role === 'standby',
-        detail: heal ? `restarted; it reported ${String(heal.role)} after ${heal.ms} ms` : 'it was not restarted',
+        detail: heal ? `${heal.restarted ? 'restarted; ' : ''}it reported ${String(heal.role)} after ${String(heal.ms ?? '?')} ms` : 'it was not restarted',
+      });
+    }
+    if (expectations.switchback) {
+      const back = events.find((e) => e.type === 'switchback');
+      const moved = back ? events.find((e) => e.type === 'endpoint' && e.action === 'move' && e.node === back.node && (e.time ?? -1) >= (back.time ?? Infinity)) : undefined;
+      out.push({
+        name: `switched back: ${primaryAtFault ?? 'the old primary'} is primary again and holds the endpoint`,
+        ok: back?.ok === true && moved !== undefined,
+        detail: back
+          ? back.ok
+            ? `repmgr standby switchover on ${String(back.node)}; the endpoint followed ${moved && back.time !== undefined ? `${nsToMs(moved.time! - back.time)} ms after it was asked for` : 'never'}`
+            : String(back.error ?? 'the endpoint did not follow')
+          : 'no switchback was attempted',
       });
     }
     return out;

@@ -82,6 +82,33 @@ export const partition: Nemesis = {
   undo: ({ cluster, node }) => cluster.heal(node),
 };
 
+export const partitionOneWay: Nemesis = {
+  kind: 'partition-one-way',
+  inject: ({ cluster, node }) =>
+    timed('partition-one-way', node, `iptables in ${cluster.containerOf(node)}: drop every packet from the other nodes; the app and the host still reach it`, () =>
+      cluster.partitionOneWay(node),
+    ),
+  undo: ({ cluster, node }) => cluster.healOneWay(node),
+};
+
+/**
+ * A planned switchover: not a failure, but the endpoint must follow it just the same, and repmgr
+ * runs no promote_command to help. `node` is the standby that becomes primary. The switchover
+ * returns once repmgr is done (old primary stopped, this node promoted, old primary rejoined);
+ * the fault's time is when it was asked for.
+ */
+export const switchover: Nemesis = {
+  kind: 'switchover',
+  async inject({ cluster, node }) {
+    const at = Date.now();
+    const output = await cluster.switchover(node);
+    const summary = output.split('\n').filter((l) => /NOTICE: (switchover|STANDBY SWITCHOVER)/i.test(l)).at(-1)?.replace(/^.*NOTICE: /, '');
+    return { kind: 'switchover', node, at, confirmedAt: Date.now(), detail: `repmgr standby switchover on ${node}${summary ? `: ${summary}` : ''}` };
+  },
+  // Nothing to undo: the switched-over cluster is a healthy cluster.
+  async undo() {},
+};
+
 /**
  * Make the standby fall behind, then kill the primary. The primary's WAL sender is frozen
  * (SIGSTOP) while writes go on: with asynchronous replication every write acknowledged in the
@@ -122,6 +149,10 @@ export function nemesisFor(scenario: Scenario): Nemesis {
       return freeze;
     case 'partition':
       return partition;
+    case 'partition-one-way':
+      return partitionOneWay;
+    case 'switchover':
+      return switchover;
     case 'lag-then-kill':
       return lagThenKill((fault.lagSecs ?? 3) * 1000);
   }
