@@ -167,8 +167,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   const scenario = options.scenario ?? resolveScenario('kill-primary');
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`--repeat must be a whole number from 1, not ${repeat}`);
-  if (repeat > 1 && !scenario.heal.restart) {
-    throw new ConfigError(`--repeat needs a scenario that restarts the faulted node (heal.restart), and ${scenario.name} does not`, {
+  if (repeat > 1 && !scenario.heal.restart && scenario.fault.type !== 'switchover') {
+    throw new ConfigError(`--repeat needs a scenario that brings the faulted node back (heal.restart, or a switchover), and ${scenario.name} does not`, {
       hint: 'for example: --scenario kill-primary-failback',
     });
   }
