@@ -1,27 +1,26 @@
 /**
  * The app's configuration, from the environment. Every value has a default that suits the local
- * flipdrill cluster; each one is explained where it is used (app/db.ts).
+ * flipdrill cluster; the data layer's settings are explained in app/failover/.
+ *
+ *   APP_PROFILE             aware (default) or naive (the tutorial's Sequelize configuration)
+ *   DB_PLATFORM             repmgr (default), rds or dsql
+ *   DB_NAME, DB_USER, DB_PASSWORD
+ *   DB_WRITE_HOST           the floating endpoint, host[:port]
+ *   DB_READ_HOSTS           replicas, comma-separated host[:port]
+ *   DB_PORT                 default port (5432)
+ *   DB_SSL_CA / DB_SSL_CA_FILE   the CA (PEM text or a file): TLS required and verified
+ *   DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, DB_KEEPALIVE_DELAY_MS, DB_POOL_MAX,
+ *   DB_FAILOVER_WINDOW_MS, DB_READ_YOUR_WRITES_MS, DB_MAX_CONNECTION_AGE_MS
  */
-export interface HostPort {
-  host: string;
-  port: number;
-}
+import { readFileSync } from 'node:fs';
+import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type Endpoint, type FailoverConfig, type Platform, type TlsConfig } from './failover/config.ts';
+
+export type AppProfile = 'naive' | 'aware';
 
 export interface AppConfig {
   httpPort: number;
-  database: string;
-  user: string;
-  password: string;
-  /** Writes go through the floating endpoint: a Docker alias, a floating IP, a virtual IP. */
-  write: HostPort;
-  /** Reads go to the replicas (the tutorial lists the standby, then the primary). */
-  reads: HostPort[];
-  connectTimeoutMs: number;
-  queryTimeoutMs: number;
-  keepAliveDelayMs: number;
-  poolMax: number;
-  /** How long a request keeps retrying errors that surely did not execute (refused connect, read-only node). */
-  requestRetryMs: number;
+  profile: AppProfile;
+  failover: FailoverConfig;
 }
 
 export class AppConfigError extends Error {}
@@ -34,27 +33,49 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
-function hostPort(spec: string, defaultPort: number): HostPort {
+function endpoint(spec: string, defaultPort: number): Endpoint {
   const [host, port] = spec.trim().split(':');
   if (!host) throw new AppConfigError(`empty host in "${spec}"`);
   return { host, port: port ? Number(port) : defaultPort };
 }
 
+function tlsFrom(env: NodeJS.ProcessEnv): TlsConfig | undefined {
+  if (env.DB_SSL_CA) return { ca: env.DB_SSL_CA, caSource: 'DB_SSL_CA' };
+  const file = env.DB_SSL_CA_FILE;
+  if (!file) return undefined;
+  try {
+    return { ca: readFileSync(file, 'utf8'), caSource: file };
+  } catch (error) {
+    throw new AppConfigError(`DB_SSL_CA_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const password = env.DB_PASSWORD;
   if (!password) throw new AppConfigError('DB_PASSWORD is required (flipdrill generates one per cluster)');
+  const profile = (env.APP_PROFILE ?? 'aware') as AppProfile;
+  if (profile !== 'aware' && profile !== 'naive') throw new AppConfigError(`APP_PROFILE must be aware or naive, not "${profile}"`);
+  const platform = (env.DB_PLATFORM ?? 'repmgr') as Platform;
+  if (!(platform in PLATFORM_DEFAULTS)) throw new AppConfigError(`DB_PLATFORM must be repmgr, rds or dsql, not "${platform}"`);
   const port = intFrom(env, 'DB_PORT', 5432);
-  return {
-    httpPort: intFrom(env, 'PORT', 8080),
+  const base = { ...AWARE_DEFAULTS, ...PLATFORM_DEFAULTS[platform] };
+  const tls = tlsFrom(env);
+  const failover: FailoverConfig = {
+    ...base,
+    platform,
     database: env.DB_NAME ?? 'flipdrill',
     user: env.DB_USER ?? 'flipdrill_app',
     password,
-    write: hostPort(env.DB_WRITE_HOST ?? 'pg-primary', port),
-    reads: (env.DB_READ_HOSTS ?? 'node2,node1').split(',').filter(Boolean).map((h) => hostPort(h, port)),
-    connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', 2000),
-    queryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', 3000),
-    keepAliveDelayMs: intFrom(env, 'DB_KEEPALIVE_DELAY_MS', 5000),
-    poolMax: intFrom(env, 'DB_POOL_MAX', 8),
-    requestRetryMs: intFrom(env, 'REQUEST_RETRY_MS', 1500),
+    write: endpoint(env.DB_WRITE_HOST ?? 'pg-primary', port),
+    reads: platform === 'dsql' ? [] : (env.DB_READ_HOSTS ?? 'node2,node1').split(',').filter(Boolean).map((h) => endpoint(h, port)),
+    ...(tls ? { tls } : {}),
+    connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', base.connectTimeoutMs),
+    queryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', base.queryTimeoutMs),
+    keepAliveDelayMs: intFrom(env, 'DB_KEEPALIVE_DELAY_MS', base.keepAliveDelayMs),
+    poolMax: intFrom(env, 'DB_POOL_MAX', base.poolMax),
+    failoverWindowMs: intFrom(env, 'DB_FAILOVER_WINDOW_MS', base.failoverWindowMs),
+    readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
+    maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
   };
+  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover };
 }

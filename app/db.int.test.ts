@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, createLogger, ImageBuilder, startCluster, type StartedCluster } from '../cluster/index.ts';
 import type { AppConfig } from './config.ts';
+import { AWARE_DEFAULTS, type FailoverConfig } from './failover/config.ts';
 import { createDatabase, DatabaseOperationError, type Database } from './db.ts';
 
 const CLUSTER = { name: 'fdtest-app', portBase: 24432, appPort: 24480, backSubnet: '10.213.41.0/24', frontSubnet: '10.213.42.0/24' };
@@ -26,18 +27,21 @@ describe('the failover-aware data layer on a real cluster', () => {
   let cluster: StartedCluster;
   const databases: Database[] = [];
 
-  const config = (write: number, reads: number[]): AppConfig => ({
+  const config = (write: number, reads: number[], overrides: Partial<FailoverConfig> = {}): AppConfig => ({
     httpPort: 0,
-    database: cluster.credentials.app.database,
-    user: cluster.credentials.app.user,
-    password: cluster.credentials.app.password,
-    write: { host: '127.0.0.1', port: write },
-    reads: reads.map((port) => ({ host: '127.0.0.1', port })),
-    connectTimeoutMs: 2000,
-    queryTimeoutMs: 3000,
-    keepAliveDelayMs: 5000,
-    poolMax: 4,
-    requestRetryMs: 300,
+    profile: 'aware',
+    failover: {
+      ...AWARE_DEFAULTS,
+      platform: 'repmgr',
+      database: cluster.credentials.app.database,
+      user: cluster.credentials.app.user,
+      password: cluster.credentials.app.password,
+      write: { host: '127.0.0.1', port: write },
+      reads: reads.map((port) => ({ host: '127.0.0.1', port })),
+      poolMax: 4,
+      failoverWindowMs: 300,
+      ...overrides,
+    },
   });
   const open = (c: AppConfig) => {
     const db = createDatabase(c, log);

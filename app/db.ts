@@ -1,15 +1,21 @@
 /**
- * The only place a Sequelize instance is built. Replicated reads and writes as in the tutorial
- * (shared/seeds/002): writes through the floating endpoint, reads from the replicas. Sequelize's
- * defaults do not survive a failover (shared/reference/sequelize-failover.md); every setting below
- * says which failure it is for. The full failover-aware module (read-your-writes, idempotent
- * retries of unknown outcomes, profiles for RDS and Aurora DSQL) grows from here.
+ * The app's data layer: the tutorial's Country model on one of two Sequelize setups.
+ *
+ *   aware  app/failover: timeouts, keepalive, epoch and age checks on pooled connections, a role
+ *          check on write connections, whole-unit retries from the classifier, idempotent retries
+ *          of writes whose outcome is unknown, read fallback and read-your-writes
+ *   naive  the tutorial's configuration as users write it, each operation tried once
+ *
+ * Sequelize is used only here and in app/failover.
  */
-import pg from 'pg';
-import { DataTypes, Model, QueryTypes, Sequelize, type Options } from 'sequelize';
+import { DataTypes, Model, QueryTypes, type Sequelize } from 'sequelize';
 import type { Logger } from 'pino';
-import { classify, RoleMismatchError, type Classification } from './classify.ts';
+import { classify } from './failover/classify.ts';
+import { createTutorialSequelize } from './failover/naive.ts';
+import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
 import type { AppConfig } from './config.ts';
+
+export { DatabaseOperationError };
 
 export class Country extends Model {
   declare id: string;
@@ -33,25 +39,11 @@ export interface CountryRow extends CountryInput {
   committed_at: string;
 }
 
-export class DatabaseOperationError extends Error {
-  constructor(readonly classification: Classification, cause: unknown) {
-    super(classification.message, { cause });
-    this.name = 'DatabaseOperationError';
-  }
-}
-
-interface TaggedConnection {
-  _invalid?: boolean;
-  _ending?: boolean;
-  __flipdrillEpoch?: number;
-  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void } };
-  query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
-  end(): Promise<void>;
-}
-
 export interface Database {
-  createCountry(input: CountryInput): Promise<CountryRow>;
-  findCountry(id: string): Promise<CountryRow | null>;
+  readonly profile: 'naive' | 'aware';
+  /** `session` (optional) ties reads to earlier writes for read-your-writes. */
+  createCountry(input: CountryInput, session?: string): Promise<CountryRow>;
+  findCountry(id: string, session?: string): Promise<CountryRow | null>;
   listCountries(limit: number): Promise<CountryRow[]>;
   /** Which node the write endpoint leads to, asked of the database itself. */
   writeEndpointNode(): Promise<{ node: string; inRecovery: boolean }>;
@@ -59,84 +51,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const WRITE_ROLE = '__flipdrillWrite';
-
-export function createDatabase(config: AppConfig, log: Logger): Database {
-  // Bumped on every sign that the primary moved. `validate` then refuses every pooled connection
-  // opened before, so no request keeps talking to a demoted or dead node ([E6], [E17]).
-  let epoch = 0;
-  const signalFailover = (c: Classification) => {
-    if (!c.failoverSignal) return;
-    epoch += 1;
-    log.debug({ epoch, code: c.code }, 'failover signal: recycling pooled connections');
-  };
-
-  // databaseVersion is honoured at run time but missing from Sequelize v6's Options type.
-  const options: Options & { databaseVersion: string } = {
-    dialect: 'postgres',
-    // Pass pg explicitly: the bundled app has no node_modules for Sequelize to require it from.
-    dialectModule: pg,
-    database: config.database,
-    username: config.user,
-    password: config.password,
-    logging: false,
-    replication: {
-      read: config.reads.map((r) => ({ host: r.host, port: r.port })),
-      write: { host: config.write.host, port: config.write.port, [WRITE_ROLE]: true } as { host: string; port: number },
-    },
-    // Without this Sequelize asks the write host for its version on first use, so with the
-    // primary down even reads fail (sequelize#9845, [E4]).
-    databaseVersion: '15.0.0',
-    // Sequelize's query-level retry re-runs a statement on the same dead connection and its
-    // backoff is shorter than any failover ([E5], [E15]): off. Requests retry whole operations below.
-    retry: { max: 1 },
-    pool: {
-      max: config.poolMax,
-      min: 0,
-      // Idle connections to a node that is no longer primary go away quickly.
-      idle: 5000,
-      evict: 1000,
-      // One timer covers waiting for a connection and opening one; keep it near the connect timeout.
-      acquire: config.connectTimeoutMs + 2000,
-      // Synchronous only (sequelize-pool calls it without await): keep the default checks and add the epoch.
-      validate: (connection: unknown) => {
-        const c = connection as TaggedConnection;
-        return !c._invalid && !c._ending && c.__flipdrillEpoch === epoch;
-      },
-    },
-    dialectOptions: {
-      application_name: 'flipdrill-app',
-      // pg waits forever by default: a black-holed endpoint would hang every request ([E8]).
-      connectionTimeoutMillis: config.connectTimeoutMs,
-      query_timeout: config.queryTimeoutMs,
-      // Server-side guard for a statement the client gave up on. It does not cut a commit's wait
-      // for a synchronous standby (measured on PG 15: a 1 s statement_timeout, the standby
-      // frozen, the INSERT kept waiting), so it cannot turn such a wait into an acknowledgement.
-      statement_timeout: config.queryTimeoutMs,
-      idle_in_transaction_session_timeout: 10_000,
-      keepAlive: true,
-    },
-    hooks: {
-      afterConnect: async (connection: unknown, hostConfig: unknown) => {
-        const c = connection as TaggedConnection;
-        c.__flipdrillEpoch = epoch;
-        // Sequelize drops keepAliveInitialDelayMillis; set the delay on the socket itself ([E14]).
-        c.connection?.stream?.setKeepAlive?.(true, config.keepAliveDelayMs);
-        if ((hostConfig as Record<string, unknown>)[WRITE_ROLE]) {
-          // libpq's target_session_attrs=read-write, by hand: the endpoint may still (or again)
-          // lead to a standby. End the connection before throwing or it leaks ([E16]).
-          const { rows } = await c.query('SHOW transaction_read_only');
-          if (rows[0]?.transaction_read_only === 'on') {
-            await c.end().catch(() => {});
-            throw new RoleMismatchError(`the write endpoint ${config.write.host} leads to a read-only node`);
-          }
-        }
-      },
-    },
-  };
-
-  const sequelize = new Sequelize(options);
-
+function defineCountry(sequelize: Sequelize): void {
   Country.init(
     {
       // The client chooses the id (a UUID), so an unknown outcome can be checked and a retry detected.
@@ -156,77 +71,104 @@ export function createDatabase(config: AppConfig, log: Logger): Database {
     },
     { sequelize, modelName: 'Country', tableName: 'countries', timestamps: false },
   );
+}
 
-  const toRow = (c: Country): CountryRow => ({
-    id: c.id,
-    name: c.name,
-    is_eu_member: c.is_eu_member,
-    committed_by: c.committed_by,
-    committed_timeline: c.committed_timeline,
-    committed_at: new Date(c.committed_at).toISOString(),
-  });
+const toRow = (c: Country): CountryRow => ({
+  id: c.id,
+  name: c.name,
+  is_eu_member: c.is_eu_member,
+  committed_by: c.committed_by,
+  committed_timeline: c.committed_timeline,
+  committed_at: new Date(c.committed_at).toISOString(),
+});
+
+const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery";
+
+export function createDatabase(config: AppConfig, log: Logger): Database {
+  return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log);
+}
+
+function awareDatabase(config: AppConfig, log: Logger): Database {
+  const db: FailoverSequelize = createFailoverSequelize(config.failover, { logger: log });
+  const { sequelize } = db;
+  defineCountry(sequelize);
 
   /**
-   * Run one operation; on an error that surely did not execute (refused connect, read-only node,
-   * server starting), retry with backoff until `requestRetryMs` is spent. Anything else is
-   * reported with its classification: the HTTP layer turns it into outcome failed / unknown.
+   * An idempotent insert. If an earlier attempt's outcome is unknown (its connection died while
+   * committing), a duplicate key on the retry means that attempt committed: the row is read back
+   * from the primary and, if it is the same write, the insert succeeded. Never reported twice,
+   * never reported failed when it happened.
    */
-  async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + config.requestRetryMs;
-    let delay = 50;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (error) {
-        const c = classify(error);
-        signalFailover(c);
-        if (!c.retryable || Date.now() + delay > deadline) throw new DatabaseOperationError(c, error);
-        log.debug({ what, code: c.code, delay }, 'retrying an operation that did not execute');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 400);
-      }
-    }
-  }
-
-  /** Reads go to a replica; if that replica cannot be reached, to the primary instead (sequelize#7180). */
-  async function read<T>(what: string, fn: (useMaster: boolean) => Promise<T>): Promise<T> {
+  async function insertOnce(input: CountryInput, attempt: Attempt): Promise<Country> {
     try {
-      return await fn(false);
+      return await Country.create({ ...input });
     } catch (error) {
-      const c = classify(error);
-      signalFailover(c);
-      if (c.outcome === 'unknown' || c.retryable) return withRetry(what, () => fn(true));
-      throw new DatabaseOperationError(c, error);
+      if (!attempt.earlierOutcomeUnknown || classify(error).code !== '23505') throw error;
+      const existing = await Country.findByPk(input.id, { useMaster: true });
+      if (existing && existing.name === input.name && existing.is_eu_member === input.is_eu_member) {
+        log.info({ id: input.id, attempt: attempt.number }, 'an earlier attempt had committed: the retry found its row');
+        return existing;
+      }
+      throw error;
     }
   }
 
   return {
-    async createCountry(input) {
-      return toRow(await withRetry('insert', () => Country.create({ ...input })));
+    profile: 'aware',
+    async createCountry(input, session) {
+      const row = await db.unitOfWork('insert', (attempt) => insertOnce(input, attempt), { idempotent: true });
+      db.noteWrite(session);
+      return toRow(row);
     },
-    async findCountry(id) {
-      const found = await read('find', (useMaster) => Country.findByPk(id, { useMaster }));
+    async findCountry(id, session) {
+      const found = await db.read('find', (useMaster) => Country.findByPk(id, { useMaster }), session);
       return found ? toRow(found) : null;
     },
     async listCountries(limit) {
-      const rows = await read('list', (useMaster) => Country.findAll({ useMaster, limit, order: [['committed_at', 'ASC']] }));
+      const rows = await db.read('list', (useMaster) => Country.findAll({ useMaster, limit, order: [['committed_at', 'ASC']] }));
       return rows.map(toRow);
     },
     async writeEndpointNode() {
-      const rows = (await withRetry('health', () =>
-        sequelize.query("SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery", {
-          type: QueryTypes.SELECT,
-          useMaster: true,
-        }),
-      )) as { node: string; in_recovery: boolean }[];
-      const row = rows[0];
-      return { node: row?.node ?? '?', inRecovery: Boolean(row?.in_recovery) };
+      const rows = await db.unitOfWork('health', () => sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
+        idempotent: true,
+      });
+      return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      await withRetry('create table', () => Country.sync());
+      await db.unitOfWork('create table', () => Country.sync(), { idempotent: true });
     },
-    async close() {
-      await sequelize.close();
+    close: () => db.close(),
+  };
+}
+
+/**
+ * The tutorial's way: one try, and whatever goes wrong is a 500 the app cannot explain. The
+ * outcome is always "unknown" (the app does not know whether its write happened); the code is
+ * still reported, so a drill can count the errors by kind.
+ */
+function naiveDatabase(config: AppConfig): Database {
+  const sequelize = createTutorialSequelize(config.failover);
+  defineCountry(sequelize);
+  const once = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw new DatabaseOperationError({ ...classify(error), outcome: 'unknown' }, error);
+    }
+  };
+  return {
+    profile: 'naive',
+    createCountry: async (input) => toRow(await once(() => Country.create({ ...input }))),
+    async findCountry(id) {
+      const found = await once(() => Country.findByPk(id));
+      return found ? toRow(found) : null;
     },
+    listCountries: async (limit) => (await once(() => Country.findAll({ limit, order: [['committed_at', 'ASC']] }))).map(toRow),
+    async writeEndpointNode() {
+      const rows = await once(() => sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }));
+      return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
+    },
+    ensureSchema: () => once(() => Country.sync()).then(() => undefined),
+    close: () => sequelize.close(),
   };
 }

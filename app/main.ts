@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   let schemaReady = false;
   const app = createApp(db, log, { schemaReady: () => schemaReady });
   const server = await listen(app, config.httpPort);
-  log.info({ port: config.httpPort, write: config.write, reads: config.reads }, 'listening');
+  log.info(
+    { port: config.httpPort, profile: config.profile, platform: config.failover.platform, write: config.failover.write, reads: config.failover.reads, tls: Boolean(config.failover.tls) },
+    'listening',
+  );
 
   let stopping = false;
   const stop = async () => {

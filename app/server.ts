@@ -17,6 +17,9 @@ export interface ErrorBody {
   code?: string;
 }
 
+/** A client's session, for read-your-writes: reads after its own writes go to the primary. */
+const session = (req: Request): string | undefined => req.get('x-session-id') || undefined;
+
 function badRequest(res: Response, message: string): void {
   res.status(400).json({ error: message, outcome: 'failed', code: 'BAD_REQUEST' } satisfies ErrorBody);
 }
@@ -32,7 +35,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) return badRequest(res, 'name must be a string of 1 to 200 characters');
     if (isEu !== undefined && typeof isEu !== 'boolean') return badRequest(res, 'is_eu_member must be a boolean');
     try {
-      const row = await db.createCountry({ id, name, is_eu_member: isEu ?? false });
+      const row = await db.createCountry({ id, name, is_eu_member: isEu ?? false }, session(req));
       res.status(201).json(row);
     } catch (error) {
       next(error);
@@ -43,7 +46,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     const id = String(req.params.id);
     if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
     try {
-      const row = await db.findCountry(id);
+      const row = await db.findCountry(id, session(req));
       if (!row) {
         res.status(404).json({ error: `no country ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
         return;
@@ -65,6 +68,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
   });
 
   app.get('/healthz', async (_req: Request, res: Response) => {
+    res.setHeader('x-app-profile', db.profile);
     if (!state.schemaReady()) {
       res.status(503).json({ ok: false, reason: 'schema not created yet (is the primary reachable?)' });
       return;

@@ -18,6 +18,7 @@ import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
+import { generateClusterTls, type ClusterTls } from './tls.ts';
 import {
   defineCluster,
   hostAddress,
@@ -28,6 +29,7 @@ import {
   ROLE_LABEL,
   subnetsOverlap,
   type ClusterOptions,
+  type AppProfile,
   type ClusterSpec,
   type NodeSpec,
 } from './spec.ts';
@@ -40,6 +42,8 @@ export interface ClusterCredentials {
   superuser: Credentials;
   repmgrPassword: string;
   app: Credentials;
+  /** PEM of the cluster's CA, when the nodes serve TLS. */
+  ca?: string;
 }
 
 export interface ClusterStatus {
@@ -197,6 +201,29 @@ export class StartedCluster implements AsyncDisposable {
     return output;
   }
 
+  /** The Sequelize setup the running app uses. */
+  async appProfile(): Promise<AppProfile> {
+    const app = await this.docker.inspectContainer(names.appContainer(this.spec));
+    return (app?.env.APP_PROFILE as AppProfile | undefined) ?? 'aware';
+  }
+
+  /**
+   * Run the app with another profile: the app container is replaced (same image, same
+   * credentials, same address), and this returns once it answers /healthz. Idempotent.
+   */
+  async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
+    const name = names.appContainer(this.spec);
+    const app = await this.docker.inspectContainer(name);
+    if (!app) throw new ClusterError(`the app container ${name} is missing`, { hint: 'run: npm run flipdrill -- down, then up' });
+    if ((app.env.APP_PROFILE ?? 'aware') === profile) return;
+    this.#log.info({ from: app.env.APP_PROFILE ?? 'aware', to: profile }, 'replacing the app');
+    await this.docker.removeContainer(name);
+    const env = { ...app.env, APP_PROFILE: profile };
+    // Only what flipdrill set: the image's own variables (PATH, NODE_ENV...) come back from the image.
+    const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k.startsWith('DB_')));
+    await createAndStartApp(this, this.docker, app.image, ours, app.labels, signal);
+  }
+
   /** Cut a node off the replication network and from application traffic. */
   async partition(node: string): Promise<void> {
     const info = await this.docker.inspectContainer(this.containerOf(node));
@@ -318,7 +345,8 @@ async function assertNetworksAsSpecified(docker: DockerClient, spec: ClusterSpec
   }
 }
 
-function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials, sshKey: SshKeyPair): Record<string, string> {
+function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials, sshKey: SshKeyPair, tls: ClusterTls | undefined): Record<string, string> {
+  const server = tls?.servers[node.name];
   return {
     NODE_NAME: node.name,
     NODE_ID: String(node.id),
@@ -339,6 +367,7 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     FLIPDRILL_SSH_PRIVATE_KEY: sshKey.privateKey,
     FLIPDRILL_SSH_PUBLIC_KEY: sshKey.publicKey,
     FLIPDRILL_SSH_LISTEN: node.backIp,
+    ...(server ? { FLIPDRILL_TLS_CERT: server.cert, FLIPDRILL_TLS_KEY: server.key } : {}),
   };
 }
 
@@ -363,6 +392,8 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     app: { user: 'flipdrill_app', password: generatePassword(), database: 'flipdrill' },
   };
   const sshKey = generateSshKeyPair(`flipdrill-${spec.name}`);
+  const tls = spec.tls ? generateClusterTls(spec.name, spec.nodes.map((n) => n.name), spec.endpointAlias) : undefined;
+  if (tls) credentials.ca = tls.ca.cert;
   const cluster = new StartedCluster(spec, credentials, docker, start.logger);
   const labels = (extra: Record<string, string>) => ({ ...projectLabels(spec.name), [SPEC_LABEL]: JSON.stringify(options), ...extra });
 
@@ -386,7 +417,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
         name: cluster.containerOf(node.name),
         hostname: node.name,
         image: images.node,
-        env: nodeEnv(spec, node, credentials, sshKey),
+        env: nodeEnv(spec, node, credentials, sshKey, tls),
         labels: labels({ [ROLE_LABEL]: node.initialRole, [NODE_LABEL]: node.name }),
         publish: { 5432: node.hostPort },
         networks,
@@ -400,34 +431,8 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     await waitForReady(cluster, docker, log, start);
     log.info('nodes ready');
 
-    onStep('starting the app');
-    const appContainer = names.appContainer(spec);
-    await docker.createContainer({
-      name: appContainer,
-      hostname: 'app',
-      image: images.app,
-      env: {
-        DB_PASSWORD: credentials.app.password,
-        DB_USER: credentials.app.user,
-        DB_NAME: credentials.app.database,
-        DB_WRITE_HOST: spec.endpointAlias,
-        // As in the tutorial: the standby first, then the primary (the witness holds no data).
-        DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
-      },
-      labels: labels({ [ROLE_LABEL]: 'app' }),
-      publish: { 8080: spec.app.hostPort },
-      networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],
-      stopTimeoutSecs: 5,
-    });
-    await docker.startContainer(appContainer);
-    await waitFor(
-      'the app to answer /healthz with a writable primary',
-      async () => {
-        const res = await fetch(`${cluster.appUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-        return res.ok;
-      },
-      { timeoutMs: 60_000, intervalMs: 250, signal: start.signal, hint: `see: docker logs ${appContainer}` },
-    );
+    onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
+    await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);
     log.info({ url: cluster.appUrl }, 'app ready');
     return cluster;
   } catch (error) {
@@ -437,6 +442,52 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     );
     throw error;
   }
+}
+
+/** The app container's environment: where it connects, as whom, with which profile. */
+function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, string> {
+  const { spec, credentials } = cluster;
+  return {
+    APP_PROFILE: profile,
+    DB_PASSWORD: credentials.app.password,
+    DB_USER: credentials.app.user,
+    DB_NAME: credentials.app.database,
+    DB_WRITE_HOST: spec.endpointAlias,
+    // As in the tutorial: the standby first, then the primary (the witness holds no data).
+    DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+    ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
+  };
+}
+
+async function createAndStartApp(
+  cluster: StartedCluster,
+  docker: DockerClient,
+  image: string,
+  env: Record<string, string>,
+  labels: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { spec } = cluster;
+  const appContainer = names.appContainer(spec);
+  await docker.createContainer({
+    name: appContainer,
+    hostname: 'app',
+    image,
+    env,
+    labels,
+    publish: { 8080: spec.app.hostPort },
+    networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],
+    stopTimeoutSecs: 5,
+  });
+  await docker.startContainer(appContainer);
+  await waitFor(
+    'the app to answer /healthz with a writable primary',
+    async () => {
+      const res = await fetch(`${cluster.appUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      return res.ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, signal, hint: `see: docker logs ${appContainer}` },
+  );
 }
 
 async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: Logger, start: StartOptions): Promise<void> {
@@ -492,6 +543,7 @@ export async function attachCluster(docker: DockerClient, logger: Logger, name =
     superuser: { user: 'postgres', password: node1.env.POSTGRES_PASSWORD ?? '', database: 'postgres' },
     repmgrPassword: node1.env.REPMGR_PASSWORD ?? '',
     app: { user: app.env.DB_USER ?? 'flipdrill_app', password: app.env.DB_PASSWORD ?? '', database: app.env.DB_NAME ?? 'flipdrill' },
+    ...(app.env.DB_SSL_CA ? { ca: app.env.DB_SSL_CA } : {}),
   };
   return new StartedCluster(spec, credentials, docker, logger);
 }

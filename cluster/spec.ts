@@ -37,7 +37,14 @@ export interface ClusterSpec {
   app: { hostPort: number; frontIp: string };
   replication: ReplicationMode;
   timing: RepmgrTiming;
+  /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
+  tls: boolean;
+  /** The app's Sequelize setup: the failover-aware one, or the tutorial's (app/failover/naive.ts). */
+  appProfile: AppProfile;
 }
+
+export type AppProfile = 'aware' | 'naive';
+export const APP_PROFILES: AppProfile[] = ['aware', 'naive'];
 
 export const TIMING_PROFILES: Record<'fast' | 'repmgr-defaults', RepmgrTiming> = {
   // Measured on our CI machines: repmgrd promotes about 2 s after `docker kill` of the primary.
@@ -64,6 +71,8 @@ export interface ClusterOptions {
   frontSubnet?: string;
   replication?: ReplicationMode;
   timing?: keyof typeof TIMING_PROFILES | RepmgrTiming;
+  tls?: boolean;
+  appProfile?: AppProfile;
 }
 
 export const DEFAULTS = {
@@ -74,6 +83,8 @@ export const DEFAULTS = {
   frontSubnet: '10.213.2.0/24',
   replication: 'sync' as ReplicationMode,
   timing: 'fast' as const,
+  tls: false,
+  appProfile: 'aware' as AppProfile,
 };
 
 /** "10.213.1.0/24" → [10,213,1,0], prefix 24. Only IPv4 /16 to /28 networks: a cluster needs a handful of addresses. */
@@ -144,6 +155,8 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   const timingOption = options.timing ?? DEFAULTS.timing;
   const timing = typeof timingOption === 'string' ? TIMING_PROFILES[timingOption] : timingOption;
   if (!timing) throw new ConfigError(`timing profile "${String(timingOption)}" is unknown (known: ${Object.keys(TIMING_PROFILES).join(', ')})`);
+  const appProfile = options.appProfile ?? DEFAULTS.appProfile;
+  if (!APP_PROFILES.includes(appProfile)) throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
 
   const roles: NodeRole[] = ['primary', 'standby', 'witness'];
   const nodes = roles.map((initialRole, i) => ({
@@ -165,6 +178,8 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20) },
     replication,
     timing,
+    tls: options.tls ?? DEFAULTS.tls,
+    appProfile,
   };
 }
 

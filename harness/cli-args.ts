@@ -1,6 +1,6 @@
 /** The command line's grammar: parsed and validated before anything is created. */
 import { parseArgs } from 'node:util';
-import { ConfigError, type ClusterOptions, type ReplicationMode } from '../cluster/index.ts';
+import { APP_PROFILES, ConfigError, type AppProfile, type ClusterOptions, type ReplicationMode } from '../cluster/index.ts';
 
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
@@ -16,6 +16,9 @@ Commands:
   watch     run the endpoint controller in the foreground: the endpoint follows a promotion
   down      remove every container, network and volume flipdrill made
   scenarios list the built-in scenarios, a line each
+  compare   run a scenario against the tutorial's Sequelize setup (naive) and the failover-aware
+            one (aware), each on a fresh cluster, and print them side by side.
+            Exit 0 when the aware app passes.
   check <run folder>
             re-run the checker on a stored run and print the same summary.
             Exit 0 on a valid history, 1 on anomalies, 2 on a malformed history.
@@ -28,8 +31,10 @@ Options:
   --front-subnet <cidr>      application network (default 10.213.2.0/24)
   --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
+  --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
+  --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
   --json                     machine-readable output (status, drill, check)
-  --scenario <name|file>     drill: a built-in scenario (see flipdrill scenarios) or a scenario .json file
+  --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill: leave a cluster the drill created running
@@ -54,6 +59,8 @@ const OPTIONS = {
   'front-subnet': { type: 'string' },
   replication: { type: 'string' },
   timing: { type: 'string' },
+  app: { type: 'string' },
+  tls: { type: 'boolean' },
   json: { type: 'boolean' },
   keep: { type: 'boolean' },
   'runs-dir': { type: 'string' },
@@ -68,7 +75,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMANDS = ['drill', 'up', 'status', 'watch', 'down', 'check', 'scenarios', 'help'] as const;
+const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'scenarios', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
@@ -113,6 +120,9 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   if (timing !== undefined && timing !== 'fast' && timing !== 'repmgr-defaults') {
     throw new ConfigError(`--timing must be fast or repmgr-defaults, not "${timing}"`);
   }
+  const app = values.app;
+  if (app !== undefined && !APP_PROFILES.includes(app as AppProfile)) throw new ConfigError(`--app must be ${APP_PROFILES.join(' or ')}, not "${app}"`);
+  if (app !== undefined && name === 'compare') throw new ConfigError('compare runs both app profiles; --app is for drill and up');
   const cluster: ClusterOptions = {
     name: values.name,
     portBase: number('port-base', values['port-base'], { min: 1024, max: 65533 }),
@@ -121,6 +131,8 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     frontSubnet: values['front-subnet'],
     replication: replication as ReplicationMode | undefined,
     timing: timing as ClusterOptions['timing'],
+    appProfile: app as AppProfile | undefined,
+    tls: values.tls ? true : undefined,
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };

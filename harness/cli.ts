@@ -5,6 +5,7 @@
  */
 import {
   attachCluster,
+  ConfigError,
   connectDocker,
   createLogger,
   describeError,
@@ -19,7 +20,8 @@ import { MalformedHistoryError } from './checker/checker.ts';
 import { HistoryFormatError } from './history.ts';
 import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
 import { loadRun, RunFolderError } from './report/stored-run.ts';
-import { runDrill } from './drill.ts';
+import { runDrill, type DrillOptions } from './drill.ts';
+import { renderComparison, runComparison } from './compare.ts';
 import { renderAggregate, renderSummary } from './report/summary.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
@@ -50,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     if (firstInterrupt && Date.now() - firstInterrupt > 1000) process.exit(130);
     if (firstInterrupt) return;
     firstInterrupt = Date.now();
-    const cleanup = command === 'drill' || command === 'up' ? ' and removing what flipdrill created' : '';
+    const cleanup = command === 'drill' || command === 'compare' || command === 'up' ? ' and removing what flipdrill created' : '';
     process.stderr.write(`\ninterrupted: stopping${cleanup} (Ctrl-C again to quit at once)\n`);
     abort.abort();
   };
@@ -60,23 +62,42 @@ async function main(argv: string[]): Promise<number> {
   const onStep = stepPrinter(command === 'status' && Boolean(values.json));
   const logLevel = values.verbose ? 'debug' : 'info';
 
+  const drillOptions = (): DrillOptions => ({
+    cluster,
+    runsDir: values['runs-dir'] as string | undefined,
+    keep: Boolean(values.keep),
+    warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
+    settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
+    seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
+    scenario: withConcurrency(resolveScenario((values.scenario as string | undefined) ?? 'kill-primary'), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+    maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
+    signal: abort.signal,
+    onStep,
+    logLevel,
+  });
+
+  if (command === 'compare') {
+    if (values.repeat !== undefined) throw new ConfigError('compare runs each profile once; --repeat is for drill');
+    try {
+      const comparison = await runComparison(drillOptions());
+      process.stdout.write(values.json ? `${JSON.stringify(comparison, null, 2)}\n` : `\n${renderComparison(comparison)}\n`);
+      return comparison.columns.find((c) => c.profile === 'aware')?.verdict === 'PASS' ? 0 : 1;
+    } catch (error) {
+      if (error instanceof DrillAbortedError || abort.signal.aborted) {
+        process.stderr.write('flipdrill: compare interrupted; everything it created is removed\n');
+        return 130;
+      }
+      throw error;
+    }
+  }
+
   if (command === 'drill') {
     let runDir: string | undefined;
     try {
       const { report, aggregate } = await runDrill({
-        cluster,
-        runsDir: values['runs-dir'] as string | undefined,
-        keep: Boolean(values.keep),
-        warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
-        settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
-        seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
-        scenario: withConcurrency(resolveScenario((values.scenario as string | undefined) ?? 'kill-primary'), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+        ...drillOptions(),
         repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }),
-        maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
-        signal: abort.signal,
-        onStep,
         onRunFolder: (run) => (runDir = run.dir),
-        logLevel,
       });
       if (aggregate) {
         process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, runDir!)}\n`);
@@ -130,6 +151,10 @@ async function main(argv: string[]): Promise<number> {
   const existing = await attachCluster(docker, logger, cluster.name);
   if (existing) {
     onStep(`cluster "${existing.spec.name}" is already running`);
+    if (cluster.appProfile && cluster.appProfile !== (await existing.appProfile())) {
+      onStep(`replacing the app with the ${cluster.appProfile} one`);
+      await existing.useAppProfile(cluster.appProfile, abort.signal);
+    }
   } else {
     onStep('building images (cached after the first run)');
     const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();

@@ -72,7 +72,7 @@ export interface DrillReport {
   startedAt: string;
   finishedAt: string;
   seed: number;
-  cluster: { name: string; replication: string; timing: unknown; reused: boolean; images: unknown };
+  cluster: { name: string; replication: string; timing: unknown; tls: boolean; app: string; reused: boolean; images: unknown };
   workload: { concurrency: number; readFraction: number; pauseMs: number; operations: number };
   result: CheckResult;
 }
@@ -200,7 +200,17 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
           hint: 'remove it first (npm run flipdrill -- down), or drop --replication',
         });
       }
+      if (options.cluster?.tls !== undefined && options.cluster.tls !== cluster.spec.tls) {
+        throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.tls ? 'with' : 'without'} TLS`, {
+          hint: 'remove it first (npm run flipdrill -- down), or drop --tls',
+        });
+      }
       onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
+      const profile = options.cluster?.appProfile;
+      if (profile && profile !== (await cluster.appProfile())) {
+        onStep(`replacing the app with the ${profile} one`);
+        await cluster.useAppProfile(profile, signal);
+      }
     } else {
       onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
       cluster = await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal });
@@ -513,7 +523,15 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       startedAt,
       finishedAt: new Date().toISOString(),
       seed: ctx.seed,
-      cluster: { name: cluster.spec.name, replication: cluster.spec.replication, timing: cluster.spec.timing, reused: !ctx.created, images: ctx.images },
+      cluster: {
+        name: cluster.spec.name,
+        replication: cluster.spec.replication,
+        timing: cluster.spec.timing,
+        tls: cluster.spec.tls,
+        app: await cluster.appProfile(),
+        reused: !ctx.created,
+        images: ctx.images,
+      },
       workload: { ...scenario.workload, operations: workload.issued },
       result,
     };

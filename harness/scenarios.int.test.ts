@@ -6,11 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { attachCluster, createLogger, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
 import { resolveScenario } from './scenario.ts';
-import { leftovers, testDocker } from './test-support/docker.ts';
+import { leftovers, printNodeLogs, testDocker } from './test-support/docker.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-scenario-runs-'));
 const names: string[] = [];
@@ -33,9 +33,18 @@ async function faultsLeft(cluster: StartedCluster): Promise<string[]> {
   return (await Promise.all(cluster.spec.nodes.map((n) => cluster.faultsLeft(n.name)))).flat();
 }
 
+let failed = false;
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') failed = true;
+});
+
 afterAll(async () => {
   for (const name of names) await removeClusters(await testDocker(), createLogger(), name);
-  rmSync(runsDir, { recursive: true, force: true });
+  // A failure keeps its run folders, and the nodes' logs go into the test output.
+  if (failed) {
+    printNodeLogs(runsDir);
+    process.stderr.write(`\nrun folders kept in ${runsDir}\n`);
+  } else rmSync(runsDir, { recursive: true, force: true });
 });
 
 describe('the fault catalogue', () => {

@@ -61,6 +61,7 @@ export interface ContainerState {
   networks: Record<string, { ipv4Address: string; aliases: string[] }>;
   labels: Record<string, string>;
   env: Record<string, string>;
+  image: string;
   /** When the container last started (ISO), or undefined if it never did. */
   startedAt?: string;
 }
@@ -348,6 +349,7 @@ export class DockerodeClient implements DockerClient {
         networks,
         labels: info.Config.Labels ?? {},
         env: Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+        image: info.Config.Image,
         startedAt: info.State.StartedAt?.startsWith('0001') ? undefined : info.State.StartedAt,
       };
     } catch (error) {

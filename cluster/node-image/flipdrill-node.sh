@@ -84,6 +84,29 @@ finish_config() {
   grep -q "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" "$PGDATA/postgresql.conf" ||
     echo "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" >>"$PGDATA/postgresql.conf"
   install -o postgres -g postgres -m 0600 "$CONF_SRC/pg_hba.conf" "$PGDATA/pg_hba.conf"
+  if [ -n "${FLIPDRILL_TLS_CERT:-}" ]; then
+    # Like RDS with rds.force_ssl: the app's user is refused on a connection without TLS.
+    sed -i "/^host    all/i hostnossl all             $APP_DB_USER   all             reject" "$PGDATA/pg_hba.conf"
+  fi
+}
+
+# TLS with the certificate flipdrill issued this node from the cluster's own CA (FLIPDRILL_TLS_CERT
+# and FLIPDRILL_TLS_KEY); the app verifies it against that CA. Without them the node serves no TLS.
+setup_tls() {
+  [ -n "${FLIPDRILL_TLS_CERT:-}" ] && [ -n "${FLIPDRILL_TLS_KEY:-}" ] || return 0
+  install -d -o postgres -g postgres -m 0700 /etc/flipdrill/tls
+  printf '%s\n' "$FLIPDRILL_TLS_CERT" >/etc/flipdrill/tls/server.crt
+  printf '%s\n' "$FLIPDRILL_TLS_KEY" >/etc/flipdrill/tls/server.key
+  chown postgres:postgres /etc/flipdrill/tls/server.* && chmod 0600 /etc/flipdrill/tls/server.key
+  cat >>/etc/flipdrill/postgresql.flipdrill.conf <<'CONF'
+
+# TLS (flipdrill's per-cluster CA); see setup_tls in flipdrill-node.
+ssl = on
+ssl_cert_file = '/etc/flipdrill/tls/server.crt'
+ssl_key_file = '/etc/flipdrill/tls/server.key'
+ssl_min_protocol_version = 'TLSv1.2'
+CONF
+  log "TLS on (the app's user must use it)"
 }
 
 create_repmgr_role() {
@@ -232,6 +255,7 @@ touch "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" && chown postgres:postgre
 rm -f /run/flipdrill/ready
 render "$CONF_SRC/postgresql.flipdrill.conf" /etc/flipdrill/postgresql.flipdrill.conf
 render "$CONF_SRC/repmgr.conf" /etc/repmgr.conf
+setup_tls
 chown postgres:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
 # repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass.
 printf '*:*:*:repmgr:%s\n' "${REPMGR_PASSWORD//:/\\:}" >"$PG_HOME/.pgpass"

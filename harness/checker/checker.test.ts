@@ -48,7 +48,7 @@ describe('check', () => {
 
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.verdict).toBe('PASS');
-    expect(r.counts.write).toEqual({ ok: 3, fail: 0, info: 0, open: 0 });
+    expect(r.counts.write).toEqual({ ok: 3, fail: 0, info: 0, open: 0, errors: {} });
     expect(r.promotion).toEqual({ node: 'node2', observedMs: 1600, reportedMs: 2500 });
     expect(r.endpointMove).toEqual({ node: 'node2', ms: 1700 });
     // Clients: b answered at 910 ms, d at 3010 ms.
@@ -92,7 +92,16 @@ describe('check', () => {
     const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('u', 'node1', 1, 960)] } });
 
     expect(r.recovered.map((w) => w.id)).toEqual(['u']);
+    expect(r.counts.write).toMatchObject({ info: 1, errors: { ECONNRESET: 1 } });
     expect(r.verdict).toBe('PASS');
+  });
+
+  it('ends the write outage at the first write of the new primary, not at a late one of the old primary (a switchover)', () => {
+    const history = [...healthy, ...write(3, 'late', 1000, 200, 'ok', 'node1', 1)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('late', 'node1', 1, 1100)] } });
+
+    expect(r.writeUnavailability).toMatchObject({ lastOkBeforeMs: 910, firstOkAfterMs: 3010 });
+    expect(r.longestWriteGap?.ms).toBe(1810);
   });
 
   it('reports a write answered "failed" that is in the database as contradicted', () => {
@@ -117,7 +126,7 @@ describe('check', () => {
     const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
 
     expect(r.staleReads).toEqual([{ id: 'b', process: 3, readAtMs: 960, ackedAtMs: 910, lagMs: 50 }]);
-    expect(r.counts.read).toEqual({ ok: 2, fail: 0, info: 0, open: 0 });
+    expect(r.counts.read).toEqual({ ok: 2, fail: 0, info: 0, open: 0, errors: {} });
   });
 
   it('does not call a read stale when it began before the write was acknowledged', () => {
@@ -162,7 +171,7 @@ describe('check', () => {
   it('checks an empty history without crashing, and does not call it a PASS', () => {
     const r = check({ history: [], events: [], finalRead: { node: 'node1', rows: [] } });
 
-    expect(r.counts.write).toEqual({ ok: 0, fail: 0, info: 0, open: 0 });
+    expect(r.counts.write).toEqual({ ok: 0, fail: 0, info: 0, open: 0, errors: {} });
     expect(r.lost).toEqual([]);
     expect(r.verdict).toBe('FAIL');
     expect(r.checks[0]).toEqual({ name: 'the workload got writes acknowledged', ok: false, detail: '0 acknowledged writes' });

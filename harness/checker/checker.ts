@@ -67,6 +67,8 @@ export interface OpCounts {
   info: number;
   /** Invoked, with no completion before the history ends (a cut-off history): treated as unknown. */
   open: number;
+  /** Failed and unknown completions by their error code (SQLSTATE, socket error, app code). */
+  errors: Record<string, number>;
 }
 
 /** A write as the checker reports it: enough to find it in the history and in the database. */
@@ -115,7 +117,7 @@ export interface CheckResult {
   /** Fault to promotion: as first observed by asking the database, and as repmgr's event records it. */
   promotion: { node: string; observedMs: number | null; reportedMs: number | null } | null;
   endpointMove: { node: string; ms: number } | null;
-  /** Client side: last acknowledged write before the fault to the first acknowledged by another node after it. */
+  /** Client side: last acknowledged write before the fault to the first acknowledged by the primary after it. */
   writeUnavailability: { ms: number; lastOkBeforeMs: number; firstOkAfterMs: number } | null;
   /**
    * Client side: the longest gap between two acknowledged writes from the last one before the fault
@@ -200,11 +202,15 @@ function refOf(pair: Completed): WriteRef {
 }
 
 function countsOf(pairs: readonly Completed[], f: Op['f']): OpCounts {
-  const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0 };
+  const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0, errors: {} };
   for (const p of pairs) {
     if (p.invoke.f !== f) continue;
     if (!p.completion) counts.open += 1;
     else counts[p.completion.type as 'ok' | 'fail' | 'info'] += 1;
+    if (p.completion && p.completion.type !== 'ok') {
+      const code = p.completion.error ?? 'unknown';
+      counts.errors[code] = (counts.errors[code] ?? 0) + 1;
+    }
   }
   return counts;
 }
@@ -307,8 +313,12 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     const primaryAfter = newPrimary ?? (expectations.promotion ? undefined : primaryAtFault);
     writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === primaryAfter).length : 0 };
     const lastBefore = before.at(-1);
-    // The first write acknowledged by a node other than the one the fault hit.
-    const firstAfter = after.filter((p) => by(p) !== faultNode).sort((a, b) => completedNs(a) - completedNs(b))[0];
+    // The first write acknowledged by the primary after the fault (by a node other than the one the
+    // fault hit, when no primary is known): in a switchover the old primary keeps acknowledging
+    // writes for a moment, and those do not end the outage.
+    const firstAfter = after
+      .filter((p) => (primaryAfter ? by(p) === primaryAfter : by(p) !== faultNode))
+      .sort((a, b) => completedNs(a) - completedNs(b))[0];
     const acked = [lastBefore, ...after].filter((p): p is Completed => p !== undefined).map(completedNs).sort((a, b) => a - b);
     for (let i = 1; i < acked.length; i++) {
       const gap = acked[i]! - acked[i - 1]!;

@@ -7,6 +7,8 @@ import type { Completion, ReadValue, WriteValue } from '../op.ts';
 
 function errorCode(error: unknown): string {
   const e = error as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  // AbortSignal.timeout's DOMException has a numeric legacy code (23); its name is what it means.
+  if (e.name === 'TimeoutError') return 'CLIENT_TIMEOUT';
   return e.cause?.code ?? e.code ?? e.cause?.name ?? e.name ?? 'error';
 }
 

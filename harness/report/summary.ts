@@ -24,7 +24,7 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
-  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to first ok write after it)`);
+  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to the first ok write by the primary after it)`);
   if (result.longestWriteGap && result.writeUnavailability && result.longestWriteGap.ms > result.writeUnavailability.ms) {
     const g = result.longestWriteGap;
     lines.push(`                   ${fmt(g.ms)} longest gap between acknowledged writes after the fault (from ${fmt(g.fromMs)} to ${fmt(g.toMs)})`);

@@ -1,0 +1,29 @@
+/**
+ * The tutorial's Sequelize configuration, exactly as users write it (shared/seeds/002): replicated
+ * reads and writes, a bigger pool, and nothing else. No timeouts, Sequelize's default retry, the
+ * server version asked of the write host, no role check, no fallback for a dead replica.
+ *
+ * It exists so a drill can measure what those defaults do in a failover, next to the aware
+ * profile (`flipdrill compare`). Do not copy it: the README's "What to change in your Sequelize
+ * config" lists what each missing setting costs, from those drills.
+ */
+import pg from 'pg';
+import { Sequelize } from 'sequelize';
+import type { FailoverConfig } from './config.ts';
+
+export function createTutorialSequelize(config: Pick<FailoverConfig, 'database' | 'user' | 'password' | 'write' | 'reads' | 'tls'>): Sequelize {
+  return new Sequelize(config.database, config.user, config.password as string, {
+    dialect: 'postgres',
+    // The one addition: a bundled app has no node_modules to require pg from.
+    dialectModule: pg,
+    port: config.write.port,
+    replication: {
+      read: config.reads.map((r) => ({ host: r.host, port: r.port })),
+      write: { host: config.write.host, port: config.write.port },
+    },
+    pool: { max: 10, idle: 30000 },
+    logging: false,
+    // RDS's documented form, when the cluster requires TLS.
+    ...(config.tls ? { dialectOptions: { ssl: { require: true, rejectUnauthorized: true, ca: config.tls.ca } } } : {}),
+  });
+}

@@ -1,0 +1,248 @@
+/**
+ * The failover-aware Sequelize: one function that builds a Sequelize instance from a
+ * FailoverConfig, and the two things an app needs around it: units of work that are retried as a
+ * whole when the classifier says so, and reads that survive a dead replica. Every option says
+ * which failure it is for; the evidence is in shared/reference/sequelize-failover.md ([E…] are its
+ * experiments) and in the drills this project runs (README, "What to change in your Sequelize
+ * config").
+ */
+import pg from 'pg';
+import { Sequelize, type Options } from 'sequelize';
+import type { Logger } from 'pino';
+import { classify, RoleMismatchError, type Classification } from './classify.ts';
+import type { FailoverConfig } from './config.ts';
+
+export class DatabaseOperationError extends Error {
+  constructor(
+    readonly classification: Classification,
+    cause: unknown,
+    /** How many times the unit of work ran. */
+    readonly attempts = 1,
+  ) {
+    super(classification.message, { cause });
+    this.name = 'DatabaseOperationError';
+  }
+}
+
+export interface Attempt {
+  /** 1 for the first run. */
+  number: number;
+  /** An earlier attempt may have committed (its connection died mid-commit): look before writing again. */
+  earlierOutcomeUnknown: boolean;
+}
+
+export interface UnitOfWorkOptions {
+  /**
+   * The work can run twice without doing anything twice (a client-chosen UUID, an upsert, a
+   * conditional update). Only then is an unknown outcome retried.
+   */
+  idempotent?: boolean;
+}
+
+export interface FailoverSequelize {
+  readonly sequelize: Sequelize;
+  /**
+   * Run `work` until it succeeds, the classifier calls the error fatal, or the failover window
+   * closes. `work` must open its own transaction, so that every attempt starts from BEGIN on a
+   * fresh connection (a transaction cannot survive its connection).
+   */
+  unitOfWork<T>(what: string, work: (attempt: Attempt) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
+  /**
+   * A read: from a replica, unless the session wrote within the read-your-writes window; from the
+   * primary when the replica cannot answer (Sequelize has no fallback of its own, sequelize#7180).
+   */
+  read<T>(what: string, work: (useMaster: boolean) => Promise<T>, session?: string): Promise<T>;
+  /** Record that a session wrote (for read-your-writes). */
+  noteWrite(session: string | undefined): void;
+  /** Bumped on every sign that the primary moved; pooled connections from before are not reused. */
+  readonly epoch: number;
+  close(): Promise<void>;
+}
+
+/** What a pg client looks like to the pool hooks. */
+interface PooledConnection {
+  _invalid?: boolean;
+  _ending?: boolean;
+  __failoverEpoch?: number;
+  __bornAt?: number;
+  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void } };
+  query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
+  end(): Promise<void>;
+}
+
+/** Marks the write host's config so afterConnect knows which pool a new connection is for. */
+const WRITE_POOL = '__failoverWritePool';
+const MAX_SESSIONS = 10_000;
+
+export interface FailoverSequelizeOptions {
+  logger: Logger;
+  /** The pg module Sequelize uses: pg itself, or pg with another Client (Aurora DSQL's connector). */
+  driver?: typeof pg;
+  /** Extra dialectOptions the platform needs (DSQL: clientMinMessages). */
+  dialectOptions?: Record<string, unknown>;
+  /** Called with a random number in [0, 1) for backoff jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+export function createFailoverSequelize(config: FailoverConfig, options: FailoverSequelizeOptions): FailoverSequelize {
+  const log = options.logger;
+  const random = options.random ?? Math.random;
+  // Bumped on every sign that the primary moved. `validate` then refuses every pooled connection
+  // opened before, so no request keeps talking to a demoted or dead node ([E6], [E17]).
+  let epoch = 0;
+  const signal = (c: Classification) => {
+    if (!c.failoverSignal) return;
+    epoch += 1;
+    log.debug({ epoch, code: c.code }, 'failover signal: pooled connections from before are not reused');
+  };
+  const lastWriteBySession = new Map<string, number>();
+
+  const ssl = config.tls
+    ? // As on RDS: TLS required and the server's certificate checked against the CA you hold,
+      // including its name. There is deliberately no way to pass rejectUnauthorized: false.
+      { require: true, rejectUnauthorized: true, ca: config.tls.ca }
+    : undefined;
+
+  const sequelizeOptions: Options & { databaseVersion: string } = {
+    dialect: 'postgres',
+    // Passed explicitly: a bundled app has no node_modules to require it from, and DSQL swaps the Client.
+    dialectModule: options.driver ?? pg,
+    database: config.database,
+    username: config.user,
+    // A function is handed to pg as it is, and pg calls it for every new connection (DSQL tokens).
+    password: config.password as string,
+    logging: false,
+    ...(config.reads.length > 0
+      ? {
+          replication: {
+            read: config.reads.map((r) => ({ host: r.host, port: r.port })),
+            write: { host: config.write.host, port: config.write.port, [WRITE_POOL]: true } as { host: string; port: number },
+          },
+        }
+      : { host: config.write.host, port: config.write.port }),
+    // Without this Sequelize asks the write host for its version on first use, so with the
+    // primary down even reads fail (sequelize#9845, [E4]).
+    databaseVersion: config.databaseVersion,
+    // Sequelize's query-level retry re-runs one statement on the same dead connection, inside a
+    // transaction that is already gone, and its backoff is shorter than any failover ([E5],
+    // [E15]): off. unitOfWork retries whole units of work instead.
+    retry: { max: 1 },
+    pool: {
+      max: config.poolMax,
+      min: 0,
+      // Idle connections to a node that is no longer primary go away quickly.
+      idle: 5000,
+      evict: 1000,
+      // One timer covers waiting for a connection and opening one: near the connect timeout, not
+      // Sequelize's 60 s, which hides an outage behind a minute of waiting (sequelize#16994).
+      acquire: config.connectTimeoutMs + 2000,
+      // Synchronous only (sequelize-pool calls it without await): keep the default checks, add
+      // the epoch and the age limit.
+      validate: (connection: unknown) => {
+        const c = connection as PooledConnection;
+        if (c._invalid || c._ending || c.__failoverEpoch !== epoch) return false;
+        return config.maxConnectionAgeMs === 0 || Date.now() - (c.__bornAt ?? 0) < config.maxConnectionAgeMs;
+      },
+    },
+    dialectOptions: {
+      application_name: 'flipdrill-app',
+      // pg waits forever by default: a black-holed endpoint would hang every request ([E8]).
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      query_timeout: config.queryTimeoutMs,
+      // Server-side guard for a statement the client gave up on. It does not cut a commit's wait
+      // for a synchronous standby (measured on PG 15), so it cannot turn such a wait into an
+      // acknowledgement.
+      statement_timeout: config.queryTimeoutMs,
+      idle_in_transaction_session_timeout: 10_000,
+      keepAlive: true,
+      ...(ssl ? { ssl } : {}),
+      ...options.dialectOptions,
+    },
+    hooks: {
+      afterConnect: async (connection: unknown, hostConfig: unknown) => {
+        const c = connection as PooledConnection;
+        c.__failoverEpoch = epoch;
+        c.__bornAt = Date.now();
+        // Sequelize drops keepAliveInitialDelayMillis; set the delay on the socket itself ([E14]).
+        c.connection?.stream?.setKeepAlive?.(true, config.keepAliveDelayMs);
+        const isWrite = config.reads.length === 0 || Boolean((hostConfig as Record<string, unknown>)[WRITE_POOL]);
+        if (isWrite && config.verifyRoleOnConnect) {
+          // libpq's target_session_attrs=read-write, by hand: the endpoint may still (or again)
+          // lead to a standby. End the connection before throwing or it leaks ([E16]).
+          const { rows } = await c.query('SHOW transaction_read_only');
+          if (rows[0]?.transaction_read_only === 'on') {
+            await c.end().catch(() => {});
+            throw new RoleMismatchError(`the write endpoint ${config.write.host}:${config.write.port} leads to a read-only node`);
+          }
+        }
+      },
+    },
+  };
+  const sequelize = new Sequelize(sequelizeOptions);
+
+  const pause = (attempt: number) => {
+    const { baseMs, maxMs } = config.backoff;
+    const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+    // Full jitter between half and all of the ceiling: clients that failed together do not retry together.
+    return new Promise((r) => setTimeout(r, ceiling / 2 + random() * (ceiling / 2)));
+  };
+
+  async function unitOfWork<T>(what: string, work: (attempt: Attempt) => Promise<T>, unitOptions: UnitOfWorkOptions = {}): Promise<T> {
+    const deadline = Date.now() + config.failoverWindowMs;
+    let earlierOutcomeUnknown = false;
+    for (let number = 1; ; number++) {
+      try {
+        return await work({ number, earlierOutcomeUnknown });
+      } catch (error) {
+        const c = classify(error);
+        signal(c);
+        const canRetry = c.verdict === 'retry' || c.verdict === 'retry-transaction' || (c.verdict === 'unknown-outcome' && unitOptions.idempotent === true);
+        if (c.verdict === 'unknown-outcome') earlierOutcomeUnknown = true;
+        if (!canRetry || Date.now() >= deadline) {
+          // An earlier attempt that may have committed makes the whole unit's outcome unknown,
+          // whatever the last attempt said.
+          const final = earlierOutcomeUnknown && c.outcome === 'failed' ? { ...c, outcome: 'unknown' as const } : c;
+          throw new DatabaseOperationError(final, error, number);
+        }
+        log.debug({ what, attempt: number, verdict: c.verdict, code: c.code }, 'retrying a unit of work');
+        await pause(number);
+      }
+    }
+  }
+
+  function recentlyWrote(session: string | undefined): boolean {
+    if (!session || config.readYourWritesMs === 0) return false;
+    const at = lastWriteBySession.get(session);
+    return at !== undefined && Date.now() - at < config.readYourWritesMs;
+  }
+
+  return {
+    sequelize,
+    get epoch() {
+      return epoch;
+    },
+    unitOfWork,
+    async read(what, work, session) {
+      if (config.reads.length === 0 || recentlyWrote(session)) return unitOfWork(what, () => work(true), { idempotent: true });
+      try {
+        return await work(false);
+      } catch (error) {
+        const c = classify(error);
+        signal(c);
+        if (c.verdict === 'fatal') throw new DatabaseOperationError(c, error);
+        // Reads change nothing, so any other error is worth another go, on the primary.
+        return unitOfWork(what, () => work(true), { idempotent: true });
+      }
+    },
+    noteWrite(session) {
+      if (!session || config.readYourWritesMs === 0) return;
+      lastWriteBySession.delete(session);
+      lastWriteBySession.set(session, Date.now());
+      // Maps iterate in insertion order: the first key is the least recently written session.
+      if (lastWriteBySession.size > MAX_SESSIONS) lastWriteBySession.delete(lastWriteBySession.keys().next().value!);
+    },
+    async close() {
+      await sequelize.close();
+    },
+  };
+}
