@@ -1,7 +1,11 @@
 /**
- * The app's data layer against a real cluster, from the host (through the nodes' 127.0.0.1 ports):
- * a write endpoint that leads to a standby is refused when the connection opens, as a definite
- * failure and without leaking connections; a dead read replica falls back to the primary.
+ * The app's data layer against a real cluster that requires TLS, from the host (through the nodes'
+ * 127.0.0.1 ports): everything goes over TLS verified against the cluster's CA; a wrong CA and a
+ * connection without TLS are refused at once with a clear message; a write endpoint that leads to
+ * a standby is refused when the connection opens, without leaking connections; a dead read replica
+ * falls back to the primary; read-your-writes reads a session's own write from the primary while
+ * the replica lags; units of work are retried whole after a serialization failure; a password
+ * function (Aurora DSQL's token provider) is called for every new connection.
  */
 import net from 'node:net';
 import pino from 'pino';
@@ -10,8 +14,11 @@ import { connectDocker, createLogger, ImageBuilder, startCluster, type StartedCl
 import type { AppConfig } from './config.ts';
 import { AWARE_DEFAULTS, type FailoverConfig } from './failover/config.ts';
 import { createDatabase, DatabaseOperationError, type Database } from './db.ts';
+import { QueryTypes, Transaction } from 'sequelize';
+import { generateUnrelatedCa } from '../cluster/tls.ts';
+import { createFailoverSequelize, type FailoverSequelize } from './failover/sequelize.ts';
 
-const CLUSTER = { name: 'fdtest-app', portBase: 24432, appPort: 24480, backSubnet: '10.213.41.0/24', frontSubnet: '10.213.42.0/24' };
+const CLUSTER = { name: 'fdtest-app', portBase: 24432, appPort: 24480, backSubnet: '10.213.41.0/24', frontSubnet: '10.213.42.0/24', tls: true };
 const log = pino({ level: 'silent' });
 
 /** A port on 127.0.0.1 that nothing listens on: bound, then released. */
@@ -40,6 +47,7 @@ describe('the failover-aware data layer on a real cluster', () => {
       reads: reads.map((port) => ({ host: '127.0.0.1', port })),
       poolMax: 4,
       failoverWindowMs: 300,
+      tls: { ca: cluster.credentials.ca! },
       ...overrides,
     },
   });
@@ -85,5 +93,103 @@ describe('the failover-aware data layer on a real cluster', () => {
     const db = open(config(cluster.node('node1').hostPort, [await closedPort()]));
     const row = await db.findCountry('3b7e6f7e-3333-4333-8333-333333333333');
     expect(row).toMatchObject({ name: 'Spain', committed_by: 'node1' });
+  });
+
+  it('reads from a replica while the write endpoint is unreachable from the start; the tutorial configuration cannot', async () => {
+    const unreachable = await closedPort();
+    const aware = open(config(unreachable, [cluster.node('node2').hostPort]));
+    expect(await aware.findCountry('3b7e6f7e-3333-4333-8333-333333333333')).toMatchObject({ name: 'Spain' });
+    // Without a fixed databaseVersion, Sequelize first asks the write host for its version.
+    const naive = open({ ...config(unreachable, [cluster.node('node2').hostPort]), profile: 'naive' });
+    const error = (await naive.findCountry('3b7e6f7e-3333-4333-8333-333333333333').catch((e: unknown) => e)) as DatabaseOperationError;
+    expect(error).toBeInstanceOf(DatabaseOperationError);
+    expect(error.classification.code).toBe('ECONNREFUSED');
+  });
+
+  it('goes over TLS: the server reports every app connection encrypted', async () => {
+    const rows = await cluster.query<{ ssl: boolean }>(
+      'node1',
+      "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'flipdrill-app'",
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.ssl)).toBe(true);
+  });
+
+  it('refuses a server whose certificate the given CA did not sign, at once and in words', async () => {
+    const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { tls: { ca: generateUnrelatedCa() }, failoverWindowMs: 10_000 }));
+    const error = (await db.createCountry({ id: '5b7e6f7e-5555-4555-8555-555555555555', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
+    expect(error).toBeInstanceOf(DatabaseOperationError);
+    expect(error.classification).toMatchObject({ verdict: 'fatal', outcome: 'failed', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(error.message).toMatch(/^the database's TLS certificate is not trusted .*check the CA the app was given/);
+    // Not retried for the 10 s failover window: a certificate does not fix itself.
+    expect(error.attempts).toBe(1);
+  });
+
+  it('is refused without TLS, as RDS with rds.force_ssl refuses it', async () => {
+    const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { tls: undefined }));
+    const error = (await db.createCountry({ id: '6b7e6f7e-6666-4666-8666-666666666666', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
+    expect(error.classification).toMatchObject({ verdict: 'fatal', code: '28000' });
+    expect(error.message).toContain('no encryption');
+  });
+
+  it('reads a session its own write from the primary while the replica lags (read-your-writes), and others from the replica', async () => {
+    const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { readYourWritesMs: 10_000 }));
+    await cluster.query('node2', 'SELECT pg_wal_replay_pause()');
+    try {
+      const id = '7b7e6f7e-7777-4777-8777-777777777777';
+      await db.createCountry({ id, name: 'Lagland', is_eu_member: false }, 'session-a');
+      expect(await db.findCountry(id, 'session-a')).toMatchObject({ name: 'Lagland' });
+      // Another session reads from the replica, which has not replayed the write.
+      expect(await db.findCountry(id, 'session-b')).toBeNull();
+    } finally {
+      await cluster.query('node2', 'SELECT pg_wal_replay_resume()');
+    }
+  });
+
+  describe('the failover module on its own', () => {
+    const modules: FailoverSequelize[] = [];
+    const module = (overrides: Partial<FailoverConfig>) => {
+      const m = createFailoverSequelize(config(cluster.node('node1').hostPort, [], overrides).failover, { logger: log });
+      modules.push(m);
+      return m;
+    };
+    afterAll(async () => {
+      for (const m of modules) await m.close().catch(() => {});
+    });
+
+    it('retries a SERIALIZABLE unit of work whole after a serialization failure, so concurrent increments all count', async () => {
+      const m = module({ failoverWindowMs: 20_000, poolMax: 8 });
+      await m.sequelize.query('CREATE TABLE IF NOT EXISTS counter (id int PRIMARY KEY, n int NOT NULL)');
+      await m.sequelize.query('INSERT INTO counter VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0');
+      let retried = 0;
+      const increment = () =>
+        m.unitOfWork('increment', (attempt) => {
+          if (attempt.number > 1) retried += 1;
+          return m.sequelize.transaction({ isolationLevel: Transaction.ISOLATION_LEVELS.SERIALIZABLE }, async (transaction) => {
+            const [row] = await m.sequelize.query<{ n: number }>('SELECT n FROM counter WHERE id = 1', { transaction, type: QueryTypes.SELECT });
+            await m.sequelize.query('UPDATE counter SET n = $1 WHERE id = 1', { transaction, bind: [row!.n + 1] });
+          });
+        });
+      await Promise.all(Array.from({ length: 8 }, increment));
+      const [row] = await m.sequelize.query<{ n: number }>('SELECT n FROM counter WHERE id = 1', { type: QueryTypes.SELECT });
+      expect(row!.n).toBe(8);
+      // Eight concurrent read-modify-writes in SERIALIZABLE conflict: some ran more than once.
+      expect(retried).toBeGreaterThan(0);
+    });
+
+    it('calls a password function for every new connection (a token provider), and retires connections past their age', async () => {
+      let tokens = 0;
+      const password = async () => {
+        tokens += 1;
+        return cluster.credentials.app.password;
+      };
+      const m = module({ password, maxConnectionAgeMs: 1, poolMax: 1 });
+      for (let i = 0; i < 3; i++) {
+        await m.sequelize.query('SELECT 1', { type: QueryTypes.SELECT });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Each query found the pooled connection too old, so each opened a new one with a new token.
+      expect(tokens).toBe(3);
+    });
   });
 });

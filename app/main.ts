@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { AppConfigError, loadConfig } from './config.ts';
-import { createDatabase } from './db.ts';
+import { createDatabase, DatabaseOperationError } from './db.ts';
 import { createApp, listen } from './server.ts';
 
 const log = pino({ base: { app: 'flipdrill-app' }, redact: ['password', '*.password'] });
@@ -40,6 +40,11 @@ async function main(): Promise<void> {
       schemaReady = true;
       log.info('schema ready');
     } catch (error) {
+      // A wrong CA, a bad password, TLS refused: waiting will not fix it. Say so once and stop.
+      if (error instanceof DatabaseOperationError && error.classification.verdict === 'fatal') {
+        log.fatal({ code: error.classification.code }, `cannot use the database: ${error.message}`);
+        process.exit(2);
+      }
       log.warn({ err: (error as Error).message }, 'schema not created yet; retrying');
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 2000);
