@@ -13,10 +13,14 @@ import type { Logger } from 'pino';
 import { classify } from './failover/classify.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
+import { createDsqlSequelize } from './failover/dsql.ts';
+import type { Platform } from './failover/config.ts';
+import type pg from 'pg';
 import type { AppConfig } from './config.ts';
 
 export { DatabaseOperationError };
 
+/** One model class per database: Model.init binds a class to one Sequelize instance. */
 export class Country extends Model {
   declare id: string;
   declare name: string;
@@ -51,8 +55,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
-function defineCountry(sequelize: Sequelize): void {
-  Country.init(
+/**
+ * The stamps use PostgreSQL's cluster_name and WAL position, which a repmgr node and RDS have;
+ * Aurora DSQL has neither (nor timelines), so there the stamps are plain.
+ */
+function stamps(sequelize: Sequelize, platform: Platform) {
+  if (platform === 'dsql') {
+    return { by: sequelize.literal("'dsql'"), timeline: 1, at: sequelize.literal('CURRENT_TIMESTAMP') };
+  }
+  return {
+    by: sequelize.literal("current_setting('cluster_name')"),
+    timeline: sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
+    at: sequelize.literal('clock_timestamp()'),
+  };
+}
+
+function defineCountry(sequelize: Sequelize, platform: Platform = 'repmgr'): typeof Country {
+  const stamp = stamps(sequelize, platform);
+  // A subclass per call: two databases in one process (or in a test) must not share the binding.
+  const Bound = class extends Country {};
+  Bound.init(
     {
       // The client chooses the id (a UUID), so an unknown outcome can be checked and a retry detected.
       id: { type: DataTypes.UUID, primaryKey: true },
@@ -61,16 +83,13 @@ function defineCountry(sequelize: Sequelize): void {
       // Stamped by the server that commits the row: which node, on which timeline, when. The
       // checker uses them to measure downtime from the database's own clock and to spot writes
       // committed by two different primaries.
-      committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: sequelize.literal("current_setting('cluster_name')") },
-      committed_timeline: {
-        type: DataTypes.INTEGER,
-        allowNull: false,
-        defaultValue: sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
-      },
-      committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: sequelize.literal('clock_timestamp()') },
+      committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: stamp.by },
+      committed_timeline: { type: DataTypes.INTEGER, allowNull: false, defaultValue: stamp.timeline },
+      committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: stamp.at },
     },
     { sequelize, modelName: 'Country', tableName: 'countries', timestamps: false },
   );
+  return Bound;
 }
 
 const toRow = (c: Country): CountryRow => ({
@@ -84,14 +103,22 @@ const toRow = (c: Country): CountryRow => ({
 
 const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery";
 
-export function createDatabase(config: AppConfig, log: Logger): Database {
-  return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log);
+export interface DatabaseOptions {
+  /** The pg module for Sequelize: required for Aurora DSQL (AWS's connector, or tokenDriver locally). */
+  driver?: typeof pg;
 }
 
-function awareDatabase(config: AppConfig, log: Logger): Database {
-  const db: FailoverSequelize = createFailoverSequelize(config.failover, { logger: log });
+export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
+  return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log, options);
+}
+
+function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions): Database {
+  const platform = config.failover.platform;
+  if (platform === 'dsql' && !options.driver) throw new Error('the dsql platform needs a driver: awsDsqlDriver() or tokenDriver()');
+  const db: FailoverSequelize =
+    platform === 'dsql' ? createDsqlSequelize(config.failover, { logger: log, driver: options.driver! }) : createFailoverSequelize(config.failover, { logger: log, driver: options.driver });
   const { sequelize } = db;
-  defineCountry(sequelize);
+  const Country = defineCountry(sequelize, platform);
 
   /**
    * An idempotent insert. If an earlier attempt's outcome is unknown (its connection died while
@@ -135,7 +162,9 @@ function awareDatabase(config: AppConfig, log: Logger): Database {
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      await db.unitOfWork('create table', () => Country.sync(), { idempotent: true });
+      // DSQL: createTable, not sync(): sync's index introspection breaks on DSQL's metadata.
+      const create = platform === 'dsql' ? () => sequelize.getQueryInterface().createTable(Country.getTableName(), Country.getAttributes()) : () => Country.sync();
+      await db.unitOfWork('create table', async () => void (await create()), { idempotent: true });
     },
     close: () => db.close(),
   };
@@ -148,7 +177,7 @@ function awareDatabase(config: AppConfig, log: Logger): Database {
  */
 function naiveDatabase(config: AppConfig): Database {
   const sequelize = createTutorialSequelize(config.failover);
-  defineCountry(sequelize);
+  const Country = defineCountry(sequelize);
   const once = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
