@@ -11,6 +11,11 @@
  *   DB_SSL_CA / DB_SSL_CA_FILE   the CA (PEM text or a file): TLS required and verified
  *   DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, DB_KEEPALIVE_DELAY_MS, DB_POOL_MAX,
  *   DB_FAILOVER_WINDOW_MS, DB_READ_YOUR_WRITES_MS, DB_MAX_CONNECTION_AGE_MS
+ *
+ * A second database (seed 003: one app, several databases), with settings of its own:
+ *   ANALYTICS_DB_NAME        enables it (same user, password, write endpoint and TLS)
+ *   ANALYTICS_DB_READ_HOSTS  its replicas (default none: reads go through the write endpoint)
+ *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
 import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type Endpoint, type FailoverConfig, type Platform, type TlsConfig } from './failover/config.ts';
@@ -21,6 +26,8 @@ export interface AppConfig {
   httpPort: number;
   profile: AppProfile;
   failover: FailoverConfig;
+  /** The analytics database, if the app has one. */
+  analytics?: FailoverConfig;
 }
 
 export class AppConfigError extends Error {}
@@ -77,5 +84,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
     maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
   };
-  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover };
+  const analyticsName = env.ANALYTICS_DB_NAME;
+  const analytics: FailoverConfig | undefined = analyticsName
+    ? {
+        ...failover,
+        database: analyticsName,
+        // Its own replication settings: analytics reads are few and must see the latest write.
+        reads: (env.ANALYTICS_DB_READ_HOSTS ?? '').split(',').filter(Boolean).map((h) => endpoint(h, port)),
+        failoverWindowMs: intFrom(env, 'ANALYTICS_DB_FAILOVER_WINDOW_MS', failover.failoverWindowMs),
+      }
+    : undefined;
+  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover, ...(analytics ? { analytics } : {}) };
 }

@@ -73,7 +73,7 @@ describe('the failover-aware data layer on a real cluster', () => {
   it('writes through the primary and returns the database stamps', async () => {
     const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort]));
     await db.ensureSchema();
-    const row = await db.createCountry({ id: '3b7e6f7e-3333-4333-8333-333333333333', name: 'Spain', is_eu_member: true });
+    const row = await db.countries.create({ id: '3b7e6f7e-3333-4333-8333-333333333333', name: 'Spain', is_eu_member: true });
     expect(row).toMatchObject({ name: 'Spain', committed_by: 'node1', committed_timeline: 1 });
   });
 
@@ -83,7 +83,7 @@ describe('the failover-aware data layer on a real cluster', () => {
     const countConnections = async () =>
       Number((await cluster.query<{ n: string }>('node2', "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'flipdrill-app'"))[0]!.n);
 
-    const error = await db.createCountry({ id: '4b7e6f7e-4444-4444-8444-444444444444', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e);
+    const error = await db.countries.create({ id: '4b7e6f7e-4444-4444-8444-444444444444', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseOperationError);
     expect((error as DatabaseOperationError).classification).toMatchObject({ outcome: 'failed', code: 'ROLE_MISMATCH' });
     // Each refused connection was closed before the error was raised.
@@ -92,17 +92,17 @@ describe('the failover-aware data layer on a real cluster', () => {
 
   it('reads from the primary when the replica cannot be reached', async () => {
     const db = open(config(cluster.node('node1').hostPort, [await closedPort()]));
-    const row = await db.findCountry('3b7e6f7e-3333-4333-8333-333333333333');
+    const row = await db.countries.find('3b7e6f7e-3333-4333-8333-333333333333');
     expect(row).toMatchObject({ name: 'Spain', committed_by: 'node1' });
   });
 
   it('reads from a replica while the write endpoint is unreachable from the start; the tutorial configuration cannot', async () => {
     const unreachable = await closedPort();
     const aware = open(config(unreachable, [cluster.node('node2').hostPort]));
-    expect(await aware.findCountry('3b7e6f7e-3333-4333-8333-333333333333')).toMatchObject({ name: 'Spain' });
+    expect(await aware.countries.find('3b7e6f7e-3333-4333-8333-333333333333')).toMatchObject({ name: 'Spain' });
     // Without a fixed databaseVersion, Sequelize first asks the write host for its version.
     const naive = open({ ...config(unreachable, [cluster.node('node2').hostPort]), profile: 'naive' });
-    const error = (await naive.findCountry('3b7e6f7e-3333-4333-8333-333333333333').catch((e: unknown) => e)) as DatabaseOperationError;
+    const error = (await naive.countries.find('3b7e6f7e-3333-4333-8333-333333333333').catch((e: unknown) => e)) as DatabaseOperationError;
     expect(error).toBeInstanceOf(DatabaseOperationError);
     expect(error.classification.code).toBe('ECONNREFUSED');
   });
@@ -118,7 +118,7 @@ describe('the failover-aware data layer on a real cluster', () => {
 
   it('refuses a server whose certificate the given CA did not sign, at once and in words', async () => {
     const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { tls: { ca: generateUnrelatedCa() }, failoverWindowMs: 10_000 }));
-    const error = (await db.createCountry({ id: '5b7e6f7e-5555-4555-8555-555555555555', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
+    const error = (await db.countries.create({ id: '5b7e6f7e-5555-4555-8555-555555555555', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
     expect(error).toBeInstanceOf(DatabaseOperationError);
     expect(error.classification).toMatchObject({ verdict: 'fatal', outcome: 'failed', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     expect(error.message).toMatch(/^the database's TLS certificate is not trusted .*check the CA the app was given/);
@@ -128,7 +128,7 @@ describe('the failover-aware data layer on a real cluster', () => {
 
   it('is refused without TLS, as RDS with rds.force_ssl refuses it', async () => {
     const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { tls: undefined }));
-    const error = (await db.createCountry({ id: '6b7e6f7e-6666-4666-8666-666666666666', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
+    const error = (await db.countries.create({ id: '6b7e6f7e-6666-4666-8666-666666666666', name: 'Nowhere', is_eu_member: false }).catch((e: unknown) => e)) as DatabaseOperationError;
     expect(error.classification).toMatchObject({ verdict: 'fatal', code: '28000' });
     expect(error.message).toContain('no encryption');
   });
@@ -138,10 +138,10 @@ describe('the failover-aware data layer on a real cluster', () => {
     await cluster.query('node2', 'SELECT pg_wal_replay_pause()');
     try {
       const id = '7b7e6f7e-7777-4777-8777-777777777777';
-      await db.createCountry({ id, name: 'Lagland', is_eu_member: false }, 'session-a');
-      expect(await db.findCountry(id, 'session-a')).toMatchObject({ name: 'Lagland' });
+      await db.countries.create({ id, name: 'Lagland', is_eu_member: false }, 'session-a');
+      expect(await db.countries.find(id, 'session-a')).toMatchObject({ name: 'Lagland' });
       // Another session reads from the replica, which has not replayed the write.
-      expect(await db.findCountry(id, 'session-b')).toBeNull();
+      expect(await db.countries.find(id, 'session-b')).toBeNull();
     } finally {
       await cluster.query('node2', 'SELECT pg_wal_replay_resume()');
     }
@@ -214,7 +214,7 @@ describe('the failover-aware data layer on a real cluster', () => {
       const db = createDatabase(dsqlConfig(), log, { driver });
       databases.push(db);
       await db.ensureSchema();
-      const row = await db.createCountry({ id: '8b7e6f7e-8888-4888-8888-888888888888', name: 'Dsqland', is_eu_member: false });
+      const row = await db.countries.create({ id: '8b7e6f7e-8888-4888-8888-888888888888', name: 'Dsqland', is_eu_member: false });
       expect(row).toMatchObject({ name: 'Dsqland', committed_by: 'dsql', committed_timeline: 1 });
       expect(tokens).toBeGreaterThan(0);
       expect(sent.some((q) => /client_min_messages/i.test(q))).toBe(false);

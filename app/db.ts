@@ -1,34 +1,27 @@
 /**
- * The app's data layer: the tutorial's Country model on one of two Sequelize setups.
+ * The app's data layer: the tutorial's countries in the app database and, optionally, events in
+ * an analytics database, each on its own Sequelize instance with its own settings (seed 003: one
+ * app, several databases), on one of two setups:
  *
  *   aware  app/failover: timeouts, keepalive, epoch and age checks on pooled connections, a role
  *          check on write connections, whole-unit retries from the classifier, idempotent retries
  *          of writes whose outcome is unknown, read fallback and read-your-writes
  *   naive  the tutorial's configuration as users write it, each operation tried once
  *
- * Sequelize is used only here and in app/failover.
+ * Sequelize is used only here, in app/migrations.ts and in app/failover.
  */
-import { DataTypes, Model, QueryTypes, type Sequelize } from 'sequelize';
+import { DataTypes, Model, QueryTypes, type ModelStatic, type Sequelize } from 'sequelize';
+import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { AppConfig } from './config.ts';
 import { classify } from './failover/classify.ts';
+import type { FailoverConfig, Platform } from './failover/config.ts';
+import { createDsqlSequelize } from './failover/dsql.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
-import { createDsqlSequelize } from './failover/dsql.ts';
-import type { Platform } from './failover/config.ts';
-import type pg from 'pg';
-import type { AppConfig } from './config.ts';
+import { analyticsMigrations, appMigrations, migrate } from './migrations.ts';
 
 export { DatabaseOperationError };
-
-/** One model class per database: Model.init binds a class to one Sequelize instance. */
-export class Country extends Model {
-  declare id: string;
-  declare name: string;
-  declare is_eu_member: boolean;
-  declare committed_by: string;
-  declare committed_timeline: number;
-  declare committed_at: Date;
-}
 
 export interface CountryInput {
   id: string;
@@ -36,137 +29,181 @@ export interface CountryInput {
   is_eu_member: boolean;
 }
 
-/** A row as the API returns it: what the client wrote plus the database's own stamps. */
-export interface CountryRow extends CountryInput {
+export interface EventInput {
+  id: string;
+  name: string;
+}
+
+/** The database's own stamps on every row: which node committed it, on which timeline, when. */
+interface Stamps {
   committed_by: string;
   committed_timeline: number;
   committed_at: string;
 }
 
+export type CountryRow = CountryInput & Stamps;
+export type EventRow = EventInput & Stamps;
+
+/** One table in one database, with the operations the HTTP layer needs. */
+export interface Table<Input, Row> {
+  create(input: Input, session?: string): Promise<Row>;
+  find(id: string, session?: string): Promise<Row | null>;
+  list(limit: number): Promise<Row[]>;
+}
+
 export interface Database {
   readonly profile: 'naive' | 'aware';
-  /** `session` (optional) ties reads to earlier writes for read-your-writes. */
-  createCountry(input: CountryInput, session?: string): Promise<CountryRow>;
-  findCountry(id: string, session?: string): Promise<CountryRow | null>;
-  listCountries(limit: number): Promise<CountryRow[]>;
-  /** Which node the write endpoint leads to, asked of the database itself. */
+  readonly countries: Table<CountryInput, CountryRow>;
+  /** Present when the app is configured with an analytics database. */
+  readonly events?: Table<EventInput, EventRow>;
+  /** Which node the app database's write endpoint leads to, asked of the database itself. */
   writeEndpointNode(): Promise<{ node: string; inRecovery: boolean }>;
+  /** Apply each database's migrations. */
   ensureSchema(): Promise<void>;
   close(): Promise<void>;
 }
-
-/**
- * The stamps use PostgreSQL's cluster_name and WAL position, which a repmgr node and RDS have;
- * Aurora DSQL has neither (nor timelines), so there the stamps are plain.
- */
-function stamps(sequelize: Sequelize, platform: Platform) {
-  if (platform === 'dsql') {
-    return { by: sequelize.literal("'dsql'"), timeline: 1, at: sequelize.literal('CURRENT_TIMESTAMP') };
-  }
-  return {
-    by: sequelize.literal("current_setting('cluster_name')"),
-    timeline: sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
-    at: sequelize.literal('clock_timestamp()'),
-  };
-}
-
-function defineCountry(sequelize: Sequelize, platform: Platform = 'repmgr'): typeof Country {
-  const stamp = stamps(sequelize, platform);
-  // A subclass per call: two databases in one process (or in a test) must not share the binding.
-  const Bound = class extends Country {};
-  Bound.init(
-    {
-      // The client chooses the id (a UUID), so an unknown outcome can be checked and a retry detected.
-      id: { type: DataTypes.UUID, primaryKey: true },
-      name: { type: DataTypes.STRING(200), allowNull: false },
-      is_eu_member: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-      // Stamped by the server that commits the row: which node, on which timeline, when. The
-      // checker uses them to measure downtime from the database's own clock and to spot writes
-      // committed by two different primaries.
-      committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: stamp.by },
-      committed_timeline: { type: DataTypes.INTEGER, allowNull: false, defaultValue: stamp.timeline },
-      committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: stamp.at },
-    },
-    { sequelize, modelName: 'Country', tableName: 'countries', timestamps: false },
-  );
-  return Bound;
-}
-
-const toRow = (c: Country): CountryRow => ({
-  id: c.id,
-  name: c.name,
-  is_eu_member: c.is_eu_member,
-  committed_by: c.committed_by,
-  committed_timeline: c.committed_timeline,
-  committed_at: new Date(c.committed_at).toISOString(),
-});
-
-const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery";
 
 export interface DatabaseOptions {
   /** The pg module for Sequelize: required for Aurora DSQL (AWS's connector, or tokenDriver locally). */
   driver?: typeof pg;
 }
 
+const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery";
+
+type Row = Model & Record<string, unknown>;
+
+/**
+ * The stamps use PostgreSQL's cluster_name and WAL position, which a repmgr node and RDS have;
+ * Aurora DSQL has neither (nor timelines), so there the stamps are plain.
+ */
+function stampAttributes(sequelize: Sequelize, platform: Platform) {
+  const dsql = platform === 'dsql';
+  return {
+    committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: sequelize.literal(dsql ? "'dsql'" : "current_setting('cluster_name')") },
+    committed_timeline: {
+      type: DataTypes.INTEGER,
+      allowNull: false,
+      defaultValue: dsql ? 1 : sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
+    },
+    committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: sequelize.literal(dsql ? 'CURRENT_TIMESTAMP' : 'clock_timestamp()') },
+  };
+}
+
+/** A model class of its own per Sequelize instance: Model.init binds a class to one instance. */
+function defineCountry(sequelize: Sequelize, platform: Platform): ModelStatic<Row> {
+  const Country = class extends Model {};
+  Country.init(
+    {
+      id: { type: DataTypes.UUID, primaryKey: true },
+      name: { type: DataTypes.STRING(200), allowNull: false },
+      is_eu_member: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      ...stampAttributes(sequelize, platform),
+    },
+    { sequelize, modelName: 'Country', tableName: 'countries', timestamps: false },
+  );
+  return Country as ModelStatic<Row>;
+}
+
+function defineEvent(sequelize: Sequelize, platform: Platform): ModelStatic<Row> {
+  const Event = class extends Model {};
+  Event.init(
+    { id: { type: DataTypes.UUID, primaryKey: true }, name: { type: DataTypes.STRING(200), allowNull: false }, ...stampAttributes(sequelize, platform) },
+    { sequelize, modelName: 'Event', tableName: 'events', timestamps: false },
+  );
+  return Event as ModelStatic<Row>;
+}
+
+function toRow<R>(row: Row, fields: string[]): R {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) out[f] = row.get(f);
+  out.committed_at = new Date(row.get('committed_at') as string).toISOString();
+  return out as R;
+}
+
+const COUNTRY_FIELDS = ['id', 'name', 'is_eu_member', 'committed_by', 'committed_timeline', 'committed_at'];
+const EVENT_FIELDS = ['id', 'name', 'committed_by', 'committed_timeline', 'committed_at'];
+
 export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
   return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log, options);
 }
 
-function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions): Database {
-  const platform = config.failover.platform;
-  if (platform === 'dsql' && !options.driver) throw new Error('the dsql platform needs a driver: awsDsqlDriver() or tokenDriver()');
-  const db: FailoverSequelize =
-    platform === 'dsql' ? createDsqlSequelize(config.failover, { logger: log, driver: options.driver! }) : createFailoverSequelize(config.failover, { logger: log, driver: options.driver });
-  const { sequelize } = db;
-  const Country = defineCountry(sequelize, platform);
+function awareSequelize(config: FailoverConfig, log: Logger, options: DatabaseOptions): FailoverSequelize {
+  if (config.platform !== 'dsql') return createFailoverSequelize(config, { logger: log, driver: options.driver });
+  if (!options.driver) throw new Error('the dsql platform needs a driver: awsDsqlDriver() or tokenDriver()');
+  return createDsqlSequelize(config, { logger: log, driver: options.driver });
+}
 
+/** A table on the aware data layer: idempotent inserts through units of work, reads with fallback. */
+function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: ModelStatic<Row>, fields: string[], log: Logger): Table<Input, R> {
   /**
-   * An idempotent insert. If an earlier attempt's outcome is unknown (its connection died while
-   * committing), a duplicate key on the retry means that attempt committed: the row is read back
-   * from the primary and, if it is the same write, the insert succeeded. Never reported twice,
-   * never reported failed when it happened.
+   * If an earlier attempt's outcome is unknown (its connection died while committing), a
+   * duplicate key on the retry means that attempt committed: the row is read back from the
+   * primary and, if it is the same write, the insert succeeded. Never reported twice, never
+   * reported failed when it happened.
    */
-  async function insertOnce(input: CountryInput, attempt: Attempt): Promise<Country> {
+  async function insertOnce(input: Input, attempt: Attempt): Promise<Row> {
     try {
-      return await Country.create({ ...input });
+      return await M.create({ ...input });
     } catch (error) {
       if (!attempt.earlierOutcomeUnknown || classify(error).code !== '23505') throw error;
-      const existing = await Country.findByPk(input.id, { useMaster: true });
-      if (existing && existing.name === input.name && existing.is_eu_member === input.is_eu_member) {
-        log.info({ id: input.id, attempt: attempt.number }, 'an earlier attempt had committed: the retry found its row');
-        return existing;
-      }
-      throw error;
+      const existing = await M.findByPk(input.id, { useMaster: true });
+      const same = existing && Object.entries(input).every(([k, v]) => existing.get(k) === v);
+      if (!same) throw error;
+      log.info({ id: input.id, attempt: attempt.number }, 'an earlier attempt had committed: the retry found its row');
+      return existing;
     }
   }
+  return {
+    async create(input, session) {
+      const row = await db.unitOfWork(`insert into ${M.tableName}`, (attempt) => insertOnce(input, attempt), { idempotent: true });
+      db.noteWrite(session);
+      return toRow<R>(row, fields);
+    },
+    async find(id, session) {
+      const found = await db.read(`find in ${M.tableName}`, (useMaster) => M.findByPk(id, { useMaster }), session);
+      return found ? toRow<R>(found, fields) : null;
+    },
+    async list(limit) {
+      const rows = await db.read(`list ${M.tableName}`, (useMaster) => M.findAll({ useMaster, limit, order: [['committed_at', 'ASC']] }));
+      return rows.map((r) => toRow<R>(r, fields));
+    },
+  };
+}
+
+function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions): Database {
+  const platform = config.failover.platform;
+  const app = awareSequelize(config.failover, log, options);
+  const analytics = config.analytics ? awareSequelize(config.analytics, log.child({ database: config.analytics.database }), options) : undefined;
+  const Country = defineCountry(app.sequelize, platform);
+  const Event = analytics ? defineEvent(analytics.sequelize, config.analytics!.platform) : undefined;
+
+  const migrateOne = async (db: FailoverSequelize, M: ModelStatic<Row>, migrations: typeof appMigrations) => {
+    // DSQL: createTable, not sync() nor umzug's storage table (made with sync()): sync's index
+    // introspection breaks on DSQL's metadata.
+    const run =
+      db === app && platform === 'dsql'
+        ? async () => void (await db.sequelize.getQueryInterface().createTable(M.getTableName(), M.getAttributes()))
+        : async () => void (await migrate(db.sequelize, migrations(db.sequelize)));
+    await db.unitOfWork(`migrate ${M.tableName}`, run, { idempotent: true });
+  };
 
   return {
     profile: 'aware',
-    async createCountry(input, session) {
-      const row = await db.unitOfWork('insert', (attempt) => insertOnce(input, attempt), { idempotent: true });
-      db.noteWrite(session);
-      return toRow(row);
-    },
-    async findCountry(id, session) {
-      const found = await db.read('find', (useMaster) => Country.findByPk(id, { useMaster }), session);
-      return found ? toRow(found) : null;
-    },
-    async listCountries(limit) {
-      const rows = await db.read('list', (useMaster) => Country.findAll({ useMaster, limit, order: [['committed_at', 'ASC']] }));
-      return rows.map(toRow);
-    },
+    countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_FIELDS, log),
+    ...(analytics && Event ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_FIELDS, log) } : {}),
     async writeEndpointNode() {
-      const rows = await db.unitOfWork('health', () => sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
+      const rows = await app.unitOfWork('health', () => app.sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
         idempotent: true,
       });
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      // DSQL: createTable, not sync(): sync's index introspection breaks on DSQL's metadata.
-      const create = platform === 'dsql' ? () => sequelize.getQueryInterface().createTable(Country.getTableName(), Country.getAttributes()) : () => Country.sync();
-      await db.unitOfWork('create table', async () => void (await create()), { idempotent: true });
+      await migrateOne(app, Country, appMigrations);
+      if (analytics && Event) await migrateOne(analytics, Event, analyticsMigrations);
     },
-    close: () => db.close(),
+    async close() {
+      await Promise.all([app.close(), analytics?.close()]);
+    },
   };
 }
 
@@ -176,8 +213,10 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
  * still reported, so a drill can count the errors by kind.
  */
 function naiveDatabase(config: AppConfig): Database {
-  const sequelize = createTutorialSequelize(config.failover);
-  const Country = defineCountry(sequelize);
+  const app = createTutorialSequelize(config.failover);
+  const analytics = config.analytics ? createTutorialSequelize(config.analytics) : undefined;
+  const Country = defineCountry(app, 'repmgr');
+  const Event = analytics ? defineEvent(analytics, 'repmgr') : undefined;
   const once = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -185,19 +224,28 @@ function naiveDatabase(config: AppConfig): Database {
       throw new DatabaseOperationError({ ...classify(error), outcome: 'unknown' }, error);
     }
   };
+  const table = <Input extends { id: string }, R>(M: ModelStatic<Row>, fields: string[]): Table<Input, R> => ({
+    create: async (input) => toRow<R>(await once(() => M.create({ ...(input as Record<string, unknown>) })), fields),
+    async find(id) {
+      const found = await once(() => M.findByPk(id));
+      return found ? toRow<R>(found, fields) : null;
+    },
+    list: async (limit) => (await once(() => M.findAll({ limit, order: [['committed_at', 'ASC']] }))).map((r) => toRow<R>(r, fields)),
+  });
   return {
     profile: 'naive',
-    createCountry: async (input) => toRow(await once(() => Country.create({ ...input }))),
-    async findCountry(id) {
-      const found = await once(() => Country.findByPk(id));
-      return found ? toRow(found) : null;
-    },
-    listCountries: async (limit) => (await once(() => Country.findAll({ limit, order: [['committed_at', 'ASC']] }))).map(toRow),
+    countries: table<CountryInput, CountryRow>(Country, COUNTRY_FIELDS),
+    ...(Event ? { events: table<EventInput, EventRow>(Event, EVENT_FIELDS) } : {}),
     async writeEndpointNode() {
-      const rows = await once(() => sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }));
+      const rows = await once(() => app.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }));
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
-    ensureSchema: () => once(() => Country.sync()).then(() => undefined),
-    close: () => sequelize.close(),
+    async ensureSchema() {
+      await once(() => migrate(app, appMigrations(app)));
+      if (analytics) await once(() => migrate(analytics, analyticsMigrations(analytics)));
+    },
+    async close() {
+      await Promise.all([app.close(), analytics?.close()]);
+    },
   };
 }

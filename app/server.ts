@@ -20,6 +20,10 @@ export interface ErrorBody {
 /** A client's session, for read-your-writes: reads after its own writes go to the primary. */
 const session = (req: Request): string | undefined => req.get('x-session-id') || undefined;
 
+function notConfigured(res: Response): void {
+  res.status(404).json({ error: 'this app has no analytics database (ANALYTICS_DB_NAME)', outcome: 'failed', code: 'NO_ANALYTICS' } satisfies ErrorBody);
+}
+
 function badRequest(res: Response, message: string): void {
   res.status(400).json({ error: message, outcome: 'failed', code: 'BAD_REQUEST' } satisfies ErrorBody);
 }
@@ -35,7 +39,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) return badRequest(res, 'name must be a string of 1 to 200 characters');
     if (isEu !== undefined && typeof isEu !== 'boolean') return badRequest(res, 'is_eu_member must be a boolean');
     try {
-      const row = await db.createCountry({ id, name, is_eu_member: isEu ?? false }, session(req));
+      const row = await db.countries.create({ id, name, is_eu_member: isEu ?? false }, session(req));
       res.status(201).json(row);
     } catch (error) {
       next(error);
@@ -46,7 +50,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     const id = String(req.params.id);
     if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
     try {
-      const row = await db.findCountry(id, session(req));
+      const row = await db.countries.find(id, session(req));
       if (!row) {
         res.status(404).json({ error: `no country ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
         return;
@@ -61,7 +65,36 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     const limit = req.query.limit === undefined ? 1000 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) return badRequest(res, 'limit must be an integer from 1 to 100000');
     try {
-      res.json(await db.listCountries(limit));
+      res.json(await db.countries.list(limit));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // Events go to the analytics database: another database, another Sequelize instance.
+  app.post('/events', async (req: Request, res: Response, next: NextFunction) => {
+    if (!db.events) return notConfigured(res);
+    const { id, name } = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || !UUID.test(id)) return badRequest(res, 'id must be a UUID chosen by the client');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) return badRequest(res, 'name must be a string of 1 to 200 characters');
+    try {
+      res.status(201).json(await db.events.create({ id, name }, session(req)));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/events/:id', async (req: Request, res: Response, next: NextFunction) => {
+    if (!db.events) return notConfigured(res);
+    const id = String(req.params.id);
+    if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
+    try {
+      const row = await db.events.find(id, session(req));
+      if (!row) {
+        res.status(404).json({ error: `no event ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
+        return;
+      }
+      res.json(row);
     } catch (error) {
       next(error);
     }

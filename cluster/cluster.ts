@@ -35,6 +35,8 @@ import {
 } from './spec.ts';
 
 const SPEC_LABEL = 'io.flipdrill.spec';
+/** The app's second database (seed 003: one app, several databases). */
+export const ANALYTICS_DATABASE = 'flipdrill_analytics';
 /** The iptables chain a one-way partition adds inside a node's own network namespace. */
 const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
@@ -220,7 +222,7 @@ export class StartedCluster implements AsyncDisposable {
     await this.docker.removeContainer(name);
     const env = { ...app.env, APP_PROFILE: profile };
     // Only what flipdrill set: the image's own variables (PATH, NODE_ENV...) come back from the image.
-    const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k.startsWith('DB_')));
+    const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k.startsWith('DB_') || k.startsWith('ANALYTICS_')));
     await createAndStartApp(this, this.docker, app.image, ours, app.labels, signal);
   }
 
@@ -359,6 +361,7 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     REPMGR_PASSWORD: credentials.repmgrPassword,
     APP_DB_USER: credentials.app.user,
     APP_DB_NAME: credentials.app.database,
+    APP_EXTRA_DB_NAMES: ANALYTICS_DATABASE,
     APP_DB_PASSWORD: credentials.app.password,
     MONITOR_INTERVAL_SECS: String(spec.timing.monitorIntervalSecs),
     RECONNECT_ATTEMPTS: String(spec.timing.reconnectAttempts),
@@ -455,6 +458,8 @@ function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, st
     DB_WRITE_HOST: spec.endpointAlias,
     // As in the tutorial: the standby first, then the primary (the witness holds no data).
     DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+    // The second database reads through the write endpoint only: its own replication settings.
+    ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
     ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
   };
 }

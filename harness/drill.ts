@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ANALYTICS_DATABASE,
   attachCluster,
   chooseTarget,
   ClusterError,
@@ -371,6 +372,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     concurrency: scenario.workload.concurrency,
     readFraction: scenario.workload.readFraction,
     pauseMs: scenario.workload.pauseMs,
+    analyticsFraction: scenario.workload.analyticsFraction,
     maxOps: 100_000,
     seed: ctx.seed,
     namePrefix: `${scope}/`,
@@ -489,6 +491,17 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
            FROM countries WHERE starts_with(name, $1) ORDER BY committed_at`,
         [`${scope}/`],
         cluster.credentials.app.database,
+      );
+      // The app's second database: its events are acknowledged writes too, read back the same way.
+      rows.push(
+        ...(await cluster.query<{ id: string; committed_by: string; committed_timeline: number; committed_at_us: string }>(
+          readFrom,
+          `SELECT id::text AS id, committed_by, committed_timeline,
+                  (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
+             FROM events WHERE starts_with(name, $1) ORDER BY committed_at`,
+          [`${scope}/`],
+          ANALYTICS_DATABASE,
+        )),
       );
       const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");
       const finalRead: FinalRead = {

@@ -23,6 +23,8 @@ export interface Op {
 export interface WriteValue {
   id: string;
   name: string;
+  /** Which of the app's databases: its own (countries, the default) or analytics (events). */
+  db?: 'app' | 'analytics';
 }
 
 /** What an acknowledged write returns: the database's own stamps. */

@@ -38,7 +38,7 @@ describe('scenarios', () => {
       heal: { restart: false, switchback: false },
       warmupSecs: 3,
       settleSecs: 3,
-      workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20 },
+      workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20, analyticsFraction: 0.2 },
     });
   });
 

@@ -40,7 +40,8 @@ export interface Scenario {
   };
   warmupSecs: number;
   settleSecs: number;
-  workload: { concurrency: number; readFraction: number; pauseMs: number };
+  /** analyticsFraction: the share of writes that go to the app's second database. */
+  workload: { concurrency: number; readFraction: number; pauseMs: number; analyticsFraction: number };
   expect: {
     /** Must repmgrd promote a standby (true), or must it not (false)? */
     promotion: boolean;
@@ -121,6 +122,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       concurrency: num(where, 'workload.concurrency', workload.concurrency, 1, 64, 4),
       readFraction: num(where, 'workload.readFraction', workload.readFraction, 0, 0.95, 0.3),
       pauseMs: num(where, 'workload.pauseMs', workload.pauseMs, 0, 10_000, 20),
+      analyticsFraction: num(where, 'workload.analyticsFraction', workload.analyticsFraction, 0, 1, 0.2),
     },
     expect: {
       promotion: expect.promotion,

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppClient } from './client/app-client.ts';
 import type { DrillClock, JsonLinesWriter } from './history.ts';
-import type { Op, OpF } from './op.ts';
+import type { Op, OpF, WriteValue } from './op.ts';
 
 /** A small seeded generator (mulberry32), so a drill's choice of operations replays from its seed. */
 export function seededRandom(seed: number): () => number {
@@ -28,6 +28,8 @@ export interface WorkloadOptions {
   concurrency: number;
   /** Share of operations that are reads (of a recently acknowledged write). */
   readFraction: number;
+  /** Share of writes that go to the app's second database (analytics events). */
+  analyticsFraction?: number;
   /** Pause between one worker's operations. */
   pauseMs: number;
   /** Hard bound on operations issued, whatever happens. */
@@ -82,11 +84,13 @@ export class Workload {
       const canRead = this.#recentAcked.length > 0;
       const f: OpF = canRead && this.#random() < this.#o.readFraction ? 'read' : 'write';
       if (f === 'write') {
-        const value = { id: randomUUID(), name: `${this.#o.namePrefix}w${index}-${sequence++}` };
+        const analytics = this.#random() < (this.#o.analyticsFraction ?? 0);
+        const value: WriteValue = { id: randomUUID(), name: `${this.#o.namePrefix}w${index}-${sequence++}`, ...(analytics ? { db: 'analytics' as const } : {}) };
         this.#record({ process, type: 'invoke', f, value, time: clock.nowNs() });
         const done = await client.write(value);
         this.#record({ process, f, time: clock.nowNs(), ...done });
-        if (done.type === 'ok') {
+        // Reads read countries back; events are checked by the final read.
+        if (done.type === 'ok' && !analytics) {
           this.#recentAcked.push(value.id);
           if (this.#recentAcked.length > 20) this.#recentAcked.shift();
         }

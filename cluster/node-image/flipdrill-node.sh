@@ -20,6 +20,8 @@ set -euo pipefail
 : "${REPMGR_PASSWORD:?REPMGR_PASSWORD is required}"
 : "${APP_DB_USER:=flipdrill_app}"
 : "${APP_DB_NAME:=flipdrill}"
+# More databases the app owns (comma-separated), each created empty; the app migrates them.
+: "${APP_EXTRA_DB_NAMES:=}"
 : "${APP_DB_PASSWORD:?APP_DB_PASSWORD is required}"
 : "${NODE_PRIORITY:=100}"
 : "${MONITOR_INTERVAL_SECS:=1}"
@@ -122,6 +124,10 @@ create_app_role() {
 CREATE ROLE $APP_DB_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD $(sql_literal "$APP_DB_PASSWORD");
 CREATE DATABASE $APP_DB_NAME OWNER $APP_DB_USER;
 SQL
+  local extra
+  for extra in ${APP_EXTRA_DB_NAMES//,/ }; do
+    psql_local -c "CREATE DATABASE $extra OWNER $APP_DB_USER"
+  done
 }
 
 wait_for_registered_primary() {

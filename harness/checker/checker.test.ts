@@ -104,6 +104,16 @@ describe('check', () => {
     expect(r.longestWriteGap?.ms).toBe(1810);
   });
 
+  it('counts acknowledged and lost writes per database, and a lost write in the second database fails the drill', () => {
+    const analytics = (id: string, at: number): Op[] => write(4, id, at, 10, 'ok').map((op) => ({ ...op, value: { ...(op.value as object), db: 'analytics' } }));
+    const history = [...healthy, ...analytics('e1', 500), ...analytics('e2', 3100)];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('e1', 'node1', 1, 505)] } });
+
+    expect(r.writesByDatabase).toEqual({ app: { ok: 3, lost: 0 }, analytics: { ok: 2, lost: 1 } });
+    expect(r.lost.map((w) => w.id)).toEqual(['e2']);
+    expect(r.verdict).toBe('FAIL');
+  });
+
   it('reports a write answered "failed" that is in the database as contradicted', () => {
     const history = [...healthy, ...write(2, 'f', 950, 3000, 'fail')];
     const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('f', 'node1', 1, 960)] } });

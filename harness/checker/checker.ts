@@ -130,6 +130,8 @@ export interface CheckResult {
   /** What a failover cost in data: lost writes and how many seconds of writes they span. */
   recoveryPoint: { lostWrites: number; seconds: number; lastSurvivingCommitAt: string | null; lastLostCommitAt: string | null } | null;
   writesAfterFault: { ok: number; onNewPrimary: number };
+  /** Acknowledged and lost writes per database the app wrote to (the app's, and analytics). */
+  writesByDatabase: Record<string, { ok: number; lost: number }>;
   /** Synchronous replication that the promoted node runs without (no standby left to wait for). */
   degradedReplication: string | null;
 }
@@ -246,7 +248,12 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   for (const row of finalRows) finalCount.set(row.id, (finalCount.get(row.id) ?? 0) + 1);
   const present = (p: Completed) => finalCount.has(idOf(p.invoke)!);
 
-  const lost = input.finalRead ? okWrites.filter((p) => !present(p)).map(refOf) : [];
+  const lostPairs = input.finalRead ? okWrites.filter((p) => !present(p)) : [];
+  const lost = lostPairs.map(refOf);
+  const dbOf = (p: Completed) => (p.invoke.value as { db?: string }).db ?? 'app';
+  const writesByDatabase: Record<string, { ok: number; lost: number }> = {};
+  for (const p of okWrites) (writesByDatabase[dbOf(p)] ??= { ok: 0, lost: 0 }).ok += 1;
+  for (const p of lostPairs) writesByDatabase[dbOf(p)]!.lost += 1;
   const recovered = writes.filter((p) => (p.completion === null || p.completion.type === 'info') && present(p)).map(refOf);
   const contradicted = writes.filter((p) => p.completion?.type === 'fail' && present(p)).map(refOf);
   const attempted = new Set(writes.map((p) => idOf(p.invoke)!));
@@ -501,6 +508,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     fault,
     counts: { write: countsOf(pairs, 'write'), read: countsOf(pairs, 'read') },
     lost,
+    writesByDatabase,
     recovered,
     unexpected,
     contradicted,

@@ -24,10 +24,11 @@ export class AppClient {
   async write(value: WriteValue): Promise<Completion> {
     let res: Response;
     try {
-      res = await fetch(`${this.baseUrl}/countries`, {
+      const analytics = value.db === 'analytics';
+      res = await fetch(`${this.baseUrl}/${analytics ? 'events' : 'countries'}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ id: value.id, name: value.name, is_eu_member: false }),
+        body: JSON.stringify(analytics ? { id: value.id, name: value.name } : { id: value.id, name: value.name, is_eu_member: false }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

@@ -34,6 +34,8 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
   }
   lines.push(`  writes           ${write.ok} ok, ${write.fail} failed, ${write.info} unknown${open(write.open)}; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
+  const dbs = Object.entries(result.writesByDatabase ?? {});
+  if (dbs.length > 1) lines.push(`  databases        ${dbs.map(([db, w]) => `${db}: ${w.ok} acknowledged writes, ${w.lost} lost`).join('; ')}`);
   lines.push(`  reads            ${read.ok} ok, ${read.fail} failed${open(read.open)}; ${result.staleReads.length} stale`);
   lines.push(`  lost             ${result.lost.length} acknowledged writes${result.recoveryPoint && result.lost.length ? `, ${result.recoveryPoint.seconds} s of writes (recovery point)` : ''}${result.lost.length ? ':' : ''}`);
   lines.push(...listed(result.lost, writeLine));

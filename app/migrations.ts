@@ -1,0 +1,71 @@
+/**
+ * Each database's schema, as umzug migrations (the app is bundled into one file, so migrations
+ * are listed here rather than found on disk). Applied at start, through the data layer's unit of
+ * work, so a primary that is down or moving only delays them. umzug records what ran in each
+ * database's own SequelizeMeta table.
+ *
+ * Every row carries stamps set by the server that commits it: which node (cluster_name), on
+ * which timeline, when. The drill's checker uses them to measure downtime from the database's
+ * own clock and to spot writes committed by two different primaries.
+ */
+import { DataTypes, type QueryInterface, type Sequelize } from 'sequelize';
+import { SequelizeStorage, Umzug, type RunnableMigration } from 'umzug';
+
+type Migration = RunnableMigration<QueryInterface>;
+
+function stampColumns(sequelize: Sequelize) {
+  return {
+    committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: sequelize.literal("current_setting('cluster_name')") },
+    committed_timeline: {
+      type: DataTypes.INTEGER,
+      allowNull: false,
+      defaultValue: sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
+    },
+    committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: sequelize.literal('clock_timestamp()') },
+  };
+}
+
+/** The app database: the tutorial's countries. */
+export function appMigrations(sequelize: Sequelize): Migration[] {
+  return [
+    {
+      name: '0001-countries',
+      up: ({ context }) =>
+        context.createTable('countries', {
+          // The client chooses the id (a UUID), so an unknown outcome can be checked and a retry detected.
+          id: { type: DataTypes.UUID, primaryKey: true },
+          name: { type: DataTypes.STRING(200), allowNull: false },
+          is_eu_member: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+          ...stampColumns(sequelize),
+        }),
+      down: ({ context }) => context.dropTable('countries'),
+    },
+  ];
+}
+
+/** The analytics database: events, written next to the countries, in another database. */
+export function analyticsMigrations(sequelize: Sequelize): Migration[] {
+  return [
+    {
+      name: '0001-events',
+      up: ({ context }) =>
+        context.createTable('events', {
+          id: { type: DataTypes.UUID, primaryKey: true },
+          name: { type: DataTypes.STRING(200), allowNull: false },
+          ...stampColumns(sequelize),
+        }),
+      down: ({ context }) => context.dropTable('events'),
+    },
+  ];
+}
+
+/** Apply what has not run yet; returns the names applied. */
+export async function migrate(sequelize: Sequelize, migrations: Migration[]): Promise<string[]> {
+  const umzug = new Umzug({
+    migrations,
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize }),
+    logger: undefined,
+  });
+  return (await umzug.up()).map((m) => m.name);
+}
