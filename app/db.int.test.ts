@@ -107,10 +107,50 @@ describe('the failover-aware data layer on a real cluster', () => {
     expect(error.classification.code).toBe('ECONNREFUSED');
   });
 
+  it('answers success, once, for an insert whose acknowledgement was lost: the retry meets 23505 and finds its own row', async () => {
+    // A proxy in front of the primary that swallows the server's answer to the first INSERT and
+    // then resets the connection: the row is committed, the app cannot know. Later connections pass.
+    let swallowed = false;
+    const proxy = net.createServer((client) => {
+      const server = net.connect(cluster.node('node1').hostPort, '127.0.0.1');
+      let blackhole = false;
+      client.on('data', (chunk: Buffer) => {
+        if (!swallowed && chunk.includes('INSERT INTO')) {
+          swallowed = true;
+          blackhole = true;
+          setTimeout(() => (client.resetAndDestroy(), server.destroy()), 500);
+        }
+        server.write(chunk);
+      });
+      server.on('data', (chunk: Buffer) => {
+        if (!blackhole) client.write(chunk);
+      });
+      client.on('error', () => server.destroy());
+      server.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (proxy.address() as net.AddressInfo).port;
+      // The proxy must read the statements, so this one connection goes without TLS, as the
+      // superuser (the cluster refuses only the app's user without TLS).
+      const { user, password } = cluster.credentials.superuser;
+      const db = open(config(port, [cluster.node('node2').hostPort], { failoverWindowMs: 5000, tls: undefined, user, password }));
+      const id = '9b7e6f7e-9999-4999-8999-999999999999';
+      const row = await db.countries.create({ id, name: 'Ackless', is_eu_member: true });
+      expect(swallowed).toBe(true);
+      expect(row).toMatchObject({ id, name: 'Ackless', committed_by: 'node1' });
+      const [count] = await cluster.query<{ n: string }>('node1', 'SELECT count(*) AS n FROM countries WHERE id = $1', [id], cluster.credentials.app.database);
+      expect(Number(count!.n)).toBe(1);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('goes over TLS: the server reports every app connection encrypted', async () => {
     const rows = await cluster.query<{ ssl: boolean }>(
       'node1',
-      "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'flipdrill-app'",
+      "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'flipdrill-app' AND a.usename = $1",
+      [cluster.credentials.app.user],
     );
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.ssl)).toBe(true);

@@ -177,14 +177,24 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
   const Country = defineCountry(app.sequelize, platform);
   const Event = analytics ? defineEvent(analytics.sequelize, config.analytics!.platform) : undefined;
 
-  const migrateOne = async (db: FailoverSequelize, M: ModelStatic<Row>, migrations: typeof appMigrations) => {
-    // DSQL: createTable, not sync() nor umzug's storage table (made with sync()): sync's index
-    // introspection breaks on DSQL's metadata.
-    const run =
-      db === app && platform === 'dsql'
-        ? async () => void (await db.sequelize.getQueryInterface().createTable(M.getTableName(), M.getAttributes()))
-        : async () => void (await migrate(db.sequelize, migrations(db.sequelize)));
-    await db.unitOfWork(`migrate ${M.tableName}`, run, { idempotent: true });
+  /**
+   * Migrations run on a Sequelize instance of their own with no replicas: umzug reads what has
+   * already run (SequelizeMeta) with ordinary queries, which a replicated instance would send to a
+   * replica that may not have the latest migration yet.
+   */
+  const migrateOne = async (cfg: FailoverConfig, M: ModelStatic<Row>, migrations: typeof appMigrations) => {
+    const db = awareSequelize({ ...cfg, reads: [] }, log, options);
+    try {
+      // DSQL: createTable, not sync() nor umzug's storage table (made with sync()): sync's index
+      // introspection breaks on DSQL's metadata.
+      const run =
+        cfg.platform === 'dsql'
+          ? async () => void (await db.sequelize.getQueryInterface().createTable(M.getTableName(), M.getAttributes()))
+          : async () => void (await migrate(db.sequelize, migrations(db.sequelize)));
+      await db.unitOfWork(`migrate ${M.tableName}`, run, { idempotent: true });
+    } finally {
+      await db.close();
+    }
   };
 
   return {
@@ -198,8 +208,8 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      await migrateOne(app, Country, appMigrations);
-      if (analytics && Event) await migrateOne(analytics, Event, analyticsMigrations);
+      await migrateOne(config.failover, Country, appMigrations);
+      if (config.analytics && Event) await migrateOne(config.analytics, Event, analyticsMigrations);
     },
     async close() {
       await Promise.all([app.close(), analytics?.close()]);
@@ -241,8 +251,15 @@ function naiveDatabase(config: AppConfig): Database {
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      await once(() => migrate(app, appMigrations(app)));
-      if (analytics) await once(() => migrate(analytics, analyticsMigrations(analytics)));
+      // As sequelize-cli would: against the primary only.
+      for (const cfg of [config.failover, ...(config.analytics ? [config.analytics] : [])]) {
+        const direct = createTutorialSequelize({ ...cfg, reads: [] });
+        try {
+          await once(() => migrate(direct, (cfg === config.failover ? appMigrations : analyticsMigrations)(direct)));
+        } finally {
+          await direct.close();
+        }
+      }
     },
     async close() {
       await Promise.all([app.close(), analytics?.close()]);

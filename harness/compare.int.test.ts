@@ -1,10 +1,11 @@
 /**
  * naive versus aware on the same planned switchover, each on its own fresh cluster. What is
  * asserted is what these runs really showed on our machines (README, "What to change in your
- * Sequelize config"): the tutorial's pool keeps write connections on the demoted node, which
- * answers 25006 (read-only) to every INSERT; whether it ever lets go depends on timing (in two of
- * three runs it had not within a minute), so only the errors are asserted for it. The aware app
- * loses nothing, shows its clients no error at all, and recovers without a restart.
+ * Sequelize config"): the tutorial's app passes the switchover's errors on to its clients, and its
+ * pool often keeps write connections on the demoted node, which answers 25006 (read-only) to every
+ * INSERT; whether that happens, and whether it ever lets go, depends on timing (25006 in 4 of 5
+ * runs, never recovered in 2 of 5), so only the errors are asserted for it. The aware app loses
+ * nothing, shows its clients no error at all, and recovers without a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('flipdrill compare on a switchover', () => {
-  it('shows the naive app answering 25006 from the demoted node while the aware app recovers with no error and no loss', async () => {
+  it('shows the naive app passing errors to its clients while the aware app recovers with no error and no loss', async () => {
     const comparison = await runComparison({ cluster: CLUSTER, runsDir, scenario: resolveScenario('switchover'), warmupMs: 2000, settleMs: 2000 });
     process.stderr.write(`${renderComparison(comparison)}\n`);
     const naive = comparison.columns.find((c) => c.profile === 'naive')!;
@@ -36,7 +37,9 @@ describe('flipdrill compare on a switchover', () => {
     expect(aware.errors).toEqual({});
     expect(aware.writes.info).toBe(0);
 
-    expect(naive.errors['25006']).toBeGreaterThan(0);
+    // Its clients see the switchover: refused connections while the old primary stops, a missing
+    // name while the alias moves, and (in 4 of 5 runs, not asserted) 25006 from the demoted node.
+    expect(Object.values(naive.errors).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     // The tutorial's app cannot tell a refused write from one that may have happened.
     expect(naive.writes.fail).toBe(0);
     expect(naive.writes.info).toBeGreaterThan(0);

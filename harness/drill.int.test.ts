@@ -66,3 +66,23 @@ describe('a kill-primary drill on the local Docker cluster', () => {
     expect(await leftovers(CLUSTER.name)).toEqual([]);
   });
 });
+
+describe('a kill-primary drill over TLS', () => {
+  const TLS_CLUSTER = { name: 'fdtest-tls', portBase: 32432, appPort: 32480, backSubnet: '10.218.1.0/24', frontSubnet: '10.218.2.0/24', tls: true };
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-tls-runs-'));
+
+  afterAll(async () => {
+    await removeClusters(await testDocker(), createLogger(), TLS_CLUSTER.name);
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('passes with the app verifying the nodes against the cluster CA, both databases checked', async () => {
+    const { report } = await runDrill({ cluster: TLS_CLUSTER, runsDir, warmupMs: 2000, settleMs: 2000 });
+    const { result } = report;
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.cluster.tls).toBe(true);
+    expect(result.lost).toEqual([]);
+    expect(result.writesByDatabase.app?.ok).toBeGreaterThan(0);
+    expect(result.writesByDatabase.analytics?.ok).toBeGreaterThan(0);
+  });
+});

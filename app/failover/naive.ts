@@ -17,10 +17,10 @@ export function createTutorialSequelize(config: Pick<FailoverConfig, 'database' 
     // The one addition: a bundled app has no node_modules to require pg from.
     dialectModule: pg,
     port: config.write.port,
-    replication: {
-      read: config.reads.map((r) => ({ host: r.host, port: r.port })),
-      write: { host: config.write.host, port: config.write.port },
-    },
+    // No replicas (as for migrations, which sequelize-cli runs against the primary): one host.
+    ...(config.reads.length > 0
+      ? { replication: { read: config.reads.map((r) => ({ host: r.host, port: r.port })), write: { host: config.write.host, port: config.write.port } } }
+      : { host: config.write.host }),
     pool: { max: 10, idle: 30000 },
     logging: false,
     // RDS's documented form, when the cluster requires TLS.
