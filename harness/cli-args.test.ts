@@ -11,6 +11,11 @@ describe('parseCommandLine', () => {
     expect(parsed.values.keep).toBe(true);
   });
 
+  it('reads the app profile and TLS into the cluster options', () => {
+    expect(parseCommandLine(['drill', '--app', 'naive', '--tls']).cluster).toEqual({ appProfile: 'naive', tls: true });
+    expect(parseCommandLine(['compare', '--scenario', 'switchover']).command).toBe('compare');
+  });
+
   it('takes the run folder of check as its argument', () => {
     expect(parseCommandLine(['check', 'runs/x', '--max-lost', '3'])).toMatchObject({ command: 'check', target: 'runs/x', values: { 'max-lost': '3' } });
   });
@@ -25,6 +30,8 @@ describe('parseCommandLine', () => {
     [['up', '--timing', 'slow'], '--timing must be fast or repmgr-defaults, not "slow"'],
     [['check'], 'check needs a run folder'],
     [['check', 'a', 'b'], 'unexpected argument "b"'],
+    [['drill', '--app', 'clever'], '--app must be aware or naive, not "clever"'],
+    [['compare', '--app', 'naive'], 'compare runs both app profiles; --app is for drill and up'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);
     expect(() => parseCommandLine(argv)).toThrow(message);
