@@ -7,18 +7,16 @@ export type { Logger };
  * `logger.child({ node, container, runId })`; nothing logs through console.
  * By default nothing is written: the CLI points the logger at the run folder.
  */
-export function createLogger(options: { file?: string; level?: string } = {}): Logger {
+/** The DigitalOcean token, bearer headers and database passwords must never reach a log line. */
+export const REDACT = {
+  paths: ['password', '*.password', 'token', '*.token', '*.env', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization'],
+  censor: '[redacted]',
+};
+
+export function createLogger(options: { file?: string; level?: string; destination?: pino.DestinationStream } = {}): Logger {
   const level = options.level ?? process.env.FLIPDRILL_LOG_LEVEL ?? 'info';
-  if (!options.file) return pino({ level: 'silent' });
-  return pino(
-    {
-      level,
-      base: { app: 'flipdrill' },
-      // The DigitalOcean token and database passwords must never reach a log line.
-      redact: { paths: ['*.password', '*.token', 'password', 'token', '*.env'], censor: '[redacted]' },
-    },
-    pino.destination({ dest: options.file, mkdir: true, sync: false }),
-  );
+  if (!options.file && !options.destination) return pino({ level: 'silent' });
+  return pino({ level, base: { app: 'flipdrill' }, redact: REDACT }, options.destination ?? pino.destination({ dest: options.file!, mkdir: true, sync: false }));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
