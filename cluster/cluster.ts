@@ -19,6 +19,8 @@ import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
+import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
+import { DigitalOceanEndpoint } from './endpoint/digitalocean/endpoint.ts';
 import {
   defineCluster,
   hostAddress,
@@ -29,6 +31,7 @@ import {
   ROLE_LABEL,
   subnetsOverlap,
   type ClusterOptions,
+  dropletIdOf,
   type AppProfile,
   type ClusterSpec,
   type NodeSpec,
@@ -46,6 +49,8 @@ export interface ClusterCredentials {
   app: Credentials;
   /** PEM of the cluster's CA, when the nodes serve TLS. */
   ca?: string;
+  /** DigitalOcean API tokens the simulator accepts: the nodes' hook's, and flipdrill's own (separate rate limits). */
+  doTokens?: { hook: string; harness: string };
 }
 
 export interface ClusterStatus {
@@ -79,12 +84,39 @@ export class StartedCluster implements AsyncDisposable {
     logger: Logger,
   ) {
     this.#log = logger.child({ cluster: spec.name });
-    this.endpoint = new DockerAliasEndpoint(
+    const alias = new DockerAliasEndpoint(
       docker,
       names.frontNetwork(spec),
       spec.endpointAlias,
       this.dataNodes.map((n) => ({ name: n.name, container: this.containerOf(n.name), frontIp: n.frontIp })),
     );
+    this.endpoint =
+      spec.endpoint === 'do-simulator' && credentials.doTokens
+        ? new DigitalOceanEndpoint({
+            network: alias,
+            // flipdrill's own token, on the simulator's 127.0.0.1 port.
+            client: createDoWrapperClient(credentials.doTokens.harness, { baseUrl: `${this.doSimulatorUrl}/v2/`, timeoutMs: 5000 }),
+            ip: spec.doSimulator.floatingIp,
+            nodeOfDroplet: new Map(this.dataNodes.map((n) => [dropletIdOf(n), n.name])),
+          })
+        : alias;
+  }
+
+  /** The DigitalOcean API simulator, from this host. */
+  get doSimulatorUrl(): string {
+    return `http://127.0.0.1:${this.spec.doSimulator.hostPort}`;
+  }
+
+  /** The simulator's control plane (/__sim/...): faults, state, recorded requests. */
+  async doSimulator<T = unknown>(path: string, body?: unknown): Promise<T> {
+    if (this.spec.endpoint !== 'do-simulator') throw new ClusterError(`cluster ${this.spec.name} has no DigitalOcean simulator (its endpoint is ${this.spec.endpoint})`);
+    const res = await fetch(`${this.doSimulatorUrl}/__sim/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) throw new ClusterError(`the DigitalOcean simulator answered ${res.status} to ${path}`);
+    return (await res.json()) as T;
   }
 
   get appUrl(): string {
@@ -371,6 +403,15 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     FLIPDRILL_SSH_PUBLIC_KEY: sshKey.publicKey,
     FLIPDRILL_SSH_LISTEN: node.backIp,
     ...(server ? { FLIPDRILL_TLS_CERT: server.cert, FLIPDRILL_TLS_KEY: server.key } : {}),
+    ...(spec.endpoint === 'do-simulator' && credentials.doTokens
+      ? {
+          // The node plays a droplet: its promote hook asks the simulator to move the IP here.
+          FLIPDRILL_FLOATING_IP: spec.doSimulator.floatingIp,
+          DIGITALOCEAN_TOKEN: credentials.doTokens.hook,
+          FLIPDRILL_DO_API_URL: `http://${spec.doSimulator.backIp}:8080/v2/`,
+          FLIPDRILL_METADATA_URL: `http://${spec.doSimulator.backIp}:8080/__meta/${dropletIdOf(node)}`,
+        }
+      : {}),
   };
 }
 
@@ -386,7 +427,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       hint: 'run: npm run flipdrill -- down',
     });
   }
-  for (const port of [...spec.nodes.map((n) => n.hostPort), spec.app.hostPort]) await assertPortFree(port);
+  for (const port of [...spec.nodes.map((n) => n.hostPort), spec.app.hostPort, ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : [])]) await assertPortFree(port);
   await assertSubnetsFree(docker, spec);
 
   const credentials: ClusterCredentials = {
@@ -395,6 +436,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     app: { user: 'flipdrill_app', password: generatePassword(), database: 'flipdrill' },
   };
   const sshKey = generateSshKeyPair(`flipdrill-${spec.name}`);
+  if (spec.endpoint === 'do-simulator') credentials.doTokens = { hook: `dop_v1_${randomBytes(24).toString('hex')}`, harness: `dop_v1_${randomBytes(24).toString('hex')}` };
   const tls = spec.tls ? generateClusterTls(spec.name, spec.nodes.map((n) => n.name), spec.endpointAlias) : undefined;
   if (tls) credentials.ca = tls.ca.cert;
   const cluster = new StartedCluster(spec, credentials, docker, start.logger);
@@ -409,6 +451,11 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       await docker.createNetwork({ name, subnet, gateway: hostAddress(subnet, 1), labels: projectLabels(spec.name) });
     }
     await assertNetworksAsSpecified(docker, spec);
+
+    if (spec.endpoint === 'do-simulator') {
+      onStep('starting the DigitalOcean API simulator (each node plays a droplet)');
+      await startDoSimulator(cluster, docker, images.node, labels({ [ROLE_LABEL]: 'do-simulator' }));
+    }
 
     for (const node of spec.nodes) {
       const networks = [{ network: names.backNetwork(spec), ipv4Address: node.backIp, aliases: [node.name] }];
@@ -445,6 +492,38 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     );
     throw error;
   }
+}
+
+/**
+ * The DigitalOcean API simulator in its own container, from the node image's Node and bundle, on
+ * the replication network (where the nodes' hooks reach it) and on 127.0.0.1 for flipdrill. The
+ * floating IP starts on node1's droplet, where the alias starts too.
+ */
+async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, image: string, labels: Record<string, string>): Promise<void> {
+  const { spec, credentials } = cluster;
+  const name = names.doSimulatorContainer(spec);
+  await docker.createContainer({
+    name,
+    hostname: 'do-api',
+    image,
+    entrypoint: ['/usr/local/bin/node', '/usr/local/lib/flipdrill/flipdrill-dosim.cjs'],
+    env: {
+      SIM_TOKENS: `${credentials.doTokens!.hook},${credentials.doTokens!.harness}`,
+      SIM_DROPLETS: JSON.stringify(spec.nodes.map((n) => ({ id: dropletIdOf(n), name: n.name, region: spec.doSimulator.region }))),
+      SIM_IPS: JSON.stringify([{ ip: spec.doSimulator.floatingIp, region: spec.doSimulator.region, dropletId: dropletIdOf(spec.nodes[0]!) }]),
+      SIM_ACTION_DELAY_MS: '1500',
+    },
+    labels,
+    publish: { 8080: spec.doSimulator.hostPort },
+    networks: [{ network: names.backNetwork(spec), ipv4Address: spec.doSimulator.backIp, aliases: ['do-api'] }],
+    stopTimeoutSecs: 2,
+  });
+  await docker.startContainer(name);
+  await waitFor('the DigitalOcean API simulator to answer', async () => (await cluster.doSimulator('state').then(() => true, () => false)), {
+    timeoutMs: 20_000,
+    intervalMs: 200,
+    hint: `see: docker logs ${name}`,
+  });
 }
 
 /** The app container's environment: where it connects, as whom, with which profile. */
@@ -550,6 +629,10 @@ export async function attachCluster(docker: DockerClient, logger: Logger, name =
     app: { user: app.env.DB_USER ?? 'flipdrill_app', password: app.env.DB_PASSWORD ?? '', database: app.env.DB_NAME ?? 'flipdrill' },
     ...(app.env.DB_SSL_CA ? { ca: app.env.DB_SSL_CA } : {}),
   };
+  if (spec.endpoint === 'do-simulator') {
+    const [hook, harness] = (await docker.inspectContainer(names.doSimulatorContainer(spec)))?.env.SIM_TOKENS?.split(',') ?? [];
+    if (hook && harness) credentials.doTokens = { hook, harness };
+  }
   return new StartedCluster(spec, credentials, docker, logger);
 }
 

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleApp } from '../app/build.ts';
+import { bundleNodeTools } from './node-tools.ts';
 import type { DockerClient } from './docker/docker-client.ts';
 import { aptInstall, canInstallPackages, run, type StepReporter } from './docker/engine.ts';
 import { ImageBuildError } from './errors.ts';
@@ -169,6 +170,7 @@ export class ImageBuilder {
   }
 
   async ensureNode(base: string): Promise<string> {
+    await bundleNodeTools();
     const dir = path.join(REPO_ROOT, 'cluster', 'node-image');
     const files = filesUnder(dir).map((f) => path.relative(dir, f));
     const tag = `flipdrill/node:${hashOf([base, ...files.flatMap((f) => [f, readFileSync(path.join(dir, f))])])}`;

@@ -41,7 +41,15 @@ export interface ClusterSpec {
   tls: boolean;
   /** The app's Sequelize setup: the failover-aware one, or the tutorial's (app/failover/naive.ts). */
   appProfile: AppProfile;
+  /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
+  endpoint: EndpointOption;
+  doSimulator: { hostPort: number; backIp: string; floatingIp: string; region: string };
 }
+
+export type EndpointOption = 'docker-alias' | 'do-simulator';
+export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator'];
+/** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
+export const dropletIdOf = (node: NodeSpec) => 100 + node.id;
 
 export type AppProfile = 'aware' | 'naive';
 export const APP_PROFILES: AppProfile[] = ['aware', 'naive'];
@@ -73,6 +81,7 @@ export interface ClusterOptions {
   timing?: keyof typeof TIMING_PROFILES | RepmgrTiming;
   tls?: boolean;
   appProfile?: AppProfile;
+  endpoint?: EndpointOption;
 }
 
 export const DEFAULTS = {
@@ -85,6 +94,7 @@ export const DEFAULTS = {
   timing: 'fast' as const,
   tls: false,
   appProfile: 'aware' as AppProfile,
+  endpoint: 'docker-alias' as EndpointOption,
 };
 
 /** "10.213.1.0/24" → [10,213,1,0], prefix 24. Only IPv4 /16 to /28 networks: a cluster needs a handful of addresses. */
@@ -155,6 +165,11 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   const timingOption = options.timing ?? DEFAULTS.timing;
   const timing = typeof timingOption === 'string' ? TIMING_PROFILES[timingOption] : timingOption;
   if (!timing) throw new ConfigError(`timing profile "${String(timingOption)}" is unknown (known: ${Object.keys(TIMING_PROFILES).join(', ')})`);
+  const endpoint = options.endpoint ?? DEFAULTS.endpoint;
+  if (!ENDPOINT_OPTIONS.includes(endpoint)) throw new ConfigError(`the endpoint must be ${ENDPOINT_OPTIONS.join(' or ')}, not "${String(endpoint)}"`);
+  // The simulator's port on 127.0.0.1 is the one after the app's.
+  const simPort = checkPort('the DigitalOcean simulator port (app port + 1)', appPort + 1);
+  if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= portBase + 2) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${portBase + 2}`);
   const appProfile = options.appProfile ?? DEFAULTS.appProfile;
   if (!APP_PROFILES.includes(appProfile)) throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
 
@@ -180,12 +195,16 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     timing,
     tls: options.tls ?? DEFAULTS.tls,
     appProfile,
+    endpoint,
+    // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
+    doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
   };
 }
 
 export const names = {
   container: (spec: ClusterSpec, node: string) => `${spec.name}-${node}`,
   appContainer: (spec: ClusterSpec) => `${spec.name}-app`,
+  doSimulatorContainer: (spec: ClusterSpec) => `${spec.name}-do-api`,
   backNetwork: (spec: ClusterSpec) => `${spec.name}-back`,
   frontNetwork: (spec: ClusterSpec) => `${spec.name}-front`,
 };

@@ -1,6 +1,6 @@
 /** The command line's grammar: parsed and validated before anything is created. */
 import { parseArgs } from 'node:util';
-import { APP_PROFILES, ConfigError, type AppProfile, type ClusterOptions, type ReplicationMode } from '../cluster/index.ts';
+import { APP_PROFILES, ConfigError, ENDPOINT_OPTIONS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
@@ -19,6 +19,10 @@ Commands:
   compare   run a scenario against the tutorial's Sequelize setup (naive) and the failover-aware
             one (aware), each on a fresh cluster, and print them side by side.
             Exit 0 when the aware app passes.
+  flip status|assign [--ip A.B.C.D] [--droplet ID]
+            the DigitalOcean floating IP by hand: who holds it, or move it (to this droplet, from
+            the metadata service, or to --droplet); DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE,
+            FLIPDRILL_FLOATING_IP, FLIPDRILL_DO_API_URL, FLIPDRILL_METADATA_URL
   check <run folder>
             re-run the checker on a stored run and print the same summary.
             Exit 0 on a valid history, 1 on anomalies, 2 on a malformed history.
@@ -33,6 +37,11 @@ Options:
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
   --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
   --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
+  --endpoint docker-alias|do-simulator
+                             the floating endpoint: a Docker alias (default), or a DigitalOcean floating IP
+                             moved by the nodes' promote hook, against the API simulator
+  --do-faults 429,pending-event
+                             drill: the simulator refuses the hook's first assign requests this way
   --json                     machine-readable output (status, drill, check)
   --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
@@ -61,6 +70,10 @@ const OPTIONS = {
   timing: { type: 'string' },
   app: { type: 'string' },
   tls: { type: 'boolean' },
+  endpoint: { type: 'string' },
+  'do-faults': { type: 'string' },
+  ip: { type: 'string' },
+  droplet: { type: 'string' },
   json: { type: 'boolean' },
   keep: { type: 'boolean' },
   'runs-dir': { type: 'string' },
@@ -75,7 +88,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'scenarios', 'help'] as const;
+const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'flip', 'scenarios', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
@@ -108,7 +121,10 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   const name = positionals[0] ?? (values.help ? 'help' : undefined);
   if (!name) throw new ConfigError('no command given', { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}; see flipdrill --help` });
   if (!COMMANDS.includes(name as Command)) throw new ConfigError(`unknown command "${name}"`, { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}` });
-  const wanted = name === 'check' ? 2 : 1;
+  const wanted = name === 'check' || name === 'flip' ? 2 : 1;
+  if (name === 'flip' && positionals[1] !== 'status' && positionals[1] !== 'assign' && !values.help) {
+    throw new ConfigError('flip needs status or assign', { hint: 'for example: flipdrill flip status --ip 203.0.113.10' });
+  }
   if (name === 'check' && positionals.length < 2 && !values.help) throw new ConfigError('check needs a run folder', { hint: 'for example: flipdrill check runs/<timestamp>' });
   if (positionals.length > wanted) throw new ConfigError(`unexpected argument "${positionals[wanted]}"`, { hint: 'see: flipdrill --help' });
 
@@ -123,6 +139,14 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   const app = values.app;
   if (app !== undefined && !APP_PROFILES.includes(app as AppProfile)) throw new ConfigError(`--app must be ${APP_PROFILES.join(' or ')}, not "${app}"`);
   if (app !== undefined && name === 'compare') throw new ConfigError('compare runs both app profiles; --app is for drill and up');
+  const endpoint = values.endpoint;
+  if (endpoint !== undefined && !ENDPOINT_OPTIONS.includes(endpoint as EndpointOption)) {
+    throw new ConfigError(`--endpoint must be ${ENDPOINT_OPTIONS.join(' or ')}, not "${endpoint}"`);
+  }
+  for (const fault of values['do-faults']?.split(',') ?? []) {
+    if (fault !== '429' && fault !== 'pending-event') throw new ConfigError(`--do-faults takes 429 and pending-event, not "${fault}"`);
+  }
+  if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
   const cluster: ClusterOptions = {
     name: values.name,
     portBase: number('port-base', values['port-base'], { min: 1024, max: 65533 }),
@@ -133,6 +157,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     timing: timing as ClusterOptions['timing'],
     appProfile: app as AppProfile | undefined,
     tls: values.tls ? true : undefined,
+    endpoint: endpoint as EndpointOption | undefined,
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };

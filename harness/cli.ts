@@ -40,6 +40,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'check') return checkCommand(target!, values);
+  if (command === 'flip') {
+    // The same program the nodes' promote hook runs (cluster/endpoint/digitalocean/flip-cli.ts).
+    const { main: flip } = await import('../cluster/endpoint/digitalocean/flip-cli.ts');
+    return flip([target!, ...(values.ip ? ['--ip', values.ip as string] : []), ...(values.droplet ? ['--droplet', values.droplet as string] : [])], process.env);
+  }
   if (command === 'scenarios') {
     for (const s of builtInScenarios()) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
     return 0;
@@ -71,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
     scenario: withConcurrency(resolveScenario((values.scenario as string | undefined) ?? 'kill-primary'), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
     maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
+    doFaults: (values['do-faults'] as string | undefined)?.split(',') as DrillOptions['doFaults'],
     signal: abort.signal,
     onStep,
     logLevel,

@@ -59,6 +59,11 @@ export interface DrillOptions {
   seed?: number;
   /** Leave a cluster the drill created running afterwards. */
   keep?: boolean;
+  /**
+   * With the DigitalOcean simulator: refusals the hook's first assign requests meet, in order (a
+   * 429 with retry-after 1, a 422 "pending event"), so the drill shows the hook waiting them out.
+   */
+  doFaults?: ('429' | 'pending-event')[];
   signal?: AbortSignal;
   onStep?: (step: string) => void;
   /** Called once the run folder exists, so an interrupted drill can still say where it is. */
@@ -295,6 +300,53 @@ async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<
   );
 }
 
+type RecordEvent = (event: Omit<ClusterEvent, 'time' | 'wall'> & { time?: number; wall?: number }) => void;
+
+/** Queue the simulator's refusals for the hook's next assign requests. */
+async function armDoFaults(cluster: StartedCluster, faults: ('429' | 'pending-event')[], recordEvent: RecordEvent): Promise<void> {
+  for (const fault of faults) {
+    const response =
+      fault === '429'
+        ? { status: 429, body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' }, headers: { 'retry-after': '1', 'ratelimit-remaining': '0' } }
+        : { status: 422, body: { id: 'unprocessable_entity', message: 'The floating IP already has a pending event.' } };
+    await cluster.doSimulator('faults', { match: { method: 'POST', pathRegex: '/actions$' }, times: 1, response });
+  }
+  if (faults.length) recordEvent({ type: 'phase', phase: 'do-faults', detail: `the simulator will refuse the next assign requests: ${faults.join(', ')}` });
+}
+
+interface SimAction {
+  id: number;
+  status: string;
+  type: string;
+  started_at: string;
+  completed_at: string | null;
+}
+
+/**
+ * What DigitalOcean saw: the hook's assign requests (with the answer each got) and the actions,
+ * from the simulator's own records, and who holds the IP now.
+ */
+async function recordFloatingIp(cluster: StartedCluster, clock: DrillClock, recordEvent: RecordEvent): Promise<void> {
+  const state = await cluster.doSimulator<{ ips: { ip: string; dropletId: number | null }[]; actions: SimAction[] }>('state');
+  const { requests } = await cluster.doSimulator<{ requests: { at: number; method: string; path: string; status: number; headers: Record<string, string> }[] }>('requests');
+  const hookToken = cluster.credentials.doTokens?.hook;
+  const assigns = requests
+    .filter((r) => r.method === 'POST' && r.path.endsWith('/actions') && r.at >= clock.wallOrigin && r.headers.authorization === `Bearer ${hookToken}`)
+    .map((r) => ({ at: r.at, status: r.status }));
+  const holder = state.ips.find((i) => i.ip === cluster.spec.doSimulator.floatingIp)?.dropletId ?? null;
+  const node = cluster.spec.nodes.find((n) => 100 + n.id === holder)?.name ?? null;
+  recordEvent({
+    type: 'floating-ip',
+    ip: cluster.spec.doSimulator.floatingIp,
+    holderDroplet: holder,
+    holder: node,
+    assignRequests: assigns.map((a) => ({ status: a.status, atMs: a.at - clock.wallOrigin })),
+    actions: state.actions
+      .filter((a) => Date.parse(a.started_at) >= clock.wallOrigin - 1000)
+      .map((a) => ({ id: a.id, status: a.status, startedAt: a.started_at, completedAt: a.completed_at })),
+  });
+}
+
 function roleOf(ctx: DrillContext, node: string): string {
   return ctx.latest?.nodes.find((n) => n.name === node)?.role ?? 'down';
 }
@@ -403,6 +455,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       onStep(`${detail}; writes go on for ${nemesis.prepare.holdMs / 1000} s`);
       await hold(nemesis.prepare.holdMs, signal);
     }
+    if (cluster.spec.endpoint === 'do-simulator') await armDoFaults(cluster, options.doFaults ?? [], recordEvent);
     onStep(`fault: ${scenario.description} (${node})`);
     faultSentAt = Date.now();
     const fault = await nemesis.inject(targets);
@@ -524,6 +577,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       }
     }
 
+    if (cluster.spec.endpoint === 'do-simulator') await recordFloatingIp(cluster, clock, recordEvent);
     onStep('checking the history');
     history.close();
     events.close();

@@ -44,7 +44,7 @@ export type Completion = Pick<Op, 'type' | 'value' | 'error'>;
 
 /** Cluster events, recorded next to the history (events.jsonl). */
 export interface ClusterEvent {
-  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'repmgr' | 'heal' | 'switchback';
+  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip';
   /** Monotonic nanoseconds since the drill started (absent for events read back from repmgr). */
   time?: number;
   /** Wall-clock milliseconds since the epoch. */

@@ -42,6 +42,8 @@ export interface ContainerSpec {
   stopTimeoutSecs?: number;
   /** Linux capabilities beyond Docker's default set. */
   capAdd?: string[];
+  /** Overrides the image's entrypoint (the simulator runs from the node image). */
+  entrypoint?: string[];
 }
 
 export interface ContainerSummary {
@@ -281,6 +283,7 @@ export class DockerodeClient implements DockerClient {
         Hostname: spec.hostname,
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+        ...(spec.entrypoint ? { Entrypoint: spec.entrypoint, Healthcheck: { Test: ['NONE'] } } : {}),
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSecs,

@@ -6,11 +6,13 @@
 #    pg_promote() would wait forever. (ALTER SYSTEM works on a standby: it only writes a file.)
 # 2. Promote with repmgr (which records the standby_promote event).
 # 3. Let the sync guard turn synchronous replication on again if a standby already streams.
-# The floating endpoint is not moved here for the Docker alias: containers have no access to the
-# Docker engine, so flipdrill's endpoint controller moves it once the database reports the new
-# primary. The DigitalOcean and virtual-IP endpoints move from this hook.
+# 4. With a DigitalOcean floating IP (FLIPDRILL_FLOATING_IP set), move it to this droplet
+#    (flipdrill-flip-here). The Docker alias is not moved here: containers have no access to the
+#    Docker engine, so flipdrill's endpoint controller moves it once the database reports the new
+#    primary.
 set -euo pipefail
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 "${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c 'SELECT pg_reload_conf()' >/dev/null
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby promote --log-to-file
 /usr/local/bin/flipdrill-sync-guard promote
+/usr/local/bin/flipdrill-flip-here promote

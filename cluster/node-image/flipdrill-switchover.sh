@@ -11,6 +11,8 @@
 #    primary cleanly over SSH (a shutdown checkpoint every standby has received), promotes this
 #    node, makes the old primary rejoin as its standby and the other nodes follow, then unpauses.
 # 3. The sync guard turns synchronous replication on again once the old primary streams.
+# 4. With a DigitalOcean floating IP, move it here: repmgr runs no promote_command in a
+#    switchover, and the tutorial's hook never moved the IP on one.
 # The floating endpoint is not moved from here for the Docker alias (containers have no Docker API
 # access): flipdrill's endpoint controller follows the database's own answer to "who is primary".
 set -euo pipefail
@@ -23,3 +25,4 @@ fi
 "${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c 'SELECT pg_reload_conf()' >/dev/null
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby switchover --siblings-follow "$@"
 /usr/local/bin/flipdrill-sync-guard switchover
+/usr/local/bin/flipdrill-flip-here switchover

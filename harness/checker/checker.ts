@@ -130,6 +130,11 @@ export interface CheckResult {
   /** What a failover cost in data: lost writes and how many seconds of writes they span. */
   recoveryPoint: { lostWrites: number; seconds: number; lastSurvivingCommitAt: string | null; lastLostCommitAt: string | null } | null;
   writesAfterFault: { ok: number; onNewPrimary: number };
+  /**
+   * With a DigitalOcean floating IP: where it is at the end, the hook's assign requests and the
+   * answers they got, and how long the completed move took (the action's start to its completion).
+   */
+  floatingIp: { ip: string; holder: string | null; assignRequests: { status: number; atMs: number }[]; moveMs: number | null } | null;
   /** Acknowledged and lost writes per database the app wrote to (the app's, and analytics). */
   writesByDatabase: Record<string, { ok: number; lost: number }>;
   /** Synchronous replication that the promoted node runs without (no standby left to wait for). */
@@ -396,6 +401,20 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const expectedPrimary = expectations.finalPrimary === 'primary' ? primaryAtFault : standbyAtFault;
   const heal = events.find((e) => e.type === 'heal' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
 
+  const flipEvent = events.find((e) => e.type === 'floating-ip');
+  const floatingIp: CheckResult['floatingIp'] = flipEvent
+    ? (() => {
+        const actions = (flipEvent.actions as { status: string; startedAt: string; completedAt: string | null }[]) ?? [];
+        const done = actions.filter((a) => a.status === 'completed' && a.completedAt).at(-1);
+        return {
+          ip: String(flipEvent.ip),
+          holder: (flipEvent.holder as string | null) ?? null,
+          assignRequests: (flipEvent.assignRequests as { status: number; atMs: number }[]) ?? [],
+          moveMs: done ? Date.parse(done.completedAt!) - Date.parse(done.startedAt) : null,
+        };
+      })()
+    : null;
+
   /** What must have happened, from the scenario's expectations. */
   function outcomeChecks(): Check[] {
     const out: Check[] = [];
@@ -450,6 +469,13 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
         name: `writes were down at most ${max / 1000} s`,
         ok: down !== null && down <= max,
         detail: down !== null ? `down for ${(down / 1000).toFixed(2)} s at most` : 'writes never resumed',
+      });
+    }
+    if (floatingIp) {
+      out.push({
+        name: `the floating IP ${floatingIp.ip} is on the primary at the end`,
+        ok: input.finalRead !== null && floatingIp.holder === input.finalRead.node,
+        detail: `DigitalOcean assigns it to ${floatingIp.holder ?? 'nobody'}; the primary is ${input.finalRead?.node ?? 'unknown'}; the hook sent ${floatingIp.assignRequests.length} assign requests (${floatingIp.assignRequests.map((r) => r.status).join(', ') || 'none'})`,
       });
     }
     if (expectations.rejoin) {
@@ -509,6 +535,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     counts: { write: countsOf(pairs, 'write'), read: countsOf(pairs, 'read') },
     lost,
     writesByDatabase,
+    floatingIp,
     recovered,
     unexpected,
     contradicted,

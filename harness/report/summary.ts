@@ -24,6 +24,12 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
+  if (result.floatingIp) {
+    const f = result.floatingIp;
+    lines.push(
+      `  floating IP      ${f.ip} on ${f.holder ?? 'nobody'}; the move took ${fmt(f.moveMs)} at DigitalOcean; the hook's assign requests: ${f.assignRequests.map((r) => r.status).join(', ') || 'none'}`,
+    );
+  }
   lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to the first ok write by the primary after it)`);
   if (result.longestWriteGap && result.writeUnavailability && result.longestWriteGap.ms > result.writeUnavailability.ms) {
     const g = result.longestWriteGap;
