@@ -584,8 +584,11 @@ async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: 
       for (const node of spec.nodes) {
         const info = await docker.inspectContainer(cluster.containerOf(node.name));
         if (!info?.running) {
-          throw new ClusterError(`container ${cluster.containerOf(node.name)} stopped during start`, {
-            hint: `see: docker logs ${cluster.containerOf(node.name)}`,
+          // The cluster is removed after a failed start, and its logs with it: say what it said.
+          const said = await docker.logs(cluster.containerOf(node.name), 8).catch(() => '');
+          const last = said.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+          throw new ClusterError(`container ${cluster.containerOf(node.name)} stopped during start${last ? `; its last lines: ${last}` : ''}`, {
+            hint: "a failed start removes what it created; the node's last lines are above",
           });
         }
         const ready = await docker.exec(cluster.containerOf(node.name), ['test', '-f', '/run/flipdrill/ready']);

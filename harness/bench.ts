@@ -8,7 +8,7 @@
  *
  *   scenarios          with --scenarios N: every built-in scenario N times, its write-downtime window
  *
- * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N [--only name,name]]
+ * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N [--only name,name]] [--endpoint do-simulator]
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     'no-cold': { type: 'boolean', default: false },
     scenarios: { type: 'string', default: '0' },
     only: { type: 'string' },
+    endpoint: { type: 'string' },
   },
   strict: true,
 });
@@ -48,7 +49,18 @@ if (!Number.isInteger(drills) || drills < 1 || drills > 50 || !Number.isInteger(
   process.exit(2);
 }
 
-const CLUSTER = { name: 'flipdrill-bench', portBase: 23432, appPort: 23480, backSubnet: '10.213.51.0/24', frontSubnet: '10.213.52.0/24' };
+if (values.endpoint !== undefined && values.endpoint !== 'docker-alias' && values.endpoint !== 'do-simulator') {
+  process.stderr.write('bench: --endpoint must be docker-alias or do-simulator\n');
+  process.exit(2);
+}
+const CLUSTER = {
+  name: 'flipdrill-bench',
+  portBase: 23432,
+  appPort: 23480,
+  backSubnet: '10.213.51.0/24',
+  frontSubnet: '10.213.52.0/24',
+  endpoint: (values.endpoint ?? 'docker-alias') as 'docker-alias' | 'do-simulator',
+};
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = path.resolve('runs', `bench-${stamp}`);
 mkdirSync(outDir, { recursive: true });
@@ -87,7 +99,7 @@ for (let i = 0; i < bringUps; i++) {
 }
 results.bringUpMs = { ...stats(upTimes), samples: upTimes };
 
-const drillRows: { verdict: string; promotionMs: number | null; repmgrPromoteMs: number | null; endpointMoveMs: number | null; writeDownMs: number | null; dbDownMs: number | null; lost: number; run: string }[] = [];
+const drillRows: { verdict: string; promotionMs: number | null; repmgrPromoteMs: number | null; endpointMoveMs: number | null; writeDownMs: number | null; dbDownMs: number | null; ipMoveMs: number | null; lost: number; run: string }[] = [];
 for (let i = 0; i < drills; i++) {
   const { report, run } = await runDrill({ cluster: CLUSTER, runsDir: outDir });
   const r = report.result;
@@ -98,13 +110,14 @@ for (let i = 0; i < drills; i++) {
     endpointMoveMs: r.endpointMove?.ms ?? null,
     writeDownMs: r.writeUnavailability?.ms ?? null,
     dbDownMs: r.databaseDowntime?.ms ?? null,
+    ipMoveMs: r.floatingIp?.moveMs ?? null,
     lost: r.lost.length,
     run: path.relative(process.cwd(), run.dir),
   });
   const last = drillRows.at(-1)!;
   say(`drill ${i + 1}/${drills}: ${last.verdict}, promotion ${last.promotionMs} ms, endpoint ${last.endpointMoveMs} ms, writes down ${last.writeDownMs} ms, lost ${last.lost}`);
 }
-const numbers = (key: 'promotionMs' | 'repmgrPromoteMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs') =>
+const numbers = (key: 'promotionMs' | 'repmgrPromoteMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'ipMoveMs') =>
   drillRows.map((d) => d[key]).filter((v): v is number => v !== null);
 results.drills = {
   passed: drillRows.filter((d) => d.verdict === 'PASS').length,
@@ -114,6 +127,7 @@ results.drills = {
   endpointMoveMs: stats(numbers('endpointMoveMs')),
   writeUnavailabilityMs: stats(numbers('writeDownMs')),
   databaseDowntimeMs: stats(numbers('dbDownMs')),
+  ...(numbers('ipMoveMs').length ? { floatingIpMoveMs: stats(numbers('ipMoveMs')) } : {}),
   lostAcknowledgedWrites: drillRows.reduce((n, d) => n + d.lost, 0),
   samples: drillRows,
 };
@@ -141,7 +155,7 @@ if (scenarioRuns > 0) {
 }
 writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-const d = results.drills as { passed: number; of: number; promotionMs: ReturnType<typeof stats>; repmgrPromoteEventMs: ReturnType<typeof stats>; endpointMoveMs: ReturnType<typeof stats>; writeUnavailabilityMs: ReturnType<typeof stats>; databaseDowntimeMs: ReturnType<typeof stats>; lostAcknowledgedWrites: number };
+const d = results.drills as { floatingIpMoveMs?: ReturnType<typeof stats>; passed: number; of: number; promotionMs: ReturnType<typeof stats>; repmgrPromoteEventMs: ReturnType<typeof stats>; endpointMoveMs: ReturnType<typeof stats>; writeUnavailabilityMs: ReturnType<typeof stats>; databaseDowntimeMs: ReturnType<typeof stats>; lostAcknowledgedWrites: number };
 const up = results.bringUpMs as ReturnType<typeof stats>;
 const lines = [
   `| figure | median | worst | samples |`,
@@ -153,6 +167,7 @@ const lines = [
   `| endpoint move (kill → alias on new primary) | ${(d.endpointMoveMs.median / 1000).toFixed(2)} s | ${(d.endpointMoveMs.worst / 1000).toFixed(2)} s | ${d.endpointMoveMs.n} |`,
   `| write unavailability window (clients) | ${(d.writeUnavailabilityMs.median / 1000).toFixed(2)} s | ${(d.writeUnavailabilityMs.worst / 1000).toFixed(2)} s | ${d.writeUnavailabilityMs.n} |`,
   `| downtime seen by the database (commit stamps) | ${(d.databaseDowntimeMs.median / 1000).toFixed(2)} s | ${(d.databaseDowntimeMs.worst / 1000).toFixed(2)} s | ${d.databaseDowntimeMs.n} |`,
+  ...(d.floatingIpMoveMs ? [`| floating IP move at the simulated DigitalOcean (action started → completed) | ${(d.floatingIpMoveMs.median / 1000).toFixed(2)} s | ${(d.floatingIpMoveMs.worst / 1000).toFixed(2)} s | ${d.floatingIpMoveMs.n} |`] : []),
   ``,
   `${d.passed} of ${d.of} drills PASS; ${d.lostAcknowledgedWrites} acknowledged writes lost. Details: ${path.relative(process.cwd(), outDir)}/bench.json`,
 ];

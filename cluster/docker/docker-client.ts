@@ -110,6 +110,8 @@ export interface DockerClient {
   inspectContainer(name: string): Promise<ContainerState | undefined>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   exec(container: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
+  /** The last `lines` lines a container wrote (stdout and stderr), running or not. */
+  logs(container: string, lines: number): Promise<string>;
 
   listVolumes(labels: Record<string, string>): Promise<string[]>;
   removeVolume(name: string): Promise<void>;
@@ -364,6 +366,20 @@ export class DockerodeClient implements DockerClient {
   async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const list = await this.#docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
     return list.map((c) => ({ name: (c.Names[0] ?? c.Id).replace(/^\//, ''), id: c.Id, state: c.State, labels: c.Labels ?? {} }));
+  }
+
+  async logs(container: string, lines: number): Promise<string> {
+    return this.#call('logs', { container }, async () => {
+      const raw = (await this.#docker.getContainer(container).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+      // Without a TTY the stream is multiplexed: 8-byte frame headers (stream, 0, 0, 0, size).
+      const out: Buffer[] = [];
+      for (let i = 0; i + 8 <= raw.length; ) {
+        const size = raw.readUInt32BE(i + 4);
+        out.push(raw.subarray(i + 8, i + 8 + size));
+        i += 8 + size;
+      }
+      return Buffer.concat(out).toString('utf8');
+    });
   }
 
   async exec(container: string, cmd: string[], options: { user?: string } = {}): Promise<ExecResult> {
