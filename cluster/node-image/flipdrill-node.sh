@@ -58,7 +58,11 @@ psql_local() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -d postgres 
 psql_primary() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -h "$PRIMARY_HOST" -U repmgr -d repmgr "$@"; }
 
 start_postgres() {
-  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 start >/dev/null
+  if ! as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 start >/dev/null; then
+    # Say why, in the container's own output: a failed start is removed with its files.
+    tail -n 20 "$LOG_DIR/postgresql.log"
+    die "postgres did not start: $(grep -E 'FATAL|PANIC' "$LOG_DIR/postgresql.log" | tail -n 1)"
+  fi
   log "postgres started"
 }
 
