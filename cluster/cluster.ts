@@ -21,6 +21,7 @@ import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
 import { DigitalOceanEndpoint } from './endpoint/digitalocean/endpoint.ts';
+import { VirtualIpEndpoint } from './endpoint/virtual-ip.ts';
 import {
   defineCluster,
   hostAddress,
@@ -91,7 +92,9 @@ export class StartedCluster implements AsyncDisposable {
       this.dataNodes.map((n) => ({ name: n.name, container: this.containerOf(n.name), frontIp: n.frontIp })),
     );
     this.endpoint =
-      spec.endpoint === 'do-simulator' && credentials.doTokens
+      spec.endpoint === 'virtual-ip'
+        ? new VirtualIpEndpoint({ network: alias, address: spec.virtualIp.address, holds: (node) => this.holdsVirtualIp(node) })
+        : spec.endpoint === 'do-simulator' && credentials.doTokens
         ? new DigitalOceanEndpoint({
             network: alias,
             // flipdrill's own token, on the simulator's 127.0.0.1 port.
@@ -100,6 +103,13 @@ export class StartedCluster implements AsyncDisposable {
             nodeOfDroplet: new Map(this.dataNodes.map((n) => [dropletIdOf(n), n.name])),
           })
         : alias;
+  }
+
+  /** Does the node's network namespace hold the virtual IP? (A stopped or paused node holds nothing.) */
+  async holdsVirtualIp(node: string): Promise<boolean> {
+    if (!(await this.isRunning(node))) return false;
+    const r = await this.exec(node, ['ip', '-o', '-4', 'addr', 'show']);
+    return r.stdout.split('\n').some((line) => line.includes(` ${this.spec.virtualIp.address}/`));
   }
 
   /** The DigitalOcean API simulator, from this host. */
@@ -412,6 +422,9 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
           FLIPDRILL_METADATA_URL: `http://${spec.doSimulator.backIp}:8080/__meta/${dropletIdOf(node)}`,
         }
       : {}),
+    ...(spec.endpoint === 'virtual-ip' && node.initialRole !== 'witness'
+      ? { FLIPDRILL_VIP: `${spec.virtualIp.address}/${spec.virtualIp.prefix}`, FLIPDRILL_VIP_SUBNET: spec.frontSubnet }
+      : {}),
   };
 }
 
@@ -448,7 +461,9 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       [names.backNetwork(spec), spec.backSubnet],
       [names.frontNetwork(spec), spec.frontSubnet],
     ] as const) {
-      await docker.createNetwork({ name, subnet, gateway: hostAddress(subnet, 1), labels: projectLabels(spec.name) });
+      // Docker allocates from the front network's first half only: the virtual IP lives in the second.
+      const ipRange = name === names.frontNetwork(spec) ? spec.virtualIp.dockerRange : undefined;
+      await docker.createNetwork({ name, subnet, gateway: hostAddress(subnet, 1), ...(ipRange ? { ipRange } : {}), labels: projectLabels(spec.name) });
     }
     await assertNetworksAsSpecified(docker, spec);
 
@@ -534,7 +549,8 @@ function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, st
     DB_PASSWORD: credentials.app.password,
     DB_USER: credentials.app.user,
     DB_NAME: credentials.app.database,
-    DB_WRITE_HOST: spec.endpointAlias,
+    // The floating endpoint: the alias, or the virtual IP the primary holds.
+    DB_WRITE_HOST: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
     // As in the tutorial: the standby first, then the primary (the witness holds no data).
     DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
     // The second database reads through the write endpoint only: its own replication settings.

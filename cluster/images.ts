@@ -35,6 +35,9 @@ const BASE_PACKAGES = [
   'openssh-client',
   // The one-way partition drops packets inside the node's own network namespace.
   'iptables',
+  // The virtual IP: the promote hook adds it (as root, through sudo) and announces it (arping).
+  'sudo',
+  'iputils-arping',
   'ca-certificates',
   'netbase',
   'libstdc++6',

@@ -44,10 +44,15 @@ export interface ClusterSpec {
   /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
   endpoint: EndpointOption;
   doSimulator: { hostPort: number; backIp: string; floatingIp: string; region: string };
+  /**
+   * The virtual IP: the application network's last usable address, outside the range Docker
+   * allocates from (the network's first half), with the subnet's prefix.
+   */
+  virtualIp: { address: string; prefix: number; dockerRange: string };
 }
 
-export type EndpointOption = 'docker-alias' | 'do-simulator';
-export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator'];
+export type EndpointOption = 'docker-alias' | 'do-simulator' | 'virtual-ip';
+export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator', 'virtual-ip'];
 /** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
 export const dropletIdOf = (node: NodeSpec) => 100 + node.id;
 
@@ -145,6 +150,16 @@ function checkPort(name: string, port: number): number {
   return port;
 }
 
+function virtualIpOf(subnet: string): ClusterSpec['virtualIp'] {
+  const { prefix } = parseSubnet(subnet);
+  const size = 2 ** (32 - prefix);
+  return {
+    address: hostAddress(subnet, size - 2),
+    prefix,
+    dockerRange: `${subnet.split('/')[0]}/${prefix + 1}`,
+  };
+}
+
 /** The cluster flipdrill runs: node1 primary, node2 standby, node3 witness, and the app. */
 export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   const name = options.name ?? DEFAULTS.name;
@@ -198,6 +213,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     endpoint,
     // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
+    virtualIp: virtualIpOf(frontSubnet),
   };
 }
 

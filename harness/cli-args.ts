@@ -37,9 +37,10 @@ Options:
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
   --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
   --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
-  --endpoint docker-alias|do-simulator
-                             the floating endpoint: a Docker alias (default), or a DigitalOcean floating IP
-                             moved by the nodes' promote hook, against the API simulator
+  --endpoint docker-alias|do-simulator|virtual-ip
+                             the floating endpoint: a Docker alias (default), a DigitalOcean floating IP
+                             moved by the nodes' promote hook against the API simulator, or a virtual IP
+                             the promote hook takes on the new primary
   --do-faults 429,pending-event
                              drill: the simulator refuses the hook's first assign requests this way
   --json                     machine-readable output (status, drill, check)

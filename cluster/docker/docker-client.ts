@@ -12,6 +12,8 @@ export interface NetworkSpec {
   name: string;
   subnet: string;
   gateway: string;
+  /** Where Docker allocates addresses from (the rest of the subnet stays free, e.g. for a virtual IP). */
+  ipRange?: string;
   labels: Record<string, string>;
 }
 
@@ -229,7 +231,7 @@ export class DockerodeClient implements DockerClient {
         Name: spec.name,
         Driver: 'bridge',
         CheckDuplicate: true,
-        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway, ...(spec.ipRange ? { IPRange: spec.ipRange } : {}) }] },
         Labels: spec.labels,
       });
     });

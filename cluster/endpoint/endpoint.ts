@@ -1,6 +1,7 @@
 /**
  * The floating endpoint: the one address the app writes to, held by exactly the current primary.
- * Implemented by a Docker network alias (here), a DigitalOcean floating IP and a virtual IP (next).
+ * Implemented by a Docker network alias (docker-alias.ts), a DigitalOcean floating IP
+ * (digitalocean/endpoint.ts) and a virtual IP (virtual-ip.ts).
  *
  * Fencing: a node that lost the endpoint is cut off from application traffic until the database
  * says it is a standby again, so an old primary that comes back cannot take writes.

@@ -324,6 +324,15 @@ if [ "$NODE_ROLE" != "witness" ]; then
   if [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "t" ]; then wait_for_local_record standby; else wait_for_local_record primary; fi
 fi
 run_repmgrd
+# The virtual IP is the primary's alone: taken here by a node that starts as primary, given up by
+# any other (an old primary that rejoined).
+if [ -n "${FLIPDRILL_VIP:-}" ] && [ "$NODE_ROLE" != "witness" ]; then
+  if [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "f" ]; then
+    /usr/local/bin/flipdrill-vip up || log "could not take the virtual IP"
+  else
+    /usr/local/bin/flipdrill-vip down || true
+  fi
+fi
 touch /run/flipdrill/ready
 log "ready"
 # Stay PID 1: wait on a sleep so the TERM trap runs promptly (bash defers traps during a foreground child).

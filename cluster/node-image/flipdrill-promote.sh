@@ -7,7 +7,7 @@
 # 2. Promote with repmgr (which records the standby_promote event).
 # 3. Let the sync guard turn synchronous replication on again if a standby already streams.
 # 4. With a DigitalOcean floating IP (FLIPDRILL_FLOATING_IP set), move it to this droplet
-#    (flipdrill-flip-here). The Docker alias is not moved here: containers have no access to the
+#    (flipdrill-flip-here); with a virtual IP (FLIPDRILL_VIP), take it (flipdrill-vip, via sudo). The Docker alias is not moved here: containers have no access to the
 #    Docker engine, so flipdrill's endpoint controller moves it once the database reports the new
 #    primary.
 set -euo pipefail
@@ -16,3 +16,4 @@ PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby promote --log-to-file
 /usr/local/bin/flipdrill-sync-guard promote
 /usr/local/bin/flipdrill-flip-here promote
+if [ -n "${FLIPDRILL_VIP:-}" ]; then sudo -n /usr/local/bin/flipdrill-vip up || echo "flipdrill-promote: could not take the virtual IP" >&2; fi

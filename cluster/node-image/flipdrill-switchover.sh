@@ -12,7 +12,8 @@
 #    node, makes the old primary rejoin as its standby and the other nodes follow, then unpauses.
 # 3. The sync guard turns synchronous replication on again once the old primary streams.
 # 4. With a DigitalOcean floating IP, move it here: repmgr runs no promote_command in a
-#    switchover, and the tutorial's hook never moved the IP on one.
+#    switchover, and the tutorial's hook never moved the IP on one. The same for a virtual IP (the
+#    old primary gives it up when it rejoins: see flipdrill-sync-guard).
 # The floating endpoint is not moved from here for the Docker alias (containers have no Docker API
 # access): flipdrill's endpoint controller follows the database's own answer to "who is primary".
 set -euo pipefail
@@ -26,3 +27,4 @@ fi
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby switchover --siblings-follow "$@"
 /usr/local/bin/flipdrill-sync-guard switchover
 /usr/local/bin/flipdrill-flip-here switchover
+if [ -n "${FLIPDRILL_VIP:-}" ]; then sudo -n /usr/local/bin/flipdrill-vip up || echo "flipdrill-switchover: could not take the virtual IP" >&2; fi

@@ -18,7 +18,6 @@
 # disconnects): without this check 130 acknowledged writes were lost; with it, none. It stays
 # synchronous, so those writes wait instead (unknown outcome), and checks again in the background.
 set -euo pipefail
-[ "${FLIPDRILL_SYNC_REPLICATION:-on}" = "on" ] || exit 0
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 note() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-sync-guard: $*" >>/var/log/flipdrill/repmgrd.log; }
 
@@ -44,7 +43,17 @@ witness_answers() {
   /usr/lib/postgresql/15/bin/psql -X -qAt "host=$witness port=5432 user=repmgr dbname=repmgr connect_timeout=2" -c 'SELECT 1' >/dev/null 2>&1
 }
 
-[ "$("${PSQL[@]}" -c 'SELECT pg_is_in_recovery()')" = "f" ] || exit 0
+in_recovery=$("${PSQL[@]}" -c 'SELECT pg_is_in_recovery()')
+if [ "$in_recovery" != "f" ]; then
+  # A standby (an old primary that rejoined, after a failover or a switchover) must not keep the
+  # virtual IP. The guard runs on its node_rejoin event and, after a switchover (which records no
+  # rejoin), on repmgrd's repmgrd_standby_reconnect ("node has become a standby"). Some of these run
+  # over SSH, where the container's environment is not set: flipdrill-vip reads its settings from
+  # PID 1 and does nothing when there is no virtual IP.
+  sudo -n /usr/local/bin/flipdrill-vip down 2>/dev/null || true
+  exit 0
+fi
+[ "${FLIPDRILL_SYNC_REPLICATION:-on}" = "on" ] || exit 0
 # Only a streaming standby can confirm commits: turning synchronous replication on for one still
 # in 'startup' or 'catchup' would make every commit wait out its catch-up (measured: a 5 s write
 # stall when an old primary rejoins). repmgr reports a new child before it streams, so when one is
