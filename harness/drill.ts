@@ -20,6 +20,7 @@ import {
   ConfigError,
   connectDocker,
   createLogger,
+  dropletIdOf,
   DrillAbortedError,
   ImageBuilder,
   startCluster,
@@ -334,7 +335,7 @@ async function recordFloatingIp(cluster: StartedCluster, clock: DrillClock, reco
     .filter((r) => r.method === 'POST' && r.path.endsWith('/actions') && r.at >= clock.wallOrigin && r.headers.authorization === `Bearer ${hookToken}`)
     .map((r) => ({ at: r.at, status: r.status }));
   const holder = state.ips.find((i) => i.ip === cluster.spec.doSimulator.floatingIp)?.dropletId ?? null;
-  const node = cluster.spec.nodes.find((n) => 100 + n.id === holder)?.name ?? null;
+  const node = cluster.spec.nodes.find((n) => dropletIdOf(n) === holder)?.name ?? null;
   recordEvent({
     type: 'floating-ip',
     ip: cluster.spec.doSimulator.floatingIp,

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import pino from 'pino';
 import { QueryTypes, Sequelize, Transaction, type Options } from 'sequelize';
-import { attachCluster, connectDocker, createLogger, type StartedCluster } from '../../cluster/index.ts';
+import { attachCluster, connectDocker, createLogger, waitFor, type StartedCluster } from '../../cluster/index.ts';
 import { generateUnrelatedCa } from '../../cluster/tls.ts';
 import { AWARE_DEFAULTS } from './config.ts';
 import { createFailoverSequelize } from './sequelize.ts';
@@ -60,6 +60,14 @@ async function expectError(what: string, fn: () => Promise<unknown>): Promise<un
     return error;
   }
   throw new Error(`capturing "${what}": no error was raised`);
+}
+
+/** Wait (at most 10 s) until the server runs the sleep of the connection named `application`. */
+async function whenSleeping(cluster: StartedCluster, node: string, application: string): Promise<void> {
+  await waitFor(`${application}'s query to run`, async () => {
+    const rows = await cluster.query(node, "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%'", [application]);
+    return rows.length > 0;
+  }, { timeoutMs: 10_000, intervalMs: 20 });
 }
 
 /** A TCP proxy on 127.0.0.1 in front of a node port, which can cut its connections on demand. */
@@ -132,11 +140,12 @@ export async function captureErrors(cluster: StartedCluster): Promise<Capture[]>
       ['terminated', 'close'],
     ] as const) {
       const proxy = await proxyTo(primaryPort);
-      const s = seq(proxy.port);
+      const s = seq(proxy.port, { application_name: `capture-${kind}` });
       await s.authenticate();
       // The error is awaited from the start, so its rejection is never unhandled.
       const query = expectError(kind, () => s.query('SELECT pg_sleep(2)'));
-      setTimeout(() => proxy[cut](), 300);
+      await whenSleeping(cluster, primary, `capture-${kind}`);
+      proxy[cut]();
       add(
         kind === 'reset' ? 'reset mid-query' : 'connection terminated mid-query',
         kind === 'reset' ? 'RST from a proxy while SELECT pg_sleep(2) runs' : 'FIN from a proxy while SELECT pg_sleep(2) runs',
@@ -153,7 +162,7 @@ export async function captureErrors(cluster: StartedCluster): Promise<Capture[]>
     const victim = seq(primaryPort, { application_name: 'capture-victim' });
     await victim.authenticate();
     const sleeping = expectError('57P01', () => victim.query('SELECT pg_sleep(5)'));
-    await new Promise((r) => setTimeout(r, 300));
+    await whenSleeping(cluster, primary, 'capture-victim');
     await cluster.query(primary, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'capture-victim'");
     add('57P01 admin shutdown', 'pg_terminate_backend() while SELECT pg_sleep(5) runs', 'sequelize', await sleeping);
 
@@ -161,7 +170,7 @@ export async function captureErrors(cluster: StartedCluster): Promise<Capture[]>
     client.on('error', () => {});
     await client.connect();
     const pgSleeping = expectError('57P01 pg', () => client.query('SELECT pg_sleep(5)'));
-    await new Promise((r) => setTimeout(r, 300));
+    await whenSleeping(cluster, primary, 'capture-victim-pg');
     await cluster.query(primary, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'capture-victim-pg'");
     add('57P01 admin shutdown', 'pg_terminate_backend() while SELECT pg_sleep(5) runs', 'pg', await pgSleeping);
     await client.end().catch(() => {});
@@ -194,7 +203,9 @@ export async function captureErrors(cluster: StartedCluster): Promise<Capture[]>
     const t = await doomed.transaction();
     await doomed.query('SELECT 1', { transaction: t });
     proxy.reset();
-    await new Promise((r) => setTimeout(r, 200));
+    // Until pg has seen the reset and marked the client unusable.
+    const pgClient = (t as unknown as { connection: { _queryable?: boolean } }).connection;
+    await waitFor('pg to notice the reset', async () => pgClient._queryable === false, { timeoutMs: 5000, intervalMs: 10 });
     add('not queryable', 'a statement in a transaction whose connection was reset', 'sequelize', await expectError('not queryable', () => doomed.query('SELECT 1', { transaction: t })));
     await t.rollback().catch(() => {});
     await proxy.stop();

@@ -38,6 +38,15 @@ afterEach(async () => {
   await sim.close();
 });
 
+/** Poll until `probe` holds, failing after a deadline (actions complete after the simulator's delay). */
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const client = (token = TOKEN, extra: Parameters<typeof createDoWrapperClient>[1] = {}) => createDoWrapperClient(token, { baseUrl: base, ...extra });
 const fast = { pollMs: 20, backoffMs: 20, maxBackoffMs: 40, deadlineMs: 5000 };
 
@@ -66,8 +75,7 @@ describe('the do-wrapper adapter against the simulator (acceptance list)', () =>
     const action = await c.assign(IP, 102);
     expect((await c.getIp(IP)).dropletId).toBe(101);
     expect((await c.getIp(IP)).locked).toBe(true);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await c.getAction(IP, action.id)).toMatchObject({ status: 'completed' });
+    await until('the action to complete', async () => (await c.getAction(IP, action.id)).status === 'completed');
     expect(await c.getIp(IP)).toEqual({ ip: IP, regionSlug: 'nyc3', dropletId: 102, locked: false });
   });
 
@@ -104,7 +112,7 @@ describe('the do-wrapper adapter against the simulator (acceptance list)', () =>
     const c = client(TOKEN, { paths: 'reserved_ips' });
     const action = await c.assign(IP, 102);
     expect(sim.actions().find((a) => a.id === action.id)?.resource_type).toBe('reserved_ip');
-    await new Promise((r) => setTimeout(r, 80));
+    await until('the action to complete', async () => (await c.getAction(IP, action.id)).status === 'completed');
     expect((await client().getIp(IP)).dropletId).toBe(102);
     expect(sim.requests.some((r) => r.path === `/v2/reserved_ips/${IP}/actions`)).toBe(true);
   });

@@ -92,7 +92,7 @@ export async function moveFloatingIp(client: DoIpClient, ip: string, selfDroplet
         if (!(error instanceof DoApiError)) throw error;
         if (!error.retryable) giveUp(`${what} was refused: ${error.message}`, error);
         const wait = waitFor(error);
-        if (wait > left()) giveUp(`${what} still refused when the deadline came (${error.message}; would wait ${Math.ceil(wait / 1000)} s more)`, error);
+        if (left() <= 0 || wait > left()) giveUp(`${what} still refused when the deadline came (${error.message}; would wait ${Math.ceil(wait / 1000)} s more)`, error);
         retries.push({ status: error.status, ...(error.id ? { id: error.id } : {}), waitedMs: wait });
         say(`${what}: ${error.message}; asking again in ${(wait / 1000).toFixed(1)} s`);
         await sleep(wait);
