@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Database } from './db.ts';
+import type { Database, Table } from './db.ts';
 import { DatabaseOperationError } from './db.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,6 +28,26 @@ function badRequest(res: Response, message: string): void {
   res.status(400).json({ error: message, outcome: 'failed', code: 'BAD_REQUEST' } satisfies ErrorBody);
 }
 
+/** GET /<things>/:id on one table: 404 when absent, the outcome of any error from its classification. */
+function findById(noun: string, table: () => Table<unknown, unknown> | undefined) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const t = table();
+    if (!t) return notConfigured(res);
+    const id = String(req.params.id);
+    if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
+    try {
+      const row = await t.find(id, session(req));
+      if (!row) {
+        res.status(404).json({ error: `no ${noun} ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
+        return;
+      }
+      res.json(row);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
 export function createApp(db: Database, log: Logger, state: { schemaReady: () => boolean }): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -46,20 +66,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     }
   });
 
-  app.get('/countries/:id', async (req: Request, res: Response, next: NextFunction) => {
-    const id = String(req.params.id);
-    if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
-    try {
-      const row = await db.countries.find(id, session(req));
-      if (!row) {
-        res.status(404).json({ error: `no country ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
-        return;
-      }
-      res.json(row);
-    } catch (error) {
-      next(error);
-    }
-  });
+  app.get('/countries/:id', findById('country', () => db.countries));
 
   app.get('/countries', async (req: Request, res: Response, next: NextFunction) => {
     const limit = req.query.limit === undefined ? 1000 : Number(req.query.limit);
@@ -84,21 +91,7 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
     }
   });
 
-  app.get('/events/:id', async (req: Request, res: Response, next: NextFunction) => {
-    if (!db.events) return notConfigured(res);
-    const id = String(req.params.id);
-    if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
-    try {
-      const row = await db.events.find(id, session(req));
-      if (!row) {
-        res.status(404).json({ error: `no event ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
-        return;
-      }
-      res.json(row);
-    } catch (error) {
-      next(error);
-    }
-  });
+  app.get('/events/:id', findById('event', () => db.events));
 
   app.get('/healthz', async (_req: Request, res: Response) => {
     res.setHeader('x-app-profile', db.profile);
