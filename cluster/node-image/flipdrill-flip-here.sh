@@ -7,6 +7,8 @@
 # should record that truthfully; the app cannot reach this primary until the IP moves, which the
 # log line says, and `flipdrill-flip assign` can be run again by hand.
 set -uo pipefail
+# Settings (FLIPDRILL_VIP, FLIPDRILL_FLOATING_IP, ...) from /etc/flipdrill/node.env: see flipdrill-lib.sh.
+. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
 [ -n "${FLIPDRILL_FLOATING_IP:-}" ] || exit 0
 LOG=/var/log/flipdrill/repmgrd.log
 echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-flip-here: moving ${FLIPDRILL_FLOATING_IP} to this droplet (${1:-by hand})" >>"$LOG"

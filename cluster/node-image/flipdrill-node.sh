@@ -31,25 +31,41 @@ set -euo pipefail
 : "${PRIMARY_WAIT_SECS:=120}"
 : "${PEER_NODES:=}"
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
-
-PGBIN=/usr/lib/postgresql/15/bin
+# shellcheck source=flipdrill-lib.sh
+. /usr/local/lib/flipdrill/flipdrill-lib.sh
+FLIPDRILL_LOG_TAG=flipdrill-node
 CONF_SRC=/usr/share/flipdrill/conf
-LOG_DIR=/var/log/flipdrill
-PG_HOME=/var/lib/postgresql
 
-log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-node[$NODE_NAME] $*"; }
-die() { log "FATAL: $*"; exit 1; }
+# What the configuration files' placeholders take in a container (Ansible sets them on machines).
+: "${NODE_HOST:=$NODE_NAME}"
+: "${PG_START_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -l $LOG_DIR/postgresql.log -w start}"
+: "${PG_STOP_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -m fast -w stop}"
+: "${PG_RESTART_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -l $LOG_DIR/postgresql.log -m fast -w restart}"
+: "${PG_RELOAD_COMMAND:=$PGBIN/pg_ctl -D $PGDATA reload}"
 
-as_postgres() { env HOME="$PG_HOME" setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
-
-# Replace every {{KEY}} with the value of the environment variable KEY.
+# Replace every {{ flipdrill_key }} with the environment variable KEY; a placeholder left over is
+# one this renderer does not know (the file and Ansible changed without it): refuse to start.
 render() {
-  local src=$1 dst=$2 content key
+  local src=$1 dst=$2 content key placeholder
   content=$(<"$src")
-  for key in NODE_NAME NODE_ID NODE_PRIORITY PGDATA MONITOR_INTERVAL_SECS RECONNECT_ATTEMPTS RECONNECT_INTERVAL; do
-    content=${content//"{{$key}}"/${!key}}
+  for key in NODE_NAME NODE_ID NODE_HOST NODE_PRIORITY PGDATA MONITOR_INTERVAL_SECS RECONNECT_ATTEMPTS RECONNECT_INTERVAL \
+    PG_START_COMMAND PG_STOP_COMMAND PG_RESTART_COMMAND PG_RELOAD_COMMAND; do
+    placeholder="{{ flipdrill_${key,,} }}"
+    content=${content//"$placeholder"/${!key}}
   done
+  if [[ $content =~ \{\{[^}]*\}\} ]]; then die "$src has a placeholder flipdrill-node does not fill: ${BASH_REMATCH[0]}"; fi
   printf '%s\n' "$content" >"$dst"
+}
+
+# The settings the hooks read (see flipdrill-lib.sh): what this container was started with.
+write_settings() {
+  local key
+  install -m 0640 -o root -g postgres /dev/null "$FLIPDRILL_SETTINGS"
+  for key in NODE_NAME NODE_ID NODE_ROLE PEER_NODES FLIPDRILL_SYNC_REPLICATION FLIPDRILL_VIP FLIPDRILL_VIP_SUBNET \
+    FLIPDRILL_FLOATING_IP DIGITALOCEAN_TOKEN FLIPDRILL_DO_API_URL FLIPDRILL_METADATA_URL; do
+    [ -n "${!key:-}" ] && printf '%s=%q\n' "$key" "${!key}" >>"$FLIPDRILL_SETTINGS"
+  done
+  return 0
 }
 
 sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
@@ -86,6 +102,7 @@ initdb_local() {
 }
 
 # postgresql.conf includes the node's own settings; pg_hba.conf is the same on every node.
+after_clone() { finish_config; }
 finish_config() {
   grep -q "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" "$PGDATA/postgresql.conf" ||
     echo "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" >>"$PGDATA/postgresql.conf"
@@ -141,68 +158,6 @@ wait_for_registered_primary() {
     sleep 0.5
   done
   log "primary $PRIMARY_HOST is registered"
-}
-
-# Did this data directory belong to a primary when it stopped (cleanly or not)?
-was_primary() {
-  local state
-  state=$(LC_ALL=C "$PGBIN/pg_controldata" "$PGDATA" | sed -n 's/^Database cluster state: *//p')
-  [ "$state" = "in production" ] || [ "$state" = "shut down" ]
-}
-
-# The peer that is primary now, if any (PEER_NODES: the other data nodes). A peer that answers as
-# primary but is not yet registered as one is still being promoted (repmgr updates its metadata
-# a moment after pg_promote()): wait for it, or `node rejoin` would take this node for the primary.
-other_primary() {
-  local peer state deadline=$((SECONDS + 30))
-  while :; do
-    local promoting=""
-    for peer in ${PEER_NODES//,/ }; do
-      state=$(as_postgres "$PGBIN/psql" -X -qAt -h "$peer" -U repmgr -d repmgr -c \
-        "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'
-                     WHEN EXISTS (SELECT 1 FROM repmgr.nodes WHERE node_name = '$peer' AND type = 'primary' AND active) THEN 'primary'
-                     ELSE 'promoting' END" 2>/dev/null || true)
-      [ "$state" = "primary" ] && { echo "$peer"; return 0; }
-      [ "$state" = "promoting" ] && promoting=$peer
-    done
-    [ -n "$promoting" ] && [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.5
-  done
-}
-
-# repmgrd reads this node's record from the local database; after a clone or a rejoin the update
-# to it may not have been replayed yet, and repmgrd exits ("registered as a primary but running as
-# a standby"). Wait until the local copy says what the node is.
-wait_for_local_record() {
-  local type=$1 deadline=$((SECONDS + 30))
-  until [ "$(as_postgres "$PGBIN/psql" -X -qAt -d repmgr -c "SELECT type FROM repmgr.nodes WHERE node_id = $NODE_ID" 2>/dev/null)" = "$type" ]; do
-    [ $SECONDS -lt $deadline ] || die "this node's repmgr record does not say $type after 30 s"
-    sleep 0.2
-  done
-}
-
-# Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone
-# if that does not get it streaming. Why the fallback: after a SIGKILL with synchronous
-# replication the standby has every WAL record, so pg_rewind finds nothing to rewind ("0 files
-# copied"), yet the end-of-recovery checkpoint it writes lies past the fork point, and the node
-# can never follow the new timeline ("new timeline 2 forked off current database system timeline 1
-# before current recovery point"). Measured on PG 15 with repmgr 5.3.3.
-rejoin() {
-  local other=$1
-  log "this node was a primary, but $other is primary now: rejoining as its standby (repmgr node rejoin --force-rewind)"
-  if as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf node rejoin \
-    -d "host=$other port=5432 user=repmgr dbname=repmgr connect_timeout=2" --force-rewind --log-to-file; then
-    log "rejoined as a standby of $other"
-    return 0
-  fi
-  log "node rejoin did not get this node streaming from $other (see repmgrd.log): cloning afresh from $other"
-  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
-  find "$PGDATA" -mindepth 1 -delete
-  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$other" -U repmgr -d repmgr standby clone --fast-checkpoint --force >/dev/null
-  finish_config
-  start_postgres
-  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --wait-start=30 >/dev/null
-  log "cloned and registered as a standby of $other"
 }
 
 # SSH between the nodes, as postgres, for `repmgr standby switchover`. The cluster's key pair comes
@@ -265,6 +220,7 @@ touch "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" && chown postgres:postgre
 rm -f /run/flipdrill/ready
 render "$CONF_SRC/postgresql.flipdrill.conf" /etc/flipdrill/postgresql.flipdrill.conf
 render "$CONF_SRC/repmgr.conf" /etc/repmgr.conf
+write_settings
 setup_tls
 chown postgres:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
 # repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass.

@@ -11,6 +11,8 @@
 #    Docker engine, so flipdrill's endpoint controller moves it once the database reports the new
 #    primary.
 set -euo pipefail
+# Settings (FLIPDRILL_VIP, FLIPDRILL_FLOATING_IP, ...) from /etc/flipdrill/node.env: see flipdrill-lib.sh.
+. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 "${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c 'SELECT pg_reload_conf()' >/dev/null
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby promote --log-to-file

@@ -17,6 +17,8 @@
 # The floating endpoint is not moved from here for the Docker alias (containers have no Docker API
 # access): flipdrill's endpoint controller follows the database's own answer to "who is primary".
 set -euo pipefail
+# Settings (FLIPDRILL_VIP, FLIPDRILL_FLOATING_IP, ...) from /etc/flipdrill/node.env: see flipdrill-lib.sh.
+. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
 [ "$(id -un)" = "postgres" ] || { echo "flipdrill-switchover: run it as postgres (docker exec -u postgres ...)" >&2; exit 2; }
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 if [ "$("${PSQL[@]}" -c 'SELECT pg_is_in_recovery()')" != "t" ]; then

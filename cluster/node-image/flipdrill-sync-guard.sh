@@ -18,6 +18,8 @@
 # disconnects): without this check 130 acknowledged writes were lost; with it, none. It stays
 # synchronous, so those writes wait instead (unknown outcome), and checks again in the background.
 set -euo pipefail
+# Settings (FLIPDRILL_VIP, FLIPDRILL_FLOATING_IP, ...) from /etc/flipdrill/node.env: see flipdrill-lib.sh.
+. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
 PSQL=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d postgres)
 note() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-sync-guard: $*" >>/var/log/flipdrill/repmgrd.log; }
 
@@ -47,9 +49,8 @@ in_recovery=$("${PSQL[@]}" -c 'SELECT pg_is_in_recovery()')
 if [ "$in_recovery" != "f" ]; then
   # A standby (an old primary that rejoined, after a failover or a switchover) must not keep the
   # virtual IP. The guard runs on its node_rejoin event and, after a switchover (which records no
-  # rejoin), on repmgrd's repmgrd_standby_reconnect ("node has become a standby"). Some of these run
-  # over SSH, where the container's environment is not set: flipdrill-vip reads its settings from
-  # PID 1 and does nothing when there is no virtual IP.
+  # rejoin), on repmgrd's repmgrd_standby_reconnect ("node has become a standby"). flipdrill-vip
+  # reads its own settings and does nothing when there is no virtual IP.
   sudo -n /usr/local/bin/flipdrill-vip down 2>/dev/null || true
   exit 0
 fi

@@ -6,13 +6,14 @@
 #   down    remove it (a node that is not primary: at boot, after a rejoin or a demotion)
 #   status  print "held" or "not held"
 # Runs as root (repmgr's hooks run it through sudo, which allows this script and nothing else).
-# Its settings come from the container's own environment (PID 1), never from the caller:
+# Its settings come from the root-owned /etc/flipdrill/node.env, never from the caller:
 #   FLIPDRILL_VIP           the address with its prefix, e.g. 10.213.2.254/24
 #   FLIPDRILL_VIP_SUBNET    the application network, e.g. 10.213.2.0/24 (finds the interface)
 set -euo pipefail
-setting() { tr '\0' '\n' </proc/1/environ | sed -n "s/^$1=//p" | head -n 1; }
-VIP=$(setting FLIPDRILL_VIP)
-SUBNET=$(setting FLIPDRILL_VIP_SUBNET)
+unset FLIPDRILL_VIP FLIPDRILL_VIP_SUBNET
+. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
+VIP=${FLIPDRILL_VIP:-}
+SUBNET=${FLIPDRILL_VIP_SUBNET:-}
 [ -n "$VIP" ] || exit 0
 [[ "$VIP" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || { echo "flipdrill-vip: FLIPDRILL_VIP must be address/prefix, not '$VIP'" >&2; exit 2; }
 address=${VIP%/*}

@@ -1,0 +1,94 @@
+# flipdrill-lib: shell functions shared by the container entrypoint (flipdrill-node), the hooks,
+# and flipdrill-start on machines provisioned by Ansible. Sourced, never run.
+#
+# Settings: /etc/flipdrill/node.env (KEY=value lines, root-owned, readable by postgres). The
+# entrypoint writes it from the container's environment; Ansible writes it on VMs and droplets.
+# Hooks read it rather than their own environment: repmgr runs some of them over SSH, where the
+# environment is empty, and flipdrill-vip runs as root and must not take settings from its caller.
+
+FLIPDRILL_SETTINGS=/etc/flipdrill/node.env
+PGBIN=/usr/lib/postgresql/15/bin
+PG_HOME=/var/lib/postgresql
+LOG_DIR=/var/log/flipdrill
+
+load_settings() {
+  if [ -r "$FLIPDRILL_SETTINGS" ]; then
+    set -a
+    # shellcheck disable=SC1090
+    . "$FLIPDRILL_SETTINGS"
+    set +a
+  fi
+}
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) ${FLIPDRILL_LOG_TAG:-flipdrill}[${NODE_NAME:-?}] $*"; }
+die() { log "FATAL: $*"; exit 1; }
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then env HOME="$PG_HOME" setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
+}
+
+# Did this data directory belong to a primary when it stopped (cleanly or not)?
+was_primary() {
+  local state
+  state=$(LC_ALL=C "$PGBIN/pg_controldata" "$PGDATA" | sed -n 's/^Database cluster state: *//p')
+  [ "$state" = "in production" ] || [ "$state" = "shut down" ]
+}
+
+# The peer that is primary now, if any (PEER_NODES: the other data nodes' hosts, as in their
+# repmgr conninfo). A peer that
+# answers as primary but is not yet registered as one is still being promoted (repmgr updates its
+# metadata a moment after pg_promote()): wait for it, or `node rejoin` would take this node for
+# the primary.
+other_primary() {
+  local peer state deadline=$((SECONDS + 30))
+  while :; do
+    local promoting=""
+    for peer in ${PEER_NODES//,/ }; do
+      state=$(as_postgres "$PGBIN/psql" -X -qAt -h "$peer" -U repmgr -d repmgr -c \
+        "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby'
+                     WHEN EXISTS (SELECT 1 FROM repmgr.nodes WHERE type = 'primary' AND active
+                                    AND starts_with(conninfo, 'host=$peer ')) THEN 'primary'
+                     ELSE 'promoting' END" 2>/dev/null || true)
+      [ "$state" = "primary" ] && { echo "$peer"; return 0; }
+      [ "$state" = "promoting" ] && promoting=$peer
+    done
+    [ -n "$promoting" ] && [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
+  done
+}
+
+# repmgrd reads this node's record from the local database; after a clone or a rejoin the update
+# to it may not have been replayed yet, and repmgrd exits ("registered as a primary but running as
+# a standby"). Wait until the local copy says what the node is.
+wait_for_local_record() {
+  local type=$1 deadline=$((SECONDS + 30))
+  until [ "$(as_postgres "$PGBIN/psql" -X -qAt -d repmgr -c "SELECT type FROM repmgr.nodes WHERE node_id = $NODE_ID" 2>/dev/null)" = "$type" ]; do
+    [ $SECONDS -lt $deadline ] || die "this node's repmgr record does not say $type after 30 s"
+    sleep 0.2
+  done
+}
+
+# Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone
+# if that does not get it streaming. Why the fallback: after a SIGKILL with synchronous
+# replication the standby has every WAL record, so pg_rewind finds nothing to rewind ("0 files
+# copied"), yet the end-of-recovery checkpoint it writes lies past the fork point, and the node
+# can never follow the new timeline ("new timeline 2 forked off current database system timeline 1
+# before current recovery point"). Measured on PG 15 with repmgr 5.3.3.
+# The caller defines start_postgres, and after_clone (what a fresh data directory needs).
+rejoin() {
+  local other=$1
+  log "this node was a primary, but $other is primary now: rejoining as its standby (repmgr node rejoin --force-rewind)"
+  if as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf node rejoin \
+    -d "host=$other port=5432 user=repmgr dbname=repmgr connect_timeout=2" --force-rewind --log-to-file; then
+    log "rejoined as a standby of $other"
+    return 0
+  fi
+  log "node rejoin did not get this node streaming from $other (see repmgrd.log): cloning afresh from $other"
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+  find "$PGDATA" -mindepth 1 -delete
+  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$other" -U repmgr -d repmgr standby clone --fast-checkpoint --force >/dev/null
+  after_clone
+  start_postgres
+  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --wait-start=30 >/dev/null
+  log "cloned and registered as a standby of $other"
+}
