@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const db = createDatabase(config, log, { driver });
   let schemaReady = false;
   const app = createApp(db, log, { schemaReady: () => schemaReady });
-  const server = await listen(app, config.httpPort);
+  const server = await listen(app, config.httpPort, process.env.HOST || undefined);
   log.info(
     { port: config.httpPort, profile: config.profile, platform: config.failover.platform, write: config.failover.write, reads: config.failover.reads, tls: Boolean(config.failover.tls) },
     'listening',

@@ -125,9 +125,10 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
   return app;
 }
 
-export function listen(app: express.Express, port: number): Promise<Server> {
+/** On every interface, or only on `host` (flipdrill runs the app on 127.0.0.1 for drills on machines). */
+export function listen(app: express.Express, port: number, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, () => resolve(server));
+    const server = host ? app.listen(port, host, () => resolve(server)) : app.listen(port, () => resolve(server));
     server.on('error', reject);
   });
 }

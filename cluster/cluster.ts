@@ -17,6 +17,7 @@ import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
+import type { DrillTarget, FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
@@ -74,7 +75,7 @@ function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export class StartedCluster implements AsyncDisposable {
+export class StartedCluster implements DrillTarget, AsyncDisposable {
   readonly endpoint: FloatingEndpoint;
   readonly #log: Logger;
 
@@ -146,6 +147,35 @@ export class StartedCluster implements AsyncDisposable {
   containerOf(node: string): string {
     return names.container(this.spec, node);
   }
+
+  where(node: string): string {
+    return this.containerOf(node);
+  }
+
+  describeFault(kind: FaultKind, node: string, signal = 'SIGKILL'): string {
+    const container = this.containerOf(node);
+    switch (kind) {
+      case 'kill':
+        return `docker kill --signal ${signal} ${container}`;
+      case 'stop':
+        return `docker stop ${container} (SIGTERM, fast shutdown)`;
+      case 'freeze':
+        return `docker pause ${container}`;
+      case 'partition':
+        return `docker network disconnect ${container} from the replication and application networks`;
+      case 'partition-one-way':
+        return `iptables in ${container}: drop every packet from the other nodes; the app and the host still reach it`;
+    }
+  }
+
+  async nodeLogs(node: string): Promise<string> {
+    if (!(await this.isRunning(node))) return 'container not running: no logs taken\n';
+    const r = await this.exec(node, ['tail', '-n', '400', '/var/log/flipdrill/repmgrd.log', '/var/log/flipdrill/postgresql.log']);
+    return r.stdout + r.stderr;
+  }
+
+  /** Nothing to let go of: the containers are the cluster. */
+  async release(): Promise<void> {}
 
   async isRunning(node: string): Promise<boolean> {
     const info = await this.docker.inspectContainer(this.containerOf(node));

@@ -41,6 +41,10 @@ const BASE_PACKAGES = [
   'ca-certificates',
   'netbase',
   'libstdc++6',
+  // Ansible's modules run on Python (apt's through python3-apt): the converge test provisions
+  // containers of this image with the playbook, as it would plain Debian machines.
+  'python3',
+  'python3-apt',
 ];
 
 /** Bumped when the way the base is made changes in a way the package list does not show. */

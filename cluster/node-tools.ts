@@ -21,7 +21,8 @@ export async function bundleNodeTools(): Promise<string[]> {
   for (const [entry, name] of entries) {
     const outfile = path.join(NODE_TOOLS_DIR, name);
     // No source map: the output must be the same for the same sources, or the image hash changes.
-    await build({ entryPoints: [path.join(here, entry)], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+    // node18: on droplets the Ansible role runs the hook on Debian 12's own nodejs (18.19).
+    await build({ entryPoints: [path.join(here, entry)], outfile, bundle: true, platform: 'node', target: 'node18', format: 'cjs', logLevel: 'error' });
     out.push(outfile);
   }
   return out;

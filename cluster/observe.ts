@@ -3,7 +3,8 @@
  * recovery, on which timeline, which node does it follow. Decisions are made against one snapshot
  * (Patroni's shape), never by asking "who is primary?" several times in one decision.
  *
- * Connections go only to 127.0.0.1, to the ports the cluster published.
+ * Connections go to 127.0.0.1, to the ports a Docker cluster published, or to the addresses an
+ * inventory gives for machines (flipdrill_node_host).
  */
 import pg from 'pg';
 import type { NodeSpec } from './spec.ts';
@@ -47,9 +48,10 @@ export async function queryNode<T extends pg.QueryResultRow>(
   sql: string,
   params: unknown[] = [],
   timeoutMs = 1500,
+  host = '127.0.0.1',
 ): Promise<T[]> {
   const client = new pg.Client({
-    host: '127.0.0.1',
+    host,
     port,
     user: credentials.user,
     password: credentials.password,
@@ -69,13 +71,19 @@ export async function queryNode<T extends pg.QueryResultRow>(
   }
 }
 
-export async function observeNode(node: NodeSpec, credentials: Credentials, running: boolean): Promise<NodeState> {
+/** A node as observed: by its published port on 127.0.0.1, or at host:port. */
+export type ObservedNode = Pick<NodeSpec, 'name' | 'initialRole' | 'hostPort'> & { host?: string };
+
+export async function observeNode(node: ObservedNode, credentials: Credentials, running: boolean): Promise<NodeState> {
   if (!running) return { name: node.name, role: 'down', error: 'container not running' };
   try {
     const [row] = await queryNode<{ in_recovery: boolean; timeline: number | null; upstream: string | null }>(
       node.hostPort,
       credentials,
       STATE_QUERY,
+      [],
+      1500,
+      node.host,
     );
     if (!row) return { name: node.name, role: 'down', error: 'no answer' };
     // The witness is a plain, writable PostgreSQL: its role comes from the cluster's definition.
@@ -91,10 +99,10 @@ export async function observeNode(node: NodeSpec, credentials: Credentials, runn
   }
 }
 
-export async function observe(
-  nodes: readonly NodeSpec[],
+export async function observe<N extends ObservedNode>(
+  nodes: readonly N[],
   credentials: Credentials,
-  isRunning: (node: NodeSpec) => Promise<boolean>,
+  isRunning: (node: N) => Promise<boolean>,
 ): Promise<ClusterSnapshot> {
   const takenAt = Date.now();
   const states = await Promise.all(nodes.map(async (n) => observeNode(n, credentials, await isRunning(n))));

@@ -3,6 +3,7 @@
  * validation, so a bad value is one clear error before anything is created.
  */
 import { ConfigError } from './errors.ts';
+import timingProfiles from './timing-profiles.json' with { type: 'json' };
 
 export type NodeRole = 'primary' | 'standby' | 'witness';
 export type ReplicationMode = 'sync' | 'async';
@@ -54,17 +55,17 @@ export interface ClusterSpec {
 export type EndpointOption = 'docker-alias' | 'do-simulator' | 'virtual-ip';
 export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator', 'virtual-ip'];
 /** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
-export const dropletIdOf = (node: NodeSpec) => 100 + node.id;
+export const dropletIdOf = (node: Pick<NodeSpec, 'id'>) => 100 + node.id;
 
 export type AppProfile = 'aware' | 'naive';
 export const APP_PROFILES: AppProfile[] = ['aware', 'naive'];
 
-export const TIMING_PROFILES: Record<'fast' | 'repmgr-defaults', RepmgrTiming> = {
-  // Measured on our CI machines: repmgrd promotes about 2 s after `docker kill` of the primary.
-  fast: { monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 1 },
-  // repmgr's own defaults: about a minute before an election starts.
-  'repmgr-defaults': { monitorIntervalSecs: 2, reconnectAttempts: 6, reconnectInterval: 10 },
-};
+/**
+ * repmgrd's timing profiles, in one file that the Ansible role reads too.
+ *   fast             measured on our CI machines: repmgrd promotes about 2 s after `docker kill` of the primary
+ *   repmgr-defaults  repmgr's own defaults: about a minute before an election starts
+ */
+export const TIMING_PROFILES: Record<'fast' | 'repmgr-defaults', RepmgrTiming> = timingProfiles;
 
 export const PROJECT_LABEL = 'io.flipdrill.project';
 export const CLUSTER_LABEL = 'io.flipdrill.cluster';

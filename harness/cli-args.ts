@@ -43,6 +43,9 @@ Options:
                              the promote hook takes on the new primary
   --do-faults 429,pending-event
                              drill: the simulator refuses the hook's first assign requests this way
+  --target vagrant|digitalocean|<inventory>
+                             drill: machines provisioned by ansible/site.yml instead of containers, reached
+                             over SSH as the inventory says; the app runs on this machine (needs ansible)
   --json                     machine-readable output (status, drill, check)
   --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
@@ -73,6 +76,7 @@ const OPTIONS = {
   tls: { type: 'boolean' },
   endpoint: { type: 'string' },
   'do-faults': { type: 'string' },
+  target: { type: 'string' },
   ip: { type: 'string' },
   droplet: { type: 'string' },
   json: { type: 'boolean' },
@@ -103,7 +107,7 @@ export function number(flag: string, raw: string | undefined, { min, max, intege
 
 export interface ParsedCommand {
   command: Command;
-  /** check: the run folder. */
+  /** check: the run folder; flip: status or assign. */
   target?: string;
   values: Record<string, string | boolean | undefined>;
   cluster: ClusterOptions;
@@ -148,6 +152,11 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (fault !== '429' && fault !== 'pending-event') throw new ConfigError(`--do-faults takes 429 and pending-event, not "${fault}"`);
   }
   if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
+  if (values.target !== undefined) {
+    if (name !== 'drill') throw new ConfigError('--target is for drill only');
+    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'endpoint', 'do-faults'].find((k) => values[k as keyof typeof values] !== undefined);
+    if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
+  }
   const cluster: ClusterOptions = {
     name: values.name,
     portBase: number('port-base', values['port-base'], { min: 1024, max: 65533 }),

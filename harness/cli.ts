@@ -103,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       const { report, aggregate } = await runDrill({
         ...drillOptions(),
         repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }),
+        ...(values.target ? { target: values.target as string } : {}),
         onRunFolder: (run) => (runDir = run.dir),
       });
       if (aggregate) {

@@ -27,10 +27,11 @@ import {
   WaitTimeoutError,
   waitFor,
   type ClusterOptions,
+  connectRemoteCluster,
   type ClusterSnapshot,
+  type DrillTarget,
   type EndpointEvent,
   type Logger,
-  type StartedCluster,
 } from '../cluster/index.ts';
 import type { CheckResult, FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
@@ -60,6 +61,11 @@ export interface DrillOptions {
   seed?: number;
   /** Leave a cluster the drill created running afterwards. */
   keep?: boolean;
+  /**
+   * Drill machines provisioned by ansible/ instead of Docker containers: `vagrant`,
+   * `digitalocean`, or the path of an Ansible inventory. The app runs on this machine.
+   */
+  target?: string;
   /**
    * With the DigitalOcean simulator: refusals the hook's first assign requests meet, in order (a
    * 429 with retry-after 1, a 422 "pending event"), so the drill shows the hook waiting them out.
@@ -157,7 +163,7 @@ export function aggregate(scenario: string, reports: { report: DrillReport; dir:
 }
 
 interface DrillContext {
-  cluster: StartedCluster;
+  cluster: DrillTarget;
   created: boolean;
   images: unknown;
   logger: Logger;
@@ -168,6 +174,46 @@ interface DrillContext {
   latest?: ClusterSnapshot;
   onSnapshot?: (s: ClusterSnapshot) => void;
   onEndpointEvent?: (e: EndpointEvent) => void;
+}
+
+/** The Docker cluster for a drill: the running one of that name, or a new one (created: true). */
+async function dockerCluster(
+  options: DrillOptions,
+  logger: Logger,
+  onStep: (step: string) => void,
+  signal?: AbortSignal,
+): Promise<{ cluster: DrillTarget; created: boolean; images: unknown }> {
+  const docker = await connectDocker({ logger, onStep });
+  throwIfAborted(signal);
+  onStep('building images (cached after the first run)');
+  const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();
+  throwIfAborted(signal);
+
+  const clusterName = options.cluster?.name ?? 'flipdrill';
+  const attached = await attachCluster(docker, logger, clusterName);
+  if (attached) {
+    const cluster = attached;
+    const wanted = options.cluster?.replication;
+    if (wanted && wanted !== cluster.spec.replication) {
+      throw new ClusterError(`the running cluster "${clusterName}" uses ${cluster.spec.replication} replication, not ${wanted}`, {
+        hint: 'remove it first (npm run flipdrill -- down), or drop --replication',
+      });
+    }
+    if (options.cluster?.tls !== undefined && options.cluster.tls !== cluster.spec.tls) {
+      throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.tls ? 'with' : 'without'} TLS`, {
+        hint: 'remove it first (npm run flipdrill -- down), or drop --tls',
+      });
+    }
+    onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
+    const profile = options.cluster?.appProfile;
+    if (profile && profile !== (await cluster.appProfile())) {
+      onStep(`replacing the app with the ${profile} one`);
+      await cluster.useAppProfile(profile, signal);
+    }
+    return { cluster, created: false, images };
+  }
+  onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
+  return { cluster: await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal }), created: true, images };
 }
 
 export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome> {
@@ -189,39 +235,24 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   const signal = options.signal;
 
   let ctx: DrillContext | undefined;
-  let controller: ReturnType<StartedCluster['endpointController']> | undefined;
+  let remote: DrillTarget | undefined;
+  let controller: ReturnType<DrillTarget['endpointController']> | undefined;
   try {
-    const docker = await connectDocker({ logger, onStep });
-    throwIfAborted(signal);
-    onStep('building images (cached after the first run)');
-    const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();
-    throwIfAborted(signal);
-
-    const clusterName = options.cluster?.name ?? 'flipdrill';
-    let cluster = await attachCluster(docker, logger, clusterName);
+    let cluster: DrillTarget;
     let created = false;
-    if (cluster) {
-      const wanted = options.cluster?.replication;
-      if (wanted && wanted !== cluster.spec.replication) {
-        throw new ClusterError(`the running cluster "${clusterName}" uses ${cluster.spec.replication} replication, not ${wanted}`, {
-          hint: 'remove it first (npm run flipdrill -- down), or drop --replication',
-        });
-      }
-      if (options.cluster?.tls !== undefined && options.cluster.tls !== cluster.spec.tls) {
-        throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.tls ? 'with' : 'without'} TLS`, {
-          hint: 'remove it first (npm run flipdrill -- down), or drop --tls',
-        });
-      }
-      onStep(`reusing the running cluster "${clusterName}" (it stays up after the drill)`);
-      const profile = options.cluster?.appProfile;
-      if (profile && profile !== (await cluster.appProfile())) {
-        onStep(`replacing the app with the ${profile} one`);
-        await cluster.useAppProfile(profile, signal);
-      }
+    let images: unknown = null;
+    if (options.target) {
+      // Machines someone provisioned with ansible/: never created or removed here.
+      remote = await connectRemoteCluster(options.target, {
+        logger,
+        onStep,
+        signal,
+        ...(options.cluster?.appProfile ? { appProfile: options.cluster.appProfile } : {}),
+        appLogFile: path.join(run.dir, 'app.log'),
+      });
+      cluster = remote;
     } else {
-      onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
-      cluster = await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal });
-      created = true;
+      ({ cluster, created, images } = await dockerCluster(options, logger, onStep, signal));
     }
     ctx = { cluster, created, images, logger, onStep, signal, seed: options.seed ?? randomInt(2 ** 31) };
     const context = ctx;
@@ -252,6 +283,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     throw error;
   } finally {
     await controller?.stop().catch(() => {});
+    await remote?.release().catch((e) => logger.warn({ err: (e as Error).message }, 'letting go of the machines failed'));
     if (ctx?.created && !options.keep) {
       options.onStep?.('tearing down the cluster');
       await ctx.cluster.stop().catch((e) => logger.error({ err: (e as Error).message }, 'teardown failed'));
@@ -264,17 +296,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
  * A failed drill keeps what the nodes said: the tail of each running node's repmgrd and PostgreSQL
  * logs, saved in the run folder before the cluster is torn down (node-logs/<node>.log).
  */
-async function saveNodeLogs(cluster: StartedCluster, dir: string, logger: Logger): Promise<void> {
+async function saveNodeLogs(cluster: DrillTarget, dir: string, logger: Logger): Promise<void> {
   const out = path.join(dir, 'node-logs');
   mkdirSync(out, { recursive: true });
   for (const node of cluster.spec.nodes) {
     try {
-      if (!(await cluster.isRunning(node.name))) {
-        writeFileSync(path.join(out, `${node.name}.log`), 'container not running: no logs taken\n');
-        continue;
-      }
-      const r = await cluster.exec(node.name, ['tail', '-n', '400', '/var/log/flipdrill/repmgrd.log', '/var/log/flipdrill/postgresql.log']);
-      writeFileSync(path.join(out, `${node.name}.log`), r.stdout + r.stderr);
+      writeFileSync(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
     } catch (error) {
       logger.warn({ node: node.name, err: (error as Error).message }, 'could not save node logs');
     }
@@ -304,7 +331,7 @@ async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<
 type RecordEvent = (event: Omit<ClusterEvent, 'time' | 'wall'> & { time?: number; wall?: number }) => void;
 
 /** Queue the simulator's refusals for the hook's next assign requests. */
-async function armDoFaults(cluster: StartedCluster, faults: ('429' | 'pending-event')[], recordEvent: RecordEvent): Promise<void> {
+async function armDoFaults(cluster: DrillTarget, faults: ('429' | 'pending-event')[], recordEvent: RecordEvent): Promise<void> {
   for (const fault of faults) {
     const response =
       fault === '429'
@@ -327,18 +354,19 @@ interface SimAction {
  * What DigitalOcean saw: the hook's assign requests (with the answer each got) and the actions,
  * from the simulator's own records, and who holds the IP now.
  */
-async function recordFloatingIp(cluster: StartedCluster, clock: DrillClock, recordEvent: RecordEvent): Promise<void> {
+async function recordFloatingIp(cluster: DrillTarget, clock: DrillClock, recordEvent: RecordEvent): Promise<void> {
   const state = await cluster.doSimulator<{ ips: { ip: string; dropletId: number | null }[]; actions: SimAction[] }>('state');
   const { requests } = await cluster.doSimulator<{ requests: { at: number; method: string; path: string; status: number; headers: Record<string, string> }[] }>('requests');
   const hookToken = cluster.credentials.doTokens?.hook;
   const assigns = requests
     .filter((r) => r.method === 'POST' && r.path.endsWith('/actions') && r.at >= clock.wallOrigin && r.headers.authorization === `Bearer ${hookToken}`)
     .map((r) => ({ at: r.at, status: r.status }));
-  const holder = state.ips.find((i) => i.ip === cluster.spec.doSimulator.floatingIp)?.dropletId ?? null;
+  const floatingIp = cluster.spec.doSimulator?.floatingIp;
+  const holder = state.ips.find((i) => i.ip === floatingIp)?.dropletId ?? null;
   const node = cluster.spec.nodes.find((n) => dropletIdOf(n) === holder)?.name ?? null;
   recordEvent({
     type: 'floating-ip',
-    ip: cluster.spec.doSimulator.floatingIp,
+    ip: floatingIp ?? '',
     holderDroplet: holder,
     holder: node,
     assignRequests: assigns.map((a) => ({ status: a.status, atMs: a.at - clock.wallOrigin })),

@@ -46,6 +46,10 @@ export interface ContainerSpec {
   capAdd?: string[];
   /** Overrides the image's entrypoint (the simulator runs from the node image). */
   entrypoint?: string[];
+  /** The command (with the image's entrypoint, or alone when it has none). */
+  command?: string[];
+  /** Docker's init as PID 1, reaping the orphans of daemons (a plain machine's init does). */
+  init?: boolean;
 }
 
 export interface ContainerSummary {
@@ -288,10 +292,11 @@ export class DockerodeClient implements DockerClient {
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint, Healthcheck: { Test: ['NONE'] } } : {}),
+        ...(spec.command ? { Cmd: spec.command } : {}),
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSecs,
-        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' }, CapAdd: spec.capAdd },
+        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' }, CapAdd: spec.capAdd, ...(spec.init ? { Init: true } : {}) },
         NetworkingConfig: first
           ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
           : undefined,

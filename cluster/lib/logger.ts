@@ -16,7 +16,9 @@ export const REDACT = {
 export function createLogger(options: { file?: string; level?: string; destination?: pino.DestinationStream } = {}): Logger {
   const level = options.level ?? process.env.FLIPDRILL_LOG_LEVEL ?? 'info';
   if (!options.file && !options.destination) return pino({ level: 'silent' });
-  return pino({ level, base: { app: 'flipdrill' }, redact: REDACT }, options.destination ?? pino.destination({ dest: options.file!, mkdir: true, sync: false }));
+  // Synchronous: a drill that fails at once exits before an asynchronous file would be open, and
+  // pino's exit hook then throws ("sonic boom is not ready yet") over the one-line error.
+  return pino({ level, base: { app: 'flipdrill' }, redact: REDACT }, options.destination ?? pino.destination({ dest: options.file!, mkdir: true, sync: true }));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

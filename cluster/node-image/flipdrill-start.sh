@@ -14,6 +14,7 @@ FLIPDRILL_LOG_TAG=flipdrill-start
 : "${PGDATA:?PGDATA is not in $FLIPDRILL_SETTINGS (provision the node with the flipdrill playbook)}"
 : "${NODE_ROLE:?NODE_ROLE is not in $FLIPDRILL_SETTINGS}"
 [ "$(id -u)" = 0 ] || die "run flipdrill-start as root"
+cd /
 
 # Debian's own tooling: under systemd, pg_ctlcluster run as root hands over to systemctl.
 start_postgres() { pg_ctlcluster 15 main start || die "postgres did not start: $(grep -E 'FATAL|PANIC' /var/log/postgresql/postgresql-15-main.log 2>/dev/null | tail -n 1)"; log "postgres started"; }

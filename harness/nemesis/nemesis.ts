@@ -4,11 +4,11 @@
  * says nothing, a stopped one sends its last WAL first, a frozen or partitioned one is alive and
  * comes back believing it is still primary.
  */
-import { ClusterError, type StartedCluster } from '../../cluster/index.ts';
+import { ClusterError, type DrillTarget } from '../../cluster/index.ts';
 import type { FaultType, Scenario } from '../scenario.ts';
 
 export interface FaultTargets {
-  cluster: StartedCluster;
+  cluster: DrillTarget;
   /** The node the fault hits. */
   node: string;
   /** The primary and a standby when the fault hit, as the database said. */
@@ -49,7 +49,7 @@ async function timed(kind: FaultType, node: string, detail: string, act: () => P
 }
 
 /** Send a signal to the WAL sender processes on a primary; true if there was one to signal. */
-async function signalWalSenders(cluster: StartedCluster, primary: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
+async function signalWalSenders(cluster: DrillTarget, primary: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
   const result = await cluster.exec(primary, ['pkill', `-${signal}`, '-f', 'postgres: .*walsender']);
   return result.exitCode === 0;
 }
@@ -57,7 +57,7 @@ async function signalWalSenders(cluster: StartedCluster, primary: string, signal
 export function kill(signal = 'SIGKILL'): Nemesis {
   return {
     kind: 'kill',
-    inject: ({ cluster, node }) => timed('kill', node, `docker kill --signal ${signal} ${cluster.containerOf(node)}`, () => cluster.kill(node, signal)),
+    inject: ({ cluster, node }) => timed('kill', node, cluster.describeFault('kill', node, signal), () => cluster.kill(node, signal)),
     // A killed node stays down until the scenario restarts it.
     async undo() {},
   };
@@ -65,29 +65,27 @@ export function kill(signal = 'SIGKILL'): Nemesis {
 
 export const stop: Nemesis = {
   kind: 'stop',
-  inject: ({ cluster, node }) => timed('stop', node, `docker stop ${cluster.containerOf(node)} (SIGTERM, fast shutdown)`, () => cluster.stopNode(node)),
+  inject: ({ cluster, node }) => timed('stop', node, cluster.describeFault('stop', node), () => cluster.stopNode(node)),
   async undo() {},
 };
 
 export const freeze: Nemesis = {
   kind: 'freeze',
-  inject: ({ cluster, node }) => timed('freeze', node, `docker pause ${cluster.containerOf(node)}`, () => cluster.pause(node)),
+  inject: ({ cluster, node }) => timed('freeze', node, cluster.describeFault('freeze', node), () => cluster.pause(node)),
   undo: ({ cluster, node }) => cluster.unpause(node),
 };
 
 export const partition: Nemesis = {
   kind: 'partition',
   inject: ({ cluster, node }) =>
-    timed('partition', node, `docker network disconnect ${cluster.containerOf(node)} from the replication and application networks`, () => cluster.partition(node)),
+    timed('partition', node, cluster.describeFault('partition', node), () => cluster.partition(node)),
   undo: ({ cluster, node }) => cluster.heal(node),
 };
 
 export const partitionOneWay: Nemesis = {
   kind: 'partition-one-way',
   inject: ({ cluster, node }) =>
-    timed('partition-one-way', node, `iptables in ${cluster.containerOf(node)}: drop every packet from the other nodes; the app and the host still reach it`, () =>
-      cluster.partitionOneWay(node),
-    ),
+    timed('partition-one-way', node, cluster.describeFault('partition-one-way', node), () => cluster.partitionOneWay(node)),
   undo: ({ cluster, node }) => cluster.healOneWay(node),
 };
 
@@ -130,7 +128,7 @@ export function lagThenKill(lagMs: number): Nemesis {
         return `WAL sender on ${primary} frozen with SIGSTOP: ${standby} receives nothing`;
       },
     },
-    inject: ({ cluster, node }) => timed('lag-then-kill', node, `docker kill --signal SIGKILL ${cluster.containerOf(node)}`, () => cluster.kill(node, 'SIGKILL')),
+    inject: ({ cluster, node }) => timed('lag-then-kill', node, cluster.describeFault('kill', node, 'SIGKILL'), () => cluster.kill(node, 'SIGKILL')),
     async undo({ cluster, primary }) {
       // Only matters if the drill stopped between prepare and the kill.
       if (await cluster.isRunning(primary)) await signalWalSenders(cluster, primary, 'CONT').catch(() => false);

@@ -1,0 +1,418 @@
+/**
+ * A drill target on machines flipdrill did not start (Vagrant VMs, droplets), provisioned by the
+ * playbook in ansible/ and described by its inventory. Faults run over SSH on the node itself
+ * (kill, stop, freeze and partition of the database processes, never of the machine, so SSH
+ * stays up for the heal); the databases are asked who is primary, as everywhere. The app runs
+ * here, on 127.0.0.1, writing to the floating endpoint's address on the machines' network.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from '../images.ts';
+import { EndpointController, type EndpointEvent } from '../endpoint/controller.ts';
+import { chooseTarget } from '../endpoint/decide.ts';
+import type { EndpointState, FloatingEndpoint } from '../endpoint/endpoint.ts';
+import { ClusterError, EndpointError } from '../errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import { waitFor } from '../lib/wait-for.ts';
+import { observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
+import { TIMING_PROFILES, type AppProfile } from '../spec.ts';
+import type { DrillTarget, FaultKind, TargetSpec } from '../target.ts';
+import type { ExecResult } from '../docker/docker-client.ts';
+import { loadInventory, type InventoryCluster, type InventoryNode } from './inventory.ts';
+import { shellQuote, SshRunner } from './ssh.ts';
+
+const SETTINGS = '. /etc/flipdrill/node.env';
+const PARTITION_CHAIN = 'FLIPDRILL-PARTITION';
+const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
+/** The pg_hba.conf line that fences a node from the app's user (first line, so it wins). */
+const FENCE_MARK = '# flipdrill-fence';
+
+export interface RemoteClusterOptions {
+  logger: Logger;
+  onStep?: (step: string) => void;
+  signal?: AbortSignal;
+  appProfile?: AppProfile;
+  /** Where the app's output goes (the run folder). */
+  appLogFile?: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** iptables rules in a chain of their own, hooked into INPUT; `remove` takes the chain away whole. */
+function chainScript(chain: string, rules: string[]): string {
+  return [
+    'set -e',
+    `iptables -w -N ${chain} 2>/dev/null || iptables -w -F ${chain}`,
+    ...rules.map((r) => `iptables -w -A ${chain} ${r}`),
+    `iptables -w -C INPUT -j ${chain} 2>/dev/null || iptables -w -I INPUT -j ${chain}`,
+  ].join('\n');
+}
+function removeChainScript(chain: string): string {
+  return [
+    `while iptables -w -D INPUT -j ${chain} 2>/dev/null; do :; done`,
+    `iptables -w -F ${chain} 2>/dev/null || true`,
+    `iptables -w -X ${chain} 2>/dev/null || true`,
+    `! iptables -w -S ${chain} >/dev/null 2>&1`,
+  ].join('\n');
+}
+
+export class RemoteCluster implements DrillTarget {
+  readonly spec: TargetSpec;
+  readonly credentials: DrillTarget['credentials'];
+  readonly endpoint: FloatingEndpoint;
+  readonly #inventory: InventoryCluster;
+  readonly #ssh = new SshRunner();
+  readonly #log: Logger;
+  readonly #superuser: Credentials;
+  readonly #appLogFile?: string;
+  #app?: { process: ChildProcess; port: number; profile: AppProfile };
+
+  constructor(inventory: InventoryCluster, logger: Logger, options: { appLogFile?: string } = {}) {
+    this.#inventory = inventory;
+    if (options.appLogFile) this.#appLogFile = options.appLogFile;
+    this.#log = logger.child({ target: inventory.source });
+    this.spec = {
+      name: inventory.source,
+      replication: inventory.replication,
+      timing: TIMING_PROFILES[inventory.timingProfile as keyof typeof TIMING_PROFILES] ?? TIMING_PROFILES.fast,
+      tls: false,
+      endpoint: inventory.endpoint,
+      nodes: inventory.nodes.map(({ name, id, initialRole }) => ({ name, id, initialRole })),
+    };
+    this.credentials = { app: { database: inventory.app.database } };
+    // repmgr is the cluster's superuser (the playbook creates it so); the drill reads as it.
+    this.#superuser = { user: 'repmgr', password: inventory.repmgrPassword, database: 'repmgr' };
+    this.endpoint = new MachineEndpoint(this, inventory);
+  }
+
+  node(name: string): InventoryNode {
+    const node = this.#inventory.nodes.find((n) => n.name === name);
+    if (!node) throw new ClusterError(`no node named "${name}" in ${this.#inventory.source}`);
+    return node;
+  }
+
+  get dataNodes(): InventoryNode[] {
+    return this.#inventory.nodes.filter((n) => n.initialRole !== 'witness');
+  }
+
+  get appUrl(): string {
+    if (!this.#app) throw new ClusterError('the app is not running');
+    return `http://127.0.0.1:${this.#app.port}`;
+  }
+
+  where(node: string): string {
+    const { ssh } = this.node(node);
+    return `${ssh.user}@${ssh.host} (${node})`;
+  }
+
+  describeFault(kind: FaultKind, node: string, signal = 'SIGKILL'): string {
+    const at = `on ${this.where(node)}`;
+    switch (kind) {
+      case 'kill':
+        return `pkill -${signal.replace(/^SIG/, '')} -u postgres ${at} (PostgreSQL and repmgrd; the machine stays up)`;
+      case 'stop':
+        return `service repmgrd stop; pg_ctlcluster 15 main stop -m fast ${at}`;
+      case 'freeze':
+        return `pkill -STOP -u postgres ${at}`;
+      case 'partition':
+        return `iptables ${at}: drop everything from the other nodes and every PostgreSQL connection (SSH still passes)`;
+      case 'partition-one-way':
+        return `iptables ${at}: drop every packet from the other nodes; the app and this host still reach it`;
+    }
+  }
+
+  /** A script on the node as root (or as `user`), failing with its output when it exits non-zero. */
+  async #run(node: string, script: string, options: { user?: string; timeoutMs?: number; what?: string } = {}): Promise<string> {
+    const r = await this.#ssh.run(this.node(node).ssh, script, options);
+    if (r.exitCode !== 0) {
+      throw new ClusterError(`${options.what ?? 'a command'} on ${this.where(node)} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-4).join(' | ')}`);
+    }
+    return r.stdout;
+  }
+
+  exec(node: string, cmd: string[], options: { user?: string } = {}): Promise<ExecResult> {
+    return this.#ssh.run(this.node(node).ssh, shellQuote(cmd), options);
+  }
+
+  /** Is the node's postmaster alive and not frozen? */
+  async isRunning(node: string): Promise<boolean> {
+    const r = await this.#ssh.run(
+      this.node(node).ssh,
+      `${SETTINGS}; pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != T ]`,
+    );
+    return r.exitCode === 0;
+  }
+
+  async isReady(node: string): Promise<boolean> {
+    const r = await this.#ssh.run(this.node(node).ssh, 'pgrep -u postgres -x repmgrd >/dev/null && pg_isready -q');
+    return r.exitCode === 0;
+  }
+
+  observe(): Promise<ClusterSnapshot> {
+    const nodes = this.#inventory.nodes.map((n) => ({ name: n.name, initialRole: n.initialRole, hostPort: 5432, host: n.dbHost }));
+    // The database's answer decides (a killed or frozen node does not answer within the timeout).
+    return observe(nodes, this.#superuser, async () => true);
+  }
+
+  async primary(): Promise<string | undefined> {
+    const [snapshot, endpoint] = await Promise.all([this.observe(), this.endpoint.state()]);
+    return chooseTarget(snapshot, endpoint.holder)?.name;
+  }
+
+  query<T extends Record<string, unknown>>(node: string, sql: string, params: unknown[] = [], database?: string): Promise<T[]> {
+    const credentials = database ? { ...this.#superuser, database } : this.#superuser;
+    return queryNode<T>(5432, credentials, sql, params, 5000, this.node(node).dbHost);
+  }
+
+  endpointController(options: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void } = {}): EndpointController {
+    return new EndpointController({ endpoint: this.endpoint, observe: () => this.observe(), logger: this.#log, ...options });
+  }
+
+  async kill(node: string, signal = 'SIGKILL'): Promise<void> {
+    await this.#run(node, `pkill -${signal.replace(/^SIG/, '')} -u postgres`, { what: 'kill' });
+  }
+
+  async stopNode(node: string): Promise<void> {
+    await this.#run(node, 'service repmgrd stop >/dev/null 2>&1 || true\npg_ctlcluster 15 main stop -m fast', { what: 'stop', timeoutMs: 60_000 });
+  }
+
+  /** Bring the node back: thawed if frozen, then flipdrill-start (rejoins an old primary as a standby). */
+  async startNode(node: string): Promise<void> {
+    await this.#run(node, 'pkill -CONT -u postgres || true\n/usr/local/bin/flipdrill-start', { what: 'flipdrill-start', timeoutMs: 180_000 });
+  }
+
+  async pause(node: string): Promise<void> {
+    await this.#run(node, 'pkill -STOP -u postgres', { what: 'freeze' });
+  }
+
+  async unpause(node: string): Promise<void> {
+    await this.#run(node, 'pkill -CONT -u postgres || true', { what: 'thaw' });
+  }
+
+  #peerRules(node: string): string[] {
+    return this.#inventory.nodes.filter((n) => n.name !== node).map((n) => `-s ${n.dbHost}/32 -j DROP`);
+  }
+
+  async partition(node: string): Promise<void> {
+    const rules = ['-p tcp --dport 22 -j ACCEPT', ...this.#peerRules(node), '-p tcp --dport 5432 -j DROP'];
+    await this.#run(node, chainScript(PARTITION_CHAIN, rules), { what: 'the partition' });
+  }
+
+  async heal(node: string): Promise<void> {
+    await this.#run(node, removeChainScript(PARTITION_CHAIN), { what: 'removing the partition' });
+  }
+
+  async partitionOneWay(node: string): Promise<void> {
+    await this.#run(node, chainScript(ONE_WAY_CHAIN, this.#peerRules(node)), { what: 'the one-way partition' });
+  }
+
+  async healOneWay(node: string): Promise<void> {
+    await this.#run(node, removeChainScript(ONE_WAY_CHAIN), { what: 'removing the one-way partition' });
+  }
+
+  async switchover(node: string): Promise<string> {
+    return this.#run(node, '/usr/local/bin/flipdrill-switchover', { user: 'postgres', timeoutMs: 180_000, what: 'repmgr standby switchover' });
+  }
+
+  async nodeLogs(node: string): Promise<string> {
+    const r = await this.#ssh.run(this.node(node).ssh, 'tail -n 400 /var/log/flipdrill/repmgrd.log /var/log/postgresql/postgresql-15-main.log 2>&1');
+    return r.stdout + r.stderr;
+  }
+
+  /** The endpoint's view of a data node in one round trip: does it hold the address, is it fenced? */
+  async endpointView(node: string, address: string): Promise<{ holds: boolean; fenced: boolean }> {
+    const r = await this.#ssh.run(
+      this.node(node).ssh,
+      `${SETTINGS}; ip -o -4 addr show | grep -q " ${address}/" && echo holds; grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" && echo fenced; true`,
+    );
+    return { holds: r.stdout.includes('holds'), fenced: r.stdout.includes('fenced') };
+  }
+
+  /**
+   * Fence: the app's user is refused (a reject line first in pg_hba.conf, its sessions ended) and
+   * the node gives up the virtual IP. repmgr and flipdrill's own connections still pass, so the
+   * node can rejoin and be seen doing so.
+   */
+  async fence(node: string): Promise<void> {
+    const user = this.#inventory.app.user;
+    await this.#run(
+      node,
+      [
+        SETTINGS,
+        `grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" || sed -i '1i host all ${user} all reject ${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf"`,
+        'pg_ctlcluster 15 main reload >/dev/null 2>&1 || true',
+        `runuser -u postgres -- psql -X -qAt -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${user}'" >/dev/null 2>&1 || true`,
+        '/usr/local/bin/flipdrill-vip down || true',
+      ].join('\n'),
+      { what: 'fencing' },
+    );
+  }
+
+  async unfence(node: string): Promise<void> {
+    await this.#run(node, [SETTINGS, `sed -i '/${FENCE_MARK}/d' "$PG_CONF_DIR/pg_hba.conf"`, 'pg_ctlcluster 15 main reload >/dev/null 2>&1 || true'].join('\n'), { what: 'unfencing' });
+  }
+
+  async appProfile(): Promise<AppProfile> {
+    return this.#app?.profile ?? 'aware';
+  }
+
+  /** Run the app here, on 127.0.0.1, writing through the endpoint's address. Replaces a running one. */
+  async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
+    const logFile = this.#appLogFile;
+    if (this.#app?.profile === profile) return;
+    await this.#stopApp();
+    const bundle = path.join(REPO_ROOT, 'app', 'dist', 'server.cjs');
+    if (!existsSync(bundle)) throw new ClusterError(`the app bundle ${bundle} is missing`, { hint: 'run: npm run build:app' });
+    const port = await freePort();
+    const inv = this.#inventory;
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      APP_PROFILE: profile,
+      DB_USER: inv.app.user,
+      DB_PASSWORD: inv.app.password,
+      DB_NAME: inv.app.database,
+      DB_WRITE_HOST: inv.writeAddress,
+      // As in the tutorial: the standbys first, then the first primary.
+      DB_READ_HOSTS: this.dataNodes.slice().reverse().map((n) => n.dbHost).join(','),
+      ...(inv.app.analyticsDatabase ? { ANALYTICS_DB_NAME: inv.app.analyticsDatabase } : {}),
+    };
+    const child = spawn(process.execPath, ['--enable-source-maps', bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (logFile) {
+      const out = createWriteStream(logFile, { flags: 'a' });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+    } else {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    }
+    this.#app = { process: child, port, profile };
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    await waitFor(
+      `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${inv.writeAddress}`,
+      async () => {
+        if (exited !== undefined) throw new ClusterError(`the app exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        return res?.ok === true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, signal, hint: `can this machine reach ${inv.writeAddress}:5432? ${logFile ? `see ${logFile}` : ''}` },
+    );
+  }
+
+  async #stopApp(): Promise<void> {
+    const app = this.#app;
+    this.#app = undefined;
+    if (!app || app.process.exitCode !== null) return;
+    const exited = new Promise((resolve) => app.process.once('exit', resolve));
+    app.process.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (app.process.exitCode === null) app.process.kill('SIGKILL');
+  }
+
+  doSimulator<T = unknown>(): Promise<T> {
+    throw new ClusterError(`${this.spec.name} has no DigitalOcean simulator (machines use the real API)`);
+  }
+
+  async release(): Promise<void> {
+    await this.#stopApp();
+    await this.#ssh.close();
+  }
+
+  /** flipdrill never removes machines it did not create: this only lets go of them. */
+  async stop(): Promise<void> {
+    await this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+/**
+ * The floating endpoint on machines: the promote hook moves the virtual IP (flipdrill-vip) or the
+ * floating IP (flipdrill-flip); this watches. With the virtual IP, the holder is the node that has
+ * the address; otherwise (digitalocean, none) the endpoint follows the primary by construction of
+ * the hook, and the holder reported is the unfenced primary the databases name.
+ */
+class MachineEndpoint implements FloatingEndpoint {
+  readonly kind: 'virtual-ip' | 'do-floating-ip';
+  readonly address: string;
+  readonly #cluster: RemoteCluster;
+  readonly #inventory: InventoryCluster;
+
+  constructor(cluster: RemoteCluster, inventory: InventoryCluster) {
+    this.#cluster = cluster;
+    this.#inventory = inventory;
+    this.address = inventory.writeAddress;
+    this.kind = inventory.endpoint === 'digitalocean' ? ('do-floating-ip' as const) : ('virtual-ip' as const);
+  }
+
+  async state(): Promise<EndpointState> {
+    const nodes = this.#cluster.dataNodes;
+    const views = await Promise.all(nodes.map(async (n) => ({ name: n.name, ...(await this.#cluster.endpointView(n.name, this.address)) })));
+    const reachable = views.filter((v) => !v.fenced).map((v) => v.name);
+    // Two holders (the old one not yet fenced): none, so the controller moves it, which fences the other.
+    const holders = views.filter((v) => v.holds && !v.fenced);
+    if (this.#inventory.endpoint === 'virtual-ip') return { holder: holders.length === 1 ? holders[0]!.name : undefined, reachable };
+    const snapshot = await this.#cluster.observe();
+    return { holder: chooseTarget(snapshot)?.name, reachable };
+  }
+
+  /**
+   * The promote hook takes the address on `node`; this waits a moment for it, then fences every
+   * other node that still has it. A killed database leaves its machine up, and the machine keeps
+   * answering ARP for the address until something takes it away (in containers, fencing took the
+   * interface with it).
+   */
+  async moveTo(node: string): Promise<void> {
+    if (this.#inventory.endpoint !== 'virtual-ip') return;
+    const deadline = Date.now() + 2000;
+    while (!(await this.#cluster.endpointView(node, this.address)).holds) {
+      if (Date.now() >= deadline) throw new EndpointError(`${node} is primary but does not hold the virtual IP ${this.address} yet: waiting for its promote hook`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const other of this.#cluster.dataNodes) {
+      if (other.name !== node && (await this.#cluster.endpointView(other.name, this.address)).holds) await this.#cluster.fence(other.name);
+    }
+  }
+
+  fence(node: string): Promise<void> {
+    return this.#cluster.fence(node);
+  }
+
+  unfence(node: string): Promise<void> {
+    return this.#cluster.unfence(node);
+  }
+}
+
+/** The cluster an inventory describes, with the app running here; check it answers before the drill. */
+export async function connectRemoteCluster(target: string, options: RemoteClusterOptions): Promise<RemoteCluster> {
+  const inventory = await loadInventory(target);
+  options.onStep?.(`drilling the machines in ${inventory.source}: ${inventory.nodes.map((n) => `${n.name} (${n.ssh.host})`).join(', ')}`);
+  const cluster = new RemoteCluster(inventory, options.logger, options.appLogFile ? { appLogFile: options.appLogFile } : {});
+  try {
+    for (const node of inventory.nodes) await cluster.exec(node.name, ['test', '-r', '/etc/flipdrill/node.env']).then((r) => {
+      if (r.exitCode !== 0) throw new ClusterError(`${cluster.where(node.name)} has no /etc/flipdrill/node.env: it was not provisioned by flipdrill's playbook`, { hint: `run: ansible-playbook -i ${inventory.source} ansible/site.yml` });
+    });
+    options.onStep?.(`starting the app here (${options.appProfile ?? 'aware'}), writing to ${inventory.writeAddress}`);
+    await cluster.useAppProfile(options.appProfile ?? 'aware', options.signal);
+    return cluster;
+  } catch (error) {
+    await cluster.release();
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What a drill needs from a cluster, whoever runs it: Docker containers flipdrill started
+ * (StartedCluster) or machines someone else provisioned, reached over SSH (RemoteCluster).
+ * The runner, the nemesis and the checker see only this.
+ */
+import type { EndpointController, EndpointEvent } from './endpoint/controller.ts';
+import type { FloatingEndpoint } from './endpoint/endpoint.ts';
+import type { ClusterSnapshot } from './observe.ts';
+import type { AppProfile, ClusterSpec, NodeSpec } from './spec.ts';
+import type { ExecResult } from './docker/docker-client.ts';
+
+export type TargetEndpoint = ClusterSpec['endpoint'] | 'digitalocean' | 'none';
+
+export interface TargetSpec {
+  readonly name: string;
+  readonly replication: ClusterSpec['replication'];
+  readonly timing: ClusterSpec['timing'];
+  readonly tls: boolean;
+  readonly endpoint: TargetEndpoint;
+  readonly nodes: readonly Pick<NodeSpec, 'name' | 'id' | 'initialRole'>[];
+  /** Only with the do-simulator endpoint. */
+  readonly doSimulator?: ClusterSpec['doSimulator'];
+}
+
+/** A fault, as the command that does it on this kind of target (for the record). */
+export type FaultKind = 'kill' | 'stop' | 'freeze' | 'partition' | 'partition-one-way';
+
+export interface DrillTarget {
+  readonly spec: TargetSpec;
+  readonly credentials: { readonly app: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
+  readonly endpoint: FloatingEndpoint;
+  /** Where the app answers, from this host. */
+  readonly appUrl: string;
+  /** Where the node runs, for people: a container's name, user@host. */
+  where(node: string): string;
+  /** The command a fault runs on this target (recorded with the fault). */
+  describeFault(kind: FaultKind, node: string, signal?: string): string;
+  isRunning(node: string): Promise<boolean>;
+  /** Has the node finished starting (registered or rejoined, repmgrd running)? */
+  isReady(node: string): Promise<boolean>;
+  observe(): Promise<ClusterSnapshot>;
+  primary(): Promise<string | undefined>;
+  query<T extends Record<string, unknown>>(node: string, sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  exec(node: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
+  endpointController(options?: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void }): EndpointController;
+  kill(node: string, signal?: string): Promise<void>;
+  stopNode(node: string): Promise<void>;
+  startNode(node: string): Promise<void>;
+  pause(node: string): Promise<void>;
+  unpause(node: string): Promise<void>;
+  partition(node: string): Promise<void>;
+  heal(node: string): Promise<void>;
+  partitionOneWay(node: string): Promise<void>;
+  healOneWay(node: string): Promise<void>;
+  switchover(node: string): Promise<string>;
+  /** The tail of the node's repmgrd and PostgreSQL logs. */
+  nodeLogs(node: string): Promise<string>;
+  appProfile(): Promise<AppProfile>;
+  useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void>;
+  doSimulator<T = unknown>(path: string, body?: unknown): Promise<T>;
+  /** Let go of what the drill held (an app process, SSH connections); the cluster itself stays. */
+  release(): Promise<void>;
+  /** Remove the cluster (only one the drill created). */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,171 @@
+/**
+ * The playbook in ansible/, proven without VMs: plain Debian machines played by containers (the
+ * packages already present, since containers cannot download; everything else done for real)
+ * are converged through Ansible's Docker connection, a second run changes nothing, and flipdrill
+ * drills the result over SSH with --target, as it would Vagrant VMs or droplets.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, REPO_ROOT, removeClusters } from '../cluster/index.ts';
+import { runDrill } from './drill.ts';
+import { resolveScenario } from './scenario.ts';
+import { testDocker, printNodeLogs } from './test-support/docker.ts';
+import { startMachines, type Machines } from './test-support/machines.ts';
+
+const NAME = 'fdtest-machines';
+const SUBNET = '10.229.9.0/24';
+const ANSIBLE_DIR = path.join(REPO_ROOT, 'ansible');
+const work = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-machines-'));
+const runsDir = path.join(work, 'runs');
+let machines: Machines;
+
+interface Recap {
+  ok: number;
+  changed: number;
+  failed: number;
+  unreachable: number;
+  /** The tasks (and handlers) that changed something on this host. */
+  changedTasks: string[];
+}
+
+/** Run a command in ansible/; its output and exit code. */
+function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ANSIBLE_DIR, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', PY_COLORS: '0' } });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+async function playbook(): Promise<Record<string, Recap>> {
+  const { code, output } = await run('ansible-playbook', ['-i', machines.ansibleInventory, 'site.yml']);
+  const changedTasks: Record<string, string[]> = {};
+  let task = '';
+  for (const line of output.split('\n')) {
+    const header = /^(?:TASK|RUNNING HANDLER) \[(?:flipdrill_node : )?(.*?)\]/.exec(line);
+    if (header) task = header[1]!;
+    const changed = /^changed: \[(\S+?)\]/.exec(line);
+    if (changed) (changedTasks[changed[1]!] ??= []).push(task);
+  }
+  const recap: Record<string, Recap> = {};
+  for (const m of output.matchAll(/^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm)) {
+    recap[m[1]!] = { ok: Number(m[2]), changed: Number(m[3]), unreachable: Number(m[4]), failed: Number(m[5]), changedTasks: changedTasks[m[1]!] ?? [] };
+  }
+  if (code !== 0) process.stderr.write(`\n===== ansible-playbook exited ${code} =====\n${output.split('\n').slice(-80).join('\n')}\n`);
+  expect(code).toBe(0);
+  return recap;
+}
+
+/** repmgr's own view, from node1: name → role and status. */
+async function clusterShow(from = 'node1'): Promise<string> {
+  const r = await (await testDocker()).exec(`${NAME}-${from}`, ['repmgr', '-f', '/etc/repmgr.conf', 'cluster', 'show', '--compact'], { user: 'postgres' });
+  return r.stdout;
+}
+
+async function vipHolders(): Promise<string[]> {
+  const held: string[] = [];
+  for (const node of ['node1', 'node2']) {
+    const r = await (await testDocker()).exec(`${NAME}-${node}`, ['ip', '-o', '-4', 'addr', 'show']);
+    if (r.stdout.includes(` ${machines.vip}/`)) held.push(node);
+  }
+  return held;
+}
+
+beforeAll(async () => {
+  const docker = await testDocker();
+  await removeClusters(docker, createLogger(), NAME);
+  machines = await startMachines(docker, { name: NAME, subnet: SUBNET }, work);
+});
+
+afterAll(async () => {
+  await removeClusters(await testDocker(), createLogger(), NAME);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('ansible/: lint', () => {
+  it('passes ansible-playbook --syntax-check and ansible-lint', async () => {
+    const syntax = await run('ansible-playbook', ['--syntax-check', '-i', machines.ansibleInventory, 'site.yml']);
+    expect(syntax.output).toContain('playbook: site.yml');
+    expect(syntax.code).toBe(0);
+    const lint = await run('ansible-lint', ['site.yml']);
+    if (lint.code !== 0) process.stderr.write(lint.output);
+    expect(lint.code).toBe(0);
+  });
+});
+
+describe('Vagrantfile', () => {
+  it('passes vagrant validate (without a provider: CI machines run no VMs)', async () => {
+    const result = await new Promise<{ code: number; output: string }>((resolve, reject) => {
+      const child = spawn('vagrant', ['validate', '--ignore-provider', '--no-color'], { cwd: REPO_ROOT });
+      let output = '';
+      child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, output }));
+    });
+    expect(result.output).toContain('Vagrantfile validated successfully');
+    expect(result.code).toBe(0);
+  });
+
+  it('gives its VMs the addresses the Vagrant inventory uses', () => {
+    const vagrantfile = readFileSync(path.join(REPO_ROOT, 'Vagrantfile'), 'utf8');
+    const inventory = readFileSync(path.join(ANSIBLE_DIR, 'inventories/vagrant/hosts.yml'), 'utf8');
+    const vms = [...vagrantfile.matchAll(/name: "(node\d)", ip: "([\d.]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    const hosts = [...inventory.matchAll(/^ {8}(node\d):\n {10}ansible_host: ([\d.]+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    expect(vms).toHaveLength(3);
+    expect(hosts).toEqual(vms);
+  });
+});
+
+describe('ansible/: a real converge of plain Debian machines', () => {
+  it('makes a repmgr cluster: node1 primary, node2 standby streaming synchronously, node3 witness, the virtual IP on node1', async () => {
+    const recap = await playbook();
+    for (const node of machines.names) expect(recap[node]).toMatchObject({ failed: 0, unreachable: 0 });
+    expect(recap.node1!.changed).toBeGreaterThan(10);
+    const show = await clusterShow();
+    expect(show).toMatch(/node1\s*\|\s*primary\s*\|\s*\* running/);
+    expect(show).toMatch(/node2\s*\|\s*standby\s*\|\s*running\s*\|\s*node1/);
+    expect(show).toMatch(/node3\s*\|\s*witness\s*\|\s*\* running/);
+    const sync = await (await testDocker()).exec(`${NAME}-node1`, ['psql', '-qAt', '-c', 'SELECT sync_state FROM pg_stat_replication'], { user: 'postgres' });
+    expect(sync.stdout.trim()).toBe('sync');
+    expect(await vipHolders()).toEqual(['node1']);
+  });
+
+  it('changes nothing on a second run', async () => {
+    const recap = await playbook();
+    expect(Object.fromEntries(machines.names.map((n) => [n, recap[n]?.changed]))).toEqual({ node1: 0, node2: 0, node3: 0 });
+  });
+
+  it('passes the kill-primary drill, run over SSH with --target: node2 promoted, the virtual IP on node2 alone, nothing lost', async () => {
+    try {
+      const { report } = await runDrill({ target: machines.sshInventory, scenario: resolveScenario('kill-primary'), runsDir, warmupMs: 2000, settleMs: 2000 });
+      const { result } = report;
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(result.verdict).toBe('PASS');
+      expect(result.promotion?.node).toBe('node2');
+      expect(result.lost).toEqual([]);
+      expect(await vipHolders()).toEqual(['node2']);
+    } catch (error) {
+      printNodeLogs(runsDir);
+      throw error;
+    }
+  });
+
+  it('run again after the failover, brings the killed old primary back as a standby of node2, not as a second primary', async () => {
+    const recap = await playbook();
+    expect(recap.node1?.failed).toBe(0);
+    // flipdrill-start, and the pg_hba.conf that the drill's fencing had edited coming back (reloaded).
+    expect(recap.node1?.changedTasks).toEqual(['Client authentication (cluster/node-image/conf/pg_hba.conf)', 'Start a registered node that is down (flipdrill-start)', 'Reload postgresql']);
+    expect([recap.node2?.changed, recap.node3?.changed]).toEqual([0, 0]);
+    const show = await clusterShow('node2');
+    expect(show).toMatch(/node1\s*\|\s*standby\s*\|\s*running\s*\|\s*node2/);
+    expect(show).toMatch(/node2\s*\|\s*primary\s*\|\s*\* running/);
+    expect(await vipHolders()).toEqual(['node2']);
+  });
+});
