@@ -33,6 +33,8 @@ export class EndpointController {
   #running?: Promise<void>;
   #stopped = true;
   #lastSnapshot?: ClusterSnapshot;
+  /** The holder at the last look (or the node this controller last moved the endpoint to). */
+  #lastHolder?: string;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -49,11 +51,22 @@ export class EndpointController {
     this.#lastSnapshot = snapshot;
     this.#options.onSnapshot?.(snapshot);
     const state = await this.#options.endpoint.state();
+    // An endpoint the nodes move themselves (a virtual IP, a floating IP) can change hands between
+    // two looks, with nothing for the controller to do: record the move it saw.
+    if (state.holder !== undefined && this.#lastHolder !== undefined && state.holder !== this.#lastHolder) {
+      const reason = `the endpoint moved from ${this.#lastHolder} to ${state.holder} (by the nodes' hooks; observed)`;
+      this.#log.info({ node: state.holder, action: 'move' }, reason);
+      this.#options.onEvent?.({ at: Date.now(), action: 'move', node: state.holder, reason, durationMs: 0 });
+    }
+    if (state.holder !== undefined) this.#lastHolder = state.holder;
     const decision = decide(snapshot, state);
     if (decision.action === 'none') return decision;
     const started = Date.now();
     const endpoint = this.#options.endpoint;
-    if (decision.action === 'move') await endpoint.moveTo(decision.node);
+    if (decision.action === 'move') {
+      await endpoint.moveTo(decision.node);
+      this.#lastHolder = decision.node;
+    }
     else if (decision.action === 'fence') await endpoint.fence(decision.node);
     else await endpoint.unfence(decision.node);
     const event: EndpointEvent = { at: Date.now(), action: decision.action, node: decision.node, reason: decision.reason, durationMs: Date.now() - started };
