@@ -23,6 +23,9 @@ Commands:
             the DigitalOcean floating IP by hand: who holds it, or move it (to this droplet, from
             the metadata service, or to --droplet); DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE,
             FLIPDRILL_FLOATING_IP, FLIPDRILL_DO_API_URL, FLIPDRILL_METADATA_URL
+  tutorial  the tutorial this project grows out of (Sequelize read replication on a repmgr cluster,
+            then a floating endpoint), step by step on a local cluster: each step shows the real
+            code or command and its real output. Pauses between steps; --yes runs straight through.
   check <run folder>
             re-run the checker on a stored run and print the same summary.
             Exit 0 on a valid history, 1 on anomalies, 2 on a malformed history.
@@ -50,7 +53,8 @@ Options:
   --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
-  --keep                     drill: leave a cluster the drill created running
+  --keep                     drill, tutorial: leave the cluster it created running
+  --yes                      tutorial: do not pause between steps
   --runs-dir <dir>           drill: where run folders go (default runs)
   --warmup <seconds>         drill: load before the fault (default 3)
   --settle <seconds>         drill: load after writes resumed on the new primary (default 3)
@@ -81,6 +85,7 @@ const OPTIONS = {
   droplet: { type: 'string' },
   json: { type: 'boolean' },
   keep: { type: 'boolean' },
+  yes: { type: 'boolean' },
   'runs-dir': { type: 'string' },
   warmup: { type: 'string' },
   settle: { type: 'string' },
@@ -93,7 +98,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'flip', 'scenarios', 'help'] as const;
+const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'flip', 'scenarios', 'tutorial', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {

@@ -23,6 +23,8 @@ import { loadRun, RunFolderError } from './report/stored-run.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import { renderComparison, runComparison } from './compare.ts';
 import { renderAggregate, renderSummary } from './report/summary.ts';
+import { ProgressRenderer, progressMode } from './report/progress.ts';
+import { runTutorial } from './tutorial.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
 function stepPrinter(quiet: boolean): (step: string) => void {
@@ -66,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
 
   const onStep = stepPrinter(command === 'status' && Boolean(values.json));
   const logLevel = values.verbose ? 'debug' : 'info';
+  // Drills and comparisons: phases, live counts (see report/progress.ts).
+  const progress = new ProgressRenderer(process.stderr, progressMode(process.stderr, process.env, Boolean(values.json)));
 
   const drillOptions = (): DrillOptions => ({
     cluster,
@@ -78,14 +82,17 @@ async function main(argv: string[]): Promise<number> {
     maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
     doFaults: (values['do-faults'] as string | undefined)?.split(',') as DrillOptions['doFaults'],
     signal: abort.signal,
-    onStep,
+    onStep: (step, phase) => progress.step(step, phase),
+    onCounts: (counts) => progress.counts(counts),
     logLevel,
+    // --verbose: the run folder's log, human-readable, on stderr too.
+    ...(values.verbose ? { logEcho: { write: (line: string) => progress.log(line) } } : {}),
   });
 
   if (command === 'compare') {
     if (values.repeat !== undefined) throw new ConfigError('compare runs each profile once; --repeat is for drill');
     try {
-      const comparison = await runComparison(drillOptions());
+      const comparison = await runComparison(drillOptions()).finally(() => progress.end());
       process.stdout.write(values.json ? `${JSON.stringify(comparison, null, 2)}\n` : `\n${renderComparison(comparison)}\n`);
       return comparison.columns.find((c) => c.profile === 'aware')?.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
@@ -97,6 +104,11 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  if (command === 'tutorial') {
+    await runTutorial({ cluster, yes: Boolean(values.yes), keep: Boolean(values.keep), input: process.stdin, output: process.stdout, signal: abort.signal });
+    return 0;
+  }
+
   if (command === 'drill') {
     let runDir: string | undefined;
     try {
@@ -105,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
         repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }),
         ...(values.target ? { target: values.target as string } : {}),
         onRunFolder: (run) => (runDir = run.dir),
-      });
+      }).finally(() => progress.end());
       if (aggregate) {
         process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, runDir!)}\n`);
         return aggregate.verdict === 'PASS' ? 0 : 1;

@@ -40,10 +40,19 @@ import { nemesisFor, type FaultTargets } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
+import { writeRunReports } from './report/write-reports.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
 import { Workload } from './workload.ts';
 
 export const REPORT_SCHEMA = 'flipdrill.report/v1';
+
+/** The phases a drill goes through, in order (a step may begin one). */
+export type DrillPhase = 'images' | 'cluster' | 'warm-up' | 'fault' | 'promotion' | 'heal' | 'settle' | 'final-read' | 'check';
+
+export interface LiveCounts {
+  write: { ok: number; fail: number; info: number };
+  read: { ok: number; fail: number; info: number };
+}
 export const AGGREGATE_SCHEMA = 'flipdrill.aggregate/v1';
 
 export interface DrillOptions {
@@ -72,10 +81,15 @@ export interface DrillOptions {
    */
   doFaults?: ('429' | 'pending-event')[];
   signal?: AbortSignal;
-  onStep?: (step: string) => void;
+  /** Each step as it starts, with the phase it belongs to (where it begins one). */
+  onStep?: (step: string, phase?: DrillPhase) => void;
+  /** The workload's running totals, a few times a second while it runs. */
+  onCounts?: (counts: LiveCounts) => void;
   /** Called once the run folder exists, so an interrupted drill can still say where it is. */
   onRunFolder?: (run: RunFolder) => void;
   logLevel?: string;
+  /** Also write the log, human-readable, here (the CLI's --verbose: stderr). */
+  logEcho?: { write(s: string): unknown };
 }
 
 export interface DrillReport {
@@ -167,7 +181,7 @@ interface DrillContext {
   created: boolean;
   images: unknown;
   logger: Logger;
-  onStep: (step: string) => void;
+  onStep: (step: string, phase?: DrillPhase) => void;
   signal?: AbortSignal;
   seed: number;
   /** The controller's latest snapshot, and where its events go (the current iteration). */
@@ -180,12 +194,12 @@ interface DrillContext {
 async function dockerCluster(
   options: DrillOptions,
   logger: Logger,
-  onStep: (step: string) => void,
+  onStep: (step: string, phase?: DrillPhase) => void,
   signal?: AbortSignal,
 ): Promise<{ cluster: DrillTarget; created: boolean; images: unknown }> {
   const docker = await connectDocker({ logger, onStep });
   throwIfAborted(signal);
-  onStep('building images (cached after the first run)');
+  onStep('building images (cached after the first run)', 'images');
   const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();
   throwIfAborted(signal);
 
@@ -212,7 +226,7 @@ async function dockerCluster(
     }
     return { cluster, created: false, images };
   }
-  onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app');
+  onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app', 'cluster');
   return { cluster: await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal }), created: true, images };
 }
 
@@ -227,10 +241,10 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   }
   const run = createRunFolder(options.runsDir ?? 'runs');
   options.onRunFolder?.(run);
-  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info' }).child({ runId: run.id, scenario: scenario.name });
-  const onStep = (step: string) => {
-    logger.info(step);
-    options.onStep?.(step);
+  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info', ...(options.logEcho ? { echo: options.logEcho } : {}) }).child({ runId: run.id, scenario: scenario.name });
+  const onStep = (step: string, phase?: DrillPhase) => {
+    logger.info({ phase }, step);
+    options.onStep?.(step, phase);
   };
   const signal = options.signal;
 
@@ -446,6 +460,8 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       recordEvent({ type: 'promotion-observed', node: now.name, timeline: now.timeline, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
     }
   };
+  const live: LiveCounts = { write: { ok: 0, fail: 0, info: 0 }, read: { ok: 0, fail: 0, info: 0 } };
+  let countsSentAt = 0;
   const workload = new Workload({
     client: new AppClient(cluster.appUrl),
     history,
@@ -458,6 +474,11 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     seed: ctx.seed,
     namePrefix: `${scope}/`,
     onComplete: (op) => {
+      if (op.type === 'ok' || op.type === 'fail' || op.type === 'info') live[op.f][op.type] += 1;
+      if (options.onCounts && Date.now() - countsSentAt >= 250) {
+        countsSentAt = Date.now();
+        options.onCounts(structuredClone(live));
+      }
       if (op.f !== 'write' || op.type !== 'ok') return;
       okWrites += 1;
       const by = (op.value as WrittenValue).committed_by;
@@ -466,7 +487,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
   });
 
   try {
-    onStep(`warming up: ${scenario.workload.concurrency} clients writing and reading through the app`);
+    onStep(`warming up: ${scenario.workload.concurrency} clients writing and reading through the app`, 'warm-up');
     recordEvent({ type: 'phase', phase: 'warm-up' });
     workload.start();
     const warmupMs = options.warmupMs ?? scenario.warmupSecs * 1000;
@@ -485,18 +506,18 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       await hold(nemesis.prepare.holdMs, signal);
     }
     if (cluster.spec.endpoint === 'do-simulator') await armDoFaults(cluster, options.doFaults ?? [], recordEvent);
-    onStep(`fault: ${scenario.description} (${node})`);
+    onStep(`fault: ${scenario.description} (${node})`, 'fault');
     faultSentAt = Date.now();
     const fault = await nemesis.inject(targets);
     faultNs = clock.nsOf(fault.at);
     recordEvent({ type: 'fault', kind: fault.kind, node, primary, standby, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
 
     if (scenario.hold.until === 'promotion') {
-      onStep('waiting for repmgrd to promote a standby');
+      onStep('waiting for repmgrd to promote a standby', 'promotion');
       await waitOrUndefined('a promotion', async () => promotedTo, scenario.hold.maxSecs * 1000, signal);
       if (promotedTo) onStep(`${promotedTo} is primary; waiting for the endpoint`);
     } else {
-      onStep(`holding the fault for ${scenario.hold.maxSecs} s`);
+      onStep(`holding the fault for ${scenario.hold.maxSecs} s`, 'fault');
       await hold(scenario.hold.maxSecs * 1000, signal);
     }
     // The endpoint follows the new primary before anything is healed: a thawed or reconnected old
@@ -510,7 +531,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     }[scenario.fault.type as string];
     const restarting = scenario.heal.restart ? `restarting ${node}` : undefined;
     const rejoining = scenario.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
-    onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || rejoining || `nothing to undo (${node} stays down)`}`);
+    onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || rejoining || `nothing to undo (${node} stays down)`}`, 'heal');
     await nemesis.undo(targets);
     if (scenario.heal.restart) {
       const t0 = Date.now();
@@ -552,7 +573,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     if (finalPrimary) {
       const settleMs = options.settleMs ?? scenario.settleSecs * 1000;
       settleFrom = { ns: clock.nowNs(), primary: finalPrimary };
-      onStep(`settling: writes through ${finalPrimary} for ${settleMs / 1000} s`);
+      onStep(`settling: writes through ${finalPrimary} for ${settleMs / 1000} s`, 'settle');
       await waitOrUndefined(
         `writes acknowledged by ${finalPrimary} for ${settleMs} ms`,
         async () => firstOkSettlingNs !== undefined && clock.nowNs() - firstOkSettlingNs >= settleMs * 1e6,
@@ -561,8 +582,9 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       );
     }
 
-    onStep('stopping the workload and reading back every write from the primary');
+    onStep('stopping the workload and reading back every write from the primary', 'final-read');
     await workload.stop();
+    options.onCounts?.(structuredClone(live));
     recordEvent({ type: 'phase', phase: 'final-read' });
     const readFrom = finalPrimary ?? (await cluster.primary());
     if (readFrom) {
@@ -607,7 +629,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     }
 
     if (cluster.spec.endpoint === 'do-simulator') await recordFloatingIp(cluster, clock, recordEvent);
-    onStep('checking the history');
+    onStep('checking the history', 'check');
     history.close();
     events.close();
     // The checker works from what was stored, exactly as `flipdrill check` on the run folder does.
@@ -632,6 +654,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       result,
     };
     writeJson(run.report, report);
+    writeRunReports(run.dir);
     if (result.verdict === 'FAIL') await saveNodeLogs(cluster, run.dir, ctx.logger);
     return report;
   } finally {

@@ -14,6 +14,8 @@ import { runDrill, type DrillOutcome } from './drill.ts';
 import { readHistory } from './history.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { junitSchemaErrors, reportSchemaErrors } from './test-support/report-files.ts';
+import { ReportBrowser } from './test-support/browser.ts';
 
 const ASYNC = { name: 'fdtest-lag-async', portBase: 22432, appPort: 22480, backSubnet: '10.213.71.0/24', frontSubnet: '10.213.72.0/24', replication: 'async' as const };
 const SYNC = { name: 'fdtest-lag-sync', portBase: 22532, appPort: 22580, backSubnet: '10.213.73.0/24', frontSubnet: '10.213.74.0/24', replication: 'sync' as const };
@@ -31,6 +33,7 @@ afterAll(async () => {
 
 describe('a lagging standby, then the primary killed', () => {
   let asyncRun: DrillOutcome;
+  let syncRun: DrillOutcome;
 
   it('with async replication: reports exactly the acknowledged writes missing from the new primary, and FAILs', async () => {
     asyncRun = await runDrill({ cluster: ASYNC, runsDir, scenario: LAGGING, warmupMs: 1500, settleMs: 1500, keep: true });
@@ -87,8 +90,8 @@ describe('a lagging standby, then the primary killed', () => {
   });
 
   it('with sync replication: the same drill loses nothing and PASSes, and says the new primary runs degraded', async () => {
-    const { report } = await runDrill({ cluster: SYNC, runsDir, scenario: LAGGING, warmupMs: 1500, settleMs: 1500 });
-    const { result } = report;
+    syncRun = await runDrill({ cluster: SYNC, runsDir, scenario: LAGGING, warmupMs: 1500, settleMs: 1500 });
+    const { result } = syncRun.report;
 
     expect(result.lost).toEqual([]);
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
@@ -98,5 +101,47 @@ describe('a lagging standby, then the primary killed', () => {
     expect(result.longestWriteGap!.ms).toBeGreaterThan(1500);
     expect(result.degradedReplication).toContain('node2 runs without a synchronous standby');
     expect(await leftovers(SYNC.name)).toEqual([]);
+  });
+
+  it('leaves report.json valid against its schema and junit.xml valid against its XSD, for the failing run and the passing one', () => {
+    for (const [outcome, failures] of [[asyncRun, 1], [syncRun, 0]] as const) {
+      const stored = JSON.parse(readFileSync(outcome.run.report, 'utf8'));
+      expect(reportSchemaErrors(stored)).toEqual([]);
+      const junit = path.join(outcome.run.dir, 'junit.xml');
+      expect(junitSchemaErrors(junit)).toEqual([]);
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml.match(/<testcase /g)).toHaveLength(outcome.report.result.checks.length);
+      expect(xml.match(/<failure /g) ?? []).toHaveLength(failures);
+    }
+    // The failing run's evidence names its lost writes.
+    const xml = readFileSync(path.join(asyncRun.run.dir, 'junit.xml'), 'utf8');
+    expect(xml).toContain(asyncRun.report.result.lost[0]!.id);
+  });
+
+  it('renders report.html in a real browser: the failing run shows FAIL, its lost writes and the fault on the chart; the passing one PASS', async () => {
+    await using browser = await ReportBrowser.launch();
+    const failing = await browser.inspect(path.join(asyncRun.run.dir, 'report.html'));
+    const passing = await browser.inspect(path.join(syncRun.run.dir, 'report.html'));
+    for (const page of [failing, passing]) {
+      expect(page.pageErrors).toEqual([]);
+      expect(page.consoleErrors).toEqual([]);
+      expect(page.externalRequests).toEqual([]);
+      expect(page.chart!.width).toBeGreaterThan(500);
+      // The chart holds every acknowledged write the history holds.
+    }
+    expect(failing.verdict).toBe('FAIL');
+    expect(passing.verdict).toBe('PASS');
+    const history = readHistory(asyncRun.run.history);
+    expect(failing.totals.write.ok.count).toBe(history.filter((op) => op.f === 'write' && op.type === 'ok').length);
+    const lost = asyncRun.report.result.lost;
+    expect(failing.anomalies.lost.count).toBe(lost.length);
+    expect(failing.anomalies.lost.listedIds).toEqual(lost.slice(0, 50).map((w) => w.id));
+    const fault = failing.markers.find((m) => m.kind === 'fault')!;
+    expect(fault.atMs).toBeCloseTo(asyncRun.report.result.fault!.atMs, -1);
+    const okWrites = failing.bars.filter((b) => b.f === 'write' && b.type === 'ok');
+    expect(okWrites.some((b) => b.startMs < fault.atMs && b.x < fault.x)).toBe(true);
+    expect(okWrites.some((b) => b.startMs > fault.atMs && b.x > fault.x)).toBe(true);
+    expect(failing.markers.map((m) => m.kind)).toContain('promotion');
+    expect(passing.anomalies.lost.count).toBe(0);
   });
 });

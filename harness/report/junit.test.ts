@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { check } from '../checker/checker.ts';
+import type { Op } from '../op.ts';
+import { renderJunit, writeJunitReport } from './junit.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-junit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const ms = (n: number) => n * 1e6;
+/** Two acknowledged writes, one of them missing from the final read: a lost write, so a FAIL. */
+function failingResult() {
+  const history: Op[] = [
+    { process: 0, type: 'invoke', f: 'write', value: { id: 'a', name: 'run/a' }, time: ms(1) },
+    { process: 0, type: 'ok', f: 'write', value: { id: 'a', name: 'run/a', committed_by: 'node1', committed_timeline: 1, committed_at: '2026-01-01T00:00:00Z' }, time: ms(2) },
+    { process: 1, type: 'invoke', f: 'write', value: { id: 'b<&>"', name: 'run/b' }, time: ms(3) },
+    { process: 1, type: 'ok', f: 'write', value: { id: 'b<&>"', name: 'run/b', committed_by: 'node1', committed_timeline: 1, committed_at: '2026-01-01T00:00:00Z' }, time: ms(4) },
+  ];
+  return check({
+    history,
+    events: [{ type: 'fault', kind: 'kill', node: 'node1', wall: 0, time: ms(5) }],
+    finalRead: { node: 'node2', synchronousStandbyNames: '', rows: [{ id: 'a', committed_by: 'node1', committed_timeline: 1, committed_at_us: 1 }] },
+    expectations: { maxLost: 0, replication: 'async', promotion: false, finalPrimary: 'primary' },
+  });
+}
+
+describe('junit.xml', () => {
+  it('has one test case per check, and a failure with the lost write as evidence', () => {
+    const result = failingResult();
+    expect(result.verdict).toBe('FAIL');
+    const xml = renderJunit({ runId: 'r1', scenario: 'kill-primary', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:12.500Z', result }, 'ci-host');
+    expect(xml.match(/<testcase /g)).toHaveLength(result.checks.length);
+    const failed = result.checks.filter((c) => !c.ok);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(xml.match(/<failure /g)).toHaveLength(failed.length);
+    expect(xml).toContain(`tests="${result.checks.length}" failures="${failed.length}" errors="0" time="12.500"`);
+    // The lost write's id, escaped, in the evidence.
+    expect(xml).toContain('b&lt;&amp;&gt;&quot;');
+    expect(xml).not.toContain('b<&>"');
+    expect(xml).toContain('<property name="verdict" value="FAIL"/>');
+  });
+
+  it('is written next to report.json', () => {
+    const result = failingResult();
+    writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ runId: 'r2', scenario: 's', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', result }));
+    const file = writeJunitReport(dir);
+    expect(readFileSync(file, 'utf8')).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="flipdrill"/);
+  });
+});
