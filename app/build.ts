@@ -6,8 +6,10 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { packageRoot } from '../cluster/lib/package-root.ts';
 
-const appDir = path.dirname(fileURLToPath(import.meta.url));
+// From the sources, also when running compiled (dist/): esbuild bundles TypeScript itself.
+const appDir = path.join(packageRoot(), 'app');
 
 export async function bundleApp(outFile = path.join(appDir, 'dist', 'server.cjs')): Promise<string> {
   await build({

@@ -13,7 +13,6 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bundleApp } from '../app/build.ts';
 import { bundleNodeTools } from './node-tools.ts';
 import type { DockerClient } from './docker/docker-client.ts';
@@ -21,8 +20,10 @@ import { aptInstall, canInstallPackages, run, type StepReporter } from './docker
 import { ImageBuildError } from './errors.ts';
 import type { Logger } from './lib/logger.ts';
 import { projectLabels } from './spec.ts';
+import { packageRoot } from './lib/package-root.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The clone, or the installed package: where the node image's and the app's files are. */
+export const REPO_ROOT = packageRoot();
 
 const BASE_PACKAGES = [
   'postgresql-15',

@@ -8,8 +8,10 @@
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from './lib/package-root.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// From the sources, also when running compiled (dist/): esbuild bundles TypeScript itself.
+const here = path.join(packageRoot(), 'cluster');
 export const NODE_TOOLS_DIR = path.join(here, 'node-image', 'dist');
 
 export async function bundleNodeTools(): Promise<string[]> {

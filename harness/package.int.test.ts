@@ -1,0 +1,63 @@
+/**
+ * The package as a user gets it: `npm pack`, installed into a scratch project with pg, vitest and
+ * TypeScript from the registry, the README's vitest example pasted in as it stands, type-checked
+ * against the package's declarations, and run against a real cluster.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger, REPO_ROOT, removeClusters } from '../cluster/index.ts';
+import { leftovers, testDocker } from './test-support/docker.ts';
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-package-'));
+const scratch = path.join(work, 'scratch');
+
+/** The README's example, between its markers. */
+function readmeExample(): string {
+  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = /<!-- example:vitest -->\n```ts\n([\s\S]*?)```\n<!-- \/example:vitest -->/.exec(readme);
+  if (!block) throw new Error('README.md has no <!-- example:vitest --> block');
+  return block[1]!;
+}
+
+afterAll(async () => {
+  await removeClusters(await testDocker(), createLogger(), 'myapp-failover');
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the flipdrill package in a project of its own', () => {
+  it('packs, installs, type-checks the README example, and runs it against a real cluster', async () => {
+    execFileSync('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT, stdio: 'pipe' });
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    expect(tarball).toBeDefined();
+
+    mkdirSync(scratch);
+    writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      path.join(scratch, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*.ts'] }, null, 2),
+    );
+    const rootPackage = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const pin = (name: string) => `${name}@${rootPackage.devDependencies[name]}`;
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball!), 'pg', pin('vitest'), pin('typescript'), pin('@types/node'), pin('@types/pg')], {
+      cwd: scratch,
+      stdio: 'pipe',
+      timeout: 300_000,
+    });
+    writeFileSync(path.join(scratch, 'failover.test.ts'), readmeExample());
+
+    const types = spawnSync(path.join(scratch, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: scratch, encoding: 'utf8' });
+    expect(types.stdout + types.stderr).toBe('');
+    expect(types.status).toBe(0);
+
+    const run = spawnSync(path.join(scratch, 'node_modules/.bin/vitest'), ['run', '--reporter=verbose'], { cwd: scratch, encoding: 'utf8', timeout: 600_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    if (run.status !== 0) process.stderr.write(`${run.stdout}\n${run.stderr}\n`);
+    expect(run.stdout).toContain('writes reach the new primary after the old one is killed');
+    expect(run.stdout).toMatch(/Tests\s+1 passed/);
+    expect(run.status).toBe(0);
+    // Its afterAll stopped the cluster: nothing left behind.
+    expect(await leftovers('myapp-failover')).toEqual([]);
+  });
+});
