@@ -1,176 +1,310 @@
 /**
- * `npm run bench`: the figures the README reports, measured, not asserted (machines are shared
- * and noisy; tests check correctness, this measures speed).
+ * `npm run bench`: how fast failover really is, what each layer costs; measured, not asserted
+ * (machines are shared and noisy; tests check correctness, this measures speed).
  *
- *   cold image build   flipdrill's images removed, then built again (skipped with --no-cold)
- *   bring-up           cluster + app from cached images, until the app writes through the endpoint
- *   drills             kill-primary drills: promotion, endpoint move, write unavailability
+ * Suites (--suites, comma-separated; default configs,scale,layers):
+ *   configs    kill-primary drills per configuration: the baseline (fast timing, sync replication,
+ *              aware app, Docker alias; --baseline-drills, default 20) and one change at a time
+ *              (--drills each, default 5): repmgr's default timing, async replication, the naive
+ *              app, the virtual IP, the DigitalOcean floating IP through the simulator. Median, p95
+ *              and worst of promotion, endpoint move, write unavailability (clients and database
+ *              stamps), lost writes; bring-up from cached images (--bring-ups, default 3) and a
+ *              cold image build (unless --no-cold).
+ *   scale      the baseline drill with 1, 16 and 64 concurrent clients: window, throughput before
+ *              the fault, flipdrill's memory and the app container's memory.
+ *   layers     inserts through the app's Sequelize layer and through raw pg on the same primary,
+ *              in alternating rounds (--layer-seconds, --layer-rounds); flipdrill's own overhead
+ *              (operations a second it records with the app out of the loop).
+ *   scenarios  every built-in scenario --scenarios N times (--only name,name).
  *
- *   scenarios          with --scenarios N: every built-in scenario N times, its write-downtime window
- *
- * Usage: npm run bench -- [--drills 5] [--bring-ups 3] [--no-cold] [--scenarios N [--only name,name]] [--endpoint do-simulator]
+ * Writes bench.json and bench.md into runs/bench-<time>/ and prints the Markdown.
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectDocker, createLogger, ImageBuilder, removeClusters, startCluster } from '../cluster/index.ts';
-import { runDrill } from './drill.ts';
-import { builtInScenarios } from './scenario.ts';
+import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layers.ts';
+import { connectDocker, createLogger, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
+import { harnessOverhead } from './bench/harness-overhead.ts';
+import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
+import { runDrill, type DrillReport } from './drill.ts';
+import { readHistory } from './history.ts';
+import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
+
+const fail = (message: string): never => {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+};
 
 const { values } = parseArgs({
   options: {
+    suites: { type: 'string', default: 'configs,scale,layers' },
+    configs: { type: 'string' },
     drills: { type: 'string', default: '5' },
+    'baseline-drills': { type: 'string', default: '20' },
     'bring-ups': { type: 'string', default: '3' },
     'no-cold': { type: 'boolean', default: false },
-    scenarios: { type: 'string', default: '0' },
+    scenarios: { type: 'string', default: '1' },
     only: { type: 'string' },
-    endpoint: { type: 'string' },
+    'layer-seconds': { type: 'string', default: '5' },
+    'layer-rounds': { type: 'string', default: '3' },
   },
   strict: true,
 });
-const drills = Number(values.drills);
-const scenarioRuns = Number(values.scenarios);
-if (!Number.isInteger(scenarioRuns) || scenarioRuns < 0 || scenarioRuns > 20) {
-  process.stderr.write('bench: --scenarios must be 0 to 20\n');
-  process.exit(2);
+
+const int = (name: string, raw: string, min: number, max: number): number => {
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= min && n <= max ? n : fail(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
+};
+const SUITES = ['configs', 'scale', 'layers', 'scenarios'] as const;
+const suites = values.suites.split(',').map((s) => s.trim());
+for (const s of suites) if (!SUITES.includes(s as (typeof SUITES)[number])) fail(`--suites takes ${SUITES.join(', ')}, not "${s}"`);
+const drills = int('drills', values.drills, 1, 50);
+const baselineDrills = int('baseline-drills', values['baseline-drills'], 1, 100);
+const bringUps = int('bring-ups', values['bring-ups'], 1, 20);
+const scenarioRuns = int('scenarios', values.scenarios, 1, 20);
+const layerSeconds = int('layer-seconds', values['layer-seconds'], 1, 60);
+const layerRounds = int('layer-rounds', values['layer-rounds'], 1, 10);
+
+const BASE: ClusterOptions = { name: 'flipdrill-bench', portBase: 23432, appPort: 23480, backSubnet: '10.213.51.0/24', frontSubnet: '10.213.52.0/24' };
+const killPrimary = resolveScenario('kill-primary');
+
+interface Config {
+  name: string;
+  label: string;
+  cluster: ClusterOptions;
+  scenario: Scenario;
+  drills: number;
 }
+/** repmgr's default timing waits about a minute before it elects: give the drill room to see it. */
+const patient: Scenario = { ...killPrimary, hold: { ...killPrimary.hold, maxSecs: 180 }, expect: { ...killPrimary.expect, maxWriteDownSecs: 240 } };
+const CONFIGS: Config[] = [
+  { name: 'baseline', label: 'fast, sync, aware, Docker alias', cluster: {}, scenario: killPrimary, drills: baselineDrills },
+  { name: 'timing-repmgr-defaults', label: "repmgr's default timing", cluster: { timing: 'repmgr-defaults' }, scenario: patient, drills },
+  { name: 'async', label: 'async replication', cluster: { replication: 'async' }, scenario: killPrimary, drills },
+  { name: 'naive', label: "the tutorial's Sequelize config", cluster: { appProfile: 'naive' }, scenario: killPrimary, drills },
+  { name: 'virtual-ip', label: 'virtual IP', cluster: { endpoint: 'virtual-ip' }, scenario: killPrimary, drills },
+  { name: 'do-simulator', label: 'DigitalOcean floating IP (simulator)', cluster: { endpoint: 'do-simulator' }, scenario: killPrimary, drills },
+];
+const chosen = values.configs?.split(',').map((s) => s.trim());
+for (const c of chosen ?? []) if (!CONFIGS.some((k) => k.name === c)) fail(`--configs takes ${CONFIGS.map((k) => k.name).join(', ')}, not "${c}"`);
 const knownScenarios = builtInScenarios();
 const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
-const unknown = only?.filter((name) => !knownScenarios.some((s) => s.name === name)) ?? [];
-if (unknown.length) {
-  process.stderr.write(`bench: --only names unknown scenarios: ${unknown.join(', ')} (built-in: ${knownScenarios.map((s) => s.name).join(', ')})\n`);
-  process.exit(2);
-}
-const benchScenarios = only ? knownScenarios.filter((s) => only.includes(s.name)) : knownScenarios;
-const bringUps = Number(values['bring-ups']);
-if (!Number.isInteger(drills) || drills < 1 || drills > 50 || !Number.isInteger(bringUps) || bringUps < 1 || bringUps > 20) {
-  process.stderr.write('bench: --drills must be 1 to 50 and --bring-ups 1 to 20\n');
-  process.exit(2);
-}
+for (const name of only ?? []) if (!knownScenarios.some((s) => s.name === name)) fail(`--only names an unknown scenario: ${name}`);
 
-if (values.endpoint !== undefined && values.endpoint !== 'docker-alias' && values.endpoint !== 'do-simulator') {
-  process.stderr.write('bench: --endpoint must be docker-alias or do-simulator\n');
-  process.exit(2);
-}
-const CLUSTER = {
-  name: 'flipdrill-bench',
-  portBase: 23432,
-  appPort: 23480,
-  backSubnet: '10.213.51.0/24',
-  frontSubnet: '10.213.52.0/24',
-  endpoint: (values.endpoint ?? 'docker-alias') as 'docker-alias' | 'do-simulator',
-};
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = path.resolve('runs', `bench-${stamp}`);
 mkdirSync(outDir, { recursive: true });
 const logger = createLogger({ file: path.join(outDir, 'bench.log'), level: 'info' });
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-function stats(xs: number[]): { n: number; median: number; worst: number; best: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { n: s.length, median: Math.round(median), worst: Math.round(s.at(-1)!), best: Math.round(s[0]!) };
-}
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+const results: Record<string, unknown> = { command, at: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
+const markdown: string[] = [`Command: \`${command}\``, ''];
 
 const docker = await connectDocker({ logger, onStep: say });
-await removeClusters(docker, logger, CLUSTER.name);
+await removeClusters(docker, logger, BASE.name);
 const builder = new ImageBuilder({ docker, logger, onStep: say });
-const results: Record<string, unknown> = { command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), at: new Date().toISOString() };
 
-if (!values['no-cold']) {
-  const current = await builder.ensureAll();
-  for (const tag of [current.app, current.node, current.base]) await docker.removeImage(tag);
-  const t0 = Date.now();
-  await builder.ensureAll();
-  results.coldImageBuildMs = Date.now() - t0;
-  say(`cold image build: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+/** The figures of one drill that the tables summarize. */
+interface DrillFigures {
+  verdict: string;
+  promotionMs: number | null;
+  endpointMoveMs: number | null;
+  writeDownMs: number | null;
+  dbDownMs: number | null;
+  lost: number;
+  run: string;
 }
-
-const images = await builder.ensureAll();
-const upTimes: number[] = [];
-for (let i = 0; i < bringUps; i++) {
-  const t0 = Date.now();
-  const cluster = await startCluster(CLUSTER, { docker, images, logger });
-  upTimes.push(Date.now() - t0);
-  await cluster.stop();
-  say(`bring-up ${i + 1}/${bringUps}: ${((upTimes.at(-1)!) / 1000).toFixed(2)} s`);
-}
-results.bringUpMs = { ...stats(upTimes), samples: upTimes };
-
-const drillRows: { verdict: string; promotionMs: number | null; repmgrPromoteMs: number | null; endpointMoveMs: number | null; writeDownMs: number | null; dbDownMs: number | null; ipMoveMs: number | null; lost: number; run: string }[] = [];
-for (let i = 0; i < drills; i++) {
-  const { report, run } = await runDrill({ cluster: CLUSTER, runsDir: outDir });
+function figures(report: DrillReport, runDir: string): DrillFigures {
   const r = report.result;
-  drillRows.push({
+  return {
     verdict: r.verdict,
     promotionMs: r.promotion?.observedMs ?? null,
-    repmgrPromoteMs: r.promotion?.reportedMs ?? null,
     endpointMoveMs: r.endpointMove?.ms ?? null,
-    writeDownMs: r.writeUnavailability?.ms ?? null,
+    writeDownMs: r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null,
     dbDownMs: r.databaseDowntime?.ms ?? null,
-    ipMoveMs: r.floatingIp?.moveMs ?? null,
     lost: r.lost.length,
-    run: path.relative(process.cwd(), run.dir),
-  });
-  const last = drillRows.at(-1)!;
-  say(`drill ${i + 1}/${drills}: ${last.verdict}, promotion ${last.promotionMs} ms, endpoint ${last.endpointMoveMs} ms, writes down ${last.writeDownMs} ms, lost ${last.lost}`);
+    run: path.relative(process.cwd(), runDir),
+  };
 }
-const numbers = (key: 'promotionMs' | 'repmgrPromoteMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'ipMoveMs') =>
-  drillRows.map((d) => d[key]).filter((v): v is number => v !== null);
-results.drills = {
-  passed: drillRows.filter((d) => d.verdict === 'PASS').length,
-  of: drillRows.length,
-  promotionMs: stats(numbers('promotionMs')),
-  repmgrPromoteEventMs: stats(numbers('repmgrPromoteMs')),
-  endpointMoveMs: stats(numbers('endpointMoveMs')),
-  writeUnavailabilityMs: stats(numbers('writeDownMs')),
-  databaseDowntimeMs: stats(numbers('dbDownMs')),
-  ...(numbers('ipMoveMs').length ? { floatingIpMoveMs: stats(numbers('ipMoveMs')) } : {}),
-  lostAcknowledgedWrites: drillRows.reduce((n, d) => n + d.lost, 0),
-  samples: drillRows,
-};
-const scenarioRows: string[] = [];
-if (scenarioRuns > 0) {
-  const perScenario: Record<string, unknown> = {};
-  for (const scenario of benchScenarios) {
-    const windows: number[] = [];
-    let passed = 0;
-    for (let i = 0; i < scenarioRuns; i++) {
-      const { report } = await runDrill({ cluster: CLUSTER, runsDir: outDir, scenario });
-      const r = report.result;
-      // Only a run in which writes resumed has a window; a FAIL is counted, not averaged in.
-      const down = r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null;
-      if (down !== null && r.verdict === 'PASS') windows.push(down);
-      if (r.verdict === 'PASS') passed += 1;
-      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${r.verdict}, writes down ${down === null ? 'n/a (never resumed)' : `${Math.round(down)} ms`}, lost ${r.lost.length}`);
+const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];
+
+if (suites.includes('configs')) {
+  if (!values['no-cold']) {
+    const current = await builder.ensureAll();
+    for (const tag of [current.app, current.node, current.base]) await docker.removeImage(tag);
+    const t0 = Date.now();
+    await builder.ensureAll();
+    results.coldImageBuildMs = Date.now() - t0;
+    say(`cold image build: ${seconds(Date.now() - t0)}`);
+  }
+  const images = await builder.ensureAll();
+  const upTimes: number[] = [];
+  for (let i = 0; i < bringUps; i++) {
+    const t0 = Date.now();
+    const cluster = await startCluster(BASE, { docker, images, logger });
+    upTimes.push(Date.now() - t0);
+    await cluster.stop();
+    say(`bring-up ${i + 1}/${bringUps}: ${seconds(upTimes.at(-1)!)}`);
+  }
+  const up = summarize(upTimes);
+  results.bringUpMs = { ...up, samples: upTimes };
+
+  const perConfig: Record<string, unknown> = {};
+  const rows: string[][] = [];
+  for (const config of CONFIGS.filter((c) => !chosen || chosen.includes(c.name))) {
+    const drillRows: DrillFigures[] = [];
+    for (let i = 0; i < config.drills; i++) {
+      const { report, run } = await runDrill({ cluster: { ...BASE, ...config.cluster }, scenario: config.scenario, runsDir: outDir });
+      drillRows.push(figures(report, run.dir));
+      const d = drillRows.at(-1)!;
+      say(`${config.name} ${i + 1}/${config.drills}: ${d.verdict}, promotion ${d.promotionMs} ms, endpoint ${d.endpointMoveMs} ms, writes down ${d.writeDownMs} ms, lost ${d.lost}`);
     }
-    const s = windows.length ? stats(windows) : null;
-    perScenario[scenario.name] = { passed, of: scenarioRuns, writeDownMs: s };
-    const cell = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
-    scenarioRows.push(`| ${scenario.name} | ${cell(s?.median)} | ${cell(s?.worst)} | ${passed} of ${scenarioRuns} |`);
+    const summary = {
+      label: config.label,
+      passed: drillRows.filter((d) => d.verdict === 'PASS').length,
+      of: drillRows.length,
+      promotionMs: pick(drillRows, 'promotionMs'),
+      endpointMoveMs: pick(drillRows, 'endpointMoveMs'),
+      writeDownMs: pick(drillRows, 'writeDownMs'),
+      databaseDowntimeMs: pick(drillRows, 'dbDownMs'),
+      lost: drillRows.reduce((n, d) => n + d.lost, 0),
+      samples: drillRows,
+    };
+    perConfig[config.name] = summary;
+    rows.push([
+      `${config.name} (${config.label})`,
+      `${summary.passed}/${summary.of}`,
+      ...cells(summary.promotionMs),
+      ...cells(summary.endpointMoveMs),
+      ...cells(summary.writeDownMs),
+      ...cells(summary.databaseDowntimeMs),
+      String(summary.lost),
+    ]);
+  }
+  results.configs = perConfig;
+  markdown.push(
+    '### Failover by configuration (kill-primary; medians, p95 and worst in seconds)',
+    '',
+    markdownTable(
+      ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'lost'],
+      rows,
+    ),
+    '',
+    markdownTable(['bring-up from cached images', 'median', 'p95', 'worst', 'samples'], [['cluster + app, until the app writes through the endpoint', ...cells(up), String(up.n)]]),
+    ...(results.coldImageBuildMs ? ['', `Cold image build (base, node, app): ${seconds(Number(results.coldImageBuildMs))}.`] : []),
+    '',
+  );
+}
+
+if (suites.includes('scale')) {
+  const rows: string[][] = [];
+  const perClients: Record<string, unknown> = {};
+  for (const clients of [1, 16, 64]) {
+    const scenario: Scenario = { ...killPrimary, workload: { ...killPrimary.workload, concurrency: clients } };
+    const drillRows: DrillFigures[] = [];
+    const throughputs: number[] = [];
+    const ownRss: number[] = [];
+    const appMemory: number[] = [];
+    for (let i = 0; i < drills; i++) {
+      let sampling: Promise<void> | undefined;
+      const { report, run } = await runDrill({
+        cluster: BASE,
+        scenario,
+        runsDir: outDir,
+        // The app container's memory while it is still loaded, just before the final read.
+        onStep: (_step, phase) => {
+          if (phase === 'final-read') sampling = docker.memoryUsage(`${BASE.name}-app`).then((bytes) => void (bytes && appMemory.push(bytes))).catch(() => {});
+        },
+      });
+      await sampling;
+      ownRss.push(process.memoryUsage().rss);
+      drillRows.push(figures(report, run.dir));
+      // Throughput before the fault: acknowledged operations a second during the warm-up.
+      const faultNs = (report.result.fault?.atMs ?? 0) * 1e6;
+      const before = readHistory(run.history).filter((op) => op.type === 'ok' && op.time < faultNs).length;
+      if (faultNs > 0) throughputs.push(before / (faultNs / 1e9));
+      say(`${clients} clients ${i + 1}/${drills}: ${report.result.verdict}, writes down ${drillRows.at(-1)!.writeDownMs} ms, ${Math.round(throughputs.at(-1) ?? 0)} ops/s before the fault`);
+    }
+    const window = pick(drillRows, 'writeDownMs');
+    const throughput = summarize(throughputs);
+    const mb = (xs: number[]) => (xs.length ? `${(Math.max(...xs) / 1024 / 1024).toFixed(0)} MB` : 'n/a');
+    perClients[clients] = { window, throughput, ownRssBytes: ownRss, appMemoryBytes: appMemory, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, lost: drillRows.reduce((n, d) => n + d.lost, 0), samples: drillRows };
+    rows.push([String(clients), `${drillRows.filter((d) => d.verdict === 'PASS').length}/${drillRows.length}`, ...cells(window), `${Math.round(throughput.median ?? 0)}`, mb(ownRss), mb(appMemory), String(drillRows.reduce((n, d) => n + d.lost, 0))]);
+  }
+  results.scale = { clients: perClients, standbys: 'not measured: a flipdrill cluster has one standby (node2) and one witness' };
+  markdown.push(
+    '### Scale: concurrent clients (kill-primary, baseline configuration)',
+    '',
+    markdownTable(['clients', 'PASS', 'writes down median', 'p95', 'worst', 'ops/s before the fault (median)', "flipdrill's RSS (max)", "app container's memory (max)", 'lost'], rows),
+    '',
+  );
+}
+
+if (suites.includes('layers')) {
+  const images = await builder.ensureAll();
+  const cluster = await startCluster(BASE, { docker, images, logger });
+  try {
+    const { app } = cluster.credentials;
+    const conn = { host: '127.0.0.1', port: cluster.node('node1').hostPort, user: app.user, password: app.password, database: app.database };
+    const rounds: LoopResult[] = [];
+    // Alternating rounds, so drift on a shared machine hits both layers alike.
+    for (let i = 0; i < layerRounds; i++) {
+      for (const run of [sequelizeInserts, pgInserts]) {
+        const result = await run(conn, layerSeconds * 1000, 4);
+        rounds.push(result);
+        say(`layers round ${i + 1}: ${result.layer} ${Math.round(result.perSecond)} inserts/s`);
+      }
+    }
+    const of = (layer: LoopResult['layer']) => {
+      const rs = rounds.filter((r) => r.layer === layer);
+      return { perSecond: summarize(rs.map((r) => r.perSecond)), latencyMs: summarize(rs.flatMap((r) => r.latenciesMs)), errors: rs.reduce((n, r) => n + r.errors, 0) };
+    };
+    const sequelize = of('sequelize');
+    const raw = of('pg');
+    const overhead = await harnessOverhead(3000, 4);
+    results.layers = { concurrency: 4, seconds: layerSeconds, rounds: layerRounds, sequelize, pg: raw, ratio: (sequelize.perSecond.median ?? 0) / (raw.perSecond.median ?? 1), harness: overhead };
+    const ms = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(2)} ms`);
+    markdown.push(
+      `### Cost of each layer (inserts into countries on the primary, 4 concurrent, ${layerRounds} alternating rounds of ${layerSeconds} s)`,
+      '',
+      markdownTable(
+        ['layer', 'inserts/s (median round)', 'latency median', 'p95', 'errors'],
+        [
+          ['app data layer (Sequelize, aware profile)', `${Math.round(sequelize.perSecond.median ?? 0)}`, ms(sequelize.latencyMs.median), ms(sequelize.latencyMs.p95), String(sequelize.errors)],
+          ['raw pg', `${Math.round(raw.perSecond.median ?? 0)}`, ms(raw.latencyMs.median), ms(raw.latencyMs.p95), String(raw.errors)],
+        ],
+      ),
+      '',
+      `Sequelize / raw pg throughput: ${((sequelize.perSecond.median ?? 0) / (raw.perSecond.median ?? 1)).toFixed(2)}. flipdrill's own overhead: ${Math.round(overhead.perSecond)} operations a second issued, completed and recorded with the app out of the loop (4 workers, 3 s).`,
+      '',
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (suites.includes('scenarios')) {
+  const rows: string[][] = [];
+  const perScenario: Record<string, unknown> = {};
+  for (const scenario of only ? knownScenarios.filter((s) => only.includes(s.name)) : knownScenarios) {
+    const drillRows: DrillFigures[] = [];
+    for (let i = 0; i < scenarioRuns; i++) {
+      const { report, run } = await runDrill({ cluster: BASE, runsDir: outDir, scenario });
+      drillRows.push(figures(report, run.dir));
+      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${report.result.verdict}, writes down ${drillRows.at(-1)!.writeDownMs} ms`);
+    }
+    const window = pick(drillRows.filter((d) => d.verdict === 'PASS'), 'writeDownMs');
+    perScenario[scenario.name] = { window, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, samples: drillRows };
+    rows.push([scenario.name, `${drillRows.filter((d) => d.verdict === 'PASS').length}/${drillRows.length}`, seconds(window.median), seconds(window.worst)]);
   }
   results.scenarios = perScenario;
+  markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median', 'worst'], rows), '');
 }
-writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-const d = results.drills as { floatingIpMoveMs?: ReturnType<typeof stats>; passed: number; of: number; promotionMs: ReturnType<typeof stats>; repmgrPromoteEventMs: ReturnType<typeof stats>; endpointMoveMs: ReturnType<typeof stats>; writeUnavailabilityMs: ReturnType<typeof stats>; databaseDowntimeMs: ReturnType<typeof stats>; lostAcknowledgedWrites: number };
-const up = results.bringUpMs as ReturnType<typeof stats>;
-const lines = [
-  `| figure | median | worst | samples |`,
-  `| --- | --- | --- | --- |`,
-  ...(results.coldImageBuildMs ? [`| cold image build | ${(Number(results.coldImageBuildMs) / 1000).toFixed(1)} s | | 1 |`] : []),
-  `| bring-up from cached images | ${(up.median / 1000).toFixed(2)} s | ${(up.worst / 1000).toFixed(2)} s | ${up.n} |`,
-  `| promotion (kill → database answers primary) | ${(d.promotionMs.median / 1000).toFixed(2)} s | ${(d.promotionMs.worst / 1000).toFixed(2)} s | ${d.promotionMs.n} |`,
-  `| repmgr promote event (kill → event timestamp) | ${(d.repmgrPromoteEventMs.median / 1000).toFixed(2)} s | ${(d.repmgrPromoteEventMs.worst / 1000).toFixed(2)} s | ${d.repmgrPromoteEventMs.n} |`,
-  `| endpoint move (kill → alias on new primary) | ${(d.endpointMoveMs.median / 1000).toFixed(2)} s | ${(d.endpointMoveMs.worst / 1000).toFixed(2)} s | ${d.endpointMoveMs.n} |`,
-  `| write unavailability window (clients) | ${(d.writeUnavailabilityMs.median / 1000).toFixed(2)} s | ${(d.writeUnavailabilityMs.worst / 1000).toFixed(2)} s | ${d.writeUnavailabilityMs.n} |`,
-  `| downtime seen by the database (commit stamps) | ${(d.databaseDowntimeMs.median / 1000).toFixed(2)} s | ${(d.databaseDowntimeMs.worst / 1000).toFixed(2)} s | ${d.databaseDowntimeMs.n} |`,
-  ...(d.floatingIpMoveMs ? [`| floating IP move at the simulated DigitalOcean (action started → completed) | ${(d.floatingIpMoveMs.median / 1000).toFixed(2)} s | ${(d.floatingIpMoveMs.worst / 1000).toFixed(2)} s | ${d.floatingIpMoveMs.n} |`] : []),
-  ``,
-  `${d.passed} of ${d.of} drills PASS; ${d.lostAcknowledgedWrites} acknowledged writes lost. Details: ${path.relative(process.cwd(), outDir)}/bench.json`,
-];
-if (scenarioRows.length) lines.push('', '| scenario | writes down, median | worst | PASS |', '| --- | --- | --- | --- |', ...scenarioRows);
-process.stdout.write(`${lines.join('\n')}\n`);
-await removeClusters(docker, logger, CLUSTER.name);
+markdown.push(`Details: ${path.relative(process.cwd(), outDir)}/bench.json`);
+writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(path.join(outDir, 'bench.md'), `${markdown.join('\n')}\n`);
+process.stdout.write(`${markdown.join('\n')}\n`);
+await removeClusters(docker, logger, BASE.name);

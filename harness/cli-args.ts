@@ -50,7 +50,8 @@ Options:
                              drill: machines provisioned by ansible/site.yml instead of containers, reached
                              over SSH as the inventory says; the app runs on this machine (needs ansible)
   --json                     machine-readable output (status, drill, check)
-  --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file
+  --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file;
+                             with --repeat, several (a,b,c) take turns: a soak across faults on one cluster
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running

@@ -71,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
   // Drills and comparisons: phases, live counts (see report/progress.ts).
   const progress = new ProgressRenderer(process.stderr, progressMode(process.stderr, process.env, Boolean(values.json)));
 
+  const scenarioNames = () => ((values.scenario as string | undefined) ?? 'kill-primary').split(',').map((n) => n.trim()).filter(Boolean);
+  if (scenarioNames().length > 1 && command !== 'drill') throw new ConfigError('several scenarios (a,b,c) are for drill --repeat');
+  if (scenarioNames().length > 1 && values.repeat === undefined) throw new ConfigError('several scenarios (a,b,c) take turns over --repeat iterations: give --repeat');
   const drillOptions = (): DrillOptions => ({
     cluster,
     runsDir: values['runs-dir'] as string | undefined,
@@ -78,7 +81,11 @@ async function main(argv: string[]): Promise<number> {
     warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
     settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
     seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
-    scenario: withConcurrency(resolveScenario((values.scenario as string | undefined) ?? 'kill-primary'), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+    scenario: withConcurrency(resolveScenario(scenarioNames()[0]!), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+    // --scenario a,b,c with --repeat: the iterations take turns (a soak across faults).
+    ...(scenarioNames().length > 1
+      ? { rotation: scenarioNames().map((n) => withConcurrency(resolveScenario(n), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }))) }
+      : {}),
     maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
     doFaults: (values['do-faults'] as string | undefined)?.split(',') as DrillOptions['doFaults'],
     signal: abort.signal,

@@ -62,6 +62,11 @@ export interface DrillOptions {
   scenario?: Scenario;
   /** Run the scenario this many times on one cluster (it must restart the faulted node). */
   repeat?: number;
+  /**
+   * With repeat: take turns through these scenarios (iteration i runs rotation[(i - 1) % n])
+   * instead of repeating `scenario`: a soak across faults on one cluster.
+   */
+  rotation?: Scenario[];
   /** Acknowledged writes that may be lost before the verdict is FAIL (default 0). */
   maxLost?: number;
   /** Override the scenario's warm-up and settle phases (tests keep them short). */
@@ -107,7 +112,17 @@ export interface DrillReport {
 export interface Aggregate {
   schema: typeof AGGREGATE_SCHEMA;
   scenario: string;
-  iterations: { iteration: number; verdict: 'PASS' | 'FAIL'; faultNode: string | null; newPrimary: string | null; writeDownMs: number | null; lost: number; dir: string }[];
+  iterations: {
+    iteration: number;
+    scenario: string;
+    resources?: IterationResources;
+    verdict: 'PASS' | 'FAIL';
+    faultNode: string | null;
+    newPrimary: string | null;
+    writeDownMs: number | null;
+    lost: number;
+    dir: string;
+  }[];
   passed: number;
   writeDownMs: { median: number | null; worst: number | null };
   totalLost: number;
@@ -152,9 +167,24 @@ function median(xs: number[]): number | null {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export function aggregate(scenario: string, reports: { report: DrillReport; dir: string }[]): Aggregate {
+/** flipdrill's own footprint after an iteration: a leak shows as growth across a soak. */
+export interface IterationResources {
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Handles and requests keeping the event loop alive (sockets, timers, child processes). */
+  activeResources: number;
+}
+
+export function ownResources(): IterationResources {
+  const memory = process.memoryUsage();
+  return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, activeResources: process.getActiveResourcesInfo().length };
+}
+
+export function aggregate(scenario: string, reports: { report: DrillReport; dir: string }[], resources: IterationResources[] = []): Aggregate {
   const iterations = reports.map(({ report, dir }, i) => ({
     iteration: i + 1,
+    scenario: report.scenario,
+    ...(resources[i] ? { resources: resources[i] } : {}),
     verdict: report.result.verdict,
     faultNode: report.result.fault?.node ?? null,
     newPrimary: report.result.promotion?.node ?? null,
@@ -231,17 +261,19 @@ async function dockerCluster(
 }
 
 export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome> {
-  const scenario = options.scenario ?? resolveScenario('kill-primary');
+  const rotation = options.rotation?.length ? options.rotation : [options.scenario ?? resolveScenario('kill-primary')];
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`--repeat must be a whole number from 1, not ${repeat}`);
-  if (repeat > 1 && !scenario.heal.restart && scenario.fault.type !== 'switchover') {
-    throw new ConfigError(`--repeat needs a scenario that brings the faulted node back (heal.restart, or a switchover), and ${scenario.name} does not`, {
+  const oneShot = rotation.find((s) => !s.heal.restart && s.fault.type !== 'switchover');
+  if (repeat > 1 && oneShot) {
+    throw new ConfigError(`--repeat needs scenarios that bring the faulted node back (heal.restart, or a switchover), and ${oneShot.name} does not`, {
       hint: 'for example: --scenario kill-primary-failback',
     });
   }
+  const rotationName = rotation.map((s) => s.name).join(',');
   const run = createRunFolder(options.runsDir ?? 'runs');
   options.onRunFolder?.(run);
-  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info', ...(options.logEcho ? { echo: options.logEcho } : {}) }).child({ runId: run.id, scenario: scenario.name });
+  const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info', ...(options.logEcho ? { echo: options.logEcho } : {}) }).child({ runId: run.id, scenario: rotationName });
   const onStep = (step: string, phase?: DrillPhase) => {
     logger.info({ phase }, step);
     options.onStep?.(step, phase);
@@ -281,15 +313,18 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     controller.start();
 
     const reports: { report: DrillReport; dir: string }[] = [];
+    const resources: IterationResources[] = [];
     for (let i = 1; i <= repeat; i++) {
       const folder = repeat > 1 ? createRunFolder(run.dir, undefined, `iteration-${String(i).padStart(2, '0')}`) : run;
-      if (repeat > 1) onStep(`iteration ${i} of ${repeat}`);
+      const current = rotation[(i - 1) % rotation.length]!;
+      if (repeat > 1) onStep(`iteration ${i} of ${repeat}${rotation.length > 1 ? `: ${current.name}` : ''}`);
       const scope = repeat > 1 ? `${run.id}/${folder.id}` : run.id;
-      const report = await runIteration(context, scenario, folder, scope, options);
+      const report = await runIteration(context, current, folder, scope, options);
       reports.push({ report, dir: folder.dir });
+      resources.push(ownResources());
       if (repeat > 1) onStep(`iteration ${i}: ${report.result.verdict}`);
     }
-    const agg = repeat > 1 ? aggregate(scenario.name, reports) : null;
+    const agg = repeat > 1 ? aggregate(rotationName, reports, resources) : null;
     if (agg) writeJson(`${run.dir}/aggregate.json`, agg);
     return { run, report: reports.at(-1)!.report, reports: reports.map((r) => r.report), aggregate: agg };
   } catch (error) {

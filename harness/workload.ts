@@ -21,8 +21,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** What the workload needs of a client: the app over HTTP (AppClient), or a stand-in. */
+export type OperationClient = Pick<AppClient, 'write' | 'read'>;
+
 export interface WorkloadOptions {
-  client: AppClient;
+  client: OperationClient;
   history: JsonLinesWriter<Op>;
   clock: DrillClock;
   concurrency: number;

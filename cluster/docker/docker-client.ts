@@ -116,6 +116,8 @@ export interface DockerClient {
   inspectContainer(name: string): Promise<ContainerState | undefined>;
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   exec(container: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
+  /** A running container's memory use in bytes (its cgroup's, as `docker stats` shows it). */
+  memoryUsage(container: string): Promise<number | undefined>;
   /** The last `lines` lines a container wrote (stdout and stderr), running or not. */
   logs(container: string, lines: number): Promise<string>;
 
@@ -386,6 +388,13 @@ export class DockerodeClient implements DockerClient {
         i += 8 + size;
       }
       return Buffer.concat(out).toString('utf8');
+    });
+  }
+
+  async memoryUsage(container: string): Promise<number | undefined> {
+    return this.#call('stats', { container }, async () => {
+      const stats = (await this.#docker.getContainer(container).stats({ stream: false })) as { memory_stats?: { usage?: number } };
+      return stats.memory_stats?.usage;
     });
   }
 

@@ -76,13 +76,24 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
 /** `--repeat`: a line per iteration, then the aggregate. */
 export function renderAggregate(agg: Aggregate, runDir: string): string {
   const lines = [`flipdrill: ${agg.scenario} x ${agg.iterations.length}`];
+  const rotating = new Set(agg.iterations.map((i) => i.scenario)).size > 1;
   for (const i of agg.iterations) {
     lines.push(
-      `  ${String(i.iteration).padStart(3)}  ${i.verdict.padEnd(4)}  fault on ${i.faultNode ?? '?'}, primary after: ${i.newPrimary ?? '(none)'}, writes down ${fmt(i.writeDownMs)}, lost ${i.lost}`,
+      `  ${String(i.iteration).padStart(3)}  ${i.verdict.padEnd(4)}  ${rotating ? `${i.scenario}: ` : ''}fault on ${i.faultNode ?? '?'}, primary after: ${i.newPrimary ?? '(none)'}, writes down ${fmt(i.writeDownMs)}, lost ${i.lost}`,
     );
   }
   lines.push(`  writes down      median ${fmt(agg.writeDownMs.median)}, worst ${fmt(agg.writeDownMs.worst)}`);
   lines.push(`  lost             ${agg.totalLost} acknowledged writes in all`);
+  const own = agg.iterations.map((i) => i.resources).filter((r) => r !== undefined);
+  if (own.length > 1) {
+    const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    const first = own[0]!;
+    const last = own.at(-1)!;
+    lines.push(
+      `  flipdrill itself RSS ${mb(first.rssBytes)} after the first iteration, ${mb(last.rssBytes)} after the last (max ${mb(Math.max(...own.map((r) => r.rssBytes)))}); ` +
+        `heap ${mb(first.heapUsedBytes)} -> ${mb(last.heapUsedBytes)}; active handles ${first.activeResources} -> ${last.activeResources}`,
+    );
+  }
   lines.push(`verdict: ${agg.verdict} (${agg.passed} of ${agg.iterations.length} iterations passed)   (run folder: ${runDir}; each iteration has its own, checkable with flipdrill check)`);
   return lines.join('\n');
 }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { check } from '../checker/checker.ts';
+import { aggregate, REPORT_SCHEMA, type DrillReport } from '../drill.ts';
+import { renderAggregate } from './summary.ts';
+
+function report(scenario: string): DrillReport {
+  const result = check({ history: [], events: [], finalRead: null, expectations: { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby' } });
+  return {
+    schema: REPORT_SCHEMA,
+    runId: 'r',
+    scenario,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:10.000Z',
+    seed: 1,
+    cluster: { name: 'c', replication: 'sync', timing: {}, tls: false, app: 'aware', reused: false, images: null },
+    workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20, operations: 0 },
+    result,
+  };
+}
+const MB = 1024 * 1024;
+
+describe('a soak across scenarios', () => {
+  it("names each iteration's scenario and reports flipdrill's own memory and handles, first to last", () => {
+    const agg = aggregate(
+      'kill-primary-failback,switchover',
+      [report('kill-primary-failback'), report('switchover'), report('kill-primary-failback')].map((r, i) => ({ report: r, dir: `d${i}` })),
+      [
+        { rssBytes: 100 * MB, heapUsedBytes: 40 * MB, activeResources: 12 },
+        { rssBytes: 130 * MB, heapUsedBytes: 42 * MB, activeResources: 12 },
+        { rssBytes: 110 * MB, heapUsedBytes: 41 * MB, activeResources: 13 },
+      ],
+    );
+    expect(agg.iterations.map((i) => i.scenario)).toEqual(['kill-primary-failback', 'switchover', 'kill-primary-failback']);
+    const text = renderAggregate(agg, 'runs/x');
+    expect(text).toContain('FAIL  switchover: fault on ?');
+    expect(text).toContain('flipdrill itself RSS 100.0 MB after the first iteration, 110.0 MB after the last (max 130.0 MB); heap 40.0 MB -> 41.0 MB; active handles 12 -> 13');
+  });
+});
