@@ -625,7 +625,7 @@ async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: 
   const timeoutMs = start.readyTimeoutMs ?? 90_000;
   const primary = spec.nodes.find((n) => n.initialRole === 'primary')!;
   await waitFor(
-    'node1 primary, node2 streaming, node3 registered as witness, repmgrd on all three',
+    `node1 primary, ${spec.nodes.filter((n) => n.initialRole === 'standby').map((n) => n.name).join(', ')} streaming, the witness registered, repmgrd everywhere`,
     async () => {
       for (const node of spec.nodes) {
         const info = await docker.inspectContainer(cluster.containerOf(node.name));
@@ -649,7 +649,8 @@ async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: 
         'repmgr',
       );
       const syncReady = spec.replication === 'async' || row?.sync === '*';
-      return Number(row?.active) === spec.nodes.length && Number(row?.streaming) >= 1 && syncReady;
+      const standbys = spec.nodes.filter((n) => n.initialRole === 'standby').length;
+      return Number(row?.active) === spec.nodes.length && Number(row?.streaming) >= standbys && syncReady;
     },
     {
       timeoutMs,

@@ -41,3 +41,24 @@ describe('subnets', () => {
     expect(hostAddress('10.213.2.0/24', 20)).toBe('10.213.2.20');
   });
 });
+
+describe('several standbys', () => {
+  it('makes node2.. standbys and the last node the witness, with a port and addresses each', () => {
+    const spec = defineCluster({ standbys: 4, portBase: 30000, appPort: 30010 });
+    expect(spec.nodes.map((n) => `${n.name}:${n.initialRole}:${n.hostPort}:${n.backIp}`)).toEqual([
+      'node1:primary:30000:10.213.1.11',
+      'node2:standby:30001:10.213.1.12',
+      'node3:standby:30002:10.213.1.13',
+      'node4:standby:30003:10.213.1.14',
+      'node5:standby:30004:10.213.1.15',
+      'node6:witness:30005:10.213.1.16',
+    ]);
+    expect(spec.nodes.at(-1)!.priority).toBe(0);
+  });
+
+  it('refuses 0 or 5 standbys, and an app port among the node ports, in one line', () => {
+    expect(() => defineCluster({ standbys: 5 })).toThrow('standbys must be a whole number from 1 to 4, not 5');
+    expect(() => defineCluster({ standbys: 0 })).toThrow('standbys must be a whole number from 1 to 4, not 0');
+    expect(() => defineCluster({ standbys: 3, portBase: 30000, appPort: 30004 })).toThrow('the app port 30004 collides with the node ports 30000-30004');
+  });
+});

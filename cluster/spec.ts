@@ -88,7 +88,11 @@ export interface ClusterOptions {
   tls?: boolean;
   appProfile?: AppProfile;
   endpoint?: EndpointOption;
+  /** Standbys (1 to 4): node2.. are standbys, the last node the witness. */
+  standbys?: number;
 }
+
+export const MAX_STANDBYS = 4;
 
 export const DEFAULTS = {
   name: 'flipdrill',
@@ -161,16 +165,19 @@ function virtualIpOf(subnet: string): ClusterSpec['virtualIp'] {
   };
 }
 
-/** The cluster flipdrill runs: node1 primary, node2 standby, node3 witness, and the app. */
+/** The cluster flipdrill runs: node1 primary, node2 standby (and up to node5), the witness last, and the app. */
 export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   const name = options.name ?? DEFAULTS.name;
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
     throw new ConfigError(`cluster name "${name}" must be lowercase letters, digits and dashes, starting with a letter (at most 31)`);
   }
+  const standbys = options.standbys ?? 1;
+  if (!Number.isInteger(standbys) || standbys < 1 || standbys > MAX_STANDBYS) throw new ConfigError(`standbys must be a whole number from 1 to ${MAX_STANDBYS}, not ${standbys}`);
+  const lastPort = (options.portBase ?? DEFAULTS.portBase) + standbys + 1;
   const portBase = checkPort('the port base', options.portBase ?? DEFAULTS.portBase);
-  checkPort('the last node port', portBase + 2);
+  checkPort('the last node port', lastPort);
   const appPort = checkPort('the app port', options.appPort ?? DEFAULTS.appPort);
-  if (appPort >= portBase && appPort <= portBase + 2) throw new ConfigError(`the app port ${appPort} collides with the node ports ${portBase}-${portBase + 2}`);
+  if (appPort >= portBase && appPort <= lastPort) throw new ConfigError(`the app port ${appPort} collides with the node ports ${portBase}-${lastPort}`);
   const backSubnet = options.backSubnet ?? DEFAULTS.backSubnet;
   const frontSubnet = options.frontSubnet ?? DEFAULTS.frontSubnet;
   parseSubnet(backSubnet);
@@ -185,11 +192,11 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   if (!ENDPOINT_OPTIONS.includes(endpoint)) throw new ConfigError(`the endpoint must be ${ENDPOINT_OPTIONS.join(' or ')}, not "${String(endpoint)}"`);
   // The simulator's port on 127.0.0.1 is the one after the app's.
   const simPort = checkPort('the DigitalOcean simulator port (app port + 1)', appPort + 1);
-  if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= portBase + 2) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${portBase + 2}`);
+  if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= lastPort) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${lastPort}`);
   const appProfile = options.appProfile ?? DEFAULTS.appProfile;
   if (!APP_PROFILES.includes(appProfile)) throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
 
-  const roles: NodeRole[] = ['primary', 'standby', 'witness'];
+  const roles: NodeRole[] = ['primary', ...Array.from({ length: standbys }, () => 'standby' as const), 'witness'];
   const nodes = roles.map((initialRole, i) => ({
     name: `node${i + 1}`,
     id: i + 1,

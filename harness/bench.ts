@@ -10,8 +10,9 @@
  *              and worst of promotion, endpoint move, write unavailability (clients and database
  *              stamps), lost writes; bring-up from cached images (--bring-ups, default 3) and a
  *              cold image build (unless --no-cold).
- *   scale      the baseline drill with 1, 16 and 64 concurrent clients: window, throughput before
- *              the fault, flipdrill's memory and the app container's memory.
+ *   scale      the baseline drill with 1, 16 and 64 concurrent clients (window, throughput before
+ *              the fault, flipdrill's memory and the app container's memory), and with 1, 2 and 4
+ *              standbys (promotion, window, bring-up).
  *   layers     inserts through the app's Sequelize layer and through raw pg on the same primary,
  *              in alternating rounds (--layer-seconds, --layer-rounds); flipdrill's own overhead
  *              (operations a second it records with the app out of the loop).
@@ -233,11 +234,41 @@ if (suites.includes('scale')) {
     perClients[clients] = { window, throughput, ownRssBytes: ownRss, appMemoryBytes: appMemory, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, lost: drillRows.reduce((n, d) => n + d.lost, 0), samples: drillRows };
     rows.push([String(clients), `${drillRows.filter((d) => d.verdict === 'PASS').length}/${drillRows.length}`, ...cells(window), `${Math.round(throughput.median ?? 0)}`, mb(ownRss), mb(appMemory), String(drillRows.reduce((n, d) => n + d.lost, 0))]);
   }
-  results.scale = { clients: perClients, standbys: 'not measured: a flipdrill cluster has one standby (node2) and one witness' };
+  const standbyRows: string[][] = [];
+  const perStandbys: Record<string, unknown> = {};
+  for (const standbys of [1, 2, 4]) {
+    const drillRows: DrillFigures[] = [];
+    const upTimes: number[] = [];
+    for (let i = 0; i < drills; i++) {
+      let clusterStarted = 0;
+      const t0 = Date.now();
+      const { report, run } = await runDrill({
+        cluster: { ...BASE, standbys },
+        scenario: killPrimary,
+        runsDir: outDir,
+        onStep: (_step, phase) => {
+          if (phase === 'warm-up' && !clusterStarted) clusterStarted = Date.now();
+        },
+      });
+      if (clusterStarted) upTimes.push(clusterStarted - t0);
+      drillRows.push(figures(report, run.dir));
+      say(`${standbys} standbys ${i + 1}/${drills}: ${report.result.verdict}, promoted ${report.result.promotion?.node ?? '-'}, writes down ${drillRows.at(-1)!.writeDownMs} ms`);
+    }
+    const window = pick(drillRows, 'writeDownMs');
+    const promotion = pick(drillRows, 'promotionMs');
+    const up = summarize(upTimes);
+    perStandbys[standbys] = { window, promotion, bringUpMs: up, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, lost: drillRows.reduce((n, d) => n + d.lost, 0), samples: drillRows };
+    standbyRows.push([String(standbys), `${drillRows.filter((d) => d.verdict === 'PASS').length}/${drillRows.length}`, ...cells(promotion), ...cells(window), seconds(up.median), String(drillRows.reduce((n, d) => n + d.lost, 0))]);
+  }
+  results.scale = { clients: perClients, standbys: perStandbys };
   markdown.push(
     '### Scale: concurrent clients (kill-primary, baseline configuration)',
     '',
     markdownTable(['clients', 'PASS', 'writes down median', 'p95', 'worst', 'ops/s before the fault (median)', "flipdrill's RSS (max)", "app container's memory (max)", 'lost'], rows),
+    '',
+    '### Scale: standbys (kill-primary, baseline configuration, 4 clients)',
+    '',
+    markdownTable(['standbys', 'PASS', 'promotion median', 'p95', 'worst', 'writes down median', 'p95', 'worst', 'bring-up (drill start to warm-up)', 'lost'], standbyRows),
     '',
   );
 }

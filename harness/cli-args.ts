@@ -38,6 +38,7 @@ Options:
   --front-subnet <cidr>      application network (default 10.213.2.0/24)
   --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
+  --standbys <n>             standbys, 1 to 4 (default 1): node2.. are standbys, the last node the witness
   --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
   --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
   --endpoint docker-alias|do-simulator|virtual-ip
@@ -77,6 +78,7 @@ const OPTIONS = {
   'front-subnet': { type: 'string' },
   replication: { type: 'string' },
   timing: { type: 'string' },
+  standbys: { type: 'string' },
   app: { type: 'string' },
   tls: { type: 'boolean' },
   endpoint: { type: 'string' },
@@ -160,7 +162,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
   if (values.target !== undefined) {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');
-    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'endpoint', 'do-faults'].find((k) => values[k as keyof typeof values] !== undefined);
+    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
   }
   const cluster: ClusterOptions = {
@@ -174,6 +176,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     appProfile: app as AppProfile | undefined,
     tls: values.tls ? true : undefined,
     endpoint: endpoint as EndpointOption | undefined,
+    standbys: number('standbys', values.standbys, { min: 1, max: 4 }),
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };

@@ -176,6 +176,8 @@ export interface IterationResources {
 }
 
 export function ownResources(): IterationResources {
+  // With --expose-gc (NODE_OPTIONS), collect first: what is left is what is retained, not garbage.
+  (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
   return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, activeResources: process.getActiveResourcesInfo().length };
 }
@@ -256,7 +258,8 @@ async function dockerCluster(
     }
     return { cluster, created: false, images };
   }
-  onStep('bringing up the cluster: node1 primary, node2 standby, node3 witness, and the app', 'cluster');
+  const standbys = options.cluster?.standbys ?? 1;
+  onStep(`bringing up the cluster: node1 primary, ${standbys === 1 ? 'node2 standby' : `${standbys} standbys`}, the witness, and the app`, 'cluster');
   return { cluster: await startCluster(options.cluster ?? {}, { docker, images, logger, onStep, signal }), created: true, images };
 }
 
@@ -545,7 +548,8 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     faultSentAt = Date.now();
     const fault = await nemesis.inject(targets);
     faultNs = clock.nsOf(fault.at);
-    recordEvent({ type: 'fault', kind: fault.kind, node, primary, standby, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
+    const standbys = before.nodes.filter((n) => n.role === 'standby').map((n) => n.name);
+    recordEvent({ type: 'fault', kind: fault.kind, node, primary, standby, standbys, detail: fault.detail, confirmedAfterMs: fault.confirmedAt - fault.at, wall: fault.at, time: faultNs });
 
     if (scenario.hold.until === 'promotion') {
       onStep('waiting for repmgrd to promote a standby', 'promotion');

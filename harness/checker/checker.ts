@@ -245,6 +245,8 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   // Who was primary and standby when the fault hit (older runs only name the faulted node, the primary).
   const primaryAtFault = typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode;
   const standbyAtFault = typeof faultEvent?.standby === 'string' ? faultEvent.standby : undefined;
+  // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
+  const standbysAtFault = Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [];
 
   const writes = pairs.filter((p) => p.invoke.f === 'write');
   const okWrites = writes.filter((p) => p.completion?.type === 'ok');
@@ -457,10 +459,11 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
         },
       );
     }
+    const expected = expectations.finalPrimary === 'standby' && standbysAtFault.length > 1 ? standbysAtFault : expectedPrimary !== undefined ? [expectedPrimary] : [];
     out.push({
       name: `the ${expectations.finalPrimary} at the fault is primary at the end`,
-      ok: input.finalRead !== null && expectedPrimary !== undefined && input.finalRead.node === expectedPrimary,
-      detail: `expected ${expectedPrimary ?? '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
+      ok: input.finalRead !== null && expected.includes(input.finalRead.node),
+      detail: `expected ${expected.length ? expected.join(' or ') : '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
     });
     if (expectations.maxWriteDownMs !== undefined) {
       const max = expectations.maxWriteDownMs;
