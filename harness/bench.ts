@@ -128,6 +128,28 @@ function figures(report: DrillReport, runDir: string): DrillFigures {
     run: path.relative(process.cwd(), runDir),
   };
 }
+/**
+ * One drill for a table: a drill that stops with an error (a bring-up that failed, say) is a row
+ * with verdict ERROR and the error's first line, and the bench goes on.
+ */
+async function drillRow(options: Parameters<typeof runDrill>[0]): Promise<{ row: DrillFigures; report?: DrillReport; historyFile?: string }> {
+  try {
+    const { report, run } = await runDrill({ ...options, runsDir: outDir });
+    return { row: figures(report, run.dir), report, historyFile: run.history };
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]!;
+    say(`drill stopped with an error: ${message}`);
+    await removeClusters(docker, logger, BASE.name).catch(() => {});
+    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, lost: 0, run: message } };
+  }
+}
+
+/** What is measured so far, on disk after every suite: a bench stopped halfway keeps its figures. */
+function save(): void {
+  writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(outDir, 'bench.md'), `${[...markdown, `Details: ${path.relative(process.cwd(), outDir)}/bench.json`].join('\n')}\n`);
+}
+
 const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
 const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];
 
@@ -157,8 +179,7 @@ if (suites.includes('configs')) {
   for (const config of CONFIGS.filter((c) => !chosen || chosen.includes(c.name))) {
     const drillRows: DrillFigures[] = [];
     for (let i = 0; i < config.drills; i++) {
-      const { report, run } = await runDrill({ cluster: { ...BASE, ...config.cluster }, scenario: config.scenario, runsDir: outDir });
-      drillRows.push(figures(report, run.dir));
+      drillRows.push((await drillRow({ cluster: { ...BASE, ...config.cluster }, scenario: config.scenario })).row);
       const d = drillRows.at(-1)!;
       say(`${config.name} ${i + 1}/${config.drills}: ${d.verdict}, promotion ${d.promotionMs} ms, endpoint ${d.endpointMoveMs} ms, writes down ${d.writeDownMs} ms, lost ${d.lost}`);
     }
@@ -199,6 +220,7 @@ if (suites.includes('configs')) {
   );
 }
 
+save();
 if (suites.includes('scale')) {
   const rows: string[][] = [];
   const perClients: Record<string, unknown> = {};
@@ -210,10 +232,9 @@ if (suites.includes('scale')) {
     const appMemory: number[] = [];
     for (let i = 0; i < drills; i++) {
       let sampling: Promise<void> | undefined;
-      const { report, run } = await runDrill({
+      const { row, report, historyFile } = await drillRow({
         cluster: BASE,
         scenario,
-        runsDir: outDir,
         // The app container's memory while it is still loaded, just before the final read.
         onStep: (_step, phase) => {
           if (phase === 'final-read') sampling = docker.memoryUsage(`${BASE.name}-app`).then((bytes) => void (bytes && appMemory.push(bytes))).catch(() => {});
@@ -221,12 +242,11 @@ if (suites.includes('scale')) {
       });
       await sampling;
       ownRss.push(process.memoryUsage().rss);
-      drillRows.push(figures(report, run.dir));
+      drillRows.push(row);
       // Throughput before the fault: acknowledged operations a second during the warm-up.
-      const faultNs = (report.result.fault?.atMs ?? 0) * 1e6;
-      const before = readHistory(run.history).filter((op) => op.type === 'ok' && op.time < faultNs).length;
-      if (faultNs > 0) throughputs.push(before / (faultNs / 1e9));
-      say(`${clients} clients ${i + 1}/${drills}: ${report.result.verdict}, writes down ${drillRows.at(-1)!.writeDownMs} ms, ${Math.round(throughputs.at(-1) ?? 0)} ops/s before the fault`);
+      const faultNs = (report?.result.fault?.atMs ?? 0) * 1e6;
+      if (historyFile && faultNs > 0) throughputs.push(readHistory(historyFile).filter((op) => op.type === 'ok' && op.time < faultNs).length / (faultNs / 1e9));
+      say(`${clients} clients ${i + 1}/${drills}: ${row.verdict}, writes down ${row.writeDownMs} ms, ${Math.round(throughputs.at(-1) ?? 0)} ops/s before the fault`);
     }
     const window = pick(drillRows, 'writeDownMs');
     const throughput = summarize(throughputs);
@@ -242,17 +262,16 @@ if (suites.includes('scale')) {
     for (let i = 0; i < drills; i++) {
       let clusterStarted = 0;
       const t0 = Date.now();
-      const { report, run } = await runDrill({
+      const { row, report } = await drillRow({
         cluster: { ...BASE, standbys },
         scenario: killPrimary,
-        runsDir: outDir,
         onStep: (_step, phase) => {
           if (phase === 'warm-up' && !clusterStarted) clusterStarted = Date.now();
         },
       });
       if (clusterStarted) upTimes.push(clusterStarted - t0);
-      drillRows.push(figures(report, run.dir));
-      say(`${standbys} standbys ${i + 1}/${drills}: ${report.result.verdict}, promoted ${report.result.promotion?.node ?? '-'}, writes down ${drillRows.at(-1)!.writeDownMs} ms`);
+      drillRows.push(row);
+      say(`${standbys} standbys ${i + 1}/${drills}: ${row.verdict}, promoted ${report?.result.promotion?.node ?? '-'}, writes down ${row.writeDownMs} ms`);
     }
     const window = pick(drillRows, 'writeDownMs');
     const promotion = pick(drillRows, 'promotionMs');
@@ -273,6 +292,7 @@ if (suites.includes('scale')) {
   );
 }
 
+save();
 if (suites.includes('layers')) {
   const images = await builder.ensureAll();
   const cluster = await startCluster(BASE, { docker, images, logger });
@@ -316,15 +336,16 @@ if (suites.includes('layers')) {
   }
 }
 
+save();
 if (suites.includes('scenarios')) {
   const rows: string[][] = [];
   const perScenario: Record<string, unknown> = {};
   for (const scenario of only ? knownScenarios.filter((s) => only.includes(s.name)) : knownScenarios) {
     const drillRows: DrillFigures[] = [];
     for (let i = 0; i < scenarioRuns; i++) {
-      const { report, run } = await runDrill({ cluster: BASE, runsDir: outDir, scenario });
-      drillRows.push(figures(report, run.dir));
-      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${report.result.verdict}, writes down ${drillRows.at(-1)!.writeDownMs} ms`);
+      const { row } = await drillRow({ cluster: BASE, scenario });
+      drillRows.push(row);
+      say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${row.verdict}, writes down ${row.writeDownMs} ms`);
     }
     const window = pick(drillRows.filter((d) => d.verdict === 'PASS'), 'writeDownMs');
     perScenario[scenario.name] = { window, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, samples: drillRows };
@@ -334,8 +355,6 @@ if (suites.includes('scenarios')) {
   markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median', 'worst'], rows), '');
 }
 
-markdown.push(`Details: ${path.relative(process.cwd(), outDir)}/bench.json`);
-writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(path.join(outDir, 'bench.md'), `${markdown.join('\n')}\n`);
-process.stdout.write(`${markdown.join('\n')}\n`);
+save();
+process.stdout.write(`${[...markdown, `Details: ${path.relative(process.cwd(), outDir)}/bench.json`].join('\n')}\n`);
 await removeClusters(docker, logger, BASE.name);

@@ -160,6 +160,18 @@ wait_for_registered_primary() {
   log "primary $PRIMARY_HOST is registered"
 }
 
+# repmgr registers a standby only once it is attached to the primary in state "streaming"; with
+# several standbys cloning at once, one may still be in "catchup" when it asks ("local node not
+# attached to primary node 1", seen with 2 standbys). Ask again until it streams, for 60 s.
+register_standby() {
+  local deadline=$((SECONDS + 60)) output
+  until output=$(as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --wait-start=30 2>&1); do
+    [ $SECONDS -lt $deadline ] || { printf '%s\n' "$output" | tail -n 3; die "repmgr standby register failed for 60 s"; }
+    log "not registered yet ($(printf '%s' "$output" | grep -m1 -E 'ERROR' || echo 'repmgr failed')): asking again"
+    sleep 1
+  done
+}
+
 # SSH between the nodes, as postgres, for `repmgr standby switchover`. The cluster's key pair comes
 # from the environment (flipdrill makes one per cluster); without it the node runs no sshd and a
 # switchover is refused by repmgr's own SSH check. Host keys are made per container: peers do not
@@ -259,7 +271,7 @@ else
       standby clone --fast-checkpoint >/dev/null
     finish_config
     start_postgres
-    as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --wait-start=30 >/dev/null
+    register_standby
     log "registered as standby of $PRIMARY_HOST"
     ;;
   witness)
