@@ -86,3 +86,30 @@ describe('a kill-primary drill over TLS', () => {
     expect(result.writesByDatabase.analytics?.ok).toBeGreaterThan(0);
   });
 });
+
+describe('a kill-primary drill with two standbys', () => {
+  const TWO = { name: 'fdtest-two', portBase: 25532, appPort: 28180, backSubnet: '10.213.13.0/24', frontSubnet: '10.213.14.0/24', standbys: 2 };
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-two-runs-'));
+
+  afterAll(async () => {
+    await removeClusters(await testDocker(), createLogger(), TWO.name);
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it('promotes one of the standbys, the other follows it, and nothing acknowledged is lost', async () => {
+    const { report } = await runDrill({ cluster: TWO, runsDir, warmupMs: 2000, settleMs: 2000, keep: true });
+    const { result } = report;
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(['node2', 'node3']).toContain(result.promotion?.node);
+    expect(result.lost).toEqual([]);
+    const docker = await testDocker();
+    const other = result.promotion?.node === 'node2' ? 'node3' : 'node2';
+    // The standby that was not promoted streams from the one that was (repmgr's follow_command).
+    const follows = async () => (await docker.exec(`${TWO.name}-${other}`, ['psql', '-X', '-qAt', '-c', 'SELECT sender_host FROM pg_stat_wal_receiver'], { user: 'postgres' })).stdout.trim();
+    const deadline = Date.now() + 30_000;
+    while ((await follows()) !== result.promotion?.node && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(await follows()).toBe(result.promotion?.node);
+    await removeClusters(docker, createLogger(), TWO.name);
+    expect(await leftovers(TWO.name)).toEqual([]);
+  });
+});
