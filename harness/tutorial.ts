@@ -69,6 +69,26 @@ function indent(text: string, prefix = '    '): string {
     .join('\n');
 }
 
+/**
+ * Wait until every standby has replayed what the primary has written so far, and say how long it
+ * took. Reads go to the standby: without this, a read just after a write (or a connection to a
+ * database just created) can find the standby a few milliseconds behind, which is true of
+ * streaming replication but not the point of these steps.
+ */
+async function standbysCaughtUp(cluster: FlipdrillCluster, primary: string): Promise<string> {
+  const psql = async (node: string, sql: string) => (await cluster.exec(node, ['psql', '-X', '-qAt', '-c', sql], { user: 'postgres' })).stdout.trim();
+  const lsn = await psql(primary, 'SELECT pg_current_wal_lsn()');
+  const started = Date.now();
+  const standbys = cluster.nodes.filter((n) => n.initialRole === 'standby' && n.name !== primary).map((n) => n.name);
+  for (const standby of standbys) {
+    while ((await psql(standby, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`)) !== 't') {
+      if (Date.now() - started > 30_000) throw new ConfigError(`${standby} did not replay the primary's WAL up to ${lsn} within 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return `${standbys.join(', ')} replayed it ${Date.now() - started} ms later (streaming replication)`;
+}
+
 export async function runTutorial(options: TutorialOptions): Promise<void> {
   const out = options.output;
   if (!options.yes && !options.input.isTTY) throw new ConfigError('the tutorial pauses between steps and needs a terminal', { hint: 'pass --yes to run it straight through' });
@@ -113,7 +133,7 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
       run: async () => {
         const c = cluster!;
         await c.exec('node1', ['psql', '-X', '-qAt', '-c', `DROP DATABASE IF EXISTS ${TUTORIAL_DB}`, '-c', `CREATE DATABASE ${TUTORIAL_DB} OWNER ${c.connection.user}`], { user: 'postgres' });
-        return `CREATE DATABASE (replicated to node2 by streaming replication)`;
+        return `CREATE DATABASE\n${await standbysCaughtUp(c, 'node1')}`;
       },
     },
     {
@@ -131,19 +151,21 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
       shows: source(defineCountry, createTable),
       run: async () => {
         Country = defineCountry(direct!);
-        return createTable(direct!);
+        const created = await createTable(direct!);
+        return `${created}\n${await standbysCaughtUp(cluster!, 'node1')}`;
       },
     },
     {
       title: 'Insert, then read from the replicas',
-      says: 'Writes go to the write host; reads go to the read hosts (the standby, then the primary). cluster_name tells which server answered.',
+      says: 'Writes go to the write host; reads go to the read hosts (the standby, then the primary), once the standby has replayed the insert (streaming replication is asynchronous in what it shows to readers). cluster_name tells which server answered.',
       shows: source(insertCountry, findAllCountries, whoAnswers),
       run: async () => {
         const inserted = await insertCountry(Country!, 'Portugal', true);
+        const caughtUp = await standbysCaughtUp(cluster!, 'node1');
         const all = await findAllCountries(Country!);
         const readers = [await whoAnswers(direct!, false), await whoAnswers(direct!, false)];
         const writer = await whoAnswers(direct!, true);
-        return `${inserted}\n${all}\nreads answered by: ${readers.join(', ')}; the write host is ${writer}`;
+        return `${inserted}\n${caughtUp}\n${all}\nreads answered by: ${readers.join(', ')}; the write host is ${writer}`;
       },
     },
     {
