@@ -27,6 +27,24 @@ export async function bundleApp(outFile = path.join(appDir, 'dist', 'server.cjs'
   return outFile;
 }
 
+/**
+ * The cluster's endpoint agent (cluster/endpoint/agent/), which runs on the app image's Node in a
+ * container of its own: app/dist/endpoint-agent.cjs.
+ */
+export async function bundleEndpointAgent(outFile = path.join(appDir, 'dist', 'endpoint-agent.cjs')): Promise<string> {
+  await build({
+    entryPoints: [path.join(packageRoot(), 'cluster', 'endpoint', 'agent', 'main.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['pg-native'],
+    logLevel: 'error',
+  });
+  return outFile;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  bundleApp().then((file) => console.log(`app bundled: ${path.relative(process.cwd(), file)}`));
+  Promise.all([bundleApp(), bundleEndpointAgent()]).then((files) => console.log(`bundled: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`));
 }

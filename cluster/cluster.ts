@@ -8,21 +8,20 @@ import net from 'node:net';
 import os from 'node:os';
 import type { DockerClient, ExecResult } from './docker/docker-client.ts';
 import type { StepReporter } from './docker/engine.ts';
-import { DockerAliasEndpoint } from './endpoint/docker-alias.ts';
-import { EndpointController, type EndpointEvent } from './endpoint/controller.ts';
+import { parseAgentLog } from './endpoint/agent/agent-log.ts';
+import type { EndpointEvent } from './endpoint/controller.ts';
 import { chooseTarget } from './endpoint/decide.ts';
-import type { FloatingEndpoint } from './endpoint/endpoint.ts';
+import type { EndpointView } from './endpoint/endpoint.ts';
+import { clusterEndpoint, holdsAddress } from './endpoint/for-cluster.ts';
 import { ClusterError, PortInUseError, SubnetConflictError } from './errors.ts';
 import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
-import type { DrillTarget, FaultKind } from './target.ts';
+import type { DrillTarget, EndpointMover, FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
-import { DigitalOceanEndpoint } from './endpoint/digitalocean/endpoint.ts';
-import { VirtualIpEndpoint } from './endpoint/virtual-ip.ts';
 import {
   defineCluster,
   hostAddress,
@@ -31,6 +30,8 @@ import {
   PROJECT_LABEL,
   projectLabels,
   ROLE_LABEL,
+  SPEC_LABEL,
+  AGENT_ROLE,
   subnetsOverlap,
   type ClusterOptions,
   dropletIdOf,
@@ -39,7 +40,6 @@ import {
   type NodeSpec,
 } from './spec.ts';
 
-const SPEC_LABEL = 'io.flipdrill.spec';
 /** The app's second database (seed 003: one app, several databases). */
 export const ANALYTICS_DATABASE = 'flipdrill_analytics';
 /** The iptables chain a one-way partition adds inside a node's own network namespace. */
@@ -51,13 +51,15 @@ export interface ClusterCredentials {
   app: Credentials;
   /** PEM of the cluster's CA, when the nodes serve TLS. */
   ca?: string;
-  /** DigitalOcean API tokens the simulator accepts: the nodes' hook's, and flipdrill's own (separate rate limits). */
-  doTokens?: { hook: string; harness: string };
+  /** DigitalOcean API tokens the simulator accepts: the nodes' hook's, flipdrill's own, the endpoint agent's (separate rate limits). */
+  doTokens?: { hook: string; harness: string; agent: string };
 }
 
 export interface ClusterStatus {
   nodes: { name: string; role: 'primary' | 'standby' | 'witness' | 'down'; container: string }[];
   endpoint: { kind: string; holder: string | null };
+  /** The endpoint agent: the container that moves the endpoint and fences old primaries. */
+  agent: { container: string; running: boolean; problem?: string };
   app: { url: string };
 }
 
@@ -76,7 +78,8 @@ function generatePassword(): string {
 }
 
 export class StartedCluster implements DrillTarget, AsyncDisposable {
-  readonly endpoint: FloatingEndpoint;
+  /** Where the endpoint is: the harness only looks; the endpoint agent moves it. */
+  readonly endpoint: EndpointView;
   readonly #log: Logger;
 
   constructor(
@@ -86,31 +89,17 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     logger: Logger,
   ) {
     this.#log = logger.child({ cluster: spec.name });
-    const alias = new DockerAliasEndpoint(
-      docker,
-      names.frontNetwork(spec),
-      spec.endpointAlias,
-      this.dataNodes.map((n) => ({ name: n.name, container: this.containerOf(n.name), frontIp: n.frontIp })),
-    );
-    this.endpoint =
-      spec.endpoint === 'virtual-ip'
-        ? new VirtualIpEndpoint({ network: alias, address: spec.virtualIp.address, holds: (node) => this.holdsVirtualIp(node) })
-        : spec.endpoint === 'do-simulator' && credentials.doTokens
-        ? new DigitalOceanEndpoint({
-            network: alias,
-            // flipdrill's own token, on the simulator's 127.0.0.1 port.
-            client: createDoWrapperClient(credentials.doTokens.harness, { baseUrl: `${this.doSimulatorUrl}/v2/`, timeoutMs: 5000 }),
-            ip: spec.doSimulator.floatingIp,
-            nodeOfDroplet: new Map(this.dataNodes.map((n) => [dropletIdOf(n), n.name])),
-          })
-        : alias;
+    const doClient =
+      spec.endpoint === 'do-simulator' && credentials.doTokens
+        ? // flipdrill's own token, on the simulator's 127.0.0.1 port.
+          createDoWrapperClient(credentials.doTokens.harness, { baseUrl: `${this.doSimulatorUrl}/v2/`, timeoutMs: 5000 })
+        : undefined;
+    this.endpoint = clusterEndpoint(spec, docker, doClient ? { doClient } : {});
   }
 
   /** Does the node's network namespace hold the virtual IP? (A stopped or paused node holds nothing.) */
-  async holdsVirtualIp(node: string): Promise<boolean> {
-    if (!(await this.isRunning(node))) return false;
-    const r = await this.exec(node, ['ip', '-o', '-4', 'addr', 'show']);
-    return r.stdout.split('\n').some((line) => line.includes(` ${this.spec.virtualIp.address}/`));
+  holdsVirtualIp(node: string): Promise<boolean> {
+    return holdsAddress(this.docker, this.containerOf(node), this.spec.virtualIp.address);
   }
 
   /** The DigitalOcean API simulator, from this host. */
@@ -198,8 +187,20 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     return queryNode<T>(this.node(node).hostPort, credentials, sql, params, 5000);
   }
 
-  endpointController(options: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void } = {}): EndpointController {
-    return new EndpointController({ endpoint: this.endpoint, observe: () => this.observe(), logger: this.#log, ...options });
+  /** Is the cluster's endpoint agent running? (Nothing moves the endpoint when it is not.) */
+  async endpointMover(): Promise<EndpointMover> {
+    const name = names.agentContainer(this.spec);
+    const info = await this.docker.inspectContainer(name);
+    if (!info) return { by: `the endpoint agent (${name})`, ok: false, problem: `the endpoint agent container ${name} does not exist` };
+    if (!info.running) return { by: `the endpoint agent (${name})`, ok: false, problem: `the endpoint agent ${name} is ${info.status}; see: docker logs ${name}` };
+    return { by: `the endpoint agent (${name})`, ok: true };
+  }
+
+  /** What the endpoint agent did since `sinceMs` (wall clock), from its log lines. */
+  async endpointActions(sinceMs: number): Promise<EndpointEvent[]> {
+    const name = names.agentContainer(this.spec);
+    const text = await this.docker.logs(name, 5000).catch(() => '');
+    return parseAgentLog(text).filter((e) => e.at >= sinceMs);
   }
 
   async kill(node: string, signal = 'SIGKILL'): Promise<void> {
@@ -351,6 +352,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     return {
       nodes: snapshot.nodes.map((n) => ({ name: n.name, role: n.role, container: this.containerOf(n.name) })),
       endpoint: { kind: this.endpoint.kind, holder: endpoint.holder ?? null },
+      agent: await this.endpointMover().then((m) => ({ container: names.agentContainer(this.spec), running: m.ok, ...(m.problem ? { problem: m.problem } : {}) })),
       app: { url: this.appUrl },
     };
   }
@@ -479,7 +481,8 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     app: { user: 'flipdrill_app', password: generatePassword(), database: 'flipdrill' },
   };
   const sshKey = generateSshKeyPair(`flipdrill-${spec.name}`);
-  if (spec.endpoint === 'do-simulator') credentials.doTokens = { hook: `dop_v1_${randomBytes(24).toString('hex')}`, harness: `dop_v1_${randomBytes(24).toString('hex')}` };
+  const doToken = () => `dop_v1_${randomBytes(24).toString('hex')}`;
+  if (spec.endpoint === 'do-simulator') credentials.doTokens = { hook: doToken(), harness: doToken(), agent: doToken() };
   const tls = spec.tls ? generateClusterTls(spec.name, spec.nodes.map((n) => n.name), spec.endpointAlias) : undefined;
   if (tls) credentials.ca = tls.ca.cert;
   const cluster = new StartedCluster(spec, credentials, docker, start.logger);
@@ -526,6 +529,9 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     await waitForReady(cluster, docker, log, start);
     log.info('nodes ready');
 
+    onStep('starting the endpoint agent (it moves the endpoint and fences old primaries from now on)');
+    await startEndpointAgent(cluster, docker, images.app, labels({ [ROLE_LABEL]: AGENT_ROLE }), start.signal);
+
     onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
     await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);
     log.info({ url: cluster.appUrl }, 'app ready');
@@ -553,7 +559,7 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
     image,
     entrypoint: ['/usr/local/bin/node', '/usr/local/lib/flipdrill/flipdrill-dosim.cjs'],
     env: {
-      SIM_TOKENS: `${credentials.doTokens!.hook},${credentials.doTokens!.harness}`,
+      SIM_TOKENS: `${credentials.doTokens!.hook},${credentials.doTokens!.harness},${credentials.doTokens!.agent}`,
       SIM_DROPLETS: JSON.stringify(spec.nodes.map((n) => ({ id: dropletIdOf(n), name: n.name, region: spec.doSimulator.region }))),
       SIM_IPS: JSON.stringify([{ ip: spec.doSimulator.floatingIp, region: spec.doSimulator.region, dropletId: dropletIdOf(spec.nodes[0]!) }]),
       SIM_ACTION_DELAY_MS: '1500',
@@ -569,6 +575,47 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
     intervalMs: 200,
     hint: `see: docker logs ${name}`,
   });
+}
+
+/**
+ * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
+ * on the replication network, with the engine's socket mounted. From here on the cluster moves its
+ * endpoint itself; this waits until the agent says it is watching.
+ */
+async function startEndpointAgent(cluster: StartedCluster, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  const { spec, credentials } = cluster;
+  const name = names.agentContainer(spec);
+  await docker.createContainer({
+    name,
+    hostname: 'endpoint-agent',
+    image,
+    command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
+    user: '0:0',
+    binds: [`${docker.socketPath}:/var/run/docker.sock`],
+    restartOnFailure: true,
+    env: {
+      FLIPDRILL_CLUSTER: spec.name,
+      POSTGRES_PASSWORD: credentials.superuser.password,
+      ...(credentials.doTokens ? { DIGITALOCEAN_TOKEN: credentials.doTokens.agent } : {}),
+    },
+    labels,
+    publish: {},
+    networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }],
+    stopTimeoutSecs: 2,
+  });
+  await docker.startContainer(name);
+  await waitFor(
+    `the endpoint agent ${name} to start watching`,
+    async () => {
+      const info = await docker.inspectContainer(name);
+      if (info && !info.running && info.status === 'exited') {
+        const said = await docker.logs(name, 5).catch(() => '');
+        throw new ClusterError(`the endpoint agent ${name} exited at start: ${said.trim().split('\n').slice(-2).join(' | ')}`);
+      }
+      return (await docker.logs(name, 50)).includes(`endpoint agent for cluster ${spec.name}`);
+    },
+    { timeoutMs: 30_000, intervalMs: 200, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ClusterError },
+  );
 }
 
 /** The app container's environment: where it connects, as whom, with which profile. */
@@ -680,8 +727,8 @@ export async function attachCluster(docker: DockerClient, logger: Logger, name =
     ...(app.env.DB_SSL_CA ? { ca: app.env.DB_SSL_CA } : {}),
   };
   if (spec.endpoint === 'do-simulator') {
-    const [hook, harness] = (await docker.inspectContainer(names.doSimulatorContainer(spec)))?.env.SIM_TOKENS?.split(',') ?? [];
-    if (hook && harness) credentials.doTokens = { hook, harness };
+    const [hook, harness, agent] = (await docker.inspectContainer(names.doSimulatorContainer(spec)))?.env.SIM_TOKENS?.split(',') ?? [];
+    if (hook && harness && agent) credentials.doTokens = { hook, harness, agent };
   }
   return new StartedCluster(spec, credentials, docker, logger);
 }

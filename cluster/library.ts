@@ -8,13 +8,13 @@
  *   const promoted = await cluster.waitForPromotion();
  *
  * A started cluster is the same one `flipdrill up` starts (primary, standby, witness, repmgrd with
- * automatic failover, the endpoint controller), plus the floating endpoint published on this host:
- * a port on 127.0.0.1 that leads to whichever node holds the endpoint, so code outside Docker
- * fails over the way the app inside it does.
+ * automatic failover, the endpoint agent that moves the endpoint and fences old primaries), plus
+ * the floating endpoint published on this host: a port on 127.0.0.1 that leads to whichever node
+ * holds the endpoint, so code outside Docker fails over the way the app inside it does. The port
+ * decides nothing: it follows where the agent put the endpoint, as a look at the engine shows it.
  */
 import { startCluster as startDockerCluster, type StartedCluster } from './cluster.ts';
 import { connectDocker } from './docker/engine.ts';
-import type { EndpointController } from './endpoint/controller.ts';
 import { chooseTarget } from './endpoint/decide.ts';
 import { LocalEndpointProxy } from './endpoint/local-proxy.ts';
 import { ClusterError } from './errors.ts';
@@ -22,6 +22,7 @@ import { ImageBuilder } from './images.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import type { ClusterSnapshot } from './observe.ts';
+import { ClusterWatcher } from './watcher.ts';
 import type { ClusterOptions } from './spec.ts';
 
 export type { ClusterOptions } from './spec.ts';
@@ -55,19 +56,17 @@ export class FlipdrillCluster implements AsyncDisposable {
   /** Every node, with the role it started in and its PostgreSQL port on 127.0.0.1. */
   readonly nodes: { name: string; initialRole: 'primary' | 'standby' | 'witness'; port: number }[];
   readonly #cluster: StartedCluster;
-  readonly #controller: EndpointController;
+  readonly #watcher: ClusterWatcher;
   readonly #proxy: LocalEndpointProxy;
-  readonly #poll: NodeJS.Timeout;
   #holder?: string;
   #snapshot?: ClusterSnapshot;
   #killed?: string;
 
   /** @internal Use startCluster(). */
-  constructor(cluster: StartedCluster, controller: EndpointController, proxy: LocalEndpointProxy, poll: NodeJS.Timeout, state: { holder?: string }) {
+  constructor(cluster: StartedCluster, watcher: ClusterWatcher, proxy: LocalEndpointProxy, state: { holder?: string }) {
     this.#cluster = cluster;
-    this.#controller = controller;
+    this.#watcher = watcher;
     this.#proxy = proxy;
-    this.#poll = poll;
     this.#holder = state.holder;
     this.name = cluster.spec.name;
     const { app, superuser } = cluster.credentials;
@@ -129,8 +128,7 @@ export class FlipdrillCluster implements AsyncDisposable {
 
   /** Remove everything the cluster made (containers, networks, volumes). */
   async stop(): Promise<void> {
-    clearInterval(this.#poll);
-    await this.#controller.stop().catch(() => {});
+    await this.#watcher.stop().catch(() => {});
     await this.#proxy.close().catch(() => {});
     await this.#cluster.stop();
   }
@@ -143,7 +141,7 @@ export class FlipdrillCluster implements AsyncDisposable {
 /**
  * Build the images if needed (the first time takes about a minute, and needs root for
  * debootstrap unless FLIPDRILL_BASE_IMAGE names a bookworm image you can pull), start the
- * cluster and the endpoint controller, and publish the floating endpoint on 127.0.0.1.
+ * cluster (with its endpoint agent), and publish the floating endpoint on 127.0.0.1.
  */
 export async function startCluster(options: LibraryOptions = {}): Promise<FlipdrillCluster> {
   const { logFile, onStep, signal, ...clusterOptions } = options;
@@ -156,19 +154,21 @@ export async function startCluster(options: LibraryOptions = {}): Promise<Flipdr
   const proxy = new LocalEndpointProxy({ holder: () => state.holder, portOf, logger });
   try {
     await proxy.listen();
-    const controller = cluster.endpointController({ onSnapshot: (s) => state.handle?.update(state.holder, s) });
-    await controller.settle();
-    controller.start();
-    const refresh = async () => {
-      const { holder } = await cluster.endpoint.state();
-      if (holder !== state.holder) proxy.follow(holder);
-      state.holder = holder;
-      state.handle?.update(holder);
-    };
-    await refresh();
-    const poll = setInterval(() => void refresh().catch(() => {}), 200).unref();
-    state.handle = new FlipdrillCluster(cluster, controller, proxy, poll, state);
-    state.handle.update(state.holder, controller.lastSnapshot);
+    // Looks only: where the endpoint is (the agent moves it) and what the databases say.
+    const watcher = new ClusterWatcher({
+      observe: () => cluster.observe(),
+      endpoint: cluster.endpoint,
+      logger,
+      onSnapshot: (snapshot, endpoint) => {
+        if (endpoint.holder !== state.holder) proxy.follow(endpoint.holder);
+        state.holder = endpoint.holder;
+        state.handle?.update(endpoint.holder, snapshot);
+      },
+    });
+    const first = await watcher.look();
+    watcher.start();
+    state.handle = new FlipdrillCluster(cluster, watcher, proxy, state);
+    state.handle.update(state.holder, first.snapshot);
     return state.handle;
   } catch (error) {
     await proxy.close().catch(() => {});

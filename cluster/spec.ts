@@ -45,6 +45,8 @@ export interface ClusterSpec {
   /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
   endpoint: EndpointOption;
   doSimulator: { hostPort: number; backIp: string; floatingIp: string; region: string };
+  /** The endpoint agent's address on the replication network (where it asks the nodes their role). */
+  agentBackIp: string;
   /**
    * The virtual IP: the application network's last usable address, outside the range Docker
    * allocates from (the network's first half), with the subnet's prefix.
@@ -71,6 +73,10 @@ export const PROJECT_LABEL = 'io.flipdrill.project';
 export const CLUSTER_LABEL = 'io.flipdrill.cluster';
 export const ROLE_LABEL = 'io.flipdrill.role';
 export const NODE_LABEL = 'io.flipdrill.node';
+/** On every container of a cluster: the options it was defined with (JSON), so it can be found again. */
+export const SPEC_LABEL = 'io.flipdrill.spec';
+/** The role label of the cluster's endpoint agent container. */
+export const AGENT_ROLE = 'endpoint-agent';
 
 export function projectLabels(cluster?: string): Record<string, string> {
   return cluster ? { [PROJECT_LABEL]: 'flipdrill', [CLUSTER_LABEL]: cluster } : { [PROJECT_LABEL]: 'flipdrill' };
@@ -221,6 +227,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     endpoint,
     // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
+    agentBackIp: hostAddress(backSubnet, 31),
     virtualIp: virtualIpOf(frontSubnet),
   };
 }
@@ -229,6 +236,7 @@ export const names = {
   container: (spec: ClusterSpec, node: string) => `${spec.name}-${node}`,
   appContainer: (spec: ClusterSpec) => `${spec.name}-app`,
   doSimulatorContainer: (spec: ClusterSpec) => `${spec.name}-do-api`,
+  agentContainer: (spec: Pick<ClusterSpec, 'name'>) => `${spec.name}-endpoint-agent`,
   backNetwork: (spec: ClusterSpec) => `${spec.name}-back`,
   frontNetwork: (spec: ClusterSpec) => `${spec.name}-front`,
 };

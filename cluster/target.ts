@@ -3,8 +3,8 @@
  * (StartedCluster) or machines someone else provisioned, reached over SSH (RemoteCluster).
  * The runner, the nemesis and the checker see only this.
  */
-import type { EndpointController, EndpointEvent } from './endpoint/controller.ts';
-import type { FloatingEndpoint } from './endpoint/endpoint.ts';
+import type { EndpointEvent } from './endpoint/controller.ts';
+import type { EndpointView } from './endpoint/endpoint.ts';
 import type { ClusterSnapshot } from './observe.ts';
 import type { AppProfile, ClusterSpec, NodeSpec } from './spec.ts';
 import type { ExecResult } from './docker/docker-client.ts';
@@ -22,13 +22,24 @@ export interface TargetSpec {
   readonly doSimulator?: ClusterSpec['doSimulator'];
 }
 
+/** Who moves the endpoint on this target, and whether it can now (a drill refuses to start when not). */
+export interface EndpointMover {
+  by: string;
+  ok: boolean;
+  problem?: string;
+}
+
 /** A fault, as the command that does it on this kind of target (for the record). */
 export type FaultKind = 'kill' | 'stop' | 'freeze' | 'partition' | 'partition-one-way';
 
 export interface DrillTarget {
   readonly spec: TargetSpec;
   readonly credentials: { readonly app: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
-  readonly endpoint: FloatingEndpoint;
+  /**
+   * Where the endpoint is. Only a view: the cluster moves its endpoint itself (an endpoint agent,
+   * the nodes' promote hooks, DigitalOcean), and a drill never does.
+   */
+  readonly endpoint: EndpointView;
   /** Where the app answers, from this host. */
   readonly appUrl: string;
   /** Where the node runs, for people: a container's name, user@host. */
@@ -42,7 +53,10 @@ export interface DrillTarget {
   primary(): Promise<string | undefined>;
   query<T extends Record<string, unknown>>(node: string, sql: string, params?: unknown[], database?: string): Promise<T[]>;
   exec(node: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
-  endpointController(options?: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void }): EndpointController;
+  /** Who moves the endpoint, and is it running? */
+  endpointMover(): Promise<EndpointMover>;
+  /** What the cluster's endpoint mover did since `sinceMs` (wall clock), as far as it reports it. */
+  endpointActions(sinceMs: number): Promise<EndpointEvent[]>;
   kill(node: string, signal?: string): Promise<void>;
   stopNode(node: string): Promise<void>;
   startNode(node: string): Promise<void>;

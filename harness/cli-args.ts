@@ -12,8 +12,8 @@ Commands:
             check that writes resumed and no acknowledged write was lost, tear down.
             Exit 0 on PASS, 1 on FAIL.
   up        bring up the cluster and the app, and leave them running
-  status    each node's role (asked of the database), the endpoint's holder, the app URL
-  watch     run the endpoint controller in the foreground: the endpoint follows a promotion
+  status    each node's role (asked of the database), the endpoint's holder, whether the
+            endpoint agent runs, the app URL
   down      remove every container, network and volume flipdrill made
   scenarios list the built-in scenarios, a line each
   compare   run a scenario against the tutorial's Sequelize setup (naive) and the failover-aware
@@ -101,7 +101,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMANDS = ['drill', 'compare', 'up', 'status', 'watch', 'down', 'check', 'flip', 'scenarios', 'tutorial', 'help'] as const;
+const COMMANDS = ['drill', 'compare', 'up', 'status', 'down', 'check', 'flip', 'scenarios', 'tutorial', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {

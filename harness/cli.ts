@@ -157,19 +157,10 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
     else {
       for (const n of status.nodes) process.stdout.write(`${n.name.padEnd(6)} ${n.role.padEnd(8)} ${n.container}\n`);
-      process.stdout.write(`endpoint ${status.endpoint.kind} on ${status.endpoint.holder ?? 'nobody'}\napp ${status.app.url}\n`);
+      process.stdout.write(`endpoint ${status.endpoint.kind} on ${status.endpoint.holder ?? 'nobody'}\n`);
+      process.stdout.write(`agent  ${status.agent.running ? 'running' : `NOT RUNNING: ${status.agent.problem ?? ''}`}  ${status.agent.container}\n`);
+      process.stdout.write(`app ${status.app.url}\n`);
     }
-    return 0;
-  }
-
-  if (command === 'watch') {
-    const started = await attachCluster(docker, logger, cluster.name);
-    if (!started) throw new FlipdrillError(`no cluster named "${cluster.name ?? 'flipdrill'}" is running`, { hint: 'run: npm run flipdrill -- up' });
-    const controller = started.endpointController({ onEvent: (e) => onStep(`${e.action}${e.node ? ` ${e.node}` : ''}: ${e.reason}`) });
-    onStep(`watching cluster "${started.spec.name}": the endpoint follows the primary (Ctrl-C to stop)`);
-    controller.start();
-    await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await controller.stop();
     return 0;
   }
 
@@ -192,7 +183,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(
       `${status.nodes.map((n) => `${n.name} ${n.role} 127.0.0.1:${started.node(n.name).hostPort}`).join('\n')}\n` +
         `app ${status.app.url}\nendpoint ${started.spec.endpointAlias} on ${status.endpoint.holder}\n` +
-        `The endpoint follows a promotion while \`flipdrill watch\` (or a drill) runs. Remove everything with: npm run flipdrill -- down\n`,
+        `The endpoint agent (${status.agent.container}) moves the endpoint to a promoted standby; follow it with: docker logs -f ${status.agent.container}\n` +
+        `Remove everything with: npm run flipdrill -- down\n`,
     );
   }
   return 0;

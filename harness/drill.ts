@@ -30,8 +30,10 @@ import {
   connectRemoteCluster,
   type ClusterSnapshot,
   type DrillTarget,
-  type EndpointEvent,
+  type EndpointObservation,
+  type EndpointState,
   type Logger,
+  ClusterWatcher,
 } from '../cluster/index.ts';
 import type { CheckResult, FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
@@ -216,10 +218,11 @@ interface DrillContext {
   onStep: (step: string, phase?: DrillPhase) => void;
   signal?: AbortSignal;
   seed: number;
-  /** The controller's latest snapshot, and where its events go (the current iteration). */
+  /** The watcher's latest look, and where what it sees goes (the current iteration). */
   latest?: ClusterSnapshot;
+  endpoint?: EndpointState;
   onSnapshot?: (s: ClusterSnapshot) => void;
-  onEndpointEvent?: (e: EndpointEvent) => void;
+  onEndpointChange?: (e: EndpointObservation) => void;
 }
 
 /** The Docker cluster for a drill: the running one of that name, or a new one (created: true). */
@@ -285,7 +288,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
 
   let ctx: DrillContext | undefined;
   let remote: DrillTarget | undefined;
-  let controller: ReturnType<DrillTarget['endpointController']> | undefined;
+  let watcher: ClusterWatcher | undefined;
   try {
     let cluster: DrillTarget;
     let created = false;
@@ -305,15 +308,20 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     }
     ctx = { cluster, created, images, logger, onStep, signal, seed: options.seed ?? randomInt(2 ** 31) };
     const context = ctx;
-    controller = cluster.endpointController({
-      onEvent: (e) => context.onEndpointEvent?.(e),
-      onSnapshot: (s) => {
+    // The harness only looks: the cluster moves its endpoint itself (see cluster/endpoint/agent/).
+    watcher = new ClusterWatcher({
+      observe: () => cluster.observe(),
+      endpoint: cluster.endpoint,
+      logger,
+      onChange: (e) => context.onEndpointChange?.(e),
+      onSnapshot: (s, endpoint) => {
         context.latest = s;
+        context.endpoint = endpoint;
         context.onSnapshot?.(s);
       },
     });
-    await controller.settle();
-    controller.start();
+    await watcher.look();
+    watcher.start();
 
     const reports: { report: DrillReport; dir: string }[] = [];
     const resources: IterationResources[] = [];
@@ -334,7 +342,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     if (ctx && !(error instanceof DrillAbortedError)) await saveNodeLogs(ctx.cluster, run.dir, logger);
     throw error;
   } finally {
-    await controller?.stop().catch(() => {});
+    await watcher?.stop().catch(() => {});
     await remote?.release().catch((e) => logger.warn({ err: (e as Error).message }, 'letting go of the machines failed'));
     if (ctx?.created && !options.keep) {
       options.onStep?.('tearing down the cluster');
@@ -360,8 +368,13 @@ async function saveNodeLogs(cluster: DrillTarget, dir: string, logger: Logger): 
   }
 }
 
-/** Wait until the cluster is whole: one primary holding the endpoint, a standby, the witness. */
+/**
+ * Wait until the cluster is whole: one primary holding the endpoint, a standby, the witness. A
+ * cluster whose endpoint mover is not running cannot heal: that is said at once, in one line.
+ */
 async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<ClusterSnapshot> {
+  const mover = await ctx.cluster.endpointMover();
+  if (!mover.ok) throw new ClusterError(`the cluster cannot move its endpoint: ${mover.problem ?? `${mover.by} is not running`}`, { hint: 'remove the cluster and start it again (flipdrill down, then up)' });
   return waitFor(
     'a healthy cluster (one primary holding the endpoint, a standby, the witness)',
     async () => {
@@ -369,7 +382,7 @@ async function waitForHealthy(ctx: DrillContext, needStandby: boolean): Promise<
       if (!s) return false;
       const target = chooseTarget(s);
       const roles = s.nodes.map((n) => n.role);
-      const endpoint = await ctx.cluster.endpoint.state();
+      const endpoint = ctx.endpoint ?? (await ctx.cluster.endpoint.state());
       const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && roles.includes('witness') && endpoint.holder === target.name;
       if (!ok) return false;
       // Every node that is up must have finished starting (repmgrd running), or a fault now finds no one to promote.
@@ -454,8 +467,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
   const recordEvent = (event: Omit<ClusterEvent, 'time' | 'wall'> & { time?: number; wall?: number }) => {
     events.append({ ...event, time: event.time ?? clock.nowNs(), wall: event.wall ?? Date.now() } as ClusterEvent);
   };
-  ctx.onEndpointEvent = (e) =>
-    recordEvent({ type: 'endpoint', action: e.action, node: e.node, reason: e.reason, durationMs: e.durationMs, wall: e.at, time: clock.nsOf(e.at) });
+  ctx.onEndpointChange = (e) => recordEvent({ type: 'endpoint', action: e.action, node: e.node, reason: e.reason, by: 'observed', wall: e.at, time: clock.nsOf(e.at) });
 
   const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion;
   const before = await waitForHealthy(ctx, needStandby);
@@ -668,6 +680,10 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     }
 
     if (cluster.spec.endpoint === 'do-simulator') await recordFloatingIp(cluster, clock, recordEvent);
+    // What the cluster's endpoint agent did, in its own words (its log lines), next to what was seen.
+    for (const e of await cluster.endpointActions(clock.wallOrigin)) {
+      recordEvent({ type: 'endpoint-agent', action: e.action, ...(e.node ? { node: e.node } : {}), reason: e.reason, durationMs: e.durationMs, wall: e.at, time: clock.nsOf(e.at) });
+    }
     onStep('checking the history', 'check');
     history.close();
     events.close();
@@ -700,7 +716,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     await workload.stop().catch(() => {});
     await nemesis.undo(targets).catch((e) => ctx.logger.warn({ err: (e as Error).message }, 'undoing the fault failed'));
     ctx.onSnapshot = undefined;
-    ctx.onEndpointEvent = undefined;
+    ctx.onEndpointChange = undefined;
     history.close();
     events.close();
   }

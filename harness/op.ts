@@ -44,7 +44,11 @@ export type Completion = Pick<Op, 'type' | 'value' | 'error'>;
 
 /** Cluster events, recorded next to the history (events.jsonl). */
 export interface ClusterEvent {
-  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip';
+  /**
+   * `endpoint`: a change of the endpoint the drill saw (move, fence, unfence); `endpoint-agent`:
+   * what the cluster's endpoint agent says it did, with its reason, read from its log.
+   */
+  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'endpoint-agent' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip';
   /** Monotonic nanoseconds since the drill started (absent for events read back from repmgr). */
   time?: number;
   /** Wall-clock milliseconds since the epoch. */

@@ -40,8 +40,16 @@ export interface ContainerSpec {
   publish: Record<number, number>;
   /** The first network is attached at creation, the others before start. */
   networks: ContainerNetworkAttachment[];
-  /** Containers on the project's networks only; the Docker socket is never mounted. */
   stopTimeoutSecs?: number;
+  /**
+   * Host paths bound into the container (host:container[:ro]). Only the endpoint agent has one:
+   * the engine's socket, which gives it root on this host (see the README).
+   */
+  binds?: string[];
+  /** The user the main process runs as, overriding the image's (the agent: root, for the socket). */
+  user?: string;
+  /** Docker restarts the container when its process exits with an error (the agent). */
+  restartOnFailure?: boolean;
   /** Linux capabilities beyond Docker's default set. */
   capAdd?: string[];
   /** Overrides the image's entrypoint (the simulator runs from the node image). */
@@ -93,6 +101,8 @@ export interface BuildSpec {
 }
 
 export interface DockerClient {
+  /** The engine's unix socket on this host (what the endpoint agent gets mounted). */
+  readonly socketPath: string;
   ping(): Promise<void>;
   serverVersion(): Promise<string>;
   imageExists(tag: string): Promise<boolean>;
@@ -143,9 +153,11 @@ export interface DockerodeClientOptions {
 export class DockerodeClient implements DockerClient {
   readonly #docker: Docker;
   readonly #log: Logger;
+  readonly socketPath: string;
 
   constructor(options: DockerodeClientOptions = {}) {
-    this.#docker = new Docker({ socketPath: options.socketPath ?? process.env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock' });
+    this.socketPath = options.socketPath ?? process.env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock';
+    this.#docker = new Docker({ socketPath: this.socketPath });
     this.#log = (options.logger ?? silentLogger).child({ component: 'docker' });
   }
 
@@ -298,7 +310,15 @@ export class DockerodeClient implements DockerClient {
         Labels: spec.labels,
         ExposedPorts: exposed,
         StopTimeout: spec.stopTimeoutSecs,
-        HostConfig: { PortBindings: portBindings, NetworkMode: first?.network, RestartPolicy: { Name: 'no' }, CapAdd: spec.capAdd, ...(spec.init ? { Init: true } : {}) },
+        ...(spec.user ? { User: spec.user } : {}),
+        HostConfig: {
+          PortBindings: portBindings,
+          NetworkMode: first?.network,
+          RestartPolicy: spec.restartOnFailure ? { Name: 'on-failure', MaximumRetryCount: 0 } : { Name: 'no' },
+          CapAdd: spec.capAdd,
+          ...(spec.binds ? { Binds: spec.binds } : {}),
+          ...(spec.init ? { Init: true } : {}),
+        },
         NetworkingConfig: first
           ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
           : undefined,

@@ -8,6 +8,9 @@
  * the alias would get it back when it restarts.
  */
 import type { DockerClient } from '../docker/docker-client.ts';
+
+/** What the alias needs of the engine: inspect, connect, disconnect. */
+export type AliasEngine = Pick<DockerClient, 'inspectContainer' | 'connectNetwork' | 'disconnectNetwork'>;
 import { EndpointError } from '../errors.ts';
 import type { EndpointState, FloatingEndpoint } from './endpoint.ts';
 
@@ -21,7 +24,7 @@ export class DockerAliasEndpoint implements FloatingEndpoint {
   readonly kind = 'docker-alias' as const;
 
   constructor(
-    private readonly docker: DockerClient,
+    private readonly docker: AliasEngine,
     private readonly network: string,
     readonly address: string,
     private readonly nodes: readonly DockerAliasNode[],

@@ -15,11 +15,20 @@ export interface EndpointState {
   readonly reachable: readonly string[];
 }
 
-export interface FloatingEndpoint {
+/**
+ * The endpoint as an observer sees it: where it is, and which nodes application traffic reaches.
+ * This is all a drill gets: the cluster moves its endpoint itself (the endpoint agent, the nodes'
+ * promote hooks, DigitalOcean), and the harness only looks.
+ */
+export interface EndpointView {
   readonly kind: EndpointKind;
   /** The name clients connect to (alias, IP address). */
   readonly address: string;
   state(): Promise<EndpointState>;
+}
+
+/** The endpoint as the cluster's own endpoint agent drives it. */
+export interface FloatingEndpoint extends EndpointView {
   /** Give the endpoint to `node`; a no-op when it holds it already. Fences the previous holder. */
   moveTo(node: string): Promise<void>;
   /** Cut `node` off from application traffic; a no-op when it is already. */

@@ -10,15 +10,17 @@ import { createWriteStream, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT } from '../images.ts';
-import { EndpointController, type EndpointEvent } from '../endpoint/controller.ts';
+import type { EndpointEvent } from '../endpoint/controller.ts';
 import { chooseTarget } from '../endpoint/decide.ts';
-import type { EndpointState, FloatingEndpoint } from '../endpoint/endpoint.ts';
-import { ClusterError, EndpointError } from '../errors.ts';
+import type { DoIpClient } from '../endpoint/digitalocean/api.ts';
+import { createDoWrapperClient } from '../endpoint/digitalocean/do-wrapper-client.ts';
+import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
+import { ClusterError, ConfigError, EndpointError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
 import { observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
 import { TIMING_PROFILES, type AppProfile } from '../spec.ts';
-import type { DrillTarget, FaultKind, TargetSpec } from '../target.ts';
+import type { DrillTarget, EndpointMover, FaultKind, TargetSpec } from '../target.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { loadInventory, type InventoryCluster, type InventoryNode } from './inventory.ts';
 import { shellQuote, SshRunner } from './ssh.ts';
@@ -70,18 +72,16 @@ function removeChainScript(chain: string): string {
 export class RemoteCluster implements DrillTarget {
   readonly spec: TargetSpec;
   readonly credentials: DrillTarget['credentials'];
-  readonly endpoint: FloatingEndpoint;
+  readonly endpoint: EndpointView;
   readonly #inventory: InventoryCluster;
   readonly #ssh = new SshRunner();
-  readonly #log: Logger;
   readonly #superuser: Credentials;
   readonly #appLogFile?: string;
   #app?: { process: ChildProcess; port: number; profile: AppProfile };
 
-  constructor(inventory: InventoryCluster, logger: Logger, options: { appLogFile?: string } = {}) {
+  constructor(inventory: InventoryCluster, _logger: Logger, options: { appLogFile?: string } = {}) {
     this.#inventory = inventory;
     if (options.appLogFile) this.#appLogFile = options.appLogFile;
-    this.#log = logger.child({ target: inventory.source });
     this.spec = {
       name: inventory.source,
       replication: inventory.replication,
@@ -93,7 +93,12 @@ export class RemoteCluster implements DrillTarget {
     this.credentials = { app: { database: inventory.app.database } };
     // repmgr is the cluster's superuser (the playbook creates it so); the drill reads as it.
     this.#superuser = { user: 'repmgr', password: inventory.repmgrPassword, database: 'repmgr' };
-    this.endpoint = new MachineEndpoint(this, inventory);
+    // Where DigitalOcean has the floating IP: asked of its API with the token in DIGITALOCEAN_TOKEN.
+    const token = inventory.endpoint === 'digitalocean' ? process.env.DIGITALOCEAN_TOKEN : undefined;
+    if (inventory.endpoint === 'digitalocean' && !token) {
+      throw new ConfigError(`${inventory.source}: the digitalocean endpoint needs DIGITALOCEAN_TOKEN, so flipdrill can ask the API which droplet holds ${inventory.writeAddress}`);
+    }
+    this.endpoint = new MachineEndpoint(this, inventory, token ? createDoWrapperClient(token, { timeoutMs: 5000 }) : undefined);
   }
 
   node(name: string): InventoryNode {
@@ -175,8 +180,14 @@ export class RemoteCluster implements DrillTarget {
     return queryNode<T>(5432, credentials, sql, params, 5000, this.node(node).dbHost);
   }
 
-  endpointController(options: { intervalMs?: number; onEvent?: (e: EndpointEvent) => void; onSnapshot?: (s: ClusterSnapshot) => void } = {}): EndpointController {
-    return new EndpointController({ endpoint: this.endpoint, observe: () => this.observe(), logger: this.#log, ...options });
+  /** On machines the nodes move the endpoint themselves: their promote hooks, and the virtual IP's guard. */
+  async endpointMover(): Promise<EndpointMover> {
+    return { by: "the nodes' promote hooks", ok: true };
+  }
+
+  /** The hooks log on the nodes; a drill records what it sees of the endpoint instead. */
+  async endpointActions(): Promise<EndpointEvent[]> {
+    return [];
   }
 
   async kill(node: string, signal = 'SIGKILL'): Promise<void> {
@@ -237,30 +248,6 @@ export class RemoteCluster implements DrillTarget {
       `${SETTINGS}; ip -o -4 addr show | grep -q " ${address}/" && echo holds; grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" && echo fenced; true`,
     );
     return { holds: r.stdout.includes('holds'), fenced: r.stdout.includes('fenced') };
-  }
-
-  /**
-   * Fence: the app's user is refused (a reject line first in pg_hba.conf, its sessions ended) and
-   * the node gives up the virtual IP. repmgr and flipdrill's own connections still pass, so the
-   * node can rejoin and be seen doing so.
-   */
-  async fence(node: string): Promise<void> {
-    const user = this.#inventory.app.user;
-    await this.#run(
-      node,
-      [
-        SETTINGS,
-        `grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" || sed -i '1i host all ${user} all reject ${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf"`,
-        'pg_ctlcluster 15 main reload >/dev/null 2>&1 || true',
-        `runuser -u postgres -- psql -X -qAt -d postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${user}'" >/dev/null 2>&1 || true`,
-        '/usr/local/bin/flipdrill-vip down || true',
-      ].join('\n'),
-      { what: 'fencing' },
-    );
-  }
-
-  async unfence(node: string): Promise<void> {
-    await this.#run(node, [SETTINGS, `sed -i '/${FENCE_MARK}/d' "$PG_CONF_DIR/pg_hba.conf"`, 'pg_ctlcluster 15 main reload >/dev/null 2>&1 || true'].join('\n'), { what: 'unfencing' });
   }
 
   async appProfile(): Promise<AppProfile> {
@@ -343,59 +330,54 @@ export class RemoteCluster implements DrillTarget {
 }
 
 /**
- * The floating endpoint on machines: the promote hook moves the virtual IP (flipdrill-vip) or the
- * floating IP (flipdrill-flip); this watches. With the virtual IP, the holder is the node that has
- * the address; otherwise (digitalocean, none) the endpoint follows the primary by construction of
- * the hook, and the holder reported is the unfenced primary the databases name.
+ * The floating endpoint on machines, as flipdrill sees it (it never moves it): the promote hook on
+ * the new primary takes the virtual IP (flipdrill-vip) or asks DigitalOcean for the floating IP
+ * (flipdrill-flip), and a node whose PostgreSQL is not a primary gives the virtual IP up itself
+ * (flipdrill-vip-guard). With the virtual IP the holder is the one node that has the address; with
+ * DigitalOcean, the droplet the API says the IP is assigned to; with none, nobody.
  */
-class MachineEndpoint implements FloatingEndpoint {
+class MachineEndpoint implements EndpointView {
   readonly kind: 'virtual-ip' | 'do-floating-ip';
   readonly address: string;
   readonly #cluster: RemoteCluster;
   readonly #inventory: InventoryCluster;
+  readonly #do?: DoIpClient;
+  #droplets?: Map<number, string>;
 
-  constructor(cluster: RemoteCluster, inventory: InventoryCluster) {
+  constructor(cluster: RemoteCluster, inventory: InventoryCluster, doClient?: DoIpClient) {
     this.#cluster = cluster;
     this.#inventory = inventory;
     this.address = inventory.writeAddress;
     this.kind = inventory.endpoint === 'digitalocean' ? ('do-floating-ip' as const) : ('virtual-ip' as const);
+    if (doClient) this.#do = doClient;
+  }
+
+  /** Droplet id → node, asked once of each droplet's own metadata service (over SSH). */
+  async #dropletNodes(): Promise<Map<number, string>> {
+    if (this.#droplets) return this.#droplets;
+    const map = new Map<number, string>();
+    for (const node of this.#cluster.dataNodes) {
+      const r = await this.#cluster.exec(node.name, ['curl', '-fsS', '--max-time', '2', 'http://169.254.169.254/metadata/v1/id']);
+      const id = Number(r.stdout.trim());
+      if (r.exitCode !== 0 || !Number.isInteger(id)) throw new EndpointError(`cannot read ${node.name}'s droplet id from its metadata service: ${(r.stderr || r.stdout).trim()}`);
+      map.set(id, node.name);
+    }
+    this.#droplets = map;
+    return map;
   }
 
   async state(): Promise<EndpointState> {
     const nodes = this.#cluster.dataNodes;
     const views = await Promise.all(nodes.map(async (n) => ({ name: n.name, ...(await this.#cluster.endpointView(n.name, this.address)) })));
     const reachable = views.filter((v) => !v.fenced).map((v) => v.name);
-    // Two holders (the old one not yet fenced): none, so the controller moves it, which fences the other.
-    const holders = views.filter((v) => v.holds && !v.fenced);
-    if (this.#inventory.endpoint === 'virtual-ip') return { holder: holders.length === 1 ? holders[0]!.name : undefined, reachable };
-    const snapshot = await this.#cluster.observe();
-    return { holder: chooseTarget(snapshot)?.name, reachable };
-  }
-
-  /**
-   * The promote hook takes the address on `node`; this waits a moment for it, then fences every
-   * other node that still has it. A killed database leaves its machine up, and the machine keeps
-   * answering ARP for the address until something takes it away (in containers, fencing took the
-   * interface with it).
-   */
-  async moveTo(node: string): Promise<void> {
-    if (this.#inventory.endpoint !== 'virtual-ip') return;
-    const deadline = Date.now() + 2000;
-    while (!(await this.#cluster.endpointView(node, this.address)).holds) {
-      if (Date.now() >= deadline) throw new EndpointError(`${node} is primary but does not hold the virtual IP ${this.address} yet: waiting for its promote hook`);
-      await new Promise((r) => setTimeout(r, 200));
+    if (this.#inventory.endpoint === 'digitalocean' && this.#do) {
+      const assignment = await this.#do.getIp(this.address);
+      const holder = assignment.dropletId === null ? undefined : (await this.#dropletNodes()).get(assignment.dropletId);
+      return { ...(holder ? { holder } : {}), reachable };
     }
-    for (const other of this.#cluster.dataNodes) {
-      if (other.name !== node && (await this.#cluster.endpointView(other.name, this.address)).holds) await this.#cluster.fence(other.name);
-    }
-  }
-
-  fence(node: string): Promise<void> {
-    return this.#cluster.fence(node);
-  }
-
-  unfence(node: string): Promise<void> {
-    return this.#cluster.unfence(node);
+    // Two holders (the old one has not given it up yet): nobody holds it for sure.
+    const holders = views.filter((v) => v.holds);
+    return { ...(holders.length === 1 ? { holder: holders[0]!.name } : {}), reachable };
   }
 }
 

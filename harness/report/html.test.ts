@@ -153,7 +153,7 @@ describe('report.html markers', () => {
   it('lists every event, fences included, in time order', () => {
     const rows = elements(page, 'tr').filter((r) => r['data-event-type'] !== undefined);
     expect(rows.map((r) => r['data-event-type'])).toEqual(['phase', 'fault', 'endpoint', 'promotion-observed', 'endpoint', 'heal']);
-    expect(page).toContain('fence: node1 is down');
+    expect(page).toContain('fence (seen): node1 is down');
   });
 });
 

@@ -453,7 +453,9 @@ function eventDetail(e: ClusterEvent): string {
     case 'promotion-observed':
       return `primary on timeline ${textOf(e.timeline)}`;
     case 'endpoint':
-      return `${textOf(e.action)}: ${textOf(e.reason)}${ms(e.durationMs)}`;
+      return `${textOf(e.action)} (seen): ${textOf(e.reason)}`;
+    case 'endpoint-agent':
+      return `the endpoint agent: ${textOf(e.action)}: ${textOf(e.reason)}${ms(e.durationMs)}`;
     case 'heal':
       return e.restarted ? `restarted, reported ${textOf(e.role)}${ms(e.ms)}` : 'nothing to restart';
     case 'repmgr':

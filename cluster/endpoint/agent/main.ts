@@ -1,0 +1,63 @@
+/**
+ * The endpoint agent's program (bundled into the app image as endpoint-agent.cjs; see agent.ts).
+ *
+ *   FLIPDRILL_CLUSTER        the cluster's name (its io.flipdrill.cluster label)      required
+ *   POSTGRES_PASSWORD        the superuser's password, to ask the nodes their role    required
+ *   FLIPDRILL_DOCKER_SOCKET  the engine's socket inside this container   default /var/run/docker.sock
+ *   DIGITALOCEAN_TOKEN       with the DigitalOcean simulator: the agent's own token
+ *   FLIPDRILL_AGENT_INTERVAL_MS  how often it looks                          default 200 (50 to 5000)
+ *
+ * JSON log lines on stdout; exits 2 with one line on a bad setting, 0 on SIGTERM.
+ */
+import pino from 'pino';
+import { REDACT } from '../../lib/logger.ts';
+import { findClusterSpec, agentController } from './agent.ts';
+import { EngineSocket } from './engine-socket.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`flipdrill-endpoint-agent: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(env: NodeJS.ProcessEnv): Promise<void> {
+  const cluster = env.FLIPDRILL_CLUSTER ?? '';
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(cluster)) fail(`FLIPDRILL_CLUSTER must be a cluster name (lowercase letters, digits, dashes), not "${cluster}"`);
+  const password = env.POSTGRES_PASSWORD ?? '';
+  if (!password) fail('POSTGRES_PASSWORD is not set');
+  const interval = Number(env.FLIPDRILL_AGENT_INTERVAL_MS ?? '200');
+  if (!Number.isInteger(interval) || interval < 50 || interval > 5000) fail(`FLIPDRILL_AGENT_INTERVAL_MS must be a whole number from 50 to 5000, not "${env.FLIPDRILL_AGENT_INTERVAL_MS}"`);
+  const logger = pino({ base: { app: 'flipdrill-endpoint-agent', cluster }, redact: REDACT });
+  const engine = new EngineSocket(env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock');
+
+  let stopping = false;
+  let controller: ReturnType<typeof agentController> | undefined;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await controller?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => void stop());
+
+  // The cluster's containers may not exist yet (compose starts services in any order): look again.
+  let spec = await findClusterSpec(engine, cluster).catch((e: Error) => logger.warn({ err: e.message }, 'cannot list containers'));
+  if (!spec) logger.info(`waiting for the containers of cluster ${cluster}`);
+  while (!spec && !stopping) {
+    await new Promise((r) => setTimeout(r, 1000));
+    spec = await findClusterSpec(engine, cluster).catch(() => undefined);
+  }
+  if (!spec || stopping) return;
+  controller = agentController(spec, { engine, cluster, password, logger, intervalMs: interval, ...(env.DIGITALOCEAN_TOKEN ? { doToken: env.DIGITALOCEAN_TOKEN } : {}) });
+  logger.info(
+    { endpoint: spec.endpoint, nodes: spec.nodes.map((n) => n.name), intervalMs: interval },
+    `endpoint agent for cluster ${cluster}: keeping ${spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias} on the primary`,
+  );
+  controller.start();
+}
+
+main(process.env).catch((error: unknown) => {
+  process.stderr.write(`flipdrill-endpoint-agent: ${(error as Error).message}\n`);
+  process.exit(1);
+});

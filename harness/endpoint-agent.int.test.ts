@@ -1,0 +1,106 @@
+/**
+ * The cluster heals itself: with no flipdrill process watching (only the library's handle, which
+ * looks and decides nothing), the primary's container is killed by hand; the endpoint agent inside
+ * the cluster moves `pg-primary` to the promoted node, and the old primary, started again, rejoins
+ * as a standby and never gets the endpoint back. Seen from a fresh container on the application
+ * network with getent and psql, as a user's own client sees it.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, removeClusters, waitFor } from '../cluster/index.ts';
+import { startCluster, type FlipdrillCluster } from '../cluster/library.ts';
+import { insertThroughEndpoint, resolveEndpoint, type ProbeTarget } from './probe/front-probe.ts';
+import { testDocker } from './test-support/docker.ts';
+
+const CLUSTER = { name: 'fdtest-agent', portBase: 26432, appPort: 26480, backSubnet: '10.213.81.0/24', frontSubnet: '10.213.82.0/24' };
+const NODE1_FRONT = '10.213.82.11';
+const NODE2_FRONT = '10.213.82.12';
+
+async function inRecovery(port: number, password: string): Promise<boolean | undefined> {
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 1500 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]?.r;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+describe('the endpoint agent, with nobody watching', () => {
+  let cluster: FlipdrillCluster;
+  let probe: ProbeTarget;
+
+  beforeAll(async () => {
+    cluster = await startCluster(CLUSTER);
+    probe = { docker: await testDocker(), cluster: CLUSTER.name, app: cluster.connection };
+  });
+
+  afterAll(async () => {
+    await cluster?.stop().catch(() => {});
+    await removeClusters(await testDocker(), createLogger(), CLUSTER.name);
+  });
+
+  it('runs in its own container of the cluster, and pg-primary resolves to node1 alone at the start', async () => {
+    const docker = await testDocker();
+    const agent = await docker.inspectContainer(`${CLUSTER.name}-endpoint-agent`);
+    expect(agent?.running).toBe(true);
+    expect(agent?.labels['io.flipdrill.cluster']).toBe(CLUSTER.name);
+    expect(await resolveEndpoint(probe)).toEqual([NODE1_FRONT]);
+  });
+
+  it('after a hand kill of the primary: pg-primary resolves to the promoted node2 alone, and an INSERT through it commits', async () => {
+    const docker = await testDocker();
+    const killedAt = Date.now();
+    await docker.killContainer(`${CLUSTER.name}-node1`, 'SIGKILL');
+    // The speed is the bench's business (docs/benchmarks.md); this checks where it ends up.
+    await waitFor('pg-primary to resolve to node2 alone', async () => {
+      const addresses = await resolveEndpoint(probe);
+      return addresses.length === 1 && addresses[0] === NODE2_FRONT;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    process.stderr.write(`pg-primary on node2 ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (as seen from a fresh container)\n`);
+    const insert = await insertThroughEndpoint(probe);
+    expect(insert.said).toContain('INSERTED');
+    // The agent says what it did, and why.
+    const log = await docker.logs(`${CLUSTER.name}-endpoint-agent`, 200);
+    expect(log).toMatch(/"node":"node2","action":"move".*node2 is primary/);
+  });
+
+  it('the killed node, started again by hand, rejoins as a standby and never gets pg-primary back (watched for 20 s)', async () => {
+    const docker = await testDocker();
+    const node1 = `${CLUSTER.name}-node1`;
+    await docker.startContainer(node1);
+    const password = cluster.superuser.password;
+    await waitFor('node1 to be a standby again, its entrypoint done', async () => {
+      if ((await inRecovery(CLUSTER.portBase, password)) !== true) return false;
+      return (await docker.exec(node1, ['test', '-f', '/run/flipdrill/ready'])).exitCode === 0;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    const until = Date.now() + 20_000;
+    let looks = 0;
+    while (Date.now() < until) {
+      const info = await docker.inspectContainer(node1);
+      expect(info?.running).toBe(true);
+      expect(info?.networks[`${CLUSTER.name}-front`]?.aliases ?? []).not.toContain('pg-primary');
+      looks += 1;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(looks).toBeGreaterThan(20);
+    expect(await inRecovery(CLUSTER.portBase, password)).toBe(true);
+    expect(await resolveEndpoint(probe)).toEqual([NODE2_FRONT]);
+  });
+
+  it("the library's floating endpoint on 127.0.0.1 followed the agent: a write through it lands on node2", async () => {
+    expect(cluster.endpoint.holder).toBe('node2');
+    const client = new pg.Client({ ...cluster.connection, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ primary: boolean; server: string }>("SELECT NOT pg_is_in_recovery() AS primary, inet_server_addr()::text AS server");
+      expect(rows[0]?.primary).toBe(true);
+      expect(rows[0]?.server).toMatch(/^172\.|^10\.|^127\./);
+    } finally {
+      await client.end();
+    }
+  });
+});
