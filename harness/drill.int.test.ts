@@ -2,7 +2,7 @@
  * The real thing: a three-node repmgr cluster in Docker, the app in its own container, the
  * primary killed with SIGKILL under load, repmgrd promoting the standby, the endpoint moving.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,8 @@ describe('a kill-primary drill on the local Docker cluster', () => {
   });
 
   it('ends with PASS: node2 promoted, the endpoint on node2, writes resumed there, no acknowledged write lost', async () => {
-    outcome = await runDrill({ cluster: CLUSTER, runsDir, warmupMs: 2000, settleMs: 2000 });
+    // debug: the log then holds every engine call the harness made (see the endpoint test below).
+    outcome = await runDrill({ cluster: CLUSTER, runsDir, warmupMs: 2000, settleMs: 2000, logLevel: 'debug' });
     const { result } = outcome.report;
 
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
@@ -60,6 +61,26 @@ describe('a kill-primary drill on the local Docker cluster', () => {
         open.delete(op.process);
       }
     }
+  });
+
+  it("made no endpoint change itself: the endpoint agent's log holds the move, flipdrill's own log none", () => {
+    const events = readEvents(outcome.run.events);
+    const seen = events.filter((e) => e.type === 'endpoint');
+    const agent = events.filter((e) => e.type === 'endpoint-agent');
+    // What the drill saw: the endpoint on node2, after the fault.
+    expect(seen.filter((e) => e.action === 'move').map((e) => e.node)).toEqual(['node2']);
+    expect(seen.every((e) => e.by === 'observed')).toBe(true);
+    // Who did it: the agent, with its reason, before the drill saw it.
+    const moved = agent.find((e) => e.action === 'move' && e.node === 'node2');
+    expect(moved?.reason).toMatch(/node2 is primary/);
+    expect(moved!.wall).toBeLessThanOrEqual(seen.find((e) => e.action === 'move')!.wall);
+    // The harness's log from the warm-up on (creating the cluster attaches its networks): no endpoint
+    // controller ran in it, and it connected or disconnected no container to or from any network.
+    const from = events.find((e) => e.type === 'phase' && e.phase === 'warm-up')!.wall;
+    const log = readFileSync(outcome.run.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const during = log.filter((r) => Number(r.time) >= from);
+    expect(during.filter((r) => r.component === 'docker').length).toBeGreaterThan(10);
+    expect(during.filter((r) => r.component === 'endpoint-controller' || /connect to network|disconnect from network/.test(String(r.msg)))).toEqual([]);
   });
 
   it('left nothing of the cluster behind', async () => {
