@@ -17,6 +17,11 @@
  *              in alternating rounds (--layer-seconds, --layer-rounds); flipdrill's own overhead
  *              (operations a second it records with the app out of the loop).
  *   scenarios  every built-in scenario --scenarios N times (--only name,name).
+ *   hand-kill  the cluster on its own: no drill, no flipdrill process watching; a plain psql loop in
+ *              a container on the application network inserts through pg-primary (each attempt
+ *              cut at 0.5 s) while the primary's container is killed by hand (--hand-kills N,
+ *              default 3, on one cluster; the killed node is started again between kills). How
+ *              long writes stopped, and when pg-primary resolved to the new primary alone.
  *
  * Writes bench.json and bench.md into runs/bench-<time>/ and prints the Markdown.
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
@@ -27,6 +32,7 @@ import { parseArgs } from 'node:util';
 import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layers.ts';
 import { connectDocker, createLogger, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
 import { harnessOverhead } from './bench/harness-overhead.ts';
+import { handKillRounds } from './bench/hand-kill.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
 import { runDrill, type DrillReport } from './drill.ts';
 import { readHistory } from './history.ts';
@@ -49,6 +55,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'layer-seconds': { type: 'string', default: '5' },
     'layer-rounds': { type: 'string', default: '3' },
+    'hand-kills': { type: 'string', default: '3' },
   },
   strict: true,
 });
@@ -57,7 +64,7 @@ const int = (name: string, raw: string, min: number, max: number): number => {
   const n = Number(raw);
   return Number.isInteger(n) && n >= min && n <= max ? n : fail(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
 };
-const SUITES = ['configs', 'scale', 'layers', 'scenarios'] as const;
+const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill'] as const;
 const suites = values.suites.split(',').map((s) => s.trim());
 for (const s of suites) if (!SUITES.includes(s as (typeof SUITES)[number])) fail(`--suites takes ${SUITES.join(', ')}, not "${s}"`);
 const drills = int('drills', values.drills, 1, 50);
@@ -66,6 +73,7 @@ const bringUps = int('bring-ups', values['bring-ups'], 1, 20);
 const scenarioRuns = int('scenarios', values.scenarios, 1, 20);
 const layerSeconds = int('layer-seconds', values['layer-seconds'], 1, 60);
 const layerRounds = int('layer-rounds', values['layer-rounds'], 1, 10);
+const handKills = int('hand-kills', values['hand-kills'], 1, 20);
 
 const BASE: ClusterOptions = { name: 'flipdrill-bench', portBase: 23432, appPort: 23480, backSubnet: '10.213.51.0/24', frontSubnet: '10.213.52.0/24' };
 const killPrimary = resolveScenario('kill-primary');
@@ -353,6 +361,27 @@ if (suites.includes('scenarios')) {
   }
   results.scenarios = perScenario;
   markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median', 'worst'], rows), '');
+}
+
+if (suites.includes('hand-kill')) {
+  const images = await builder.ensureAll();
+  const rounds = await handKillRounds({ docker, images, logger, cluster: BASE, rounds: handKills, say });
+  const gaps = summarize(rounds.map((r) => r.writeGapMs).filter((v): v is number => v !== undefined));
+  const resolved = summarize(rounds.map((r) => r.resolvedMs).filter((v): v is number => v !== undefined));
+  results.handKill = { writeGapMs: gaps, resolvedMs: resolved, samples: rounds };
+  markdown.push(
+    '### A hand kill with nobody watching (plain psql through pg-primary, each attempt cut at 0.5 s)',
+    '',
+    markdownTable(
+      ['figure', 'median', 'p95', 'worst', 'samples'],
+      [
+        ['writes stopped (last commit before the kill → first after it)', ...cells(gaps), String(gaps.n)],
+        ['kill sent → pg-primary resolves to the new primary alone (fresh container each look)', ...cells(resolved), String(resolved.n)],
+      ],
+    ),
+    '',
+  );
+  save();
 }
 
 save();

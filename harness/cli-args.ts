@@ -1,6 +1,8 @@
 /** The command line's grammar: parsed and validated before anything is created. */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { APP_PROFILES, ConfigError, ENDPOINT_OPTIONS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
+import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
@@ -179,6 +181,19 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     standbys: number('standbys', values.standbys, { min: 1, max: 4 }),
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
+  // The whole cluster definition is checked here, before any command connects to Docker or
+  // creates a run folder: a bad name, subnet or port is one line and nothing else. An empty name
+  // is a bad name everywhere (for down it would otherwise mean "every cluster").
+  if (values.name !== undefined || ['drill', 'compare', 'up', 'status', 'down'].includes(name)) {
+    if (values.target === undefined) defineCluster(cluster);
+  }
+  if (values.target !== undefined) {
+    const file = path.resolve(KNOWN_TARGETS[values.target] ?? values.target);
+    if (!existsSync(file)) {
+      throw new ConfigError(`no inventory at ${file}`, { hint: `--target takes ${Object.keys(KNOWN_TARGETS).join(', ')} (from the repository root) or the path of an Ansible inventory` });
+    }
+    if (!statSync(file).isFile() && !statSync(file).isDirectory()) throw new ConfigError(`--target ${values.target} is neither a file nor a folder`);
+  }
   return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };
 }
 

@@ -28,6 +28,8 @@ import {
   waitFor,
   type ClusterOptions,
   connectRemoteCluster,
+  defineCluster,
+  loadInventory,
   type ClusterSnapshot,
   type DrillTarget,
   type EndpointObservation,
@@ -277,6 +279,10 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     });
   }
   const rotationName = rotation.map((s) => s.name).join(',');
+  // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
+  // cluster definition or a missing inventory creates nothing.
+  if (options.target) await loadInventory(options.target);
+  else defineCluster(options.cluster ?? {});
   const run = createRunFolder(options.runsDir ?? 'runs');
   options.onRunFolder?.(run);
   const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info', ...(options.logEcho ? { echo: options.logEcho } : {}) }).child({ runId: run.id, scenario: rotationName });

@@ -80,8 +80,17 @@ export async function insertThroughEndpoint(t: ProbeTarget): Promise<{ ok: boole
 }
 
 export interface InsertLoop {
+  /** Commits so far that ended after `sinceMs` (read from the loop's output while it runs). */
+  committedSince(sinceMs: number): Promise<number>;
   /** Stop the loop; every attempt, as the wall-clock millisecond it ended and whether it committed. */
   stop(): Promise<{ at: number; ok: boolean }[]>;
+}
+
+function attemptsIn(text: string): { at: number; ok: boolean }[] {
+  return text.split('\n').flatMap((l) => {
+    const m = /^(ok|fail) (\d+)$/.exec(l.trim());
+    return m ? [{ at: Number(m[2]), ok: m[1] === 'ok' }] : [];
+  });
 }
 
 /**
@@ -101,13 +110,12 @@ export async function startInsertLoop(t: ProbeTarget, options: { attemptMs?: num
   ].join('\n');
   const name = await probeContainer(t, script);
   return {
+    async committedSince(sinceMs) {
+      return attemptsIn(await t.docker.logs(name, 100_000)).filter((a) => a.ok && a.at > sinceMs).length;
+    },
     async stop() {
       await t.docker.killContainer(name, 'SIGKILL').catch(() => {});
-      const lines = (await output(t, name)).split('\n');
-      return lines.flatMap((l) => {
-        const m = /^(ok|fail) (\d+)$/.exec(l.trim());
-        return m ? [{ at: Number(m[2]), ok: m[1] === 'ok' }] : [];
-      });
+      return attemptsIn(await output(t, name));
     },
   };
 }

@@ -1,0 +1,68 @@
+/**
+ * The cluster on its own, measured as a user would: no drill and no flipdrill process watching,
+ * only a plain psql loop inserting through `pg-primary` from a container on the application
+ * network, while the primary's container is killed by hand. The endpoint agent inside the cluster
+ * is all that moves the endpoint. Between kills the killed node is started again and rejoins.
+ */
+import { names, startCluster, waitFor, type ClusterOptions, type DockerClient, type Images, type Logger } from '../../cluster/index.ts';
+import { resolveEndpoint, startInsertLoop, writeGapMs, type ProbeTarget } from '../probe/front-probe.ts';
+
+export interface HandKillRound {
+  killed: string;
+  /** Last commit before the kill → first commit after it, as psql saw it. */
+  writeGapMs?: number;
+  /** Kill sent → pg-primary resolves to one address, not the killed node's, from a fresh container. */
+  resolvedMs?: number;
+  /** The node pg-primary resolved to. */
+  resolvedTo?: string;
+}
+
+export async function handKillRounds(o: { docker: DockerClient; images: Images; logger: Logger; cluster: ClusterOptions; rounds: number; say: (line: string) => void }): Promise<HandKillRound[]> {
+  const { docker } = o;
+  const cluster = await startCluster(o.cluster, { docker, images: o.images, logger: o.logger });
+  const probe: ProbeTarget = { docker, cluster: cluster.spec.name, app: cluster.credentials.app };
+  const rounds: HandKillRound[] = [];
+  try {
+    for (let i = 1; i <= o.rounds; i++) {
+      const primary = await cluster.primary();
+      if (!primary) throw new Error('no primary before the kill');
+      const loop = await startInsertLoop(probe, { attemptMs: 500, maxSecs: 120 });
+      try {
+        const warm = Date.now();
+        await waitFor('ten commits through pg-primary before the kill', async () => (await loop.committedSince(warm)) >= 10, { timeoutMs: 60_000, intervalMs: 200 });
+        const killedAt = Date.now();
+        await docker.killContainer(names.container(cluster.spec, primary), 'SIGKILL');
+        const killedIp = cluster.node(primary).frontIp;
+        let resolvedMs: number | undefined;
+        let resolvedTo: string | undefined;
+        await waitFor(
+          'pg-primary on one node, not the killed one',
+          async () => {
+            const addresses = await resolveEndpoint(probe);
+            if (addresses.length !== 1 || addresses[0] === killedIp) return false;
+            resolvedMs = Date.now() - killedAt;
+            resolvedTo = cluster.spec.nodes.find((n) => n.frontIp === addresses[0])?.name ?? addresses[0];
+            return true;
+          },
+          { timeoutMs: 60_000, intervalMs: 100 },
+        );
+        await waitFor('ten commits after the kill', async () => (await loop.committedSince(killedAt)) >= 10, { timeoutMs: 60_000, intervalMs: 200 });
+        const gap = writeGapMs(await loop.stop(), killedAt);
+        rounds.push({ killed: primary, ...(gap !== undefined ? { writeGapMs: gap } : {}), ...(resolvedMs !== undefined ? { resolvedMs } : {}), ...(resolvedTo ? { resolvedTo } : {}) });
+        o.say(`hand kill ${i}/${o.rounds}: ${primary} killed; writes stopped ${gap ?? '?'} ms; pg-primary on ${resolvedTo} after ${resolvedMs} ms`);
+      } finally {
+        await loop.stop().catch(() => []);
+      }
+      // Back as a standby before the next kill.
+      await docker.startContainer(names.container(cluster.spec, primary));
+      await waitFor(
+        `${primary} a standby again`,
+        async () => (await cluster.observe()).nodes.some((n) => n.name === primary && n.role === 'standby') && (await cluster.isReady(primary)),
+        { timeoutMs: 180_000, intervalMs: 500 },
+      );
+    }
+  } finally {
+    await cluster.stop();
+  }
+  return rounds;
+}

@@ -1,0 +1,73 @@
+/**
+ * Bad input creates nothing: the command line and the cluster's definition are checked before a
+ * run folder exists and before the Docker engine is asked anything. The "engine" here is a unix
+ * socket this test listens on, which records every connection made to it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+describe('bad input: one line, exit 2, nothing created, no engine contacted', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-validation-'));
+  const socketPath = path.join(dir, 'engine.sock');
+  let connections = 0;
+  const engine = net.createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+
+  beforeAll(() => new Promise<void>((resolve) => engine.listen(socketPath, resolve)));
+  afterAll(async () => {
+    await new Promise<void>((resolve) => engine.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const runs = () => (existsSync(path.join(ROOT, 'runs')) ? readdirSync(path.join(ROOT, 'runs')) : []);
+
+  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], {
+        cwd: ROOT,
+        env: { ...process.env, FLIPDRILL_DOCKER_SOCKET: socketPath, FLIPDRILL_NO_DOCKER_INSTALL: '1' },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it.each([
+    [['drill', '--name', 'x;y'], /cluster name "x;y" must be lowercase letters/],
+    [['drill', '--name', 'x;rm -rf /'], /cluster name "x;rm -rf \/" must be/],
+    [['drill', '--back-subnet', 'nonsense'], /subnet "nonsense" is not an IPv4 CIDR/],
+    [['drill', '--target', 'missing.yml'], /no inventory at .*missing\.yml/],
+    [['down', '--name', ''], /cluster name "" must be lowercase letters/],
+    [['status', '--name', 'UPPER'], /cluster name "UPPER" must be/],
+    [['up', '--front-subnet', '10.213.1.0/24'], /overlap/],
+  ])('flipdrill %j', async (args, message) => {
+    const before = runs();
+    const seen = connections;
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(runs()).toEqual(before);
+    expect(connections).toBe(seen);
+  }, 30_000);
+
+  it('the fake engine does count a command that gets as far as the engine (the check above can fail)', async () => {
+    const seen = connections;
+    const r = await cli(['status', '--name', 'valid-name']);
+    expect(r.code).toBe(2);
+    expect(connections).toBeGreaterThan(seen);
+  }, 30_000);
+});
