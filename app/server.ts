@@ -111,6 +111,14 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
   // Errors: the classification decides the outcome; the HTTP status only says who is to blame.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof SyntaxError) return badRequest(res, 'body must be JSON');
+    // The request itself was refused before any database work (too large, an unsupported charset
+    // or encoding, a body that does not inflate): surely not written.
+    const status = (error as { status?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const type = (error as { type?: unknown }).type;
+      res.status(status).json({ error: (error as Error).message ?? 'bad request', outcome: 'failed', code: typeof type === 'string' ? type : 'BAD_REQUEST' } satisfies ErrorBody);
+      return;
+    }
     if (error instanceof DatabaseOperationError) {
       const c = error.classification;
       const status = c.code === '23505' ? 409 : 503;

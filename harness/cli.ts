@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return checkCommand(target!, values);
   if (command === 'flip') {
     // The same program the nodes' promote hook runs (cluster/endpoint/digitalocean/flip-cli.ts).
-    const { main: flip } = await import('../cluster/endpoint/digitalocean/flip-cli.ts');
+    const { runFlip: flip } = await import('../cluster/endpoint/digitalocean/flip-cli.ts');
     return flip([target!, ...(values.ip ? ['--ip', values.ip as string] : []), ...(values.droplet ? ['--droplet', values.droplet as string] : [])], process.env);
   }
   if (command === 'scenarios') {

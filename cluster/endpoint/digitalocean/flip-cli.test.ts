@@ -68,3 +68,27 @@ describe('flipdrill-flip', () => {
     expect(sim.requests).toEqual([]);
   });
 });
+
+describe('flipdrill-flip exit codes (the same for `flipdrill flip` and the bundled hook)', () => {
+  it('refuses a deadline that is not a number of seconds, with exit 2, before asking the API', async () => {
+    const { runFlip } = await import('./flip-cli.ts');
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (err.push(String(chunk)), true));
+    for (const bad of ['abc', '', '-5', '0', '1e3', '99999', '2.5']) {
+      expect(await runFlip(['assign', '--droplet', '102'], env({ FLIPDRILL_FLIP_DEADLINE_SECS: bad }))).toBe(2);
+    }
+    expect(err.join('')).toMatch(/FLIPDRILL_FLIP_DEADLINE_SECS must be a whole number of seconds from 1 to 3600, not "abc"/);
+    expect(sim.requests.filter((r) => r.method === 'POST')).toEqual([]);
+  });
+
+  it('answers 1 when the API refuses the move, 2 for bad input, 0 when done', async () => {
+    const { runFlip } = await import('./flip-cli.ts');
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(await runFlip(['assign', '--droplet', '999'], env())).toBe(1);
+    expect(await runFlip(['assign', '--droplet', 'x'], env())).toBe(2);
+    expect(await runFlip(['nonsense'], env())).toBe(2);
+    expect(await runFlip(['assign', '--bogus'], env())).toBe(2);
+    expect(await runFlip(['assign', '--droplet', '102'], env({ FLIPDRILL_FLIP_DEADLINE_SECS: '30' }))).toBe(0);
+  });
+});

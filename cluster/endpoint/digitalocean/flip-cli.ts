@@ -40,7 +40,13 @@ async function selfDropletId(metadataUrl: string): Promise<number> {
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ip: { type: 'string' }, droplet: { type: 'string' } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { ip: { type: 'string' }, droplet: { type: 'string' } } });
+  } catch (error) {
+    throw new UsageError(String((error as Error).message).split('. ')[0]!);
+  }
+  const { values, positionals } = parsed;
   const command = positionals[0];
   if (command !== 'status' && command !== 'assign') throw new UsageError('usage: flipdrill-flip status|assign [--ip A.B.C.D] [--droplet ID]');
   const ip = values.ip ?? env.FLIPDRILL_FLOATING_IP;
@@ -60,25 +66,37 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   const droplet = values.droplet !== undefined ? Number(values.droplet) : await selfDropletId(env.FLIPDRILL_METADATA_URL ?? 'http://169.254.169.254');
   if (!Number.isInteger(droplet) || droplet <= 0) throw new UsageError(`--droplet must be a droplet id, not "${values.droplet}"`);
-  const deadlineSecs = Number(env.FLIPDRILL_FLIP_DEADLINE_SECS ?? 60);
+  const rawDeadline = env.FLIPDRILL_FLIP_DEADLINE_SECS ?? '60';
+  const deadlineSecs = Number(rawDeadline);
+  if (!/^\d+$/.test(rawDeadline.trim()) || deadlineSecs < 1 || deadlineSecs > 3600) {
+    throw new UsageError(`FLIPDRILL_FLIP_DEADLINE_SECS must be a whole number of seconds from 1 to 3600, not "${rawDeadline}"`);
+  }
   const result = await moveFloatingIp(client, ip, droplet, { deadlineMs: deadlineSecs * 1000, onProgress: say });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return 0;
 }
 
+/**
+ * The exit code for a run, with its one line said on stderr: 0 done, 1 the IP could not be moved
+ * (or its holder read), 2 bad input. `flipdrill flip` and the bundled `flipdrill-flip` both use
+ * this, so they agree.
+ */
+export async function runFlip(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    return await main(argv, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      say(error.message);
+      return 2;
+    }
+    // DoApiError and FloatingIpMoveError carry status, id and message only: never the token.
+    say(error instanceof DoApiError || error instanceof FloatingIpMoveError ? error.message : `failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
 // Run when executed (node flipdrill-flip.cjs, or tsx): not when imported by tests.
 const invoked = process.argv[1] ?? '';
 if (/flipdrill-flip(\.cjs)?$|flip-cli\.ts$/.test(invoked)) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        say(error.message);
-        process.exit(2);
-      }
-      // DoApiError and FloatingIpMoveError carry status, id and message only: never the token.
-      say(error instanceof DoApiError || error instanceof FloatingIpMoveError ? error.message : `failed: ${(error as Error).message}`);
-      process.exit(1);
-    },
-  );
+  void runFlip(process.argv.slice(2), process.env).then((code) => process.exit(code));
 }
