@@ -22,7 +22,7 @@ import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts'
 import { loadRun, RunFolderError } from './report/stored-run.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import { renderComparison, runComparison } from './compare.ts';
-import { renderAggregate, renderSummary } from './report/summary.ts';
+import { printable, renderAggregate, renderSummary } from './report/summary.ts';
 import { ProgressRenderer, progressMode } from './report/progress.ts';
 import { runTutorial } from './tutorial.ts';
 
@@ -201,11 +201,12 @@ function checkCommand(dir: string, values: Record<string, string | boolean | und
   try {
     const stored = loadRun(dir);
     const result = stored.check(maxLost === undefined ? {} : { maxLost });
-    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSummary(result, dir, stored.settings?.scenario)}\n`);
+    // A run folder may come from anywhere: what it says reaches the terminal without control characters.
+    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${printable(renderSummary(result, dir, stored.settings?.scenario))}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } catch (error) {
     if (error instanceof MalformedHistoryError || error instanceof HistoryFormatError || error instanceof RunFolderError) {
-      process.stderr.write(`flipdrill: malformed run, not checked: ${error.message}\n`);
+      process.stderr.write(`flipdrill: malformed run, not checked: ${printable(error.message)}\n`);
       return 2;
     }
     throw error;

@@ -90,11 +90,18 @@ export function parseEvents(text: string): ClusterEvent[] {
   const events: ClusterEvent[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
+    let event: unknown;
     try {
-      events.push(JSON.parse(line) as ClusterEvent);
+      event = JSON.parse(line);
     } catch {
       throw new HistoryFormatError(i + 1, 'not JSON', 'events.jsonl');
     }
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new HistoryFormatError(i + 1, 'not an object', 'events.jsonl');
+    const e = event as Record<string, unknown>;
+    if (typeof e.type !== 'string') throw new HistoryFormatError(i + 1, 'type must be a string', 'events.jsonl');
+    if (e.time !== undefined && (typeof e.time !== 'number' || !Number.isFinite(e.time))) throw new HistoryFormatError(i + 1, 'time must be a number', 'events.jsonl');
+    if (typeof e.wall !== 'number' || !Number.isFinite(e.wall)) throw new HistoryFormatError(i + 1, 'wall must be a number', 'events.jsonl');
+    events.push(e as ClusterEvent);
   });
   return events;
 }

@@ -209,7 +209,8 @@ function refOf(pair: Completed): WriteRef {
 }
 
 function countsOf(pairs: readonly Completed[], f: Op['f']): OpCounts {
-  const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0, errors: {} };
+  // Keys come from the history (error codes): a map with no prototype, so "__proto__" is just a key.
+  const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0, errors: Object.create(null) as Record<string, number> };
   for (const p of pairs) {
     if (p.invoke.f !== f) continue;
     if (!p.completion) counts.open += 1;
@@ -258,7 +259,8 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const lostPairs = input.finalRead ? okWrites.filter((p) => !present(p)) : [];
   const lost = lostPairs.map(refOf);
   const dbOf = (p: Completed) => (p.invoke.value as { db?: string }).db ?? 'app';
-  const writesByDatabase: Record<string, { ok: number; lost: number }> = {};
+  // Keys come from the history (the db of each write): no prototype to pollute.
+  const writesByDatabase = Object.create(null) as Record<string, { ok: number; lost: number }>;
   for (const p of okWrites) (writesByDatabase[dbOf(p)] ??= { ok: 0, lost: 0 }).ok += 1;
   for (const p of lostPairs) writesByDatabase[dbOf(p)]!.lost += 1;
   const recovered = writes.filter((p) => (p.completion === null || p.completion.type === 'info') && present(p)).map(refOf);

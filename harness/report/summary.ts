@@ -97,3 +97,9 @@ export function renderAggregate(agg: Aggregate, runDir: string): string {
   lines.push(`verdict: ${agg.verdict} (${agg.passed} of ${agg.iterations.length} iterations passed)   (run folder: ${runDir}; each iteration has its own, checkable with flipdrill check)`);
   return lines.join('\n');
 }
+
+/** Text with every control character but newline and tab removed (terminal escape sequences included). */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
