@@ -61,4 +61,20 @@ describe('a cluster from an Ansible inventory', () => {
     const d = clusterFromInventory(listing({ vars: { flipdrill_endpoint: 'digitalocean', flipdrill_floating_ip: '203.0.113.10' } }), 'inv.yml', {});
     expect(d.writeAddress).toBe('203.0.113.10');
   });
+
+  it.each([
+    [{ ansible_user: '-oProxyCommand=id' }, /ansible_user of node1 must be a login name/],
+    [{ ansible_user: 'root;id' }, /ansible_user of node1 must be a login name/],
+    [{ ansible_port: 'abc' }, /ansible_port of node1 must be a port from 1 to 65535, not "abc"/],
+    [{ ansible_port: '70000' }, /ansible_port of node1 must be a port/],
+    [{ ansible_host: '-oProxyCommand=x' }, /ansible_host of node1 must be a host name or address/],
+    [{ flipdrill_node_host: '10.0.0.1; reboot' }, /flipdrill_node_host of node1 must be a host name or address/],
+    [{ flipdrill_app_user: "app' OR 1=1" }, /flipdrill_app_user of node1 must be a PostgreSQL role name/],
+  ])('refuses values that would reach a shell or ssh as something else: %j', (vars, message) => {
+    const json = listing({ vars });
+    // Host variables of node1 win over the group's.
+    Object.assign(json._meta.hostvars.node1, vars);
+    expect(() => clusterFromInventory(json, 'inv.yml', {})).toThrow(ConfigError);
+    expect(() => clusterFromInventory(json, 'inv.yml', {})).toThrow(message);
+  });
 });

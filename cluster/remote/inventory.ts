@@ -64,6 +64,25 @@ function secret(vars: Vars, key: string, envName: string, env: NodeJS.ProcessEnv
   return value;
 }
 
+/** Host names and addresses, never starting with '-' (ssh would read one as an option). */
+const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,252}$/;
+/** A login name as useradd takes it. */
+const LOGIN = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** A PostgreSQL role name flipdrill will put in commands unquoted. */
+const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checked(source: string, host: string, key: string, value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new ConfigError(`${source}: ${key} of ${host} must be ${what}, not ${JSON.stringify(value).slice(0, 80)}`);
+  return value;
+}
+
+function port(source: string, host: string, raw: string | undefined): number {
+  if (raw === undefined) return 22;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 65535) throw new ConfigError(`${source}: ansible_port of ${host} must be a port from 1 to 65535, not ${JSON.stringify(raw).slice(0, 40)}`);
+  return n;
+}
+
 /** Pure: the cluster an `ansible-inventory --list` answer describes. */
 export function clusterFromInventory(json: InventoryJson, source: string, env: NodeJS.ProcessEnv = process.env): InventoryCluster {
   const hostvars = json._meta?.hostvars ?? {};
@@ -82,7 +101,7 @@ export function clusterFromInventory(json: InventoryJson, source: string, env: N
       const vars = hostvars[name] ?? {};
       const id = Number(vars.flipdrill_node_id);
       if (!Number.isInteger(id) || id < 1) throw new ConfigError(`${source}: host ${name} has no flipdrill_node_id (a whole number from 1)`);
-      const host = str(vars, 'ansible_host') ?? name;
+      const host = checked(source, name, 'ansible_host', str(vars, 'ansible_host') ?? name, HOST, 'a host name or address');
       const keyFile = str(vars, 'ansible_ssh_private_key_file');
       return {
         name,
@@ -91,12 +110,12 @@ export function clusterFromInventory(json: InventoryJson, source: string, env: N
         ssh: {
           name,
           host,
-          user: str(vars, 'ansible_user') ?? 'root',
-          port: Number(str(vars, 'ansible_port') ?? 22),
+          user: checked(source, name, 'ansible_user', str(vars, 'ansible_user') ?? 'root', LOGIN, 'a login name (lowercase letters, digits, _ and -, not starting with -)'),
+          port: port(source, name, str(vars, 'ansible_port')),
           ...(keyFile ? { privateKeyFile: path.resolve(keyFile) } : {}),
           extraArgs: (str(vars, 'ansible_ssh_common_args') ?? '').split(/\s+/).filter(Boolean),
         },
-        dbHost: str(vars, 'flipdrill_node_host') ?? host,
+        dbHost: checked(source, name, 'flipdrill_node_host', str(vars, 'flipdrill_node_host') ?? host, HOST, 'a host name or address'),
       };
     }),
   );
@@ -126,7 +145,7 @@ export function clusterFromInventory(json: InventoryJson, source: string, env: N
     timingProfile: str(vars, 'flipdrill_timing_profile') ?? 'fast',
     repmgrPassword: secret(vars, 'flipdrill_repmgr_password', 'FLIPDRILL_REPMGR_PASSWORD', env, source),
     app: {
-      user: str(vars, 'flipdrill_app_user') ?? 'flipdrill_app',
+      user: checked(source, groups.primary[0]!, 'flipdrill_app_user', str(vars, 'flipdrill_app_user') ?? 'flipdrill_app', ROLE, 'a PostgreSQL role name (lowercase letters, digits and _)'),
       password: secret(vars, 'flipdrill_app_password', 'FLIPDRILL_APP_PASSWORD', env, source),
       database: databases[0] ?? 'flipdrill',
       ...(databases[1] ? { analyticsDatabase: databases[1] } : {}),

@@ -47,6 +47,8 @@ export class SshRunner {
       '-p', String(host.port),
       ...(host.privateKeyFile ? ['-i', host.privateKeyFile] : []),
       ...host.extraArgs,
+      // Nothing after this is an option, whatever the inventory's user or host looks like.
+      '--',
       `${host.user}@${host.host}`,
     ];
   }
@@ -60,8 +62,8 @@ export class SshRunner {
     const asUser = options.user && options.user !== 'root' ? options.user : undefined;
     const remote =
       host.user === 'root'
-        ? asUser ? `runuser -u ${asUser} -- bash -s` : 'bash -s'
-        : asUser ? `sudo -n -u ${asUser} bash -s` : 'sudo -n bash -s';
+        ? asUser ? `runuser -u ${shellQuote([asUser])} -- bash -s` : 'bash -s'
+        : asUser ? `sudo -n -u ${shellQuote([asUser])} bash -s` : 'sudo -n bash -s';
     const timeoutMs = options.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       const child = spawn('ssh', [...this.#args(host), remote], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -97,7 +99,7 @@ export class SshRunner {
       [...this.#hosts].map(
         (host) =>
           new Promise<void>((resolve) => {
-            const child = spawn('ssh', [...this.#args(host).slice(0, -1), '-O', 'exit', `${host.user}@${host.host}`], { stdio: 'ignore' });
+            const child = spawn('ssh', [...this.#args(host).slice(0, -2), '-O', 'exit', '--', `${host.user}@${host.host}`], { stdio: 'ignore' });
             child.on('close', () => resolve());
             child.on('error', () => resolve());
           }),
