@@ -563,6 +563,8 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
       SIM_DROPLETS: JSON.stringify(spec.nodes.map((n) => ({ id: dropletIdOf(n), name: n.name, region: spec.doSimulator.region }))),
       SIM_IPS: JSON.stringify([{ ip: spec.doSimulator.floatingIp, region: spec.doSimulator.region, dropletId: dropletIdOf(spec.nodes[0]!) }]),
       SIM_ACTION_DELAY_MS: '1500',
+      // Every address of its own container: the replication network and the published port.
+      SIM_HOST: '0.0.0.0',
     },
     labels,
     publish: { 8080: spec.doSimulator.hostPort },

@@ -6,7 +6,10 @@
  *   SIM_DROPLETS         JSON [{ id, name, region }]
  *   SIM_IPS              JSON [{ ip, region, dropletId }]
  *   SIM_ACTION_DELAY_MS  how long an action stays in-progress (default 3000)
- *   SIM_PORT             default 8080; it listens on every address of its container
+ *   SIM_PORT             default 8080
+ *   SIM_HOST             the address it listens on; default 127.0.0.1. Its container sets 0.0.0.0:
+ *                        there "every address" is the container's own (the replication network
+ *                        and the port published on the host's 127.0.0.1), never the host's.
  */
 import { DoApiSimulator } from './simulator.ts';
 
@@ -18,7 +21,12 @@ const sim = new DoApiSimulator({
   actionDelayMs: Number(env.SIM_ACTION_DELAY_MS ?? 3000),
   rateLimit: { perHour: 5000, perMinute: 250 },
 });
-void sim.listen(Number(env.SIM_PORT ?? 8080), '0.0.0.0').then((address) => {
+const host = env.SIM_HOST ?? '127.0.0.1';
+if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
+  process.stderr.write(`flipdrill-dosim: SIM_HOST must be an IPv4 address, not "${host}"\n`);
+  process.exit(2);
+}
+void sim.listen(Number(env.SIM_PORT ?? 8080), host).then((address) => {
   process.stdout.write(`DigitalOcean API simulator listening on ${address}\n`);
 });
 const stop = () => void sim.close().then(() => process.exit(0));
