@@ -73,6 +73,10 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
+function lastLines(text: string, n: number): string {
+  return text.split('\n').slice(-n - 1).join('\n').trimEnd();
+}
+
 function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }
@@ -157,10 +161,21 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     }
   }
 
+  /**
+   * The tail of the node's repmgrd and PostgreSQL logs and of its entrypoint's output, read from the
+   * container's filesystem whether it runs or not (a killed or crashed node's logs matter most).
+   */
   async nodeLogs(node: string): Promise<string> {
-    if (!(await this.isRunning(node))) return 'container not running: no logs taken\n';
-    const r = await this.exec(node, ['tail', '-n', '400', '/var/log/flipdrill/repmgrd.log', '/var/log/flipdrill/postgresql.log']);
-    return r.stdout + r.stderr;
+    const container = this.containerOf(node);
+    const parts: string[] = [];
+    const info = await this.docker.inspectContainer(container);
+    parts.push(`==> container ${container}: ${info ? `${info.status}${info.running ? '' : ' (read from its filesystem)'}` : 'missing'} <==`);
+    for (const file of ['/var/log/flipdrill/repmgrd.log', '/var/log/flipdrill/postgresql.log']) {
+      const text = await this.docker.readFile(container, file, 256 * 1024).catch((e: Error) => `(could not read: ${e.message})`);
+      parts.push(`==> ${file} <==`, lastLines(text ?? '(no such file)', 400));
+    }
+    parts.push('==> the entrypoint\'s output (docker logs) <==', await this.docker.logs(container, 200).catch((e: Error) => `(could not read: ${e.message})`));
+    return `${parts.join('\n')}\n`;
   }
 
   /** Nothing to let go of: the containers are the cluster. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeClusters, createLogger } from '../cluster/index.ts';
 import { runDrill, type DrillOutcome } from './drill.ts';
+import { resolveScenario } from './scenario.ts';
 import { readEvents, readHistory } from './history.ts';
 import type { WrittenValue } from './op.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
@@ -85,6 +86,30 @@ describe('a kill-primary drill on the local Docker cluster', () => {
 
   it('left nothing of the cluster behind', async () => {
     expect(await leftovers(CLUSTER.name)).toEqual([]);
+  });
+});
+
+describe('a failed drill keeps the logs of a node killed for good', () => {
+  const DEAD = { name: 'fdtest-deadlogs', portBase: 25632, appPort: 28280, backSubnet: '10.213.15.0/24', frontSubnet: '10.213.16.0/24' };
+  const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-deadlogs-'));
+
+  afterAll(async () => {
+    await removeClusters(await testDocker(), createLogger(), DEAD.name);
+    rmSync(runsDir, { recursive: true, force: true });
+  });
+
+  it("a kill-primary held to a write-down budget of 0 s FAILs, and node-logs/node1.log has the killed node's repmgrd and PostgreSQL logs", async () => {
+    const strict = resolveScenario('kill-primary');
+    const scenario = { ...strict, expect: { ...strict.expect, maxWriteDownSecs: 0 } };
+    const { report, run } = await runDrill({ cluster: DEAD, runsDir, scenario, warmupMs: 2000, settleMs: 2000 });
+    expect(report.result.verdict).toBe('FAIL');
+    const logs = readFileSync(path.join(run.dir, 'node-logs', 'node1.log'), 'utf8');
+    // node1 was killed and never started again: its container had exited when the logs were taken.
+    expect(logs).toMatch(/==> container fdtest-deadlogs-node1: exited \(read from its filesystem\) <==/);
+    const section = (name: string) => logs.split(`==> ${name} <==`)[1]?.split('==>')[0] ?? '';
+    expect(section('/var/log/flipdrill/repmgrd.log')).toMatch(/repmgrd|NOTICE|INFO/);
+    expect(section('/var/log/flipdrill/postgresql.log')).toMatch(/database system is ready to accept connections/);
+    expect(readFileSync(path.join(run.dir, 'node-logs', 'node2.log'), 'utf8')).toMatch(/container fdtest-deadlogs-node2: running/);
   });
 });
 

@@ -130,6 +130,11 @@ export interface DockerClient {
   memoryUsage(container: string): Promise<number | undefined>;
   /** The last `lines` lines a container wrote (stdout and stderr), running or not. */
   logs(container: string, lines: number): Promise<string>;
+  /**
+   * A file from a container's filesystem, running or stopped (the engine's archive API): its last
+   * `maxBytes` bytes, or undefined when there is no such file.
+   */
+  readFile(container: string, file: string, maxBytes: number): Promise<string | undefined>;
 
   listVolumes(labels: Record<string, string>): Promise<string[]>;
   removeVolume(name: string): Promise<void>;
@@ -411,6 +416,19 @@ export class DockerodeClient implements DockerClient {
     });
   }
 
+  async readFile(container: string, file: string, maxBytes: number): Promise<string | undefined> {
+    return this.#call('read file', { container, file }, async () => {
+      let stream: NodeJS.ReadableStream;
+      try {
+        stream = await this.#docker.getContainer(container).getArchive({ path: file });
+      } catch (error) {
+        if (statusCode(error) === 404) return undefined;
+        throw error;
+      }
+      return firstTarEntryTail(stream, maxBytes);
+    });
+  }
+
   async memoryUsage(container: string): Promise<number | undefined> {
     return this.#call('stats', { container }, async () => {
       const stats = (await this.#docker.getContainer(container).stats({ stream: false })) as { memory_stats?: { usage?: number } };
@@ -461,6 +479,35 @@ export class DockerodeClient implements DockerClient {
       }
     });
   }
+}
+
+/**
+ * The last `maxBytes` of the first file in a tar stream (what the archive API sends for one path):
+ * a 512-byte header with the size in octal at offset 124, then the content. Keeps only the tail
+ * in memory.
+ */
+export async function firstTarEntryTail(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string> {
+  let header: Buffer | undefined;
+  let pending = Buffer.alloc(0);
+  let size = 0;
+  let seen = 0;
+  let tail = Buffer.alloc(0);
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let data = Buffer.from(chunk);
+    if (!header) {
+      pending = Buffer.concat([pending, data]);
+      if (pending.length < 512) continue;
+      header = pending.subarray(0, 512);
+      size = parseInt(header.subarray(124, 136).toString('ascii').replace(/\0.*$/, '').trim() || '0', 8);
+      data = pending.subarray(512);
+    }
+    if (seen >= size) continue;
+    const take = data.subarray(0, size - seen);
+    seen += take.length;
+    tail = Buffer.concat([tail, take]);
+    if (tail.length > maxBytes) tail = tail.subarray(tail.length - maxBytes);
+  }
+  return tail.toString('utf8');
 }
 
 function splitTag(tag: string): [string, string] {
