@@ -7,7 +7,11 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, removeClusters, waitFor } from '../cluster/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { attachCluster, createLogger, removeClusters, waitFor } from '../cluster/index.ts';
+import { runDrill } from './drill.ts';
 import { startCluster, type FlipdrillCluster } from '../cluster/library.ts';
 import { insertThroughEndpoint, resolveEndpoint, type ProbeTarget } from './probe/front-probe.ts';
 import { testDocker } from './test-support/docker.ts';
@@ -49,6 +53,33 @@ describe('the endpoint agent, with nobody watching', () => {
     expect(agent?.running).toBe(true);
     expect(agent?.labels['io.flipdrill.cluster']).toBe(CLUSTER.name);
     expect(await resolveEndpoint(probe)).toEqual([NODE1_FRONT]);
+  });
+
+  it('in a node, root owns /etc/flipdrill and /var/log/flipdrill, and postgres cannot replace the settings root-run scripts read', async () => {
+    const docker = await testDocker();
+    const node = `${CLUSTER.name}-node2`;
+    const owners = await docker.exec(node, ['stat', '-c', '%n %U:%G %a', '/etc/flipdrill', '/var/log/flipdrill', '/etc/flipdrill/node.env', '/var/log/flipdrill/repmgrd.log']);
+    expect(owners.stdout.trim().split('\n')).toEqual([
+      '/etc/flipdrill root:root 755',
+      '/var/log/flipdrill root:root 755',
+      '/etc/flipdrill/node.env root:postgres 640',
+      '/var/log/flipdrill/repmgrd.log postgres:postgres 644',
+    ]);
+    const before = (await docker.exec(node, ['sha256sum', '/etc/flipdrill/node.env'])).stdout;
+    for (const attempt of [
+      'echo FLIPDRILL_VIP=1.2.3.4/24 >>/etc/flipdrill/node.env',
+      'mv /etc/flipdrill/node.env /tmp/node.env',
+      'rm -f /etc/flipdrill/node.env',
+      'printf "FLIPDRILL_VIP=1.2.3.4/24\\n" >/tmp/evil && ln -sf /tmp/evil /etc/flipdrill/node.env',
+      'ln -s /etc/shadow /var/log/flipdrill/evil.log',
+      'mv /var/log/flipdrill/repmgrd.log /var/log/flipdrill/moved.log',
+    ]) {
+      const r = await docker.exec(node, ['bash', '-c', attempt], { user: 'postgres' });
+      expect(r.exitCode, attempt).not.toBe(0);
+    }
+    expect((await docker.exec(node, ['sha256sum', '/etc/flipdrill/node.env'])).stdout).toBe(before);
+    // And postgres may still write the log file that is its own.
+    expect((await docker.exec(node, ['bash', '-c', 'echo ok >>/var/log/flipdrill/repmgrd.log'], { user: 'postgres' })).exitCode).toBe(0);
   });
 
   it('after a hand kill of the primary: pg-primary resolves to the promoted node2 alone, and an INSERT through it commits', async () => {
@@ -102,5 +133,24 @@ describe('the endpoint agent, with nobody watching', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('when the agent is not running, nothing pretends: status says so, and a drill refuses to start in one line', async () => {
+    const docker = await testDocker();
+    await docker.stopContainer(`${CLUSTER.name}-endpoint-agent`, 5);
+    const attached = await attachCluster(docker, createLogger(), CLUSTER.name);
+    const status = await attached!.status();
+    expect(status.agent).toMatchObject({ container: `${CLUSTER.name}-endpoint-agent`, running: false });
+    expect(status.agent.problem).toMatch(/is exited/);
+    const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-agent-runs-'));
+    try {
+      const drill = runDrill({ cluster: CLUSTER, runsDir, warmupMs: 1000, settleMs: 1000 });
+      await expect(drill).rejects.toThrow(/^the cluster cannot move its endpoint: the endpoint agent fdtest-agent-endpoint-agent is exited/);
+    } finally {
+      rmSync(runsDir, { recursive: true, force: true });
+    }
+    // Started again, it takes over where it was.
+    await docker.startContainer(`${CLUSTER.name}-endpoint-agent`);
+    expect((await attached!.status()).agent.running).toBe(true);
   });
 });

@@ -61,11 +61,29 @@ other_primary() {
 # to it may not have been replayed yet, and repmgrd exits ("registered as a primary but running as
 # a standby"). Wait until the local copy says what the node is.
 wait_for_local_record() {
-  local type=$1 deadline=$((SECONDS + 30))
+  local type=$1 deadline=$((SECONDS + 30)) repaired=""
   until [ "$(as_postgres "$PGBIN/psql" -X -qAt -d repmgr -c "SELECT type FROM repmgr.nodes WHERE node_id = $NODE_ID" 2>/dev/null)" = "$type" ]; do
-    [ $SECONDS -lt $deadline ] || die "this node's repmgr record does not say $type after 30 s"
+    if [ $SECONDS -ge $deadline ]; then
+      # A standby whose record still says otherwise (a rejoin that streamed but did not finish
+      # updating it, seen on a loaded machine): register it again on the primary, once, and wait.
+      if [ "$type" = standby ] && [ -z "$repaired" ]; then
+        repaired=1
+        log "this node's repmgr record does not say standby after 30 s: registering it again (repmgr standby register --force)"
+        as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --log-to-file || true
+        deadline=$((SECONDS + 30))
+        continue
+      fi
+      die "this node's repmgr record does not say $type after 30 s"
+    fi
     sleep 0.2
   done
+}
+
+# One setting from the settings file, as the value written there (printf %q of plain values),
+# without sourcing it: for scripts that run as root.
+read_setting() {
+  [ -r "$FLIPDRILL_SETTINGS" ] || return 0
+  sed -n "s/^$1=//p" "$FLIPDRILL_SETTINGS" | tail -n 1
 }
 
 # Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone

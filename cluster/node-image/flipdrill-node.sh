@@ -74,6 +74,7 @@ psql_local() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -d postgres 
 psql_primary() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -h "$PRIMARY_HOST" -U repmgr -d repmgr "$@"; }
 
 start_postgres() {
+  if as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then log "postgres is running already"; return 0; fi
   if ! as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 start >/dev/null; then
     # Say why, in the container's own output: a failed start is removed with its files.
     tail -n 20 "$LOG_DIR/postgresql.log"
@@ -91,21 +92,24 @@ stop_all() {
 }
 
 initdb_local() {
-  local pwfile
+  local pwfile rc=0
   pwfile=$(mktemp)
+  chown postgres:postgres "$pwfile" && chmod 0600 "$pwfile"
   printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
-  chown postgres:postgres "$pwfile"
   as_postgres "$PGBIN/initdb" -D "$PGDATA" --username=postgres --pwfile="$pwfile" \
-    --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    --auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null || rc=$?
+  # Gone whether initdb worked or not.
   rm -f "$pwfile"
+  [ "$rc" = 0 ] || die "initdb failed (exit $rc)"
   finish_config
 }
 
 # postgresql.conf includes the node's own settings; pg_hba.conf is the same on every node.
 after_clone() { finish_config; }
 finish_config() {
+  # As postgres: the data directory is postgres's, and root must not follow a link planted there.
   grep -q "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" "$PGDATA/postgresql.conf" ||
-    echo "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" >>"$PGDATA/postgresql.conf"
+    as_postgres sh -c 'echo "include_if_exists = '"'"'/etc/flipdrill/postgresql.flipdrill.conf'"'"'" >>"$1"' _ "$PGDATA/postgresql.conf"
   install -o postgres -g postgres -m 0600 "$CONF_SRC/pg_hba.conf" "$PGDATA/pg_hba.conf"
   if [ -n "${FLIPDRILL_TLS_CERT:-}" ]; then
     # Like RDS with rds.force_ssl: the app's user is refused on a connection without TLS.
@@ -117,10 +121,13 @@ finish_config() {
 # and FLIPDRILL_TLS_KEY); the app verifies it against that CA. Without them the node serves no TLS.
 setup_tls() {
   [ -n "${FLIPDRILL_TLS_CERT:-}" ] && [ -n "${FLIPDRILL_TLS_KEY:-}" ] || return 0
-  install -d -o postgres -g postgres -m 0700 /etc/flipdrill/tls
+  # A root-owned folder (postgres may read, not add or replace), and only the two files handed to postgres.
+  install -d -o root -g postgres -m 0750 /etc/flipdrill/tls
+  rm -f /etc/flipdrill/tls/server.crt /etc/flipdrill/tls/server.key
+  install -o postgres -g postgres -m 0644 /dev/null /etc/flipdrill/tls/server.crt
+  install -o postgres -g postgres -m 0600 /dev/null /etc/flipdrill/tls/server.key
   printf '%s\n' "$FLIPDRILL_TLS_CERT" >/etc/flipdrill/tls/server.crt
   printf '%s\n' "$FLIPDRILL_TLS_KEY" >/etc/flipdrill/tls/server.key
-  chown postgres:postgres /etc/flipdrill/tls/server.* && chmod 0600 /etc/flipdrill/tls/server.key
   cat >>/etc/flipdrill/postgresql.flipdrill.conf <<'CONF'
 
 # TLS (flipdrill's per-cluster CA); see setup_tls in flipdrill-node.
@@ -182,11 +189,11 @@ start_sshd() {
     log "no FLIPDRILL_SSH_PRIVATE_KEY/FLIPDRILL_SSH_PUBLIC_KEY: no sshd, so no repmgr standby switchover from or to this node"
     return 0
   fi
-  install -d -o postgres -g postgres -m 0700 "$PG_HOME/.ssh"
-  printf '%s\n' "$FLIPDRILL_SSH_PRIVATE_KEY" >"$PG_HOME/.ssh/id_ecdsa"
-  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" >"$PG_HOME/.ssh/id_ecdsa.pub"
-  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" >"$PG_HOME/.ssh/authorized_keys"
-  chown postgres:postgres "$PG_HOME/.ssh"/* && chmod 0600 "$PG_HOME/.ssh"/*
+  # Written as postgres, in postgres's home: root never follows a link planted there.
+  as_postgres install -d -m 0700 "$PG_HOME/.ssh"
+  printf '%s\n' "$FLIPDRILL_SSH_PRIVATE_KEY" | as_postgres sh -c 'umask 077 && cat >"$1"' _ "$PG_HOME/.ssh/id_ecdsa"
+  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" | as_postgres sh -c 'umask 077 && cat >"$1"' _ "$PG_HOME/.ssh/id_ecdsa.pub"
+  printf '%s\n' "$FLIPDRILL_SSH_PUBLIC_KEY" | as_postgres sh -c 'umask 077 && cat >"$1"' _ "$PG_HOME/.ssh/authorized_keys"
   install -d -m 0755 /run/sshd
   ssh-keygen -A >/dev/null
   # Debian creates postgres with a locked password ('!'), and sshd without PAM refuses locked
@@ -227,17 +234,25 @@ run_repmgrd() {
 
 # --- preparation common to every role -------------------------------------------------------
 install -d -o postgres -g postgres -m 2775 /run/postgresql
-install -d -o postgres -g postgres -m 0755 "$LOG_DIR" /etc/flipdrill /run/flipdrill
-touch "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" && chown postgres:postgres "$LOG_DIR"/*.log
+# Root owns the folders that root-run scripts read from (the settings) and write to (the logs);
+# postgres gets its two log files and nothing else there, so it cannot replace what root reads.
+install -d -o root -g root -m 0755 "$LOG_DIR" /etc/flipdrill /run/flipdrill
+for f in postgresql.log repmgrd.log; do
+  [ -L "$LOG_DIR/$f" ] && rm -f "$LOG_DIR/$f"
+  touch "$LOG_DIR/$f" && chown -h postgres:postgres "$LOG_DIR/$f"
+done
 rm -f /run/flipdrill/ready
 render "$CONF_SRC/postgresql.flipdrill.conf" /etc/flipdrill/postgresql.flipdrill.conf
 render "$CONF_SRC/repmgr.conf" /etc/repmgr.conf
 write_settings
 setup_tls
-chown postgres:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
-# repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass.
-printf '*:*:*:repmgr:%s\n' "${REPMGR_PASSWORD//:/\\:}" >"$PG_HOME/.pgpass"
-chown postgres:postgres "$PG_HOME/.pgpass" && chmod 0600 "$PG_HOME/.pgpass"
+# Read by postgres, owned by root.
+chown root:postgres /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
+chmod 0640 /etc/repmgr.conf /etc/flipdrill/postgresql.flipdrill.conf
+# repmgr connects to its peers over TCP as the repmgr role; scram needs the password from .pgpass
+# (backslashes and colons escaped, as libpq reads it), written as postgres in its own home.
+pgpass_password=${REPMGR_PASSWORD//\\/\\\\}
+printf '*:*:*:repmgr:%s\n' "${pgpass_password//:/\\:}" | as_postgres sh -c 'umask 077 && cat >"$1"' _ "$PG_HOME/.pgpass"
 
 start_sshd
 
@@ -245,9 +260,12 @@ tail -n 0 -F "$LOG_DIR/postgresql.log" "$LOG_DIR/repmgrd.log" 2>/dev/null &
 TAIL_PID=$!
 trap stop_all TERM INT
 
-if [ -s "$PGDATA/PG_VERSION" ]; then
+# A node that starts again (its data directory exists: after a kill, a stop, a failover) must end
+# up running, rejoined or as it was, or stay up saying why: it never just exits, so its logs stay
+# and a later try can succeed (a machine under load can time out one rejoin).
+restart_node() {
   finish_config
-  other=""
+  local other=""
   if [ "$NODE_ROLE" != "witness" ] && was_primary; then other=$(other_primary || true); fi
   if [ -n "$other" ]; then
     rejoin "$other"
@@ -255,6 +273,27 @@ if [ -s "$PGDATA/PG_VERSION" ]; then
     log "data directory exists: starting as before"
     start_postgres
   fi
+  settle_local_record
+}
+
+# repmgrd needs its own record to say what the node is (see wait_for_local_record).
+settle_local_record() {
+  [ "$NODE_ROLE" != "witness" ] || return 0
+  if [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "t" ]; then wait_for_local_record standby; else wait_for_local_record primary; fi
+}
+
+if [ -s "$PGDATA/PG_VERSION" ]; then
+  attempt=1
+  while :; do
+    set +e
+    ( set -e; restart_node )
+    rc=$?
+    set -e
+    [ "$rc" = 0 ] && break
+    log "starting again did not work (attempt $attempt, exit $rc; the reason is above): trying again in 5 s"
+    attempt=$((attempt + 1))
+    sleep 5
+  done
 else
   case "$NODE_ROLE" in
   primary)
@@ -286,10 +325,7 @@ else
     die "NODE_ROLE must be primary, standby or witness, not '$NODE_ROLE'"
     ;;
   esac
-fi
-
-if [ "$NODE_ROLE" != "witness" ]; then
-  if [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "t" ]; then wait_for_local_record standby; else wait_for_local_record primary; fi
+  settle_local_record
 fi
 run_repmgrd
 # The virtual IP is the primary's alone: taken here by a node that starts as primary, given up by

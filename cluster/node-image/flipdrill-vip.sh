@@ -10,12 +10,13 @@
 #   FLIPDRILL_VIP           the address with its prefix, e.g. 10.213.2.254/24
 #   FLIPDRILL_VIP_SUBNET    the application network, e.g. 10.213.2.0/24 (finds the interface)
 set -euo pipefail
-unset FLIPDRILL_VIP FLIPDRILL_VIP_SUBNET
-. /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
-VIP=${FLIPDRILL_VIP:-}
-SUBNET=${FLIPDRILL_VIP_SUBNET:-}
+# The two settings are parsed out of the file, never sourced: this runs as root.
+. /usr/local/lib/flipdrill/flipdrill-lib.sh
+VIP=$(read_setting FLIPDRILL_VIP)
+SUBNET=$(read_setting FLIPDRILL_VIP_SUBNET)
 [ -n "$VIP" ] || exit 0
 [[ "$VIP" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || { echo "flipdrill-vip: FLIPDRILL_VIP must be address/prefix, not '$VIP'" >&2; exit 2; }
+[[ "$SUBNET" =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$ ]] || { echo "flipdrill-vip: FLIPDRILL_VIP_SUBNET must be a CIDR, not '$SUBNET'" >&2; exit 2; }
 address=${VIP%/*}
 note() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) flipdrill-vip: $*" >>/var/log/flipdrill/repmgrd.log; }
 
