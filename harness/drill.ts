@@ -1,11 +1,11 @@
 /**
- * The composition root of a drill: the only place that wires cluster, endpoint controller,
+ * The composition root of a drill: the only place that wires cluster, watcher,
  * workload, nemesis, checker and report together.
  *
  *   up (or reuse) → for each iteration: wait for a healthy cluster → warm up → [lag] → fault →
  *   hold → heal → settle → final read → check → report;  then tear down
  *
- * Whatever happens (a FAIL, an error, Ctrl-C), the workload stops, the controller stops, the
+ * Whatever happens (a FAIL, an error, Ctrl-C), the workload stops, the watcher stops, the
  * fault is undone and the cluster the drill created is removed; the run folder keeps the record.
  */
 import { randomInt } from 'node:crypto';

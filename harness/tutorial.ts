@@ -194,7 +194,7 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
     },
     {
       title: 'With a floating endpoint, writes come back',
-      says: "The tutorial's answer: write to an address that follows the primary (a DigitalOcean floating IP moved by repmgr's promote hook). Here the endpoint controller moved it to the promoted node, and it is published on this host.",
+      says: "The tutorial's answer: write to an address that follows the primary (a DigitalOcean floating IP moved by repmgr's promote hook). Here the cluster's endpoint agent moved it to the promoted node (flipdrill only watched), and it is published on this host.",
       shows: `createTutorialSequelize({ ...config, write: cluster.endpoint })   // 127.0.0.1:<endpoint port>\nawait insertCountry(Country, 'Spain', true)`,
       run: async () => {
         const c = cluster!;
