@@ -445,6 +445,8 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     NODE_PRIORITY: String(node.priority),
     PRIMARY_HOST: spec.nodes.find((n) => n.initialRole === 'primary')!.name,
     // The other data nodes: where a restarted old primary looks for the node that replaced it.
+    BACK_CIDR: spec.backSubnet,
+    FRONT_CIDR: spec.frontSubnet,
     PEER_NODES: spec.nodes.filter((n) => n.initialRole !== 'witness' && n.name !== node.name).map((n) => n.name).join(','),
     POSTGRES_PASSWORD: credentials.superuser.password,
     REPMGR_PASSWORD: credentials.repmgrPassword,

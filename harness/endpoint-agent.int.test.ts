@@ -82,6 +82,40 @@ describe('the endpoint agent, with nobody watching', () => {
     expect((await docker.exec(node, ['bash', '-c', 'echo ok >>/var/log/flipdrill/repmgrd.log'], { user: 'postgres' })).exitCode).toBe(0);
   });
 
+  it("pg_hba.conf: the superuser from an address outside the cluster's networks is refused; from the application network it is let in", async () => {
+    const docker = await testDocker();
+    const outside = `${CLUSTER.name}-outside`;
+    const labels = { 'io.flipdrill.project': 'flipdrill', 'io.flipdrill.cluster': CLUSTER.name };
+    // A third network this test makes, with its own subnet; node2 joins it, so it can be reached from there.
+    await docker.createNetwork({ name: outside, subnet: '10.213.83.0/24', gateway: '10.213.83.1', labels });
+    await docker.connectNetwork(outside, `${CLUSTER.name}-node2`, { ipv4Address: '10.213.83.12', aliases: [] });
+    const login = async (network: string, ip: string, host: string) => {
+      const name = `${CLUSTER.name}-login-${network.endsWith('outside') ? 'out' : 'in'}`;
+      await docker.createContainer({
+        name,
+        hostname: 'login',
+        image: (await docker.inspectContainer(`${CLUSTER.name}-node2`))!.image,
+        entrypoint: ['bash', '-c', `psql -XqAt -h ${host} -U postgres -d postgres -c 'SELECT 1' 2>&1; true`],
+        env: { PGPASSWORD: cluster.superuser.password, PGCONNECT_TIMEOUT: '5' },
+        labels,
+        publish: {},
+        networks: [{ network, ipv4Address: ip, aliases: [] }],
+      });
+      await docker.startContainer(name);
+      await waitFor(`${name} to finish`, async () => !(await docker.inspectContainer(name))?.running, { timeoutMs: 30_000, intervalMs: 100 });
+      const said = await docker.logs(name, 20);
+      await docker.removeContainer(name);
+      return said.trim();
+    };
+    try {
+      expect(await login(outside, '10.213.83.50', '10.213.83.12')).toMatch(/no pg_hba.conf entry for host "10\.213\.83\.50", user "postgres"/);
+      expect(await login(`${CLUSTER.name}-front`, '10.213.82.50', '10.213.82.12')).toBe('1');
+    } finally {
+      await docker.disconnectNetwork(outside, `${CLUSTER.name}-node2`).catch(() => {});
+      await docker.removeNetwork(outside);
+    }
+  });
+
   it('after a hand kill of the primary: pg-primary resolves to the promoted node2 alone, and an INSERT through it commits', async () => {
     const docker = await testDocker();
     const killedAt = Date.now();

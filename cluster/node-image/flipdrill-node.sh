@@ -30,6 +30,9 @@ set -euo pipefail
 : "${FLIPDRILL_SYNC_REPLICATION:=on}"
 : "${PRIMARY_WAIT_SECS:=120}"
 : "${PEER_NODES:=}"
+# The cluster's two networks: who may connect at all (pg_hba.conf).
+: "${BACK_CIDR:?BACK_CIDR is required (the replication network, e.g. 10.213.1.0/24)}"
+: "${FRONT_CIDR:?FRONT_CIDR is required (the application network, e.g. 10.213.2.0/24)}"
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
 # shellcheck source=flipdrill-lib.sh
 . /usr/local/lib/flipdrill/flipdrill-lib.sh
@@ -49,7 +52,7 @@ render() {
   local src=$1 dst=$2 content key placeholder
   content=$(<"$src")
   for key in NODE_NAME NODE_ID NODE_HOST NODE_PRIORITY PGDATA MONITOR_INTERVAL_SECS RECONNECT_ATTEMPTS RECONNECT_INTERVAL \
-    PG_START_COMMAND PG_STOP_COMMAND PG_RESTART_COMMAND PG_RELOAD_COMMAND; do
+    PG_START_COMMAND PG_STOP_COMMAND PG_RESTART_COMMAND PG_RELOAD_COMMAND BACK_CIDR FRONT_CIDR; do
     placeholder="{{ flipdrill_${key,,} }}"
     content=${content//"$placeholder"/${!key}}
   done
@@ -110,10 +113,12 @@ finish_config() {
   # As postgres: the data directory is postgres's, and root must not follow a link planted there.
   grep -q "include_if_exists = '/etc/flipdrill/postgresql.flipdrill.conf'" "$PGDATA/postgresql.conf" ||
     as_postgres sh -c 'echo "include_if_exists = '"'"'/etc/flipdrill/postgresql.flipdrill.conf'"'"'" >>"$1"' _ "$PGDATA/postgresql.conf"
-  install -o postgres -g postgres -m 0600 "$CONF_SRC/pg_hba.conf" "$PGDATA/pg_hba.conf"
+  render "$CONF_SRC/pg_hba.conf" /run/flipdrill/pg_hba.conf
+  install -o postgres -g postgres -m 0600 /run/flipdrill/pg_hba.conf "$PGDATA/pg_hba.conf"
+  rm -f /run/flipdrill/pg_hba.conf
   if [ -n "${FLIPDRILL_TLS_CERT:-}" ]; then
     # Like RDS with rds.force_ssl: the app's user is refused on a connection without TLS.
-    sed -i "/^host    all/i hostnossl all             $APP_DB_USER   all             reject" "$PGDATA/pg_hba.conf"
+    sed -i "0,/^host    all/s//hostnossl all             $APP_DB_USER   all             reject\n&/" "$PGDATA/pg_hba.conf"
   fi
 }
 
