@@ -33,7 +33,7 @@ export interface Credentials {
   database: string;
 }
 
-const STATE_QUERY = `
+export const STATE_QUERY = `
   SELECT pg_is_in_recovery() AS in_recovery,
          CASE WHEN pg_is_in_recovery()
               THEN (SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1)
@@ -74,28 +74,97 @@ export async function queryNode<T extends pg.QueryResultRow>(
 /** A node as observed: by its published port on 127.0.0.1, or at host:port. */
 export type ObservedNode = Pick<NodeSpec, 'name' | 'initialRole' | 'hostPort'> & { host?: string };
 
+export interface StateRow {
+  in_recovery: boolean;
+  timeline: number | null;
+  upstream: string | null;
+}
+
+/** A node's state from its answer to STATE_QUERY. */
+export function nodeStateOf(node: ObservedNode, row: StateRow | undefined): NodeState {
+  if (!row) return { name: node.name, role: 'down', error: 'no answer' };
+  // The witness is a plain, writable PostgreSQL: its role comes from the cluster's definition.
+  const role: ObservedRole = node.initialRole === 'witness' ? 'witness' : row.in_recovery ? 'standby' : 'primary';
+  return {
+    name: node.name,
+    role,
+    timeline: role === 'witness' ? undefined : (row.timeline ?? undefined),
+    upstream: row.upstream ?? undefined,
+  };
+}
+
 export async function observeNode(node: ObservedNode, credentials: Credentials, running: boolean): Promise<NodeState> {
   if (!running) return { name: node.name, role: 'down', error: 'container not running' };
   try {
-    const [row] = await queryNode<{ in_recovery: boolean; timeline: number | null; upstream: string | null }>(
-      node.hostPort,
-      credentials,
-      STATE_QUERY,
-      [],
-      1500,
-      node.host,
-    );
-    if (!row) return { name: node.name, role: 'down', error: 'no answer' };
-    // The witness is a plain, writable PostgreSQL: its role comes from the cluster's definition.
-    const role: ObservedRole = node.initialRole === 'witness' ? 'witness' : row.in_recovery ? 'standby' : 'primary';
-    return {
-      name: node.name,
-      role,
-      timeline: role === 'witness' ? undefined : (row.timeline ?? undefined),
-      upstream: row.upstream ?? undefined,
-    };
+    const [row] = await queryNode<StateRow>(node.hostPort, credentials, STATE_QUERY, [], 1500, node.host);
+    return nodeStateOf(node, row);
   } catch (error) {
     return { name: node.name, role: 'down', error: (error as Error).message };
+  }
+}
+
+/**
+ * The same look, over one connection a node kept open between looks (the endpoint agent looks
+ * several times a second: a new connection and its scram exchange each time would cost more than
+ * the query). A connection that fails or times out is dropped, and the next look opens another.
+ */
+export class KeptConnections {
+  readonly #clients = new Map<string, Promise<pg.Client>>();
+
+  constructor(
+    private readonly credentials: Credentials,
+    private readonly timeoutMs = 1000,
+  ) {}
+
+  async #client(node: ObservedNode): Promise<pg.Client> {
+    let client = this.#clients.get(node.name);
+    if (!client) {
+      const c = new pg.Client({
+        host: node.host ?? '127.0.0.1',
+        port: node.hostPort,
+        user: this.credentials.user,
+        password: this.credentials.password,
+        database: this.credentials.database,
+        connectionTimeoutMillis: this.timeoutMs,
+        query_timeout: this.timeoutMs,
+        application_name: 'flipdrill-endpoint-agent',
+      });
+      c.on('error', () => this.#drop(node.name));
+      client = c.connect().then(() => c);
+      this.#clients.set(node.name, client);
+    }
+    return client;
+  }
+
+  #drop(name: string): void {
+    const client = this.#clients.get(name);
+    this.#clients.delete(name);
+    void client?.then((c) => c.end()).catch(() => {});
+  }
+
+  async observeNode(node: ObservedNode, running: boolean): Promise<NodeState> {
+    if (!running) {
+      this.#drop(node.name);
+      return { name: node.name, role: 'down', error: 'container not running' };
+    }
+    try {
+      const client = await this.#client(node);
+      const { rows } = await client.query<StateRow>(STATE_QUERY);
+      return nodeStateOf(node, rows[0]);
+    } catch (error) {
+      this.#drop(node.name);
+      return { name: node.name, role: 'down', error: (error as Error).message };
+    }
+  }
+
+  async observe<N extends ObservedNode>(nodes: readonly N[], isRunning: (node: N) => Promise<boolean>): Promise<ClusterSnapshot> {
+    const takenAt = Date.now();
+    const states = await Promise.all(nodes.map(async (n) => this.observeNode(n, await isRunning(n))));
+    return { takenAt, nodes: states };
+  }
+
+  close(): void {
+    for (const name of [...this.#clients.keys()]) this.#drop(name);
   }
 }
 

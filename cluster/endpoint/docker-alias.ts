@@ -39,9 +39,10 @@ export class DockerAliasEndpoint implements FloatingEndpoint {
   async state(): Promise<EndpointState> {
     let holder: string | undefined;
     const reachable: string[] = [];
-    for (const node of this.nodes) {
-      const info = await this.docker.inspectContainer(node.container);
-      const attachment = info?.networks[this.network];
+    // One look at every node at once; then in the nodes' order.
+    const infos = await Promise.all(this.nodes.map((node) => this.docker.inspectContainer(node.container)));
+    for (const [i, node] of this.nodes.entries()) {
+      const attachment = infos[i]?.networks[this.network];
       if (!attachment) continue;
       reachable.push(node.name);
       if (attachment.aliases.includes(this.address)) holder = node.name;

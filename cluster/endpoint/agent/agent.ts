@@ -8,7 +8,7 @@
  * (`docker logs <cluster>-endpoint-agent`), where a drill reads them back.
  */
 import type { Logger } from '../../lib/logger.ts';
-import { observe, type Credentials } from '../../observe.ts';
+import { KeptConnections, type Credentials } from '../../observe.ts';
 import { defineCluster, names, projectLabels, SPEC_LABEL, type ClusterOptions, type ClusterSpec } from '../../spec.ts';
 import { EndpointController } from '../controller.ts';
 import { createDoWrapperClient } from '../digitalocean/do-wrapper-client.ts';
@@ -48,10 +48,11 @@ export function agentController(spec: ClusterSpec, options: AgentOptions): Endpo
     const info = await engine.inspectContainer(names.container(spec, node.name));
     return Boolean(info?.running && !info.paused);
   };
+  const connections = new KeptConnections(credentials);
   return new EndpointController({
     endpoint,
-    observe: () => observe(nodes, credentials, isRunning),
+    observe: () => connections.observe(nodes, isRunning),
     logger: options.logger,
-    intervalMs: options.intervalMs ?? 200,
+    intervalMs: options.intervalMs ?? 100,
   });
 }

@@ -5,7 +5,7 @@
  *   POSTGRES_PASSWORD        the superuser's password, to ask the nodes their role    required
  *   FLIPDRILL_DOCKER_SOCKET  the engine's socket inside this container   default /var/run/docker.sock
  *   DIGITALOCEAN_TOKEN       with the DigitalOcean simulator: the agent's own token
- *   FLIPDRILL_AGENT_INTERVAL_MS  how often it looks                          default 200 (50 to 5000)
+ *   FLIPDRILL_AGENT_INTERVAL_MS  how often it looks                          default 100 (50 to 5000)
  *
  * JSON log lines on stdout; exits 2 with one line on a bad setting, 0 on SIGTERM.
  */
@@ -24,7 +24,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(cluster)) fail(`FLIPDRILL_CLUSTER must be a cluster name (lowercase letters, digits, dashes), not "${cluster}"`);
   const password = env.POSTGRES_PASSWORD ?? '';
   if (!password) fail('POSTGRES_PASSWORD is not set');
-  const interval = Number(env.FLIPDRILL_AGENT_INTERVAL_MS ?? '200');
+  const interval = Number(env.FLIPDRILL_AGENT_INTERVAL_MS ?? '100');
   if (!Number.isInteger(interval) || interval < 50 || interval > 5000) fail(`FLIPDRILL_AGENT_INTERVAL_MS must be a whole number from 50 to 5000, not "${env.FLIPDRILL_AGENT_INTERVAL_MS}"`);
   const logger = pino({ base: { app: 'flipdrill-endpoint-agent', cluster }, redact: REDACT });
   const engine = new EngineSocket(env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock');
