@@ -17,7 +17,7 @@ import { ClusterError, PortInUseError, SubnetConflictError } from './errors.ts';
 import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
-import { observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
+import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
 import type { DrillTarget, EndpointMover, FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
@@ -188,6 +188,11 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
 
   observe(): Promise<ClusterSnapshot> {
     return observe(this.spec.nodes, this.credentials.superuser, (n) => this.isRunning(n.name));
+  }
+
+  keptObserver(): { observe(): Promise<ClusterSnapshot>; close(): void } {
+    const kept = new KeptConnections(this.credentials.superuser, 1500);
+    return { observe: () => kept.observe(this.spec.nodes, (n) => this.isRunning(n.name)), close: () => kept.close() };
   }
 
   /** The node the database says is primary (on the newest timeline, if an old primary came back). */

@@ -57,14 +57,16 @@ export class FlipdrillCluster implements AsyncDisposable {
   readonly nodes: { name: string; initialRole: 'primary' | 'standby' | 'witness'; port: number }[];
   readonly #cluster: StartedCluster;
   readonly #watcher: ClusterWatcher;
+  #closeObserver?: () => void;
   readonly #proxy: LocalEndpointProxy;
   #holder?: string;
   #snapshot?: ClusterSnapshot;
   #killed?: string;
 
   /** @internal Use startCluster(). */
-  constructor(cluster: StartedCluster, watcher: ClusterWatcher, proxy: LocalEndpointProxy, state: { holder?: string }) {
+  constructor(cluster: StartedCluster, watcher: ClusterWatcher, proxy: LocalEndpointProxy, state: { holder?: string; closeObserver?: () => void }) {
     this.#cluster = cluster;
+    if (state.closeObserver) this.#closeObserver = state.closeObserver;
     this.#watcher = watcher;
     this.#proxy = proxy;
     this.#holder = state.holder;
@@ -129,6 +131,7 @@ export class FlipdrillCluster implements AsyncDisposable {
   /** Remove everything the cluster made (containers, networks, volumes). */
   async stop(): Promise<void> {
     await this.#watcher.stop().catch(() => {});
+    this.#closeObserver?.();
     await this.#proxy.close().catch(() => {});
     await this.#cluster.stop();
   }
@@ -150,13 +153,15 @@ export async function startCluster(options: LibraryOptions = {}): Promise<Flipdr
   const images = await new ImageBuilder({ docker, logger, ...(onStep ? { onStep } : {}) }).ensureAll();
   const cluster = await startDockerCluster(clusterOptions, { docker, images, logger, ...(onStep ? { onStep } : {}), ...(signal ? { signal } : {}) });
   const portOf = (node: string) => cluster.node(node).hostPort;
-  const state: { holder?: string; handle?: FlipdrillCluster } = {};
+  const state: { holder?: string; handle?: FlipdrillCluster; closeObserver?: () => void } = {};
   const proxy = new LocalEndpointProxy({ holder: () => state.holder, portOf, logger });
   try {
     await proxy.listen();
     // Looks only: where the endpoint is (the agent moves it) and what the databases say.
+    const kept = cluster.keptObserver();
+    state.closeObserver = () => kept.close();
     const watcher = new ClusterWatcher({
-      observe: () => cluster.observe(),
+      observe: () => kept.observe(),
       endpoint: cluster.endpoint,
       logger,
       onSnapshot: (snapshot, endpoint) => {
@@ -171,6 +176,7 @@ export async function startCluster(options: LibraryOptions = {}): Promise<Flipdr
     state.handle.update(state.holder, first.snapshot);
     return state.handle;
   } catch (error) {
+    state.closeObserver?.();
     await proxy.close().catch(() => {});
     await cluster.stop().catch(() => {});
     throw error;

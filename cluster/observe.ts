@@ -114,6 +114,7 @@ export class KeptConnections {
   constructor(
     private readonly credentials: Credentials,
     private readonly timeoutMs = 1000,
+    private readonly applicationName = 'flipdrill-observer',
   ) {}
 
   async #client(node: ObservedNode): Promise<pg.Client> {
@@ -127,7 +128,7 @@ export class KeptConnections {
         database: this.credentials.database,
         connectionTimeoutMillis: this.timeoutMs,
         query_timeout: this.timeoutMs,
-        application_name: 'flipdrill-endpoint-agent',
+        application_name: this.applicationName,
       });
       c.on('error', () => this.#drop(node.name));
       client = c.connect().then(() => c);

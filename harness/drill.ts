@@ -295,6 +295,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   let ctx: DrillContext | undefined;
   let remote: DrillTarget | undefined;
   let watcher: ClusterWatcher | undefined;
+  let kept: ReturnType<DrillTarget['keptObserver']> | undefined;
   try {
     let cluster: DrillTarget;
     let created = false;
@@ -315,10 +316,13 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     ctx = { cluster, created, images, logger, onStep, signal, seed: options.seed ?? randomInt(2 ** 31) };
     const context = ctx;
     // The harness only looks: the cluster moves its endpoint itself (see cluster/endpoint/agent/).
+    kept = cluster.keptObserver();
+    const observer = kept;
     watcher = new ClusterWatcher({
-      observe: () => cluster.observe(),
+      observe: () => observer.observe(),
       endpoint: cluster.endpoint,
       logger,
+      intervalMs: 100,
       onChange: (e) => context.onEndpointChange?.(e),
       onSnapshot: (s, endpoint) => {
         context.latest = s;
@@ -349,6 +353,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     throw error;
   } finally {
     await watcher?.stop().catch(() => {});
+    kept?.close();
     await remote?.release().catch((e) => logger.warn({ err: (e as Error).message }, 'letting go of the machines failed'));
     if (ctx?.created && !options.keep) {
       options.onStep?.('tearing down the cluster');

@@ -18,7 +18,7 @@ import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
 import { ClusterError, ConfigError, EndpointError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
-import { observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
+import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
 import { TIMING_PROFILES, type AppProfile } from '../spec.ts';
 import type { DrillTarget, EndpointMover, FaultKind, TargetSpec } from '../target.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
@@ -168,6 +168,12 @@ export class RemoteCluster implements DrillTarget {
     const nodes = this.#inventory.nodes.map((n) => ({ name: n.name, initialRole: n.initialRole, hostPort: 5432, host: n.dbHost }));
     // The database's answer decides (a killed or frozen node does not answer within the timeout).
     return observe(nodes, this.#superuser, async () => true);
+  }
+
+  keptObserver(): { observe(): Promise<ClusterSnapshot>; close(): void } {
+    const nodes = this.#inventory.nodes.map((n) => ({ name: n.name, initialRole: n.initialRole, hostPort: 5432, host: n.dbHost }));
+    const kept = new KeptConnections(this.#superuser, 1500);
+    return { observe: () => kept.observe(nodes, async () => true), close: () => kept.close() };
   }
 
   async primary(): Promise<string | undefined> {

@@ -121,13 +121,19 @@ export async function startInsertLoop(t: ProbeTarget, options: { attemptMs?: num
 }
 
 /**
- * How long writes stopped around `faultAt`: from the last commit before it to the first after it
- * (undefined when none came after).
+ * How long writes stopped after `faultAt`: the longest gap between two commits in a row, from the
+ * last commit before it on (a commit can still land on the old primary just after the kill was
+ * sent). Undefined when nothing committed after it.
  */
 export function writeGapMs(attempts: readonly { at: number; ok: boolean }[], faultAt: number): number | undefined {
-  const ok = attempts.filter((a) => a.ok).map((a) => a.at);
-  const before = ok.filter((at) => at <= faultAt).at(-1);
-  const after = ok.find((at) => at > faultAt);
-  if (after === undefined) return undefined;
-  return after - (before ?? faultAt);
+  const ok = attempts.filter((a) => a.ok).map((a) => a.at).sort((a, b) => a - b);
+  const after = ok.filter((at) => at > faultAt);
+  if (!after.length) return undefined;
+  let previous = ok.filter((at) => at <= faultAt).at(-1) ?? faultAt;
+  let longest = 0;
+  for (const at of after) {
+    longest = Math.max(longest, at - previous);
+    previous = at;
+  }
+  return longest;
 }

@@ -48,7 +48,7 @@ export function agentController(spec: ClusterSpec, options: AgentOptions): Endpo
     const info = await engine.inspectContainer(names.container(spec, node.name));
     return Boolean(info?.running && !info.paused);
   };
-  const connections = new KeptConnections(credentials);
+  const connections = new KeptConnections(credentials, 1000, 'flipdrill-endpoint-agent');
   return new EndpointController({
     endpoint,
     observe: () => connections.observe(nodes, isRunning),

@@ -153,6 +153,9 @@ export class NotOurClusterError extends Error {}
  * runs only the address listing above.
  */
 export class ConfinedEngine implements AgentEngine {
+  /** One look a container per tick is enough: looks within 50 ms share one answer (until a change). */
+  readonly #seen = new Map<string, { at: number; state: Promise<ContainerState | undefined> }>();
+
   constructor(
     private readonly engine: AgentEngine,
     readonly cluster: string,
@@ -172,7 +175,12 @@ export class ConfinedEngine implements AgentEngine {
   }
 
   inspectContainer(name: string): Promise<ContainerState | undefined> {
-    return this.engine.inspectContainer(name);
+    const seen = this.#seen.get(name);
+    if (seen && Date.now() - seen.at < 50) return seen.state;
+    const state = this.engine.inspectContainer(name);
+    this.#seen.set(name, { at: Date.now(), state });
+    state.catch(() => this.#seen.delete(name));
+    return state;
   }
 
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
@@ -186,13 +194,17 @@ export class ConfinedEngine implements AgentEngine {
   async connectNetwork(network: string, container: string, attachment: { ipv4Address: string; aliases: string[] }): Promise<void> {
     await this.#checkNetwork(network);
     await this.#checkContainer(container);
+    this.#seen.clear();
     await this.engine.connectNetwork(network, container, attachment);
+    this.#seen.clear();
   }
 
   async disconnectNetwork(network: string, container: string): Promise<void> {
     await this.#checkNetwork(network);
     await this.#checkContainer(container);
+    this.#seen.clear();
     await this.engine.disconnectNetwork(network, container);
+    this.#seen.clear();
   }
 
   async exec(container: string, cmd: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
