@@ -16,9 +16,9 @@ import { startCluster, type FlipdrillCluster } from '../cluster/library.ts';
 import { insertThroughEndpoint, resolveEndpoint, type ProbeTarget } from './probe/front-probe.ts';
 import { testDocker } from './test-support/docker.ts';
 
-const CLUSTER = { name: 'fdtest-agent', portBase: 26432, appPort: 26480, backSubnet: '10.213.81.0/24', frontSubnet: '10.213.82.0/24' };
-const NODE1_FRONT = '10.213.82.11';
-const NODE2_FRONT = '10.213.82.12';
+const CLUSTER = { name: 'fdtest-agent', portBase: 26832, appPort: 26880, backSubnet: '10.213.85.0/24', frontSubnet: '10.213.86.0/24' };
+const NODE1_FRONT = '10.213.86.11';
+const NODE2_FRONT = '10.213.86.12';
 
 async function inRecovery(port: number, password: string): Promise<boolean | undefined> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', connectionTimeoutMillis: 1500 });
@@ -87,8 +87,8 @@ describe('the endpoint agent, with nobody watching', () => {
     const outside = `${CLUSTER.name}-outside`;
     const labels = { 'io.flipdrill.project': 'flipdrill', 'io.flipdrill.cluster': CLUSTER.name };
     // A third network this test makes, with its own subnet; node2 joins it, so it can be reached from there.
-    await docker.createNetwork({ name: outside, subnet: '10.213.83.0/24', gateway: '10.213.83.1', labels });
-    await docker.connectNetwork(outside, `${CLUSTER.name}-node2`, { ipv4Address: '10.213.83.12', aliases: [] });
+    await docker.createNetwork({ name: outside, subnet: '10.213.87.0/24', gateway: '10.213.87.1', labels });
+    await docker.connectNetwork(outside, `${CLUSTER.name}-node2`, { ipv4Address: '10.213.87.12', aliases: [] });
     const login = async (network: string, ip: string, host: string) => {
       const name = `${CLUSTER.name}-login-${network.endsWith('outside') ? 'out' : 'in'}`;
       await docker.createContainer({
@@ -108,8 +108,8 @@ describe('the endpoint agent, with nobody watching', () => {
       return said.trim();
     };
     try {
-      expect(await login(outside, '10.213.83.50', '10.213.83.12')).toMatch(/no pg_hba.conf entry for host "10\.213\.83\.50", user "postgres"/);
-      expect(await login(`${CLUSTER.name}-front`, '10.213.82.50', '10.213.82.12')).toBe('1');
+      expect(await login(outside, '10.213.87.50', '10.213.87.12')).toMatch(/no pg_hba.conf entry for host "10\.213\.87\.50", user "postgres"/);
+      expect(await login(`${CLUSTER.name}-front`, '10.213.86.50', '10.213.86.12')).toBe('1');
     } finally {
       await docker.disconnectNetwork(outside, `${CLUSTER.name}-node2`).catch(() => {});
       await docker.removeNetwork(outside);
