@@ -98,10 +98,37 @@ rejoin() {
   log "this node was a primary, but $other is primary now: rejoining as its standby (repmgr node rejoin --force-rewind)"
   if as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf node rejoin \
     -d "host=$other port=5432 user=repmgr dbname=repmgr connect_timeout=2" --force-rewind --log-to-file; then
-    log "rejoined as a standby of $other"
-    return 0
+    # repmgr can report success for a node that will never follow: its recovery point lies past
+    # the new timeline's fork ("new timeline N forked off current database system timeline N-1
+    # before current recovery point", seen after a kill under load). Check it streams.
+    if streams_from "$other" 30; then
+      log "rejoined as a standby of $other"
+      return 0
+    fi
+    log "node rejoin finished, but this node does not stream $other's timeline after 30 s (see postgresql.log): cloning afresh from $other"
+  else
+    log "node rejoin did not get this node streaming from $other (see repmgrd.log): cloning afresh from $other"
   fi
-  log "node rejoin did not get this node streaming from $other (see repmgrd.log): cloning afresh from $other"
+  clone_from "$other"
+}
+
+# Does this standby stream from $1 on $1's current timeline, within $2 seconds?
+streams_from() {
+  local other=$1 deadline=$((SECONDS + $2)) want got
+  want=$(as_postgres "$PGBIN/psql" -X -qAt -h "$other" -U repmgr -d repmgr -c \
+    "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int" 2>/dev/null || true)
+  [ -n "$want" ] || return 1
+  while [ $SECONDS -lt $deadline ]; do
+    got=$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c "SELECT received_tli FROM pg_stat_wal_receiver WHERE status = 'streaming'" 2>/dev/null || true)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+# A fresh copy of $1's data directory, registered as its standby.
+clone_from() {
+  local other=$1
   as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
   find "$PGDATA" -mindepth 1 -delete
   as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$other" -U repmgr -d repmgr standby clone --fast-checkpoint --force >/dev/null

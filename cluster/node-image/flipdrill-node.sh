@@ -277,6 +277,16 @@ restart_node() {
   else
     log "data directory exists: starting as before"
     start_postgres
+    # A try after a failed one: a standby that does not follow the primary it has (a rejoin that
+    # could never stream) is cloned afresh from it.
+    if [ "${attempt:-1}" -gt 1 ] && [ "$NODE_ROLE" != "witness" ] &&
+      [ "$(as_postgres "$PGBIN/psql" -X -qAt -d postgres -c 'SELECT pg_is_in_recovery()')" = "t" ]; then
+      other=$(other_primary || true)
+      if [ -n "$other" ] && ! streams_from "$other" 15; then
+        log "this standby does not stream $other's timeline: cloning afresh from $other"
+        clone_from "$other"
+      fi
+    fi
   fi
   settle_local_record
 }
