@@ -261,7 +261,9 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     const script = [
       'set -e',
       `iptables -w -N ${ONE_WAY_CHAIN} 2>/dev/null || iptables -w -F ${ONE_WAY_CHAIN}`,
-      ...peers.map((p) => `iptables -w -A ${ONE_WAY_CHAIN} -s ${p.backIp}/32 -j DROP`),
+      // Every address of theirs: a peer's name resolves on the application network too, and libpq
+      // tries the next address when one does not answer (repmgr reached the primary that way).
+      ...peers.flatMap((p) => [p.backIp, ...(p.initialRole === 'witness' ? [] : [p.frontIp])]).map((ip) => `iptables -w -A ${ONE_WAY_CHAIN} -s ${ip}/32 -j DROP`),
       `iptables -w -C INPUT -j ${ONE_WAY_CHAIN} 2>/dev/null || iptables -w -I INPUT -j ${ONE_WAY_CHAIN}`,
     ].join('\n');
     const result = await this.exec(node, ['bash', '-c', script]);
