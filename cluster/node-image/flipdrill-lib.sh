@@ -134,6 +134,7 @@ clone_from() {
   as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf -h "$other" -U repmgr -d repmgr standby clone --fast-checkpoint --force >/dev/null
   after_clone
   start_postgres
-  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --wait-start=30 >/dev/null
+  # Its output stays in the node's log: when it fails, that is the reason a retry follows.
+  as_postgres "$PGBIN/repmgr" -f /etc/repmgr.conf standby register --force --wait-start=30
   log "cloned and registered as a standby of $other"
 }
