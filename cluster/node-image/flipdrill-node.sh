@@ -78,10 +78,13 @@ psql_primary() { as_postgres "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -h "$PRIMA
 
 start_postgres() {
   if as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then log "postgres is running already"; return 0; fi
+  local before
+  before=$(wc -l <"$LOG_DIR/postgresql.log" 2>/dev/null || echo 0)
   if ! as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 start >/dev/null; then
-    # Say why, in the container's own output: a failed start is removed with its files.
-    tail -n 20 "$LOG_DIR/postgresql.log"
-    die "postgres did not start: $(grep -E 'FATAL|PANIC' "$LOG_DIR/postgresql.log" | tail -n 1)"
+    # Say why, in the container's own output (a failed start is removed with its files): from
+    # this start's lines only.
+    tail -n +"$((before + 1))" "$LOG_DIR/postgresql.log" | tail -n 20
+    die "postgres did not start: $(tail -n +"$((before + 1))" "$LOG_DIR/postgresql.log" | grep -E 'FATAL|PANIC' | tail -n 1)"
   fi
   log "postgres started"
 }
@@ -269,8 +272,17 @@ trap stop_all TERM INT
 # up running, rejoined or as it was, or stay up saying why: it never just exits, so its logs stay
 # and a later try can succeed (a machine under load can time out one rejoin).
 restart_node() {
-  finish_config
   local other=""
+  # A clone that did not finish (a try before this one) leaves no PG_VERSION: clone again.
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    other=$(other_primary || true)
+    [ -n "$other" ] || die "the data directory is incomplete (a clone that did not finish), and no other node is primary to clone from"
+    log "the data directory is incomplete (a clone that did not finish): cloning afresh from $other"
+    clone_from "$other"
+    settle_local_record
+    return 0
+  fi
+  finish_config
   if [ "$NODE_ROLE" != "witness" ] && was_primary; then other=$(other_primary || true); fi
   if [ -n "$other" ]; then
     rejoin "$other"
