@@ -37,6 +37,7 @@ describe('flipdrill up, status --json, down', () => {
         { name: 'node3', role: 'witness', container: 'fdtest-cli-node3' },
       ],
       endpoint: { kind: 'docker-alias', holder: 'node1' },
+      agent: { container: 'fdtest-cli-endpoint-agent', running: true },
       app: { url: 'http://127.0.0.1:29080' },
     });
 
