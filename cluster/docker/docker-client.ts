@@ -7,6 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/logger.ts';
 import { silentLogger } from '../lib/logger.ts';
+import { containerStateOf, type ContainerState, type InspectJson } from './container-state.ts';
 
 export interface NetworkSpec {
   name: string;
@@ -67,20 +68,7 @@ export interface ContainerSummary {
   labels: Record<string, string>;
 }
 
-export interface ContainerState {
-  name: string;
-  id: string;
-  running: boolean;
-  paused: boolean;
-  status: string;
-  /** Network name → attachment on that network. */
-  networks: Record<string, { ipv4Address: string; aliases: string[] }>;
-  labels: Record<string, string>;
-  env: Record<string, string>;
-  image: string;
-  /** When the container last started (ISO), or undefined if it never did. */
-  startedAt?: string;
-}
+export type { ContainerState } from './container-state.ts';
 
 export interface ExecResult {
   exitCode: number;
@@ -375,22 +363,7 @@ export class DockerodeClient implements DockerClient {
   async inspectContainer(name: string): Promise<ContainerState | undefined> {
     try {
       const info = await this.#docker.getContainer(name).inspect();
-      const networks: ContainerState['networks'] = {};
-      for (const [network, endpoint] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
-        networks[network] = { ipv4Address: endpoint.IPAMConfig?.IPv4Address ?? endpoint.IPAddress, aliases: endpoint.Aliases ?? [] };
-      }
-      return {
-        name: info.Name.replace(/^\//, ''),
-        id: info.Id,
-        running: info.State.Running,
-        paused: info.State.Paused,
-        status: info.State.Status,
-        networks,
-        labels: info.Config.Labels ?? {},
-        env: Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
-        image: info.Config.Image,
-        startedAt: info.State.StartedAt?.startsWith('0001') ? undefined : info.State.StartedAt,
-      };
+      return containerStateOf(info as unknown as InspectJson, { withEnv: true });
     } catch (error) {
       if (statusCode(error) === 404) return undefined;
       throw error;

@@ -6,7 +6,8 @@
  * `ConfinedEngine` lets it touch only containers and networks that carry its own cluster's labels.
  */
 import http from 'node:http';
-import type { ContainerState, ContainerSummary, DockerClient } from '../../docker/docker-client.ts';
+import { containerStateOf, type ContainerState, type InspectJson } from '../../docker/container-state.ts';
+import type { ContainerSummary, DockerClient } from '../../docker/docker-client.ts';
 import { CLUSTER_LABEL, PROJECT_LABEL } from '../../spec.ts';
 
 /** What the agent may ask of the engine. */
@@ -75,31 +76,8 @@ export class EngineSocket implements AgentEngine {
   }
 
   async inspectContainer(name: string): Promise<ContainerState | undefined> {
-    const info = await this.#json<{
-      Name: string;
-      Id: string;
-      State: { Running: boolean; Paused: boolean; Status: string; StartedAt?: string };
-      NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; IPAMConfig?: { IPv4Address?: string } | null; Aliases?: string[] | null }> };
-      Config: { Labels?: Record<string, string>; Env?: string[]; Image: string };
-    }>('GET', `/containers/${encodeURIComponent(name)}/json`);
-    if (!info) return undefined;
-    const networks: ContainerState['networks'] = {};
-    for (const [network, endpoint] of Object.entries(info.NetworkSettings?.Networks ?? {})) {
-      networks[network] = { ipv4Address: endpoint.IPAMConfig?.IPv4Address ?? endpoint.IPAddress ?? '', aliases: endpoint.Aliases ?? [] };
-    }
-    return {
-      name: info.Name.replace(/^\//, ''),
-      id: info.Id,
-      running: info.State.Running,
-      paused: info.State.Paused,
-      status: info.State.Status,
-      networks,
-      labels: info.Config.Labels ?? {},
-      // The agent has no use for other containers' environments (they hold secrets): never read.
-      env: {},
-      image: info.Config.Image,
-      startedAt: info.State.StartedAt?.startsWith('0001') ? undefined : info.State.StartedAt,
-    };
+    const info = await this.#json<InspectJson>('GET', `/containers/${encodeURIComponent(name)}/json`);
+    return info ? containerStateOf(info, { withEnv: false }) : undefined;
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
