@@ -84,6 +84,30 @@ export interface FailoverSequelizeOptions {
   random?: () => number;
 }
 
+/**
+ * With read replication Sequelize keeps two pools and, when a connection's socket fails, destroys
+ * it through `pool[connection.queryType]`. queryType is set only once the pool's create() has
+ * finished connecting (the SET statements, afterConnect): a socket error before that, or on a
+ * connection afterConnect refused, reads `pool[undefined]` and throws from an 'error' listener,
+ * which kills the process (sequelize#18232, #9242; seen here when a switchover moved the virtual IP
+ * under a connection to the demoted node). The driver's Client is tagged with its pool from the
+ * moment it exists: destroying a connection the pool does not hold is then a no-op.
+ */
+function withPoolTag(driver: typeof pg, write: { host: string; port: number }): typeof pg {
+  const Base = driver.Client;
+  class TaggedClient extends Base {
+    queryType: 'read' | 'write';
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      const c = typeof config === 'object' ? config : {};
+      this.queryType = c.host === write.host && Number(c.port ?? 5432) === write.port ? 'write' : 'read';
+    }
+  }
+  // The rest of the module (types, defaults, ...) as it is, through the prototype: copying it would
+  // touch pg's lazy `native` getter.
+  return Object.assign(Object.create(driver) as typeof pg, { Client: TaggedClient });
+}
+
 export function createFailoverSequelize(config: FailoverConfig, options: FailoverSequelizeOptions): FailoverSequelize {
   const log = options.logger;
   const random = options.random ?? Math.random;
@@ -106,7 +130,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
   const sequelizeOptions: Options & { databaseVersion: string } = {
     dialect: 'postgres',
     // Passed explicitly: a bundled app has no node_modules to require it from, and DSQL swaps the Client.
-    dialectModule: options.driver ?? pg,
+    dialectModule: config.reads.length > 0 ? withPoolTag(options.driver ?? pg, config.write) : (options.driver ?? pg),
     database: config.database,
     username: config.user,
     // A function is handed to pg as it is, and pg calls it for every new connection (DSQL tokens).

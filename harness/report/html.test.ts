@@ -144,7 +144,7 @@ describe('report.html markers', () => {
     expect(xs).toEqual([...xs].sort((p, q) => p - q));
   });
 
-  it('shades the write outage from the last ok write before the fault to the first after it', () => {
+  it('shades the write outage from the last ok write before writes stopped to the first after the fault', () => {
     const band = elements(page, 'rect').find((r) => r['data-band'] === 'write-unavailability');
     expect(band).toMatchObject({ 'data-from-ms': '3000', 'data-to-ms': '4800' });
     expect(page).toContain('writes down 1.80 s');

@@ -75,7 +75,7 @@ export interface RenderedReport {
   /** The acknowledged writes the checker found lost, hatched over the ok bars, per bucket. */
   lostWrites: { startMs: number; count: number }[];
   markers: ChartMarker[];
-  /** The shaded write-outage band, from the last ok write before the fault to the first after it. */
+  /** The shaded write-outage band, from the last ok write before writes stopped to the first after the fault. */
   outage: { fromMs: number; toMs: number; width: number } | null;
   /** Write latency points drawn (median and slowest, one each per bucket with answered writes). */
   latencyPoints: { median: number; max: number };
