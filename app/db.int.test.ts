@@ -240,8 +240,12 @@ describe('the failover-aware data layer on a real cluster', () => {
       return { ...base, failover: { ...base.failover, ...PLATFORM_DEFAULTS.dsql, platform: 'dsql', database: 'flipdrill_dsql' } };
     };
 
-    it('gets a token for every connection through dialectModule, sends no client_min_messages, makes its table with createTable, and writes', async () => {
+    // Both tests use it: made here, so that either runs on its own.
+    beforeAll(async () => {
       await cluster.query('node1', `CREATE DATABASE flipdrill_dsql OWNER ${cluster.credentials.app.user}`);
+    });
+
+    it('gets a token for every connection through dialectModule, sends no client_min_messages, makes its table with createTable, and writes', async () => {
       const sent: string[] = [];
       let tokens = 0;
       const driver = tokenDriver(

@@ -291,7 +291,7 @@ function timelineChart(buckets: readonly Bucket[], markers: readonly Marker[], o
     <text class="axis-title" x="${PLOT_RIGHT}" y="${plotBottom + 34}" text-anchor="end">seconds since the drill started</text>
     ${
       outage &&
-      html`<rect class="outage" x="${px(x(outage.lastOkBeforeMs))}" y="${plotTop}" width="${px(Math.max(x(outage.firstOkAfterMs) - x(outage.lastOkBeforeMs), 1))}" height="${plotBottom - plotTop}" data-band="write-unavailability" data-from-ms="${outage.lastOkBeforeMs}" data-to-ms="${outage.firstOkAfterMs}"><title>writes down for ${duration(outage.ms)}: last ok write before the fault at ${at(outage.lastOkBeforeMs)}, first ok write by the primary after it at ${at(outage.firstOkAfterMs)}</title></rect><text class="outage-label" x="${px((x(outage.lastOkBeforeMs) + x(outage.firstOkAfterMs)) / 2)}" y="${writes.top + 14}" text-anchor="middle">writes down ${duration(outage.ms)}</text>`
+      html`<rect class="outage" x="${px(x(outage.lastOkBeforeMs))}" y="${plotTop}" width="${px(Math.max(x(outage.firstOkAfterMs) - x(outage.lastOkBeforeMs), 1))}" height="${plotBottom - plotTop}" data-band="write-unavailability" data-from-ms="${outage.lastOkBeforeMs}" data-to-ms="${outage.firstOkAfterMs}"><title>writes down for ${duration(outage.ms)}: last ok write before writes stopped at ${at(outage.lastOkBeforeMs)}, first ok write by the primary after the fault at ${at(outage.firstOkAfterMs)}</title></rect><text class="outage-label" x="${px((x(outage.lastOkBeforeMs) + x(outage.firstOkAfterMs)) / 2)}" y="${writes.top + 14}" text-anchor="middle">writes down ${duration(outage.ms)}</text>`
     }
     ${barsPanel(writes, 'write', buckets, x)}
     ${barsPanel(reads, 'read', buckets, x)}
@@ -329,7 +329,7 @@ function figures(result: CheckResult): Markup {
         'writes down (clients)',
         outage ? duration(outage.ms) : 'never resumed',
         outage
-          ? `last ok write before the fault at ${at(outage.lastOkBeforeMs)}, first ok write by the primary after it at ${at(outage.firstOkAfterMs)}${gap && gap.ms > outage.ms ? `; longest gap ${duration(gap.ms)} (${at(gap.fromMs)} to ${at(gap.toMs)})` : ''}`
+          ? `last ok write before writes stopped at ${at(outage.lastOkBeforeMs)}, first ok write by the primary after the fault at ${at(outage.firstOkAfterMs)}${gap && gap.ms > outage.ms ? `; longest gap ${duration(gap.ms)} (${at(gap.fromMs)} to ${at(gap.toMs)})` : ''}`
           : 'no write was acknowledged by a primary after the fault',
         outage ? 'plain' : 'bad',
       )}

@@ -30,7 +30,7 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
       `  floating IP      ${f.ip} on ${f.holder ?? 'nobody'}; the move took ${fmt(f.moveMs)} at DigitalOcean; the hook's assign requests: ${f.assignRequests.map((r) => r.status).join(', ') || 'none'}`,
     );
   }
-  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before the fault to the first ok write by the primary after it)`);
+  lines.push(`  writes down for  ${result.writeUnavailability ? fmt(result.writeUnavailability.ms) : 'n/a (writes never resumed)'} seen by the clients (last ok write before writes stopped to the first ok write by the primary after the fault)`);
   if (result.longestWriteGap && result.writeUnavailability && result.longestWriteGap.ms > result.writeUnavailability.ms) {
     const g = result.longestWriteGap;
     lines.push(`                   ${fmt(g.ms)} longest gap between acknowledged writes after the fault (from ${fmt(g.fromMs)} to ${fmt(g.toMs)})`);
