@@ -100,7 +100,8 @@ describe('check', () => {
     const history = [...healthy, ...write(3, 'late', 1000, 200, 'ok', 'node1', 1)];
     const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('late', 'node1', 1, 1100)] } });
 
-    expect(r.writeUnavailability).toMatchObject({ lastOkBeforeMs: 910, firstOkAfterMs: 3010 });
+    // It starts at that late answer (the client saw a write work then), and it is the longest gap.
+    expect(r.writeUnavailability).toEqual({ ms: 1810, lastOkBeforeMs: 1200, firstOkAfterMs: 3010 });
     expect(r.longestWriteGap?.ms).toBe(1810);
   });
 
@@ -160,9 +161,42 @@ describe('check', () => {
 
     expect(r.splitBrain).toBeNull();
     expect(r.writesAfterFault).toEqual({ ok: 2, onNewPrimary: 1 });
-    // The window runs to the first write acknowledged by another node, not to node1's late answer.
-    expect(r.writeUnavailability).toEqual({ ms: 2900, lastOkBeforeMs: 110, firstOkAfterMs: 3010 });
+    // The window runs to the first write acknowledged by another node, not to node1's late answer,
+    // and starts at that late answer: the client saw a write work at 1004 ms.
+    expect(r.writeUnavailability).toEqual({ ms: 2006, lastOkBeforeMs: 1004, firstOkAfterMs: 3010 });
     expect(r.verdict).toBe('PASS');
+  });
+
+  it('starts the clients\' window of a switchover when the old primary stopped acknowledging, not when the switchover began', () => {
+    // The switchover starts at 1000 ms; repmgr checks the cluster for 8 s while node1 goes on
+    // acknowledging writes (answered in invocation order b, c, but c's answer came first);
+    // node1 stops at 9000, node2 acknowledges from 11000.
+    const events = [
+      ev('fault', 1000, { kind: 'switchover', node: 'node2', primary: 'node1', standby: 'node2' }),
+      ev('promotion-observed', 10_000, { node: 'node2', timeline: 2 }),
+    ];
+    const history = [
+      ...write(0, 'a', 900, 10, 'ok'),
+      ...write(0, 'b', 8900, 95, 'ok'),
+      ...write(1, 'c', 8950, 30, 'ok'),
+      ...write(0, 'd', 11_000, 10, 'ok', 'node2', 2),
+    ];
+    const rows = [row('a', 'node1', 1, 905), row('b', 'node1', 1, 8990), row('c', 'node1', 1, 8960), row('d', 'node2', 2, 11_005)];
+    const r = check({ history, events, finalRead: { node: 'node2', rows } });
+
+    expect(r.writeUnavailability).toEqual({ ms: 2015, lastOkBeforeMs: 8995, firstOkAfterMs: 11_010 });
+    // The quiet stretch before it is still seen, by the longest gap (nobody wrote from 910 to 8980).
+    expect(r.longestWriteGap).toEqual({ ms: 8070, fromMs: 910, toMs: 8980 });
+    expect(r.lost).toEqual([]);
+  });
+
+  it('does not let a lost acknowledgement after the fault shorten the clients\' window', () => {
+    // node1, cut off, acknowledged e at 2000 ms and lost it: writes did not work then.
+    const history = [...healthy, ...write(0, 'e', 1990, 10, 'ok')];
+    const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+
+    expect(r.lost.map((w) => w.id)).toEqual(['e']);
+    expect(r.writeUnavailability).toEqual({ ms: 2100, lastOkBeforeMs: 910, firstOkAfterMs: 3010 });
   });
 
   it('finds the longest gap in acknowledged writes even when one write got through right after the fault', () => {

@@ -11,8 +11,8 @@
  *   duplicated    a value present more than once in the final state
  *   stale reads   a read that missed a write acknowledged before the read began
  *   split brain   an old primary committing acknowledged writes after the new one started to
- * Downtime is measured twice: by the clients (last ok write before the fault to first ok write
- * after it) and by the database (CloudNativePG's way: last commit on the old timeline to first
+ * Downtime is measured twice: by the clients (the last ok write before writes stopped to the first
+ * ok write by the primary after the fault) and by the database (CloudNativePG's way: last commit on the old timeline to first
  * commit on the new one, from the rows' own clock_timestamp() and timeline stamps).
  */
 import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
@@ -117,7 +117,11 @@ export interface CheckResult {
   /** Fault to promotion: as first observed by asking the database, and as repmgr's event records it. */
   promotion: { node: string; observedMs: number | null; reportedMs: number | null } | null;
   endpointMove: { node: string; ms: number } | null;
-  /** Client side: last acknowledged write before the fault to the first acknowledged by the primary after it. */
+  /**
+   * Client side: the last acknowledged write before writes stopped to the first acknowledged by the
+   * primary after the fault. Writes the old primary acknowledged after the fault count as writes
+   * working (a switchover runs for seconds before it stops the primary) unless they were lost.
+   */
   writeUnavailability: { ms: number; lastOkBeforeMs: number; firstOkAfterMs: number } | null;
   /**
    * Client side: the longest gap between two acknowledged writes from the last one before the fault
@@ -328,14 +332,24 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     const by = (p: Completed) => (p.completion!.value as Partial<WrittenValue>).committed_by;
     const primaryAfter = newPrimary ?? (expectations.promotion ? undefined : primaryAtFault);
     writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === primaryAfter).length : 0 };
-    const lastBefore = before.at(-1);
+    // Pairs are in invocation order; these want the latest answer.
+    const latest = (ps: Completed[]) => ps.reduce<Completed | undefined>((a, p) => (!a || completedNs(p) > completedNs(a) ? p : a), undefined);
+    const lastBeforeFault = latest(before);
     // The first write acknowledged by the primary after the fault (by a node other than the one the
     // fault hit, when no primary is known): in a switchover the old primary keeps acknowledging
     // writes for a moment, and those do not end the outage.
     const firstAfter = after
       .filter((p) => (primaryAfter ? by(p) === primaryAfter : by(p) !== faultNode))
       .sort((a, b) => completedNs(a) - completedNs(b))[0];
-    const acked = [lastBefore, ...after].filter((p): p is Completed => p !== undefined).map(completedNs).sort((a, b) => a - b);
+    // Nor do they start it: a switchover checks the cluster over SSH for seconds before it stops
+    // the primary, and the clients' writes go on working meanwhile. The outage starts at the last
+    // write acknowledged before the first one on the primary after the fault; an acknowledgement
+    // after the fault counts only if the write survived (a lost write is no sign writes worked).
+    const survived = (p: Completed) => !input.finalRead || present(p);
+    const lastBefore = firstAfter
+      ? (latest(after.filter((p) => completedNs(p) < completedNs(firstAfter) && survived(p))) ?? lastBeforeFault)
+      : lastBeforeFault;
+    const acked = [lastBeforeFault, ...after].filter((p): p is Completed => p !== undefined).map(completedNs).sort((a, b) => a - b);
     for (let i = 1; i < acked.length; i++) {
       const gap = acked[i]! - acked[i - 1]!;
       if (!longestWriteGap || nsToMs(gap) > longestWriteGap.ms) longestWriteGap = { ms: nsToMs(gap), fromMs: nsToMs(acked[i - 1]!), toMs: nsToMs(acked[i]!) };
