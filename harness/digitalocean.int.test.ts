@@ -36,7 +36,7 @@ describe('a drill through a DigitalOcean floating IP (API simulator)', () => {
     expect(result.lost).toEqual([]);
   });
 
-  it('a planned switchover moves the IP too (repmgr runs no promote_command then: the switchover script does it)', async () => {
+  it('a planned switchover moves the IP too, at the promotion (repmgr runs no promote_command then: its standby_promote event does it)', async () => {
     await removeClusters(await testDocker(), createLogger(), CLUSTER.name);
     const { report } = await runDrill({ cluster: CLUSTER, runsDir, scenario: resolveScenario('switchover'), warmupMs: 1500, settleMs: 1500 });
     const { result } = report;

@@ -42,7 +42,9 @@ CONF_SRC=/usr/share/flipdrill/conf
 # What the configuration files' placeholders take in a container (Ansible sets them on machines).
 : "${NODE_HOST:=$NODE_NAME}"
 : "${PG_START_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -l $LOG_DIR/postgresql.log -w start}"
-: "${PG_STOP_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -m fast -w stop}"
+# A stopped PostgreSQL is no primary: it gives up the virtual IP at once (a switchover stops the
+# old primary this way; without this it would hold the address beside the new one until it rejoins).
+: "${PG_STOP_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -m fast -w stop && sudo -n /usr/local/bin/flipdrill-vip down}"
 : "${PG_RESTART_COMMAND:=$PGBIN/pg_ctl -D $PGDATA -l $LOG_DIR/postgresql.log -m fast -w restart}"
 : "${PG_RELOAD_COMMAND:=$PGBIN/pg_ctl -D $PGDATA reload}"
 
@@ -54,7 +56,8 @@ render() {
   for key in NODE_NAME NODE_ID NODE_HOST NODE_PRIORITY PGDATA MONITOR_INTERVAL_SECS RECONNECT_ATTEMPTS RECONNECT_INTERVAL \
     PG_START_COMMAND PG_STOP_COMMAND PG_RESTART_COMMAND PG_RELOAD_COMMAND BACK_CIDR FRONT_CIDR; do
     placeholder="{{ flipdrill_${key,,} }}"
-    content=${content//"$placeholder"/${!key}}
+    # Quoted: an unquoted replacement turns each & into the placeholder (bash 5.2's patsub_replacement).
+    content=${content//"$placeholder"/"${!key}"}
   done
   if [[ $content =~ \{\{[^}]*\}\} ]]; then die "$src has a placeholder flipdrill-node does not fill: ${BASH_REMATCH[0]}"; fi
   printf '%s\n' "$content" >"$dst"

@@ -11,11 +11,10 @@
 #    primary cleanly over SSH (a shutdown checkpoint every standby has received), promotes this
 #    node, makes the old primary rejoin as its standby and the other nodes follow, then unpauses.
 # 3. The sync guard turns synchronous replication on again once the old primary streams.
-# 4. With a DigitalOcean floating IP, move it here: repmgr runs no promote_command in a
-#    switchover, and the tutorial's hook never moved the IP on one. The same for a virtual IP (the
-#    old primary gives it up when it rejoins: see flipdrill-sync-guard).
-# The floating endpoint is not moved from here for the Docker alias (containers have no Docker API
-# access): flipdrill's endpoint controller follows the database's own answer to "who is primary".
+# The floating endpoint moves when the promotion does, not here: repmgr records standby_promote,
+# whose notification runs flipdrill-sync-guard on this node, which moves a DigitalOcean floating
+# IP or takes the virtual IP (the old primary gives the virtual IP up when it is a standby again:
+# see flipdrill-sync-guard). The Docker alias is moved by the cluster's endpoint agent.
 set -euo pipefail
 # Settings (FLIPDRILL_VIP, FLIPDRILL_FLOATING_IP, ...) from /etc/flipdrill/node.env: see flipdrill-lib.sh.
 . /usr/local/lib/flipdrill/flipdrill-lib.sh && load_settings
@@ -28,5 +27,3 @@ fi
 "${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = ''" -c 'SELECT pg_reload_conf()' >/dev/null
 /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf standby switchover --siblings-follow "$@"
 /usr/local/bin/flipdrill-sync-guard switchover
-/usr/local/bin/flipdrill-flip-here switchover
-if [ -n "${FLIPDRILL_VIP:-}" ]; then sudo -n /usr/local/bin/flipdrill-vip up || echo "flipdrill-switchover: could not take the virtual IP" >&2; fi

@@ -4,6 +4,9 @@
 # promotion, a switchover) and by the promote and switchover scripts; it looks at the current
 # state, not at the event, so running it twice or late is harmless.
 #
+# It also hands the floating endpoint over: a standby gives the virtual IP up, a node just
+# promoted takes the endpoint (below).
+#
 # Why: with synchronous_standby_names set and no standby, every commit waits forever. Losing the
 # standby would stop all writes. Like Patroni's (non-strict) synchronous mode, the primary goes on
 # alone, asynchronously, and turns synchronous replication back on when a standby streams again.
@@ -53,6 +56,15 @@ if [ "$in_recovery" != "f" ]; then
   # reads its own settings and does nothing when there is no virtual IP.
   sudo -n /usr/local/bin/flipdrill-vip down 2>/dev/null || true
   exit 0
+fi
+# A promotion, failover or switchover alike (repmgr records standby_promote for both, though it
+# runs promote_command only in a failover): this node takes the floating endpoint at once. In a
+# switchover that is seconds before repmgr has the old primary rejoin and returns. With a
+# DigitalOcean floating IP, flipdrill-flip-here moves it (and does nothing without one); with a
+# virtual IP, flipdrill-vip takes it. The Docker alias is the endpoint agent's to move.
+if [ "${1:-}" = "standby_promote" ]; then
+  /usr/local/bin/flipdrill-flip-here promote
+  if [ -n "${FLIPDRILL_VIP:-}" ]; then sudo -n /usr/local/bin/flipdrill-vip up || note "could not take the virtual IP"; fi
 fi
 [ "${FLIPDRILL_SYNC_REPLICATION:-on}" = "on" ] || exit 0
 # Only a streaming standby can confirm commits: turning synchronous replication on for one still
