@@ -5,13 +5,13 @@
  * is all that moves the endpoint. Between kills the killed node is started again and rejoins.
  */
 import { names, startCluster, waitFor, type ClusterOptions, type DockerClient, type Images, type Logger } from '../../cluster/index.ts';
-import { resolveEndpoint, startInsertLoop, writeGapMs, type ProbeTarget } from '../probe/front-probe.ts';
+import { settledLookup, startInsertLoop, writeGapMs, type ProbeTarget } from '../probe/front-probe.ts';
 
 export interface HandKillRound {
   killed: string;
   /** Last commit before the kill → first commit after it, as psql saw it. */
   writeGapMs?: number;
-  /** Kill sent → pg-primary resolves to one address, not the killed node's, from a fresh container. */
+  /** Kill sent → pg-primary resolves to one address, not the killed node's, and stays so (the loop's own look-ups). */
   resolvedMs?: number;
   /** The node pg-primary resolved to. */
   resolvedTo?: string;
@@ -33,21 +33,13 @@ export async function handKillRounds(o: { docker: DockerClient; images: Images; 
         const killedAt = Date.now();
         await docker.killContainer(names.container(cluster.spec, primary), 'SIGKILL');
         const killedIp = cluster.node(primary).frontIp;
-        let resolvedMs: number | undefined;
-        let resolvedTo: string | undefined;
-        await waitFor(
-          'pg-primary on one node, not the killed one',
-          async () => {
-            const addresses = await resolveEndpoint(probe);
-            if (addresses.length !== 1 || addresses[0] === killedIp) return false;
-            resolvedMs = Date.now() - killedAt;
-            resolvedTo = cluster.spec.nodes.find((n) => n.frontIp === addresses[0])?.name ?? addresses[0];
-            return true;
-          },
-          { timeoutMs: 60_000, intervalMs: 100 },
-        );
+        // Nothing else runs meanwhile: the loop looks the name up itself before every attempt.
         await waitFor('ten commits after the kill', async () => (await loop.committedSince(killedAt)) >= 10, { timeoutMs: 60_000, intervalMs: 200 });
-        const gap = writeGapMs(await loop.stop(), killedAt);
+        const record = await loop.stop();
+        const gap = writeGapMs(record.attempts, killedAt);
+        const settled = settledLookup(record.lookups, killedAt, killedIp);
+        const resolvedMs = settled ? settled.at - killedAt : undefined;
+        const resolvedTo = settled ? (cluster.spec.nodes.find((n) => n.frontIp === settled.address)?.name ?? settled.address) : undefined;
         rounds.push({ killed: primary, ...(gap !== undefined ? { writeGapMs: gap } : {}), ...(resolvedMs !== undefined ? { resolvedMs } : {}), ...(resolvedTo ? { resolvedTo } : {}) });
         o.say(`hand kill ${i}/${o.rounds}: ${primary} killed; writes stopped ${gap ?? '?'} ms; pg-primary on ${resolvedTo} after ${resolvedMs} ms`);
       } finally {

@@ -79,23 +79,37 @@ export async function insertThroughEndpoint(t: ProbeTarget): Promise<{ ok: boole
   return { ok: out.includes('INSERTED'), said: out.trim() };
 }
 
+export interface LoopRecord {
+  /** Every INSERT attempt: the wall-clock millisecond it ended, and whether it committed. */
+  attempts: { at: number; ok: boolean }[];
+  /** Every look-up of the endpoint's name before an attempt: when, and the addresses it gave. */
+  lookups: { at: number; addresses: string[] }[];
+}
+
 export interface InsertLoop {
   /** Commits so far that ended after `sinceMs` (read from the loop's output while it runs). */
   committedSince(sinceMs: number): Promise<number>;
-  /** Stop the loop; every attempt, as the wall-clock millisecond it ended and whether it committed. */
-  stop(): Promise<{ at: number; ok: boolean }[]>;
+  /** Stop the loop; what it saw. */
+  stop(): Promise<LoopRecord>;
 }
 
-function attemptsIn(text: string): { at: number; ok: boolean }[] {
-  return text.split('\n').flatMap((l) => {
-    const m = /^(ok|fail) (\d+)$/.exec(l.trim());
-    return m ? [{ at: Number(m[2]), ok: m[1] === 'ok' }] : [];
-  });
+function recordIn(text: string): LoopRecord {
+  const record: LoopRecord = { attempts: [], lookups: [] };
+  for (const line of text.split('\n')) {
+    const attempt = /^(ok|fail) (\d+)$/.exec(line.trim());
+    if (attempt) record.attempts.push({ at: Number(attempt[2]), ok: attempt[1] === 'ok' });
+    const lookup = /^dns (\d+) ?([\d.,]*)$/.exec(line.trim());
+    if (lookup) record.lookups.push({ at: Number(lookup[1]), addresses: lookup[2]!.split(',').filter(Boolean) });
+  }
+  return record;
 }
 
 /**
  * psql in a loop through the endpoint, each attempt cut at `attemptMs` (timeout(1)), for at most
- * `maxSecs`: the way a user measures "writes stopped for N seconds".
+ * `maxSecs`: the way a user measures "writes stopped for N seconds". Before each attempt the loop
+ * looks the endpoint's name up (getent: no cache in the container, so every look asks Docker's
+ * DNS), which tells when the name moved without starting a container per look: on a 2-core
+ * machine those would compete with the cluster for the engine while it moves the endpoint.
  */
 export async function startInsertLoop(t: ProbeTarget, options: { attemptMs?: number; maxSecs?: number } = {}): Promise<InsertLoop> {
   const attempt = ((options.attemptMs ?? 500) / 1000).toFixed(3);
@@ -105,19 +119,34 @@ export async function startInsertLoop(t: ProbeTarget, options: { attemptMs?: num
     'i=0; end=$((SECONDS + ' + String(maxSecs) + '))',
     'while [ $SECONDS -lt $end ]; do',
     '  i=$((i + 1))',
+    `  echo "dns $(date +%s%3N) $(timeout ${attempt} getent ahostsv4 "$PGHOST" | awk '{print $1}' | sort -u | paste -sd,)"`,
     `  if timeout ${attempt} psql -Xq -c "INSERT INTO probe_writes (n) VALUES ($i)" >/dev/null 2>&1; then echo "ok $(date +%s%3N)"; else echo "fail $(date +%s%3N)"; sleep 0.05; fi`,
     'done',
   ].join('\n');
   const name = await probeContainer(t, script);
   return {
     async committedSince(sinceMs) {
-      return attemptsIn(await t.docker.logs(name, 100_000)).filter((a) => a.ok && a.at > sinceMs).length;
+      return recordIn(await t.docker.logs(name, 100_000)).attempts.filter((a) => a.ok && a.at > sinceMs).length;
     },
     async stop() {
       await t.docker.killContainer(name, 'SIGKILL').catch(() => {});
-      return attemptsIn(await output(t, name));
+      return recordIn(await output(t, name));
     },
   };
+}
+
+/**
+ * When the endpoint's name settled after `faultAt`: the first look-up from which on it gave one
+ * address, not `oldAddress`, and kept giving that one. Undefined when it never did.
+ */
+export function settledLookup(lookups: LoopRecord['lookups'], faultAt: number, oldAddress: string): { at: number; address: string } | undefined {
+  const after = lookups.filter((l) => l.at > faultAt).sort((a, b) => a.at - b.at);
+  const last = after.at(-1);
+  if (!last || last.addresses.length !== 1 || last.addresses[0] === oldAddress) return undefined;
+  const address = last.addresses[0]!;
+  let first = after.length - 1;
+  while (first > 0 && after[first - 1]!.addresses.length === 1 && after[first - 1]!.addresses[0] === address) first--;
+  return { at: after[first]!.at, address };
 }
 
 /**
