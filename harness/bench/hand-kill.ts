@@ -5,6 +5,7 @@
  * is all that moves the endpoint. Between kills the killed node is started again and rejoins.
  */
 import { names, startCluster, waitFor, type ClusterOptions, type DockerClient, type Images, type Logger } from '../../cluster/index.ts';
+import { startComposeCluster } from './compose-cluster.ts';
 import { settledLookup, startInsertLoop, writeGapMs, type ProbeTarget } from '../probe/front-probe.ts';
 
 export interface HandKillRound {
@@ -17,9 +18,16 @@ export interface HandKillRound {
   resolvedTo?: string;
 }
 
-export async function handKillRounds(o: { docker: DockerClient; images: Images; logger: Logger; cluster: ClusterOptions; rounds: number; say: (line: string) => void }): Promise<HandKillRound[]> {
+/** Where the cluster comes from: the library (startCluster), or docker-compose.yml. */
+export type HandKillCluster = 'library' | 'compose';
+
+export async function handKillRounds(o: { docker: DockerClient; images: Images; logger: Logger; cluster: ClusterOptions; from: HandKillCluster; rounds: number; say: (line: string) => void }): Promise<HandKillRound[]> {
   const { docker } = o;
-  const cluster = await startCluster(o.cluster, { docker, images: o.images, logger: o.logger });
+  const started =
+    o.from === 'compose'
+      ? await startComposeCluster(o)
+      : await startCluster(o.cluster, { docker, images: o.images, logger: o.logger }).then((c) => ({ cluster: c, stop: () => c.stop() }));
+  const { cluster } = started;
   const probe: ProbeTarget = { docker, cluster: cluster.spec.name, app: cluster.credentials.app };
   const rounds: HandKillRound[] = [];
   try {
@@ -54,7 +62,7 @@ export async function handKillRounds(o: { docker: DockerClient; images: Images; 
       );
     }
   } finally {
-    await cluster.stop();
+    await started.stop();
   }
   return rounds;
 }
