@@ -1,11 +1,12 @@
 #!/bin/bash
 # flipdrill-sync-guard: keeps synchronous replication on exactly while a standby streams from this
 # primary. Run by repmgrd's event notifications (a child node connecting or disconnecting, a
-# promotion, a switchover) and by the promote and switchover scripts; it looks at the current
-# state, not at the event, so running it twice or late is harmless.
+# promotion, a switchover) and by the promote and switchover scripts; for replication it looks at
+# the current state, not at the event, so running it twice or late is harmless.
 #
-# It also hands the floating endpoint over: a standby gives the virtual IP up, a node just
-# promoted takes the endpoint (below).
+# It also hands the floating endpoint over: a standby gives the virtual IP up; a primary takes the
+# endpoint on the standby_promote event only (below), an idempotent step, so a late or repeated
+# run is harmless there too.
 #
 # Why: with synchronous_standby_names set and no standby, every commit waits forever. Losing the
 # standby would stop all writes. Like Patroni's (non-strict) synchronous mode, the primary goes on
