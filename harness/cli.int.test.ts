@@ -1,16 +1,17 @@
 /** The flipdrill command as a person uses it: up, status --json, down, and Ctrl-C in a drill. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, removeClusters } from '../cluster/index.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { runFlipdrill, type CommandResult } from './test-support/run-command.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-cli-runs-'));
 
-function flipdrill(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', ...args], { encoding: 'utf8', env: { ...process.env, FLIPDRILL_NO_DOCKER_INSTALL: '1' } });
+function flipdrill(args: string[]): Promise<CommandResult> {
+  return runFlipdrill(args, { env: { ...process.env, FLIPDRILL_NO_DOCKER_INSTALL: '1' } });
 }
 
 const UP = ['--name', 'fdtest-cli', '--port-base', '26432', '--app-port', '29080', '--back-subnet', '10.213.21.0/24', '--front-subnet', '10.213.22.0/24'];
@@ -24,11 +25,11 @@ afterAll(async () => {
 
 describe('flipdrill up, status --json, down', () => {
   it('up leaves the cluster and the app running, status reports them, down removes everything', async () => {
-    const up = flipdrill(['up', ...UP]);
+    const up = await flipdrill(['up', ...UP]);
     expect(up.stderr).not.toMatch(/flipdrill: /);
     expect(up.status).toBe(0);
 
-    const status = flipdrill(['status', '--json', ...UP]);
+    const status = await flipdrill(['status', '--json', ...UP]);
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual({
       nodes: [
@@ -52,12 +53,12 @@ describe('flipdrill up, status --json, down', () => {
     expect(await res.json()).toMatchObject({ id, name: 'Portugal', committed_by: 'node1', committed_timeline: 1 });
 
     // A second up with the same cluster running is not an error and creates nothing.
-    expect(flipdrill(['up', ...UP]).status).toBe(0);
+    expect((await flipdrill(['up', ...UP])).status).toBe(0);
 
-    const down = flipdrill(['down', '--name', 'fdtest-cli']);
+    const down = await flipdrill(['down', '--name', 'fdtest-cli']);
     expect(down.status).toBe(0);
     expect(await leftovers('fdtest-cli')).toEqual([]);
-    expect(flipdrill(['status', '--json', ...UP]).stderr.trim()).toBe('flipdrill: no cluster named "fdtest-cli" is running (run: npm run flipdrill -- up)');
+    expect((await flipdrill(['status', '--json', ...UP])).stderr.trim()).toBe('flipdrill: no cluster named "fdtest-cli" is running (run: npm run flipdrill -- up)');
   });
 
   it('refuses a port that is taken, with one line, and creates nothing', async () => {
@@ -65,7 +66,7 @@ describe('flipdrill up, status --json, down', () => {
     const blocker = net.createServer().listen(26434, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     try {
-      const up = flipdrill(['up', ...UP]);
+      const up = await flipdrill(['up', ...UP]);
       expect(up.status).toBe(2);
       expect(up.stderr.trim().split('\n').at(-1)).toBe(
         'flipdrill: port 26434 on 127.0.0.1 is already in use (free it, or choose other ports with --port-base / --app-port)',

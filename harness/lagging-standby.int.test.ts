@@ -4,7 +4,6 @@
  * acknowledged write that is really missing from the new primary, and nothing else; with
  * synchronous replication the same drill loses nothing.
  */
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { runDrill, type DrillOutcome } from './drill.ts';
 import { readHistory } from './history.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { runFlipdrill } from './test-support/run-command.ts';
 import { junitSchemaErrors, reportSchemaErrors } from './test-support/report-files.ts';
 import { ReportBrowser } from './test-support/browser.ts';
 
@@ -23,7 +23,7 @@ const LAGGING = { ...resolveScenario('lagging-standby'), fault: { type: 'lag-the
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-lag-runs-'));
 
 function flipdrillCheck(dir: string, ...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', 'check', dir, ...args], { encoding: 'utf8' });
+  return runFlipdrill(['check', dir, ...args]);
 }
 
 afterAll(async () => {
@@ -63,25 +63,25 @@ describe('a lagging standby, then the primary killed', () => {
     expect(await leftovers(ASYNC.name)).toEqual([]);
   });
 
-  it('flipdrill check on that run folder gives the same verdict, and follows --max-lost', () => {
-    const again = flipdrillCheck(asyncRun.run.dir, '--json');
+  it('flipdrill check on that run folder gives the same verdict, and follows --max-lost', async () => {
+    const again = await flipdrillCheck(asyncRun.run.dir, '--json');
     expect(again.status).toBe(1);
     const rechecked = JSON.parse(again.stdout);
     expect(rechecked.lost).toEqual(asyncRun.report.result.lost);
     expect(rechecked.verdict).toBe('FAIL');
 
-    const budget = flipdrillCheck(asyncRun.run.dir, '--max-lost', String(asyncRun.report.result.lost.length));
+    const budget = await flipdrillCheck(asyncRun.run.dir, '--max-lost', String(asyncRun.report.result.lost.length));
     expect(budget.status).toBe(0);
     expect(budget.stdout).toContain('verdict: PASS');
   });
 
-  it('flipdrill check rejects a malformed history with its line number, never as PASS', () => {
+  it('flipdrill check rejects a malformed history with its line number, never as PASS', async () => {
     const copy = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-bad-run-'));
     cpSync(asyncRun.run.dir, copy, { recursive: true });
     const lines = readFileSync(path.join(copy, 'history.jsonl'), 'utf8').split('\n');
     lines[9] = '{"process": 0, "type": "ok"';
     writeFileSync(path.join(copy, 'history.jsonl'), lines.join('\n'));
-    const bad = flipdrillCheck(copy);
+    const bad = await flipdrillCheck(copy);
     rmSync(copy, { recursive: true, force: true });
 
     expect(bad.status).toBe(2);

@@ -3,13 +3,13 @@
  * TypeScript from the registry, the README's vitest example pasted in as it stands, type-checked
  * against the package's declarations, and run against a real cluster.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, REPO_ROOT, removeClusters } from '../cluster/index.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { runCommand } from './test-support/run-command.ts';
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-package-'));
 const scratch = path.join(work, 'scratch');
@@ -29,7 +29,8 @@ afterAll(async () => {
 
 describe('the flipdrill package in a project of its own', () => {
   it('packs, installs, type-checks the README example, and runs it against a real cluster', async () => {
-    execFileSync('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT, stdio: 'pipe' });
+    const pack = await runCommand('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT });
+    expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
 
@@ -41,18 +42,18 @@ describe('the flipdrill package in a project of its own', () => {
     );
     const rootPackage = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     const pin = (name: string) => `${name}@${rootPackage.devDependencies[name]}`;
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball!), 'pg', pin('vitest'), pin('typescript'), pin('@types/node'), pin('@types/pg')], {
+    const install = await runCommand('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, tarball!), 'pg', pin('vitest'), pin('typescript'), pin('@types/node'), pin('@types/pg')], {
       cwd: scratch,
-      stdio: 'pipe',
-      timeout: 300_000,
+      timeoutMs: 300_000,
     });
+    expect(install.status, install.stderr).toBe(0);
     writeFileSync(path.join(scratch, 'failover.test.ts'), readmeExample());
 
-    const types = spawnSync(path.join(scratch, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: scratch, encoding: 'utf8' });
+    const types = await runCommand(path.join(scratch, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: scratch });
     expect(types.stdout + types.stderr).toBe('');
     expect(types.status).toBe(0);
 
-    const run = spawnSync(path.join(scratch, 'node_modules/.bin/vitest'), ['run', '--reporter=verbose'], { cwd: scratch, encoding: 'utf8', timeout: 600_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const run = await runCommand(path.join(scratch, 'node_modules/.bin/vitest'), ['run', '--reporter=verbose'], { cwd: scratch, timeoutMs: 600_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
     if (run.status !== 0) process.stderr.write(`${run.stdout}\n${run.stderr}\n`);
     expect(run.stdout).toContain('writes reach the new primary after the old one is killed');
     expect(run.stdout).toMatch(/Tests\s+1 passed/);

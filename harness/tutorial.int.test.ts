@@ -3,10 +3,10 @@
  * shows its code and its real output, the write through the old primary's address fails after
  * the kill, and the write through the floating endpoint lands on the promoted node.
  */
-import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger, REPO_ROOT, removeClusters } from '../cluster/index.ts';
+import { createLogger, removeClusters } from '../cluster/index.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { runFlipdrill } from './test-support/run-command.ts';
 
 const NAME = 'fdtest-tutorial';
 const ARGS = ['--name', NAME, '--port-base', '23432', '--app-port', '23480', '--back-subnet', '10.213.81.0/24', '--front-subnet', '10.213.82.0/24'];
@@ -16,18 +16,18 @@ afterAll(async () => {
 });
 
 function tutorial(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'harness/cli.ts', 'tutorial', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runFlipdrill(['tutorial', ...args], { timeoutMs: 600_000 });
 }
 
 describe('flipdrill tutorial', () => {
-  it('refuses to pause without a terminal, in one line', () => {
-    const r = tutorial(...ARGS);
+  it('refuses to pause without a terminal, in one line', async () => {
+    const r = await tutorial(...ARGS);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('flipdrill: the tutorial pauses between steps and needs a terminal (pass --yes to run it straight through)');
   });
 
   it('runs end to end with --yes: writes fail without a floating endpoint and come back with one', async () => {
-    const r = tutorial('--yes', ...ARGS);
+    const r = await tutorial('--yes', ...ARGS);
     if (r.status !== 0) process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
     expect(r.status).toBe(0);
     const out = r.stdout;
