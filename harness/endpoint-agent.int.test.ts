@@ -116,6 +116,41 @@ describe('the endpoint agent, with nobody watching', () => {
     }
   });
 
+  it("repmgr's connections give up on a silent peer within seconds: a query on an open connection, cut off mid-way, fails instead of waiting for the network", async () => {
+    const docker = await testDocker();
+    const node2 = `${CLUSTER.name}-node2`;
+    // node1's connection string as repmgr registered it, used by an OS user of its own (nobody), so
+    // that a firewall rule on that user's packets cuts this connection alone: repmgrd and replication
+    // go on undisturbed. The second query is sent once the cut is in place; the time counts from then.
+    const script = [
+      'rm -f /tmp/cut.out /tmp/cut.done /tmp/cut.sent',
+      `conninfo=$(runuser -u postgres -- psql -XqAt -d repmgr -c "SELECT conninfo FROM repmgr.nodes WHERE node_name = 'node1'")`,
+      'install -m 600 -o nobody /var/lib/postgresql/.pgpass /tmp/cut.pgpass',
+      `{ echo 'SELECT 1;'; while [ ! -e /tmp/cut.done ]; do sleep 0.05; done; date +%s%N >/tmp/cut.sent; echo 'SELECT 2;'; } | PGPASSFILE=/tmp/cut.pgpass timeout 20 setpriv --reuid=nobody --regid=nogroup --clear-groups psql -XqAt "$conninfo" >/tmp/cut.out 2>&1`,
+      'cat /tmp/cut.out',
+      'echo "elapsed_ms $(( ($(date +%s%N) - $(cat /tmp/cut.sent)) / 1000000 ))"',
+    ].join('\n');
+    const cutRule = ['OUTPUT', '-m', 'owner', '--uid-owner', 'nobody', '-j', 'DROP'];
+    const running = docker.exec(node2, ['bash', '-c', script]);
+    try {
+      await waitFor('the first query answered', async () => (await docker.exec(node2, ['grep', '-qx', '1', '/tmp/cut.out'])).exitCode === 0, { timeoutMs: 30_000, intervalMs: 100 });
+      expect((await docker.exec(node2, ['iptables', '-I', ...cutRule])).exitCode).toBe(0);
+      await docker.exec(node2, ['touch', '/tmp/cut.done']);
+      const said = (await running).stdout;
+      expect(said).toMatch(/^1$/m);
+      expect(said).not.toMatch(/^2$/m);
+      expect(said).toContain('connection to server was lost');
+      // tcp_user_timeout is 3 s; without it the query waits for the network until `timeout 20` ends it.
+      const elapsed = Number(/elapsed_ms (\d+)/.exec(said)?.[1]);
+      expect(elapsed).toBeLessThan(10_000);
+    } finally {
+      await docker.exec(node2, ['touch', '/tmp/cut.done']);
+      await running.catch(() => {});
+      await docker.exec(node2, ['iptables', '-D', ...cutRule]);
+      await docker.exec(node2, ['rm', '-f', '/tmp/cut.pgpass']);
+    }
+  });
+
   it('after a hand kill of the primary: pg-primary resolves to the promoted node2 alone, and an INSERT through it commits', async () => {
     const docker = await testDocker();
     const killedAt = Date.now();
