@@ -12,7 +12,7 @@ describe('defineCluster', () => {
     ]);
     expect(spec.app).toEqual({ hostPort: 20100, frontIp: '10.2.0.20' });
     expect(spec.replication).toBe('sync');
-    expect(spec.timing).toEqual({ monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 1 });
+    expect(spec.timing).toEqual({ monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 0 });
   });
 
   it.each([
