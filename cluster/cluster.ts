@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import type { DockerClient, ExecResult } from './docker/docker-client.ts';
+import type { TarFile } from './docker/tar.ts';
 import type { StepReporter } from './docker/engine.ts';
 import { parseAgentLog } from './endpoint/agent/agent-log.ts';
 import type { EndpointEvent } from './endpoint/controller.ts';
@@ -443,9 +444,44 @@ async function assertNetworksAsSpecified(docker: DockerClient, spec: ClusterSpec
   }
 }
 
-function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredentials, sshKey: SshKeyPair, tls: ClusterTls | undefined): Record<string, string> {
+/** Where a container's secrets live: files only root reads, each named like the variable it replaces. */
+export const SECRETS_DIR = '/run/flipdrill-secrets';
+
+/**
+ * Secrets as files, not environment: `docker inspect` shows a container's environment to anyone
+ * who can reach the engine, and every process in the container inherits it. The container gets
+ * `<NAME>_FILE`, the path of a root-only file written before it starts (the node's entrypoint and
+ * the agent read either form; compose users may mount Docker secrets the same way).
+ */
+export function secretFiles(values: Record<string, string | undefined>): { env: Record<string, string>; files: TarFile[] } {
+  const env: Record<string, string> = {};
+  const files: TarFile[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    env[`${key}_FILE`] = `${SECRETS_DIR}/${key}`;
+    files.push({ path: `${SECRETS_DIR}/${key}`, content: value, mode: 0o400 });
+  }
+  return { env, files };
+}
+
+/** A node container's environment (settings, public material, the secrets' file names) and its secret files. */
+export function nodeContainerConfig(
+  spec: ClusterSpec,
+  node: NodeSpec,
+  credentials: ClusterCredentials,
+  sshKey: SshKeyPair,
+  tls: ClusterTls | undefined,
+): { env: Record<string, string>; files: TarFile[] } {
   const server = tls?.servers[node.name];
-  return {
+  const secrets = secretFiles({
+    POSTGRES_PASSWORD: credentials.superuser.password,
+    REPMGR_PASSWORD: credentials.repmgrPassword,
+    APP_DB_PASSWORD: credentials.app.password,
+    FLIPDRILL_SSH_PRIVATE_KEY: sshKey.privateKey,
+    FLIPDRILL_TLS_KEY: server?.key,
+    DIGITALOCEAN_TOKEN: spec.endpoint === 'do-simulator' ? credentials.doTokens?.hook : undefined,
+  });
+  const env: Record<string, string> = {
     NODE_NAME: node.name,
     NODE_ID: String(node.id),
     NODE_ROLE: node.initialRole,
@@ -455,25 +491,20 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     BACK_CIDR: spec.backSubnet,
     FRONT_CIDR: spec.frontSubnet,
     PEER_NODES: spec.nodes.filter((n) => n.initialRole !== 'witness' && n.name !== node.name).map((n) => n.name).join(','),
-    POSTGRES_PASSWORD: credentials.superuser.password,
-    REPMGR_PASSWORD: credentials.repmgrPassword,
     APP_DB_USER: credentials.app.user,
     APP_DB_NAME: credentials.app.database,
     APP_EXTRA_DB_NAMES: ANALYTICS_DATABASE,
-    APP_DB_PASSWORD: credentials.app.password,
     MONITOR_INTERVAL_SECS: String(spec.timing.monitorIntervalSecs),
     RECONNECT_ATTEMPTS: String(spec.timing.reconnectAttempts),
     RECONNECT_INTERVAL: String(spec.timing.reconnectInterval),
     FLIPDRILL_SYNC_REPLICATION: spec.replication === 'sync' ? 'on' : 'off',
-    FLIPDRILL_SSH_PRIVATE_KEY: sshKey.privateKey,
     FLIPDRILL_SSH_PUBLIC_KEY: sshKey.publicKey,
     FLIPDRILL_SSH_LISTEN: node.backIp,
-    ...(server ? { FLIPDRILL_TLS_CERT: server.cert, FLIPDRILL_TLS_KEY: server.key } : {}),
+    ...(server ? { FLIPDRILL_TLS_CERT: server.cert } : {}),
     ...(spec.endpoint === 'do-simulator' && credentials.doTokens
       ? {
           // The node plays a droplet: its promote hook asks the simulator to move the IP here.
           FLIPDRILL_FLOATING_IP: spec.doSimulator.floatingIp,
-          DIGITALOCEAN_TOKEN: credentials.doTokens.hook,
           FLIPDRILL_DO_API_URL: `http://${spec.doSimulator.backIp}:8080/v2/`,
           FLIPDRILL_METADATA_URL: `http://${spec.doSimulator.backIp}:8080/__meta/${dropletIdOf(node)}`,
         }
@@ -481,7 +512,9 @@ function nodeEnv(spec: ClusterSpec, node: NodeSpec, credentials: ClusterCredenti
     ...(spec.endpoint === 'virtual-ip' && node.initialRole !== 'witness'
       ? { FLIPDRILL_VIP: `${spec.virtualIp.address}/${spec.virtualIp.prefix}`, FLIPDRILL_VIP_SUBNET: spec.frontSubnet }
       : {}),
+    ...secrets.env,
   };
+  return { env, files: secrets.files };
 }
 
 export async function startCluster(options: ClusterOptions, start: StartOptions): Promise<StartedCluster> {
@@ -539,7 +572,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
         name: cluster.containerOf(node.name),
         hostname: node.name,
         image: images.node,
-        env: nodeEnv(spec, node, credentials, sshKey, tls),
+        ...nodeContainerConfig(spec, node, credentials, sshKey, tls),
         labels: labels({ [ROLE_LABEL]: node.initialRole, [NODE_LABEL]: node.name }),
         publish: { 5432: node.hostPort },
         networks,
@@ -603,6 +636,12 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
   });
 }
 
+/** The endpoint agent's environment and secret files: the superuser's password, its own DigitalOcean token. */
+export function agentContainerConfig(cluster: string, credentials: ClusterCredentials): { env: Record<string, string>; files: TarFile[] } {
+  const secrets = secretFiles({ POSTGRES_PASSWORD: credentials.superuser.password, DIGITALOCEAN_TOKEN: credentials.doTokens?.agent });
+  return { env: { FLIPDRILL_CLUSTER: cluster, ...secrets.env }, files: secrets.files };
+}
+
 /**
  * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
  * on the replication network, with the engine's socket mounted. From here on the cluster moves its
@@ -619,11 +658,7 @@ async function startEndpointAgent(cluster: StartedCluster, docker: DockerClient,
     user: '0:0',
     binds: [`${docker.socketPath}:/var/run/docker.sock`],
     restartOnFailure: true,
-    env: {
-      FLIPDRILL_CLUSTER: spec.name,
-      POSTGRES_PASSWORD: credentials.superuser.password,
-      ...(credentials.doTokens ? { DIGITALOCEAN_TOKEN: credentials.doTokens.agent } : {}),
-    },
+    ...agentContainerConfig(spec.name, credentials),
     labels,
     publish: {},
     networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }],
@@ -736,7 +771,7 @@ async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: 
   log.debug('cluster registered and streaming');
 }
 
-/** The cluster named `name`, if its containers exist, rebuilt from their labels and environment. */
+/** The cluster named `name`, if its containers exist, rebuilt from their labels, environment and secret files. */
 export async function attachCluster(docker: DockerClient, logger: Logger, name = 'flipdrill'): Promise<StartedCluster | undefined> {
   const containers = await docker.listContainers(projectLabels(name));
   const first = containers.find((c) => c.labels[SPEC_LABEL]);
@@ -746,9 +781,14 @@ export async function attachCluster(docker: DockerClient, logger: Logger, name =
   const node1 = await docker.inspectContainer(names.container(spec, 'node1'));
   const app = await docker.inspectContainer(names.appContainer(spec));
   if (!node1 || !app) return undefined;
+  const node1Secret = async (key: string): Promise<string> => {
+    if (node1.env[key]) return node1.env[key]!;
+    const file = node1.env[`${key}_FILE`];
+    return file ? ((await docker.readFile(names.container(spec, 'node1'), file, 64 * 1024)) ?? '') : '';
+  };
   const credentials: ClusterCredentials = {
-    superuser: { user: 'postgres', password: node1.env.POSTGRES_PASSWORD ?? '', database: 'postgres' },
-    repmgrPassword: node1.env.REPMGR_PASSWORD ?? '',
+    superuser: { user: 'postgres', password: await node1Secret('POSTGRES_PASSWORD'), database: 'postgres' },
+    repmgrPassword: await node1Secret('REPMGR_PASSWORD'),
     app: { user: app.env.DB_USER ?? 'flipdrill_app', password: app.env.DB_PASSWORD ?? '', database: app.env.DB_NAME ?? 'flipdrill' },
     ...(app.env.DB_SSL_CA ? { ca: app.env.DB_SSL_CA } : {}),
   };

@@ -82,6 +82,24 @@ describe('the endpoint agent, with nobody watching', () => {
     expect((await docker.exec(node, ['bash', '-c', 'echo ok >>/var/log/flipdrill/repmgrd.log'], { user: 'postgres' })).exitCode).toBe(0);
   });
 
+  it("no password or private key in the nodes' or the agent's environment (docker inspect): they are files only root reads", async () => {
+    const docker = await testDocker();
+    const attached = await attachCluster(docker, createLogger(), CLUSTER.name);
+    expect(attached?.credentials.superuser.password).toBe(cluster.superuser.password);
+    const secrets = [cluster.superuser.password, attached!.credentials.repmgrPassword, cluster.connection.password, 'PRIVATE KEY'];
+    for (const container of ['node1', 'node2', 'node3', 'endpoint-agent'].map((c) => `${CLUSTER.name}-${c}`)) {
+      const env = Object.entries((await docker.inspectContainer(container))!.env).map(([k, v]) => `${k}=${v}`).join('\n');
+      for (const secret of secrets) expect(env.includes(secret), `${container}'s environment holds a secret`).toBe(false);
+    }
+    const node = `${CLUSTER.name}-node1`;
+    const files = await docker.exec(node, ['bash', '-c', 'stat -c "%n %U:%G %a" /run/flipdrill-secrets /run/flipdrill-secrets/*']);
+    expect(files.stdout.trim().split('\n')).toEqual([
+      '/run/flipdrill-secrets root:root 700',
+      ...['APP_DB_PASSWORD', 'FLIPDRILL_SSH_PRIVATE_KEY', 'POSTGRES_PASSWORD', 'REPMGR_PASSWORD'].map((f) => `/run/flipdrill-secrets/${f} root:root 400`),
+    ]);
+    expect((await docker.exec(node, ['cat', '/run/flipdrill-secrets/POSTGRES_PASSWORD'], { user: 'postgres' })).exitCode).not.toBe(0);
+  });
+
   it("pg_hba.conf: the superuser from an address outside the cluster's networks is refused; from the application network it is let in", async () => {
     const docker = await testDocker();
     const outside = `${CLUSTER.name}-outside`;

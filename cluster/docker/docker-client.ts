@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import type { Logger } from '../lib/logger.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { containerStateOf, type ContainerState, type InspectJson } from './container-state.ts';
+import { tarOf, type TarFile } from './tar.ts';
 
 export interface NetworkSpec {
   name: string;
@@ -59,6 +60,11 @@ export interface ContainerSpec {
   command?: string[];
   /** Docker's init as PID 1, reaping the orphans of daemons (a plain machine's init does). */
   init?: boolean;
+  /**
+   * Files put into the container after it is created and before it starts, owned by root, their
+   * directory 0700: secrets, which `docker inspect` would show if they were in `env`.
+   */
+  files?: TarFile[];
 }
 
 export interface ContainerSummary {
@@ -316,6 +322,7 @@ export class DockerodeClient implements DockerClient {
           ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
           : undefined,
       });
+      if (spec.files?.length) await container.putArchive(tarOf(spec.files), { path: '/' });
       return container.id;
     });
     for (const attachment of rest) await this.connectNetwork(attachment.network, spec.name, attachment);

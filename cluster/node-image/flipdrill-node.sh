@@ -9,8 +9,20 @@
 # second primary. Until it reports being a standby, the floating endpoint keeps it fenced.
 # Synchronous replication is managed by flipdrill-sync-guard on the primary.
 #
-# Passwords come from the environment at container creation, never from the image.
+# Passwords and keys come at container creation, never from the image: each as a variable, or as
+# a file that <NAME>_FILE names (flipdrill writes them root-only into /run/flipdrill-secrets before
+# the container starts, so `docker inspect` shows no secret; compose may mount Docker secrets).
 set -euo pipefail
+
+for secret in POSTGRES_PASSWORD REPMGR_PASSWORD APP_DB_PASSWORD FLIPDRILL_SSH_PRIVATE_KEY FLIPDRILL_TLS_KEY DIGITALOCEAN_TOKEN; do
+  secret_file="${secret}_FILE"
+  [ -n "${!secret_file:-}" ] || continue
+  if [ -n "${!secret:-}" ]; then echo "flipdrill-node: both $secret and $secret_file are set; use one" >&2; exit 2; fi
+  if [ ! -f "${!secret_file}" ] || [ ! -r "${!secret_file}" ]; then echo "flipdrill-node: $secret_file ${!secret_file} is not a readable file" >&2; exit 2; fi
+  # Not exported: only this script needs them (it writes what the hooks read into their own files).
+  printf -v "$secret" '%s' "$(<"${!secret_file}")"
+done
+unset secret secret_file
 
 : "${NODE_NAME:?NODE_NAME is required}"
 : "${NODE_ID:?NODE_ID is required}"

@@ -5,10 +5,13 @@
  *   POSTGRES_PASSWORD        the superuser's password, to ask the nodes their role    required
  *   FLIPDRILL_DOCKER_SOCKET  the engine's socket inside this container   default /var/run/docker.sock
  *   DIGITALOCEAN_TOKEN       with the DigitalOcean simulator: the agent's own token
+ * Each secret may come as a file instead: POSTGRES_PASSWORD_FILE, DIGITALOCEAN_TOKEN_FILE (flipdrill
+ * writes them root-only before the agent starts, so `docker inspect` shows no secret).
  *   FLIPDRILL_AGENT_INTERVAL_MS  how often it looks                          default 100 (50 to 5000)
  *
  * JSON log lines on stdout; exits 2 with one line on a bad setting, 0 on SIGTERM.
  */
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { REDACT } from '../../lib/logger.ts';
 import { findClusterSpec, agentController } from './agent.ts';
@@ -19,11 +22,24 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** A secret from the environment, or from the file its `_FILE` variable names; '' when neither is set. */
+function secret(env: NodeJS.ProcessEnv, key: string): string {
+  if (env[key]) return env[key]!;
+  const file = env[`${key}_FILE`];
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    fail(`${key}_FILE ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const cluster = env.FLIPDRILL_CLUSTER ?? '';
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(cluster)) fail(`FLIPDRILL_CLUSTER must be a cluster name (lowercase letters, digits, dashes), not "${cluster}"`);
-  const password = env.POSTGRES_PASSWORD ?? '';
-  if (!password) fail('POSTGRES_PASSWORD is not set');
+  const password = secret(env, 'POSTGRES_PASSWORD');
+  if (!password) fail('POSTGRES_PASSWORD (or POSTGRES_PASSWORD_FILE) is not set');
+  const doToken = secret(env, 'DIGITALOCEAN_TOKEN');
   const interval = Number(env.FLIPDRILL_AGENT_INTERVAL_MS ?? '100');
   if (!Number.isInteger(interval) || interval < 50 || interval > 5000) fail(`FLIPDRILL_AGENT_INTERVAL_MS must be a whole number from 50 to 5000, not "${env.FLIPDRILL_AGENT_INTERVAL_MS}"`);
   const logger = pino({ base: { app: 'flipdrill-endpoint-agent', cluster }, redact: REDACT });
@@ -49,7 +65,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
     spec = await findClusterSpec(engine, cluster).catch(() => undefined);
   }
   if (!spec || stopping) return;
-  controller = agentController(spec, { engine, cluster, password, logger, intervalMs: interval, ...(env.DIGITALOCEAN_TOKEN ? { doToken: env.DIGITALOCEAN_TOKEN } : {}) });
+  controller = agentController(spec, { engine, cluster, password, logger, intervalMs: interval, ...(doToken ? { doToken } : {}) });
   logger.info(
     { endpoint: spec.endpoint, nodes: spec.nodes.map((n) => n.name), intervalMs: interval },
     `endpoint agent for cluster ${cluster}: keeping ${spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias} on the primary`,
