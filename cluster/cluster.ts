@@ -756,7 +756,7 @@ async function waitForReady(cluster: StartedCluster, docker: DockerClient, log: 
         [],
         'repmgr',
       );
-      const syncReady = spec.replication === 'async' || row?.sync === '*';
+      const syncReady = spec.replication === 'async' || Boolean(row?.sync);
       const standbys = spec.nodes.filter((n) => n.initialRole === 'standby').length;
       return Number(row?.active) === spec.nodes.length && Number(row?.streaming) >= standbys && syncReady;
     },

@@ -134,6 +134,30 @@ describe('the endpoint agent, with nobody watching', () => {
     }
   });
 
+  it("a pg_basebackup's WAL stream (as repmgr's clone runs it) is never counted as a standby nor made the synchronous one", async () => {
+    const docker = await testDocker();
+    const node1 = `${CLUSTER.name}-node1`;
+    const sql = async (query: string) => (await docker.exec(node1, ['psql', '-XqAt', '-d', 'postgres', '-c', query], { user: 'postgres' })).stdout.trim();
+    // From the witness, as repmgr clones a standby: a slot, WAL streamed beside the copy; slowed
+    // down so that it is still running while we look.
+    const clone = 'setsid nohup pg_basebackup -h node1 -U repmgr -D /tmp/fdtest-bb -X stream -C -S fdtest_bb --max-rate=32k >/tmp/fdtest-bb.log 2>&1 &';
+    expect((await docker.exec(`${CLUSTER.name}-node3`, ['bash', '-c', clone], { user: 'postgres' })).exitCode).toBe(0);
+    try {
+      await waitFor('the pg_basebackup WAL stream on node1', async () => (await sql("SELECT state FROM pg_stat_replication WHERE application_name = 'pg_basebackup' AND state = 'streaming'")) === 'streaming', {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+      // The guard runs again (as on any repmgr event): it names node2, the one standby, and only it.
+      expect((await docker.exec(node1, ['/usr/local/bin/flipdrill-sync-guard', 'recheck'], { user: 'postgres' })).exitCode).toBe(0);
+      expect(await sql('SHOW synchronous_standby_names')).toBe('FIRST 1 (node2)');
+      expect(await sql("SELECT application_name || ' ' || sync_state FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")).toBe('node2 sync\npg_basebackup async');
+    } finally {
+      await docker.exec(`${CLUSTER.name}-node3`, ['bash', '-c', 'pkill -f fdtest-bb; sleep 0.5; rm -rf /tmp/fdtest-bb /tmp/fdtest-bb.log'], { user: 'postgres' });
+      await waitFor('the pg_basebackup walsender to end', async () => (await sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_basebackup'")) === '0', { timeoutMs: 20_000, intervalMs: 250 });
+      await sql("SELECT pg_drop_replication_slot('fdtest_bb') FROM pg_replication_slots WHERE slot_name = 'fdtest_bb'");
+    }
+  });
+
   it("repmgr's connections give up on a silent peer within seconds: a query on an open connection, cut off mid-way, fails instead of waiting for the network", async () => {
     const docker = await testDocker();
     const node2 = `${CLUSTER.name}-node2`;

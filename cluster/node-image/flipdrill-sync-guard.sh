@@ -39,7 +39,17 @@ recheck_until() {
   ) </dev/null >/dev/null 2>&1 &
 }
 
-streaming_count() { "${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"; }
+# Only this cluster's own nodes count as standbys, and only they may confirm commits: a
+# `repmgr standby clone` runs pg_basebackup, whose WAL stream (with a replication slot) is a
+# walsender in state 'streaming' too. Counted, it turned synchronous replication on while the only
+# standby was being cloned; matched by '*', it became the synchronous standby, and since it reports
+# its flush position only every 10 s, commits stalled (seen: 16 s of writes down in a loaded
+# fail-back soak). Walsenders are matched by application_name, which repmgr sets to the node name.
+PSQL_REPMGR=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d repmgr)
+OUR_STANDBYS="application_name IN (SELECT node_name FROM repmgr.nodes WHERE type <> 'witness' AND node_name <> current_setting('cluster_name'))"
+streaming_count() { "${PSQL_REPMGR[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND $OUR_STANDBYS"; }
+# synchronous_standby_names names them (the other data nodes, as quoted identifiers): FIRST 1, as '*' was.
+standby_names() { "${PSQL_REPMGR[@]}" -c "SELECT 'FIRST 1 (' || string_agg(quote_ident(node_name), ', ' ORDER BY node_name) || ')' FROM repmgr.nodes WHERE type <> 'witness' AND node_name <> current_setting('cluster_name')"; }
 
 witness_answers() {
   local witness
@@ -72,11 +82,11 @@ fi
 # in 'startup' or 'catchup' would make every commit wait out its catch-up (measured: a 5 s write
 # stall when an old primary rejoins). repmgr reports a new child before it streams, so when one is
 # connected but not streaming yet, check again until it streams.
-connected=$("${PSQL[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state IN ('startup', 'catchup', 'streaming')")
+connected=$("${PSQL_REPMGR[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state IN ('startup', 'catchup', 'streaming') AND $OUR_STANDBYS")
 streaming=$(streaming_count)
 current=$("${PSQL[@]}" -c 'SHOW synchronous_standby_names')
 want=''
-[ "$streaming" -gt 0 ] && want='*'
+[ "$streaming" -gt 0 ] && want=$(standby_names)
 if [ "$streaming" -eq 0 ] && [ "$connected" -gt 0 ]; then recheck_until '[ "$(streaming_count)" -gt 0 ]'; fi
 [ "$current" = "$want" ] && exit 0
 if [ -z "$want" ] && ! witness_answers; then
@@ -84,5 +94,5 @@ if [ -z "$want" ] && ! witness_answers; then
   recheck_until '[ "$(streaming_count)" -gt 0 ] || witness_answers'
   exit 0
 fi
-"${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = '$want'" -c 'SELECT pg_reload_conf()' >/dev/null
+"${PSQL[@]}" -c "ALTER SYSTEM SET synchronous_standby_names = '${want//\'/\'\'}'" -c 'SELECT pg_reload_conf()' >/dev/null
 note "synchronous_standby_names '$current' -> '$want' ($streaming streaming, $connected connected, event ${1:-none})"
