@@ -54,10 +54,13 @@ function startLoad(deadlineMs: number): { stop(): void } {
 const started = Date.now();
 const load = startLoad(maxMs);
 const stopLoad = () => load.stop();
-process.on('SIGINT', () => {
-  stopLoad();
-  process.exit(130);
-});
+// Interrupted or killed: the load goes with the soak (its own deadline is only the last resort).
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.on(signal, () => {
+    stopLoad();
+    process.exit(code);
+  });
+}
 let failed = 0;
 try {
   for (let r = 1; r <= runs; r++) {
