@@ -152,8 +152,9 @@ describe('the endpoint agent, with nobody watching', () => {
       expect(await sql('SHOW synchronous_standby_names')).toBe('FIRST 1 (node2)');
       expect(await sql("SELECT application_name || ' ' || sync_state FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")).toBe('node2 sync\npg_basebackup async');
     } finally {
-      await docker.exec(`${CLUSTER.name}-node3`, ['bash', '-c', 'pkill -f fdtest-bb; sleep 0.5; rm -rf /tmp/fdtest-bb /tmp/fdtest-bb.log'], { user: 'postgres' });
+      await docker.exec(`${CLUSTER.name}-node3`, ['pkill', '-f', 'fdtest-bb'], { user: 'postgres' });
       await waitFor('the pg_basebackup walsender to end', async () => (await sql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_basebackup'")) === '0', { timeoutMs: 20_000, intervalMs: 250 });
+      await docker.exec(`${CLUSTER.name}-node3`, ['rm', '-rf', '/tmp/fdtest-bb', '/tmp/fdtest-bb.log'], { user: 'postgres' });
       await sql("SELECT pg_drop_replication_slot('fdtest_bb') FROM pg_replication_slots WHERE slot_name = 'fdtest_bb'");
     }
   });

@@ -46,10 +46,11 @@ recheck_until() {
 # its flush position only every 10 s, commits stalled (seen: 16 s of writes down in a loaded
 # fail-back soak). Walsenders are matched by application_name, which repmgr sets to the node name.
 PSQL_REPMGR=(/usr/lib/postgresql/15/bin/psql -X -qAt -v ON_ERROR_STOP=1 -d repmgr)
-OUR_STANDBYS="application_name IN (SELECT node_name FROM repmgr.nodes WHERE type <> 'witness' AND node_name <> current_setting('cluster_name'))"
+OTHER_DATA_NODES="SELECT node_name FROM repmgr.nodes WHERE type <> 'witness' AND node_name <> current_setting('cluster_name')"
+OUR_STANDBYS="application_name IN ($OTHER_DATA_NODES)"
 streaming_count() { "${PSQL_REPMGR[@]}" -c "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND $OUR_STANDBYS"; }
-# synchronous_standby_names names them (the other data nodes, as quoted identifiers): FIRST 1, as '*' was.
-standby_names() { "${PSQL_REPMGR[@]}" -c "SELECT 'FIRST 1 (' || string_agg(quote_ident(node_name), ', ' ORDER BY node_name) || ')' FROM repmgr.nodes WHERE type <> 'witness' AND node_name <> current_setting('cluster_name')"; }
+# synchronous_standby_names names them (as quoted identifiers): FIRST 1, as '*' was.
+standby_names() { "${PSQL_REPMGR[@]}" -c "SELECT 'FIRST 1 (' || string_agg(quote_ident(node_name), ', ' ORDER BY node_name) || ')' FROM ($OTHER_DATA_NODES) AS n"; }
 
 witness_answers() {
   local witness
