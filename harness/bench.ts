@@ -32,7 +32,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layers.ts';
-import { connectDocker, createLogger, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
+import { connectDocker, createLogger, describeError, FlipdrillError, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
 import { harnessOverhead } from './bench/harness-overhead.ts';
 import { handKillRounds } from './bench/hand-kill.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
@@ -44,6 +44,12 @@ const fail = (message: string): never => {
   process.stderr.write(`bench: ${message}\n`);
   process.exit(2);
 };
+// A known failure (no compose tool, a port taken, a cluster in the way) in one line with its hint;
+// anything else with its stack, which is what a bug report needs.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`bench: ${error instanceof FlipdrillError ? describeError(error) : (error.stack ?? String(error))}\n`);
+  process.exit(1);
+});
 
 const { values } = parseArgs({
   options: {

@@ -100,21 +100,23 @@ describe('the endpoint agent, with nobody watching', () => {
     expect((await docker.exec(node, ['cat', '/run/flipdrill-secrets/POSTGRES_PASSWORD'], { user: 'postgres' })).exitCode).not.toBe(0);
   });
 
-  it("pg_hba.conf: the superuser from an address outside the cluster's networks is refused; from the application network it is let in", async () => {
+  it("pg_hba.conf: the superuser from an address outside the cluster's networks is refused, from the application network let in; repmgr only from the replication network or the node itself", async () => {
     const docker = await testDocker();
     const outside = `${CLUSTER.name}-outside`;
     const labels = { 'io.flipdrill.project': 'flipdrill', 'io.flipdrill.cluster': CLUSTER.name };
     // A third network this test makes, with its own subnet; node2 joins it, so it can be reached from there.
     await docker.createNetwork({ name: outside, subnet: '10.213.87.0/24', gateway: '10.213.87.1', labels });
     await docker.connectNetwork(outside, `${CLUSTER.name}-node2`, { ipv4Address: '10.213.87.12', aliases: [] });
-    const login = async (network: string, ip: string, host: string) => {
-      const name = `${CLUSTER.name}-login-${network.endsWith('outside') ? 'out' : 'in'}`;
+    const repmgrPassword = (await docker.exec(`${CLUSTER.name}-node2`, ['cat', '/run/flipdrill-secrets/REPMGR_PASSWORD'])).stdout.trim();
+    expect(repmgrPassword).not.toBe('');
+    const login = async (network: string, ip: string, host: string, user = 'postgres') => {
+      const name = `${CLUSTER.name}-login-${ip.replaceAll('.', '-')}`;
       await docker.createContainer({
         name,
         hostname: 'login',
         image: (await docker.inspectContainer(`${CLUSTER.name}-node2`))!.image,
-        entrypoint: ['bash', '-c', `psql -XqAt -h ${host} -U postgres -d postgres -c 'SELECT 1' 2>&1; true`],
-        env: { PGPASSWORD: cluster.superuser.password, PGCONNECT_TIMEOUT: '5' },
+        entrypoint: ['bash', '-c', `psql -XqAt -h ${host} -U ${user} -d postgres -c 'SELECT 1' 2>&1; true`],
+        env: { PGPASSWORD: user === 'repmgr' ? repmgrPassword : cluster.superuser.password, PGCONNECT_TIMEOUT: '5' },
         labels,
         publish: {},
         networks: [{ network, ipv4Address: ip, aliases: [] }],
@@ -128,6 +130,15 @@ describe('the endpoint agent, with nobody watching', () => {
     try {
       expect(await login(outside, '10.213.87.50', '10.213.87.12')).toMatch(/no pg_hba.conf entry for host "10\.213\.87\.50", user "postgres"/);
       expect(await login(`${CLUSTER.name}-front`, '10.213.86.50', '10.213.86.12')).toBe('1');
+      // repmgr is a superuser: nothing on the application network logs in as repmgr ...
+      expect(await login(`${CLUSTER.name}-front`, '10.213.86.51', '10.213.86.12', 'repmgr')).toMatch(/pg_hba\.conf rejects connection for host "10\.213\.86\.51", user "repmgr"/);
+      // ... but it does from the replication network; and a node reaches itself as repmgr does, by
+      // its own name, which may resolve to its application-network address first.
+      expect(await login(`${CLUSTER.name}-back`, '10.213.85.51', '10.213.85.12', 'repmgr')).toBe('1');
+      const self = (host: string) =>
+        docker.exec(`${CLUSTER.name}-node2`, ['bash', '-c', `PGPASSWORD="$(cat /run/flipdrill-secrets/REPMGR_PASSWORD)" psql -XqAt -h ${host} -U repmgr -d repmgr -c 'SELECT inet_client_addr()' 2>&1`]);
+      expect((await self(NODE2_FRONT)).stdout.trim()).toBe(NODE2_FRONT);
+      expect((await self('node2')).exitCode).toBe(0);
     } finally {
       await docker.disconnectNetwork(outside, `${CLUSTER.name}-node2`).catch(() => {});
       await docker.removeNetwork(outside);
