@@ -25,6 +25,9 @@
  *              cluster comes from the library, or from docker-compose.yml (--hand-kill-cluster
  *              compose: `docker compose up --build` with flipdrill's local base image).
  *
+ * --load-minutes N (default 0: none) measures on a busy machine: the loaded soak's load generator
+ * (a CPU spinner a core and an fsync writer) runs for the whole bench, at most N minutes.
+ *
  * Writes bench.json and bench.md into runs/bench-<time>/ and prints the Markdown.
  * Uses its own cluster name, ports and subnets, so a cluster you have running is left alone.
  */
@@ -35,6 +38,7 @@ import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layer
 import { connectDocker, createLogger, describeError, FlipdrillError, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
 import { harnessOverhead } from './bench/harness-overhead.ts';
 import { handKillRounds } from './bench/hand-kill.ts';
+import { startLoad, stopOnSignals, type Load } from './bench/load.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
 import { runDrill, type DrillReport } from './drill.ts';
 import { readHistory } from './history.ts';
@@ -65,6 +69,7 @@ const { values } = parseArgs({
     'layer-rounds': { type: 'string', default: '3' },
     'hand-kills': { type: 'string', default: '3' },
     'hand-kill-cluster': { type: 'string', default: 'library' },
+    'load-minutes': { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -83,6 +88,7 @@ const scenarioRuns = int('scenarios', values.scenarios, 1, 20);
 const layerSeconds = int('layer-seconds', values['layer-seconds'], 1, 60);
 const layerRounds = int('layer-rounds', values['layer-rounds'], 1, 10);
 const handKills = int('hand-kills', values['hand-kills'], 1, 20);
+const loadMinutes = int('load-minutes', values['load-minutes'], 0, 240);
 const handKillCluster = values['hand-kill-cluster'] === 'library' || values['hand-kill-cluster'] === 'compose' ? values['hand-kill-cluster'] : fail(`--hand-kill-cluster takes library or compose, not "${values['hand-kill-cluster']}"`);
 
 const BASE: ClusterOptions = { name: 'flipdrill-bench', portBase: 23432, appPort: 23480, backSubnet: '10.213.51.0/24', frontSubnet: '10.213.52.0/24' };
@@ -123,6 +129,19 @@ const markdown: string[] = [`Command: \`${command}\``, ''];
 const docker = await connectDocker({ logger, onStep: say });
 await removeClusters(docker, logger, BASE.name);
 const builder = new ImageBuilder({ docker, logger, onStep: say });
+
+// On a busy machine, if asked: the loaded soak's load generator for the whole bench (at most
+// --load-minutes), started once the images are there, so a cold build is not what it slows.
+let load: Load | undefined;
+if (loadMinutes > 0) {
+  await builder.ensureAll();
+  load = startLoad(loadMinutes * 60_000);
+  stopOnSignals(load);
+  process.on('exit', () => load?.stop());
+  results.load = { minutes: loadMinutes, what: 'one CPU spinner a core and a writer fsyncing 256 MB at a time (harness/bench/load.ts)' };
+  markdown.push(`Under load: one CPU spinner a core and a writer fsyncing 256 MB at a time, for at most ${loadMinutes} min (harness/bench/load.ts).`, '');
+  say(`load started for at most ${loadMinutes} min`);
+}
 
 /** The figures of one drill that the tables summarize. */
 interface DrillFigures {
@@ -397,3 +416,4 @@ if (suites.includes('hand-kill')) {
 save();
 process.stdout.write(`${[...markdown, `Details: ${path.relative(process.cwd(), outDir)}/bench.json`].join('\n')}\n`);
 await removeClusters(docker, logger, BASE.name);
+load?.stop();

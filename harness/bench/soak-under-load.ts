@@ -9,13 +9,10 @@
  * Prints one line a run (passed iterations, median and worst write-down window, lost writes, the
  * run folder) and exits 1 if any run had a failed iteration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDrill } from '../drill.ts';
 import { resolveScenario } from '../scenario.ts';
+import { startLoad, stopOnSignals } from './load.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, repeat: { type: 'string', default: '10' }, 'max-minutes': { type: 'string', default: '120' } }, strict: true });
 const int = (name: string, raw: string, min: number, max: number): number => {
@@ -32,35 +29,11 @@ const maxMs = int('max-minutes', values['max-minutes'], 1, 600) * 60_000;
 
 const CLUSTER = { name: 'flipdrill-soak', portBase: 23632, appPort: 23680, backSubnet: '10.213.55.0/24', frontSubnet: '10.213.56.0/24' };
 
-/** One spinner a core and one fsync writer, each ending by itself at the deadline. */
-function startLoad(deadlineMs: number): { stop(): void } {
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-load-'));
-  const seconds = Math.ceil(deadlineMs / 1000);
-  const children: ChildProcess[] = [];
-  for (let i = 0; i < os.cpus().length; i++) {
-    children.push(spawn(process.execPath, ['-e', `const end = Date.now() + ${deadlineMs}; let x = 0; while (Date.now() < end) x = (x + 1) % 1e9;`], { stdio: 'ignore' }));
-  }
-  children.push(
-    spawn('bash', ['-c', `end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do dd if=/dev/zero of="$1/hog" bs=1M count=256 conv=fsync status=none; rm -f "$1/hog"; done`, '_', scratch], { stdio: 'ignore' }),
-  );
-  return {
-    stop() {
-      for (const c of children) c.kill('SIGKILL');
-      rmSync(scratch, { recursive: true, force: true });
-    },
-  };
-}
-
 const started = Date.now();
 const load = startLoad(maxMs);
 const stopLoad = () => load.stop();
 // Interrupted or killed: the load goes with the soak (its own deadline is only the last resort).
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.on(signal, () => {
-    stopLoad();
-    process.exit(code);
-  });
-}
+stopOnSignals(load);
 let failed = 0;
 try {
   for (let r = 1; r <= runs; r++) {
