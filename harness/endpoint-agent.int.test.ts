@@ -170,6 +170,23 @@ describe('the endpoint agent, with nobody watching', () => {
     }
   });
 
+  it("repmgr's ping of an address where nothing answers (a killed node's, while Docker's DNS still gives it out) gives up at tcp_user_timeout, before connect_timeout", async () => {
+    const docker = await testDocker();
+    // node1's registered connection string, aimed at an address of the replication network that no
+    // container holds: the connection attempt gets no answer at all, as one to a node killed a
+    // moment ago does. libpq's connect_timeout (2 s, its floor) would say "timeout expired"; the
+    // kernel's tcp_user_timeout ends it first, as "Connection timed out".
+    const script = [
+      `conninfo=$(runuser -u postgres -- psql -XqAt -d repmgr -c "SELECT conninfo FROM repmgr.nodes WHERE node_name = 'node1'")`,
+      'silent=$(printf "%s" "$conninfo" | sed "s/host=node1 /host=10.213.85.99 /")',
+      '[ "$silent" != "$conninfo" ] || { echo "no host=node1 in: $conninfo"; exit 1; }',
+      'runuser -u postgres -- psql -XqAt "$silent" -c "SELECT 1" 2>&1; true',
+    ].join('\n');
+    const said = (await docker.exec(`${CLUSTER.name}-node2`, ['bash', '-c', script])).stdout;
+    expect(said).toMatch(/Connection timed out/);
+    expect(said).not.toMatch(/timeout expired/);
+  });
+
   it("repmgr's connections give up on a silent peer within seconds: a query on an open connection, cut off mid-way, fails instead of waiting for the network", async () => {
     const docker = await testDocker();
     const node2 = `${CLUSTER.name}-node2`;
@@ -194,7 +211,7 @@ describe('the endpoint agent, with nobody watching', () => {
       expect(said).toMatch(/^1$/m);
       expect(said).not.toMatch(/^2$/m);
       expect(said).toContain('connection to server was lost');
-      // tcp_user_timeout is 3 s; without it the query waits for the network until `timeout 20` ends it.
+      // tcp_user_timeout is 1 s; without it the query waits for the network until `timeout 20` ends it.
       const elapsed = Number(/elapsed_ms (\d+)/.exec(said)?.[1]);
       expect(elapsed).toBeLessThan(10_000);
     } finally {
