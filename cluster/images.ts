@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleApp, bundleEndpointAgent } from '../app/build.ts';
+import { bundleApp, bundleEndpointAgent } from './bundle.ts';
 import { bundleNodeTools } from './node-tools.ts';
 import type { DockerClient } from './docker/docker-client.ts';
 import { aptInstall, canInstallPackages, run, type StepReporter } from './docker/engine.ts';

@@ -40,7 +40,8 @@ import { harnessOverhead } from './bench/harness-overhead.ts';
 import { handKillRounds } from './bench/hand-kill.ts';
 import { startLoad, stopOnSignals, type Load } from './bench/load.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
-import { runDrill, type DrillReport } from './drill.ts';
+import { runDrill } from './drill.ts';
+import type { DrillReport } from './report/report.ts';
 import { readHistory } from './history.ts';
 import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
 

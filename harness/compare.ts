@@ -5,7 +5,8 @@
  */
 import { attachCluster, ConfigError, connectDocker, createLogger, type AppProfile } from '../cluster/index.ts';
 import type { CheckResult } from './checker/checker.ts';
-import { runDrill, type DrillOptions, type DrillReport } from './drill.ts';
+import { runDrill, type DrillOptions } from './drill.ts';
+import type { DrillReport } from './report/report.ts';
 
 export const COMPARISON_SCHEMA = 'flipdrill.comparison/v1';
 

@@ -37,7 +37,7 @@ import {
   type Logger,
   ClusterWatcher,
 } from '../cluster/index.ts';
-import type { CheckResult, FinalRead } from './checker/checker.ts';
+import type { FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';
 import { nemesisFor, type FaultTargets } from './nemesis/nemesis.ts';
@@ -45,19 +45,9 @@ import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
 import { writeRunReports } from './report/write-reports.ts';
+import { aggregate, REPORT_SCHEMA, type Aggregate, type DrillPhase, type DrillReport, type IterationResources, type LiveCounts } from './report/report.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
 import { Workload } from './workload.ts';
-
-export const REPORT_SCHEMA = 'flipdrill.report/v1';
-
-/** The phases a drill goes through, in order (a step may begin one). */
-export type DrillPhase = 'images' | 'cluster' | 'warm-up' | 'fault' | 'promotion' | 'heal' | 'settle' | 'final-read' | 'check';
-
-export interface LiveCounts {
-  write: { ok: number; fail: number; info: number };
-  read: { ok: number; fail: number; info: number };
-}
-export const AGGREGATE_SCHEMA = 'flipdrill.aggregate/v1';
 
 export interface DrillOptions {
   cluster?: ClusterOptions;
@@ -101,38 +91,6 @@ export interface DrillOptions {
   logEcho?: { write(s: string): unknown };
 }
 
-export interface DrillReport {
-  schema: typeof REPORT_SCHEMA;
-  runId: string;
-  scenario: string;
-  startedAt: string;
-  finishedAt: string;
-  seed: number;
-  cluster: { name: string; replication: string; timing: unknown; tls: boolean; app: string; reused: boolean; images: unknown };
-  workload: { concurrency: number; readFraction: number; pauseMs: number; operations: number };
-  result: CheckResult;
-}
-
-export interface Aggregate {
-  schema: typeof AGGREGATE_SCHEMA;
-  scenario: string;
-  iterations: {
-    iteration: number;
-    scenario: string;
-    resources?: IterationResources;
-    verdict: 'PASS' | 'FAIL';
-    faultNode: string | null;
-    newPrimary: string | null;
-    writeDownMs: number | null;
-    lost: number;
-    dir: string;
-  }[];
-  passed: number;
-  writeDownMs: { median: number | null; worst: number | null };
-  totalLost: number;
-  verdict: 'PASS' | 'FAIL';
-}
-
 export interface DrillOutcome {
   run: RunFolder;
   /** The last iteration's report (the only one without --repeat). */
@@ -164,52 +122,11 @@ async function waitOrUndefined<T>(describe: string, probe: () => Promise<T | und
   }
 }
 
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** flipdrill's own footprint after an iteration: a leak shows as growth across a soak. */
-export interface IterationResources {
-  rssBytes: number;
-  heapUsedBytes: number;
-  /** Handles and requests keeping the event loop alive (sockets, timers, child processes). */
-  activeResources: number;
-}
-
 export function ownResources(): IterationResources {
   // With --expose-gc (NODE_OPTIONS), collect first: what is left is what is retained, not garbage.
   (globalThis as { gc?: () => void }).gc?.();
   const memory = process.memoryUsage();
   return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, activeResources: process.getActiveResourcesInfo().length };
-}
-
-export function aggregate(scenario: string, reports: { report: DrillReport; dir: string }[], resources: IterationResources[] = []): Aggregate {
-  const iterations = reports.map(({ report, dir }, i) => ({
-    iteration: i + 1,
-    scenario: report.scenario,
-    ...(resources[i] ? { resources: resources[i] } : {}),
-    verdict: report.result.verdict,
-    faultNode: report.result.fault?.node ?? null,
-    newPrimary: report.result.promotion?.node ?? null,
-    // The same measure as the scenario's budget: the client window or the longest gap, whichever is longer.
-    writeDownMs: report.result.writeUnavailability ? Math.max(report.result.writeUnavailability.ms, report.result.longestWriteGap?.ms ?? 0) : null,
-    lost: report.result.lost.length,
-    dir,
-  }));
-  const windows = iterations.map((i) => i.writeDownMs).filter((w): w is number => w !== null);
-  const passed = iterations.filter((i) => i.verdict === 'PASS').length;
-  return {
-    schema: AGGREGATE_SCHEMA,
-    scenario,
-    iterations,
-    passed,
-    writeDownMs: { median: median(windows), worst: windows.length ? Math.max(...windows) : null },
-    totalLost: iterations.reduce((n, i) => n + i.lost, 0),
-    verdict: passed === iterations.length ? 'PASS' : 'FAIL',
-  };
 }
 
 interface DrillContext {

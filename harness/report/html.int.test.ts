@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FinalRead, FinalRow } from '../checker/checker.ts';
-import { REPORT_SCHEMA, type DrillReport } from '../drill.ts';
+import { REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { parseHistory, parseEvents } from '../history.ts';
 import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
 import { ReportBrowser, type RenderedReport } from '../test-support/browser.ts';

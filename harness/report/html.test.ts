@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check, type CheckResult, type FinalRead } from '../checker/checker.ts';
-import type { DrillReport } from '../drill.ts';
+import type { DrillReport } from './report.ts';
 import type { ClusterEvent, Op } from '../op.ts';
 import { LIST_LIMIT, renderHtmlReport, writeHtmlReport } from './html.ts';
 

@@ -19,7 +19,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pairOperations, type CheckResult, type WriteRef } from '../checker/checker.ts';
-import type { DrillReport } from '../drill.ts';
+import type { DrillReport } from './report.ts';
 import { parseHistoryLines, readEvents } from '../history.ts';
 import type { ClusterEvent, Op, OpF, WrittenValue } from '../op.ts';
 import { RunFolderError } from './stored-run.ts';

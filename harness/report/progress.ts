@@ -6,7 +6,7 @@
  *   plain  the step lines only, each with the counts so far (CI logs, pipes: no escape codes)
  *   json   one JSON object per line: {"atMs", "phase", "step"} or {"atMs", "counts"}
  */
-import type { DrillPhase, LiveCounts } from '../drill.ts';
+import type { DrillPhase, LiveCounts } from './report.ts';
 
 export type ProgressMode = 'tty' | 'plain' | 'json';
 

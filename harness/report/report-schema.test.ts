@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../checker/checker.ts';
-import { REPORT_SCHEMA, type DrillReport } from '../drill.ts';
+import { REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { reportSchemaErrors } from '../test-support/report-files.ts';
 
 const ms = (n: number) => n * 1e6;

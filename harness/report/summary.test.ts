@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../checker/checker.ts';
-import { aggregate, REPORT_SCHEMA, type DrillReport } from '../drill.ts';
+import { aggregate, REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { renderAggregate } from './summary.ts';
 
 function report(scenario: string): DrillReport {

@@ -1,6 +1,6 @@
 /** The summary a person reads at the end of a drill, and of `flipdrill check`. */
 import type { CheckResult, WriteRef } from '../checker/checker.ts';
-import type { Aggregate } from '../drill.ts';
+import type { Aggregate } from './report.ts';
 
 const fmt = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? 'n/a' : Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;

@@ -1,12 +1,14 @@
 /**
  * Bundle the app into one file, app/dist/server.cjs, so its image needs only Node: no npm, no
  * registry, no node_modules inside the container. Runs on `npm ci` (prepare) and whenever
- * flipdrill builds the app image.
+ * flipdrill builds the app image. An image build step, so it lives with the images: it names the
+ * app's entry point by path and imports nothing of app/ (cluster/ depends on neither app/ nor
+ * harness/).
  */
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { packageRoot } from '../cluster/lib/package-root.ts';
+import { packageRoot } from './lib/package-root.ts';
 
 // From the sources, also when running compiled (dist/): esbuild bundles TypeScript itself.
 const appDir = path.join(packageRoot(), 'app');
