@@ -243,6 +243,96 @@ describe('check', () => {
     expect(r.degradedReplication).toContain('node2 runs without a synchronous standby');
     expect(r.verdict).toBe('PASS');
   });
+
+  describe('reads judged against the writes', () => {
+    it('flags a read that found a value nobody wrote', () => {
+      const r = check({ history: [...healthy, ...read(3, 'ghost', 1200, 5, true)], events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+      expect(r.readAnomalies).toEqual([{ id: 'ghost', process: 3, readAtMs: 1200, answeredAtMs: 1205, kind: 'never-written' }]);
+      expect(r.verdict).toBe('FAIL');
+      expect(r.checks.filter((c) => !c.ok)).toEqual([{ name: 'no read saw a value it could not have seen', ok: false, detail: '1 reads of values nobody wrote' }]);
+    });
+
+    it('flags a read that found a write answered "failed", even when the final state does not have it', () => {
+      // f was answered "failed" at 960 ms; a replica's read at 1200 ms found it; the final read does not.
+      const history = [...healthy, ...write(2, 'f', 950, 10, 'fail'), ...read(3, 'f', 1200, 5, true)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+      expect(r.contradicted).toEqual([]);
+      expect(r.readAnomalies).toEqual([{ id: 'f', process: 3, readAtMs: 1200, answeredAtMs: 1205, kind: 'failed-write' }]);
+      expect(r.verdict).toBe('FAIL');
+    });
+
+    it('flags a read answered before its write was invoked', () => {
+      // The read was answered at 3005 ms with d found; d's write was invoked only at 3010 ms.
+      const history = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'b', 900, 10, 'ok'), ...read(3, 'd', 3000, 5, true), ...write(1, 'd', 3010, 10, 'ok', 'node2', 2)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('a', 'node1', 1, 105), row('b', 'node1', 1, 905), row('d', 'node2', 2, 3015)] } });
+      expect(r.readAnomalies).toEqual([{ id: 'd', process: 3, readAtMs: 3000, answeredAtMs: 3005, kind: 'before-invoke' }]);
+      expect(r.verdict).toBe('FAIL');
+    });
+
+    it('lets pass a read of a write in flight, of an unknown one, and one that did not find its value', () => {
+      // d is read while its write is in flight (invoked 3000, answered 3010); u's outcome is unknown.
+      const history = [...healthy, ...write(2, 'u', 950, 10, 'info'), ...read(3, 'd', 3002, 5, true), ...read(3, 'u', 3100, 5, true), ...read(3, 'a', 3200, 5, false)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('u', 'node1', 1, 955)] } });
+      expect(r.readAnomalies).toEqual([]);
+      expect(r.checks.find((c) => c.name === 'no read saw a value it could not have seen')).toEqual({ name: 'no read saw a value it could not have seen', ok: true, detail: 'none' });
+    });
+  });
+
+  describe('split brain within one timeline', () => {
+    // Two standbys, both promoted to timeline 2: node2 from 3005 ms, node3 from 3100 ms, both going on.
+    const twoPromoted: ClusterEvent[] = [ev('fault', 1000, { kind: 'kill', node: 'node1', primary: 'node1', standby: 'node2', standbys: ['node2', 'node3'] }), ...failover.slice(1)];
+
+    it('is found when two nodes commit acknowledged writes on the same timeline at overlapping times', () => {
+      const history = [...healthy, ...write(2, 'n3', 3100, 10, 'ok', 'node3', 2), ...write(1, 'e', 3300, 10, 'ok', 'node2', 2), ...write(2, 'n3b', 3400, 10, 'ok', 'node3', 2)];
+      const r = check({ history, events: twoPromoted, finalRead: { node: 'node2', rows: [...healthyRows, row('e', 'node2', 2, 3305)] } });
+      // node3 began second (3105 ms); node2 committed e at 3305 ms after that.
+      expect(r.splitBrain).toMatchObject({ newPrimary: 'node3', newTimeline: 2, newPrimaryFirstCommitAt: W0 + 3105, writes: [{ id: 'e', committedBy: 'node2', committedTimeline: 2, committedAtMs: W0 + 3305 }] });
+      expect(r.checks.find((c) => c.name === 'no split brain')?.ok).toBe(false);
+      expect(r.verdict).toBe('FAIL');
+    });
+
+    it('is found under an async budget that tolerates the lost writes it causes', () => {
+      const history = [...healthy, ...write(2, 'n3', 3100, 10, 'ok', 'node3', 2), ...write(1, 'e', 3300, 10, 'ok', 'node2', 2)];
+      const r = check({ history, events: twoPromoted, finalRead: { node: 'node2', rows: [...healthyRows, row('e', 'node2', 2, 3305)] }, expectations: { replication: 'async', maxLost: 10 } });
+      expect(r.lost.map((w) => w.id)).toEqual(['n3']);
+      expect(r.checks.find((c) => c.name.startsWith('acknowledged writes lost'))?.ok).toBe(true);
+      expect(r.splitBrain?.newPrimary).toBe('node3');
+      expect(r.verdict).toBe('FAIL');
+    });
+
+    it('is not found when one node follows another, nor when a node is primary again on a later timeline (fail-back)', () => {
+      // node1 (timeline 1) until 905 ms, node2 (timeline 2) from 3005 to 5005 ms, node1 again (timeline 3) from 7005 ms.
+      const history = [...healthy, ...write(1, 'e', 5000, 10, 'ok', 'node2', 2), ...write(0, 'g', 7000, 10, 'ok', 'node1', 3)];
+      const rows = [...healthyRows, row('e', 'node2', 2, 5005), row('g', 'node1', 3, 7005)];
+      const r = check({ history, events: failover, finalRead: { node: 'node1', rows }, expectations: { finalPrimary: 'primary' } });
+      expect(r.splitBrain).toBeNull();
+      expect(r.checks.find((c) => c.name === 'no split brain')?.ok).toBe(true);
+    });
+  });
+
+  describe('times that are never negative', () => {
+    it('counts a loss in the middle of a run from the last commit that survived before it', () => {
+      // node1 commits a (105), b (505, lost), c (705, lost), then z (905, survived): the loss is 505 to 705 ms.
+      const history = [...write(0, 'a', 100, 10, 'ok'), ...write(0, 'b', 500, 10, 'ok'), ...write(0, 'c', 700, 10, 'ok'), ...write(1, 'z', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('a', 'node1', 1, 105), row('z', 'node1', 1, 905), row('d', 'node2', 2, 3005)] } });
+      expect(r.lost.map((w) => w.id)).toEqual(['b', 'c']);
+      expect(r.recoveryPoint).toEqual({ lostWrites: 2, seconds: 0.6, lastSurvivingCommitAt: '2026-11-21T10:00:00.105000Z', lastLostCommitAt: '2026-11-21T10:00:00.705000Z' });
+    });
+
+    it('counts a loss before any surviving commit from the first lost one', () => {
+      const history = [...write(0, 'b', 500, 10, 'ok'), ...write(0, 'c', 700, 10, 'ok'), ...write(1, 'z', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('z', 'node1', 1, 905), row('d', 'node2', 2, 3005)] } });
+      expect(r.recoveryPoint).toEqual({ lostWrites: 2, seconds: 0.2, lastSurvivingCommitAt: null, lastLostCommitAt: '2026-11-21T10:00:00.705000Z' });
+    });
+
+    it('gives a database downtime of 0, not less, when the old timeline went on committing after the new one began', () => {
+      const history = [...healthy, ...write(2, 'x', 3190, 20, 'ok', 'node1', 1)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+      expect(r.databaseDowntime).toMatchObject({ ms: 0, oldTimeline: 1, newTimeline: 2, lastOldCommitAt: '2026-11-21T10:00:03.200000Z', firstNewCommitAt: '2026-11-21T10:00:03.005000Z' });
+      expect(r.splitBrain).not.toBeNull();
+    });
+  });
+
 });
 
 describe('pairOperations', () => {

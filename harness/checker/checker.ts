@@ -9,8 +9,16 @@
  *   unexpected    values in the final state that nobody tried to write
  *   contradicted  writes answered `fail` that are present anyway: the error classification is wrong
  *   duplicated    a value present more than once in the final state
- *   stale reads   a read that missed a write acknowledged before the read began
- *   split brain   an old primary committing acknowledged writes after the new one started to
+ *   stale reads   a read that missed a write acknowledged before the read began (reported: replicas lag)
+ *   read anomalies a read that found a value nobody wrote, a value whose write was answered
+ *                 `fail`, or a value whose write had not been invoked when the read was answered
+ *   split brain   two primaries committing acknowledged writes at overlapping times: a node on
+ *                 one timeline still committing after another node (on any timeline, the same
+ *                 one included: two standbys promoted together) began to
+ * Times derived from them are never negative: the database downtime is 0 when the old primary
+ * went on committing after the new one began (that overlap is the split brain), and the recovery
+ * point of a loss in the middle of a run counts from the last surviving commit before the first
+ * lost one.
  * Downtime is measured twice: by the clients (the last ok write before writes stopped to the first
  * ok write by the primary after the fault) and by the database (CloudNativePG's way: last commit on the old timeline to first
  * commit on the new one, from the rows' own clock_timestamp() and timeline stamps).
@@ -91,13 +99,27 @@ export interface StaleRead {
   lagMs: number;
 }
 
+/** A read that saw what it could not have seen. */
+export interface ReadAnomaly {
+  id: string;
+  process: number;
+  /** When the read was invoked and answered, in ms since the drill started. */
+  readAtMs: number;
+  answeredAtMs: number;
+  /**
+   * never-written: no client tried to write this value; failed-write: its write was answered
+   * "failed" (surely not applied); before-invoke: the read was answered before the write was invoked.
+   */
+  kind: 'never-written' | 'failed-write' | 'before-invoke';
+}
+
 export interface SplitBrain {
-  /** The primary the endpoint moved to (newest timeline). */
+  /** The primary that began second (of the first two found committing at overlapping times). */
   newPrimary: string;
   newTimeline: number;
   /** When the new primary first committed, by its own clock (ms since the epoch). */
   newPrimaryFirstCommitAt: number;
-  /** Acknowledged writes another primary committed after that moment. */
+  /** Acknowledged writes the other primary committed after that moment. */
   writes: (WriteRef & { committedAtMs: number })[];
 }
 
@@ -113,6 +135,7 @@ export interface CheckResult {
   contradicted: WriteRef[];
   duplicated: { id: string; count: number }[];
   staleReads: StaleRead[];
+  readAnomalies: ReadAnomaly[];
   splitBrain: SplitBrain | null;
   /** Fault to promotion: as first observed by asking the database, and as repmgr's event records it. */
   promotion: { node: string; observedMs: number | null; reportedMs: number | null } | null;
@@ -129,9 +152,16 @@ export interface CheckResult {
    * (losing a synchronous standby: one write gets through, then commits wait).
    */
   longestWriteGap: { ms: number; fromMs: number; toMs: number } | null;
-  /** Database side: last commit on the old timeline to first commit on the new timeline. */
+  /**
+   * Database side: last commit on the old timeline to first commit on the new timeline; 0 when the
+   * old timeline went on committing after the new one began (no gap: that is the split brain).
+   */
   databaseDowntime: { ms: number; oldTimeline: number; newTimeline: number; lastOldCommitAt: string; firstNewCommitAt: string } | null;
-  /** What a failover cost in data: lost writes and how many seconds of writes they span. */
+  /**
+   * What a failover cost in data: lost writes, and the seconds of writes they span, from the last
+   * commit that survived before the first lost one (on the lost writes' node and timeline) to the
+   * last lost commit. Never negative, also for a loss in the middle of a run.
+   */
   recoveryPoint: { lostWrites: number; seconds: number; lastSurvivingCommitAt: string | null; lastLostCommitAt: string | null } | null;
   writesAfterFault: { ok: number; onNewPrimary: number };
   /**
@@ -228,7 +258,7 @@ function countsOf(pairs: readonly Completed[], f: Op['f']): OpCounts {
 }
 
 /** Commit stamps known for a write id: from its acknowledgement, or from the final read (µs precision). */
-interface Stamp {
+export interface Stamp {
   id: string;
   node: string;
   timeline: number;
@@ -237,6 +267,42 @@ interface Stamp {
 
 function isoOf(ms: number): string {
   return new Date(ms).toISOString().replace('Z', `${String(Math.round((ms % 1) * 1000)).padStart(3, '0')}Z`);
+}
+
+/**
+ * Two primaries at once, from the commit stamps: each node's run of commits on one timeline is one
+ * primary's tenure (first to last commit); two tenures of different nodes that overlap are a split
+ * brain, whatever their timelines (two standbys promoted together share one). Only acknowledged
+ * writes of the earlier tenure, committed after the later one began, are evidence. A node that is
+ * primary twice (fail-back) has two timelines, so two tenures that do not overlap.
+ */
+export function splitBrainOf(stamps: readonly Stamp[], acknowledged: (id: string) => boolean, ref: (id: string) => WriteRef): SplitBrain | null {
+  const tenures = new Map<string, { node: string; timeline: number; first: number; last: number; stamps: Stamp[] }>();
+  for (const s of stamps) {
+    const key = `${s.node}\u0000${s.timeline}`;
+    const t = tenures.get(key) ?? { node: s.node, timeline: s.timeline, first: s.atMs, last: s.atMs, stamps: [] };
+    t.first = Math.min(t.first, s.atMs);
+    t.last = Math.max(t.last, s.atMs);
+    t.stamps.push(s);
+    tenures.set(key, t);
+  }
+  const ordered = [...tenures.values()].sort((a, b) => a.first - b.first || a.timeline - b.timeline);
+  for (let j = 1; j < ordered.length; j++) {
+    const later = ordered[j]!;
+    for (let i = 0; i < j; i++) {
+      const earlier = ordered[i]!;
+      if (earlier.node === later.node || earlier.last <= later.first) continue;
+      const evidence = earlier.stamps.filter((s) => s.atMs > later.first && acknowledged(s.id)).sort((a, b) => a.atMs - b.atMs);
+      if (evidence.length === 0) continue;
+      return {
+        newPrimary: later.node,
+        newTimeline: later.timeline,
+        newPrimaryFirstCommitAt: later.first,
+        writes: evidence.map((s) => ({ ...ref(s.id), committedAtMs: s.atMs })),
+      };
+    }
+  }
+  return null;
 }
 
 export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
@@ -284,6 +350,25 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     if (value.found === false && ackNs !== undefined && ackNs < p.invoke.time) {
       staleReads.push({ id: value.id!, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), ackedAtMs: nsToMs(ackNs), lagMs: nsToMs(p.invoke.time - ackNs) });
     }
+  }
+
+  // Reads that saw what they could not have: judged against the writes, whatever the final state.
+  const writeById = new Map<string, Completed>();
+  for (const p of writes) if (!writeById.has(idOf(p.invoke)!)) writeById.set(idOf(p.invoke)!, p);
+  const readAnomalies: ReadAnomaly[] = [];
+  for (const p of pairs) {
+    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
+    const value = p.completion.value as { id?: string; found?: boolean };
+    if (value.found !== true || !value.id) continue;
+    const write = writeById.get(value.id);
+    const kind: ReadAnomaly['kind'] | undefined = !write
+      ? 'never-written'
+      : write.completion?.type === 'fail'
+        ? 'failed-write'
+        : p.completion.time < write.invoke.time
+          ? 'before-invoke'
+          : undefined;
+    if (kind) readAnomalies.push({ id: value.id, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), answeredAtMs: nsToMs(p.completion.time), kind });
   }
 
   // Commit stamps: from the final read (µs) where the row survived, else from the acknowledgement (ms).
@@ -363,9 +448,8 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     }
   }
 
-  // Database-side downtime and split brain, from the commit stamps.
+  // Database-side downtime, from the commit stamps.
   let databaseDowntime: CheckResult['databaseDowntime'] = null;
-  let splitBrain: SplitBrain | null = null;
   const timelines = [...new Set(allStamps.map((s) => s.timeline))].sort((a, b) => a - b);
   if (timelines.length >= 2) {
     const newTimeline = timelines.at(-1)!;
@@ -374,23 +458,14 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     const older = allStamps.filter((s) => s.timeline < newTimeline);
     const lastOld = older.reduce((a, b) => (b.atMs > a.atMs ? b : a));
     databaseDowntime = {
-      ms: Math.round((firstNew.atMs - lastOld.atMs) * 100) / 100,
+      ms: Math.max(0, Math.round((firstNew.atMs - lastOld.atMs) * 100) / 100),
       oldTimeline: lastOld.timeline,
       newTimeline,
       lastOldCommitAt: isoOf(lastOld.atMs),
       firstNewCommitAt: isoOf(firstNew.atMs),
     };
-    const overlapping = older.filter((s) => s.node !== firstNew.node && s.atMs > firstNew.atMs && ackNsById.has(s.id));
-    if (overlapping.length > 0) {
-      const byId = new Map(okWrites.map((p) => [idOf(p.invoke)!, p]));
-      splitBrain = {
-        newPrimary: firstNew.node,
-        newTimeline,
-        newPrimaryFirstCommitAt: firstNew.atMs,
-        writes: overlapping.sort((a, b) => a.atMs - b.atMs).map((s) => ({ ...refOf(byId.get(s.id)!), committedAtMs: s.atMs })),
-      };
-    }
   }
+  const splitBrain = splitBrainOf(allStamps, (id) => ackNsById.has(id), (id) => refOf(okWrites.find((p) => idOf(p.invoke) === id)!));
 
   // Recovery point: how many acknowledged writes the failover cost, and how many seconds of writes.
   let recoveryPoint: CheckResult['recoveryPoint'] = null;
@@ -401,10 +476,14 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       .map((r) => stamps.get(r.id))
       .filter((s): s is Stamp => s !== undefined && lostNodes.has(`${s.node}/${s.timeline}`));
     const lastLost = lostStamps.length ? lostStamps.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
-    const lastSurviving = surviving.length ? surviving.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
+    const firstLostAt = lostStamps.length ? Math.min(...lostStamps.map((s) => s.atMs)) : undefined;
+    // The last commit that survived before the first lost one: a surviving commit after it (a loss
+    // in the middle of a run) does not shorten what was lost.
+    const before = firstLostAt === undefined ? [] : surviving.filter((s) => s.atMs <= firstLostAt);
+    const lastSurviving = before.length ? before.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
     recoveryPoint = {
       lostWrites: lost.length,
-      seconds: lastLost ? Math.round((lastLost.atMs - (lastSurviving?.atMs ?? Math.min(...lostStamps.map((s) => s.atMs)))) / 10) / 100 : 0,
+      seconds: lastLost ? Math.round((lastLost.atMs - (lastSurviving?.atMs ?? firstLostAt!)) / 10) / 100 : 0,
       lastSurvivingCommitAt: lastSurviving ? isoOf(lastSurviving.atMs) : null,
       lastLostCommitAt: lastLost ? isoOf(lastLost.atMs) : null,
     };
@@ -540,6 +619,23 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     { name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
     { name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
     {
+      name: 'no read saw a value it could not have seen',
+      ok: readAnomalies.length === 0,
+      detail: readAnomalies.length
+        ? (
+            [
+              ['never-written', 'of values nobody wrote'],
+              ['failed-write', 'of writes answered "failed"'],
+              ['before-invoke', 'answered before their write was invoked'],
+            ] as const
+          )
+            .map(([kind, what]) => [readAnomalies.filter((a) => a.kind === kind).length, what] as const)
+            .filter(([n]) => n > 0)
+            .map(([n, what]) => `${n} reads ${what}`)
+            .join('; ')
+        : 'none',
+    },
+    {
       name: 'no split brain',
       ok: splitBrain === null,
       detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
@@ -560,6 +656,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     contradicted,
     duplicated,
     staleReads,
+    readAnomalies,
     splitBrain,
     promotion,
     endpointMove,

@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pairOperations, type CheckResult, type WriteRef } from '../checker/checker.ts';
+import { pairOperations, type CheckResult, type ReadAnomaly, type WriteRef } from '../checker/checker.ts';
 import type { DrillReport } from './report.ts';
 import { parseHistoryLines, readEvents } from '../history.ts';
 import type { ClusterEvent, Op, OpF, WrittenValue } from '../op.ts';
@@ -435,6 +435,11 @@ function anomaliesSection(result: CheckResult, pairs: PairsById): Markup {
     ${anomaly('split-brain', 'Split brain', split?.writes.length ?? 0, split ? `Writes acknowledged by another primary after ${split.newPrimary} started committing on timeline ${split.newTimeline} (at ${new Date(split.newPrimaryFirstCommitAt).toISOString()}).` : '', () =>
       writeRows(split!.writes, pairs, { header: 'committed at', cell: (ref) => new Date(ref.committedAtMs).toISOString() }),
     )}
+    ${anomaly('read-anomalies', 'Reads of what cannot exist', result.readAnomalies?.length ?? 0, 'Reads that found a value nobody wrote, a write the app answered "failed", or a write not yet invoked when the read was answered.', () =>
+      html`<table class="anomaly-table"><thead><tr><th>write id</th><th>process</th><th>read at</th><th>answered at</th><th>what it saw</th></tr></thead><tbody>
+        ${result.readAnomalies.slice(0, LIST_LIMIT).map((r) => html`<tr data-write-id="${r.id}"><td><code>${r.id}</code></td><td>${r.process}</td><td>${at(r.readAtMs)}</td><td>${at(r.answeredAtMs)}</td><td>${READ_ANOMALY[r.kind]}</td></tr>`)}
+      </tbody></table>${more(result.readAnomalies.length)}`,
+    )}
     ${anomaly('stale-reads', 'Stale reads', result.staleReads.length, 'Reads from a replica that missed a write acknowledged before the read began (replica lag). Reported, not a FAIL.', () =>
       html`<table class="anomaly-table"><thead><tr><th>write id</th><th>process</th><th>read at</th><th>write acknowledged at</th><th>lag at least</th></tr></thead><tbody>
         ${result.staleReads.slice(0, LIST_LIMIT).map((r) => html`<tr data-write-id="${r.id}"><td><code>${r.id}</code></td><td>${r.process}</td><td>${at(r.readAtMs)}</td><td>${at(r.ackedAtMs)}</td><td>${duration(r.lagMs)}</td></tr>`)}
@@ -442,6 +447,12 @@ function anomaliesSection(result: CheckResult, pairs: PairsById): Markup {
     )}
   </section>`;
 }
+
+const READ_ANOMALY: Record<ReadAnomaly['kind'], string> = {
+  'never-written': 'a value nobody wrote',
+  'failed-write': 'a write answered "failed"',
+  'before-invoke': 'a write not yet invoked',
+};
 
 function eventDetail(e: ClusterEvent): string {
   const ms = (value: unknown) => (typeof value === 'number' ? ` (${duration(value)})` : '');

@@ -62,6 +62,10 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     lines.push(`  stale reads      ${result.staleReads.length} reads missed a write acknowledged before they began (replica lag):`);
     lines.push(...listed(result.staleReads, (r) => `${r.id}  read at ${fmt(r.readAtMs)}, ${fmt(r.lagMs)} after its write was acknowledged`, 5));
   }
+  if (result.readAnomalies?.length) {
+    lines.push(`  read anomalies   ${result.readAnomalies.length} reads saw what cannot exist (a value nobody wrote, a write answered "failed", a write not yet invoked):`);
+    lines.push(...listed(result.readAnomalies, (r) => `${r.id}  read at ${fmt(r.readAtMs)}: ${r.kind}`, 5));
+  }
   if (result.splitBrain) {
     lines.push(`  split brain      ${result.splitBrain.writes.length} writes acknowledged by another primary after ${result.splitBrain.newPrimary} took over (timeline ${result.splitBrain.newTimeline}):`);
     lines.push(...listed(result.splitBrain.writes, writeLine));
