@@ -45,6 +45,10 @@ const healthyRows = [row('a', 'node1', 1, 105), row('b', 'node1', 1, 905), row('
 describe('check', () => {
   it('passes a failover in which every acknowledged write survived and writes resumed on the new primary', () => {
     const r = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows } });
+    // Each check has its own stable id, whatever its thresholds.
+    const ids = r.checks.map((c) => c.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(['writes-acknowledged', 'fault-injected', 'standby-promoted', 'endpoint-moved', 'writes-resumed', 'final-primary', 'lost-within-budget', 'no-failed-write-present', 'no-unexpected-value', 'no-duplicate', 'no-impossible-read', 'no-split-brain']);
 
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.verdict).toBe('PASS');
@@ -209,7 +213,7 @@ describe('check', () => {
 
     expect(r.writeUnavailability).toEqual({ ms: 93, lastOkBeforeMs: 910, firstOkAfterMs: 1003 });
     expect(r.longestWriteGap).toEqual({ ms: 897, fromMs: 1003, toMs: 1900 });
-    expect(r.checks.find((c) => !c.ok)).toEqual({ name: 'writes were down at most 0.5 s', ok: false, detail: 'down for 0.90 s at most' });
+    expect(r.checks.find((c) => !c.ok)).toEqual({ id: 'write-downtime', name: 'writes were down at most 0.5 s', ok: false, detail: 'down for 0.90 s at most', properties: { maxWriteDownMs: 500, writeDownMs: 897 } });
   });
 
   it('checks an empty history without crashing, and does not call it a PASS', () => {
@@ -218,7 +222,7 @@ describe('check', () => {
     expect(r.counts.write).toEqual({ ok: 0, fail: 0, info: 0, open: 0, errors: {} });
     expect(r.lost).toEqual([]);
     expect(r.verdict).toBe('FAIL');
-    expect(r.checks[0]).toEqual({ name: 'the workload got writes acknowledged', ok: false, detail: '0 acknowledged writes' });
+    expect(r.checks[0]).toEqual({ id: 'writes-acknowledged', name: 'the workload got writes acknowledged', ok: false, detail: '0 acknowledged writes' });
   });
 
   it('treats an operation the history ends before completing as unknown: recovered if present, never lost', () => {
@@ -249,7 +253,7 @@ describe('check', () => {
       const r = check({ history: [...healthy, ...read(3, 'ghost', 1200, 5, true)], events: failover, finalRead: { node: 'node2', rows: healthyRows } });
       expect(r.readAnomalies).toEqual([{ id: 'ghost', process: 3, readAtMs: 1200, answeredAtMs: 1205, kind: 'never-written' }]);
       expect(r.verdict).toBe('FAIL');
-      expect(r.checks.filter((c) => !c.ok)).toEqual([{ name: 'no read saw a value it could not have seen', ok: false, detail: '1 reads of values nobody wrote' }]);
+      expect(r.checks.filter((c) => !c.ok)).toEqual([{ id: 'no-impossible-read', name: 'no read saw a value it could not have seen', ok: false, detail: '1 reads of values nobody wrote' }]);
     });
 
     it('flags a read that found a write answered "failed", even when the final state does not have it', () => {
@@ -274,7 +278,7 @@ describe('check', () => {
       const history = [...healthy, ...write(2, 'u', 950, 10, 'info'), ...read(3, 'd', 3002, 5, true), ...read(3, 'u', 3100, 5, true), ...read(3, 'a', 3200, 5, false)];
       const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [...healthyRows, row('u', 'node1', 1, 955)] } });
       expect(r.readAnomalies).toEqual([]);
-      expect(r.checks.find((c) => c.name === 'no read saw a value it could not have seen')).toEqual({ name: 'no read saw a value it could not have seen', ok: true, detail: 'none' });
+      expect(r.checks.find((c) => c.name === 'no read saw a value it could not have seen')).toEqual({ id: 'no-impossible-read', name: 'no read saw a value it could not have seen', ok: true, detail: 'none' });
     });
   });
 

@@ -64,9 +64,14 @@ export interface CheckInput {
 }
 
 export interface Check {
+  /** Stable across runs and budgets (JUnit's test name): a changed threshold does not rename it. */
+  id: string;
+  /** The expectation in words, thresholds included. */
   name: string;
   ok: boolean;
   detail: string;
+  /** The thresholds it was held to and the figures it found (JUnit properties). */
+  properties?: Record<string, string | number>;
 }
 
 export interface OpCounts {
@@ -518,6 +523,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     if (expectations.promotion) {
       out.push(
         {
+          id: 'standby-promoted',
           name: 'a standby was promoted',
           ok: promotion !== null && promotion.node !== primaryAtFault,
           detail: promotion
@@ -525,11 +531,13 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
             : 'no promotion observed or reported by repmgr',
         },
         {
+          id: 'endpoint-moved',
           name: 'the endpoint moved to the new primary',
           ok: endpointMove !== null && endpointMove.node === newPrimary,
           detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
         },
         {
+          id: 'writes-resumed',
           name: 'writes resumed on the new primary',
           ok: writesAfterFault.onNewPrimary > 0,
           detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
@@ -538,16 +546,19 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     } else {
       out.push(
         {
+          id: 'no-promotion',
           name: 'no standby was promoted',
           ok: promotion === null,
           detail: promotion ? `${promotion.node} was promoted although ${primaryAtFault} was healthy` : `${primaryAtFault ?? 'the primary'} stayed primary`,
         },
         {
+          id: 'endpoint-stayed',
           name: 'the endpoint stayed on the primary',
           ok: endpointMove === null,
           detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : `stayed on ${primaryAtFault ?? 'the primary'}`,
         },
         {
+          id: 'writes-went-on',
           name: 'writes went on',
           ok: writesAfterFault.onNewPrimary > 0,
           detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${primaryAtFault ?? 'the primary'} after the fault`,
@@ -556,6 +567,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     }
     const expected = expectations.finalPrimary === 'standby' && standbysAtFault.length > 1 ? standbysAtFault : expectedPrimary !== undefined ? [expectedPrimary] : [];
     out.push({
+      id: 'final-primary',
       name: `the ${expectations.finalPrimary} at the fault is primary at the end`,
       ok: input.finalRead !== null && expected.includes(input.finalRead.node),
       detail: `expected ${expected.length ? expected.join(' or ') : '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
@@ -564,13 +576,16 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       const max = expectations.maxWriteDownMs;
       const down = writeUnavailability ? Math.max(writeUnavailability.ms, longestWriteGap?.ms ?? 0) : null;
       out.push({
+        id: 'write-downtime',
         name: `writes were down at most ${max / 1000} s`,
         ok: down !== null && down <= max,
         detail: down !== null ? `down for ${(down / 1000).toFixed(2)} s at most` : 'writes never resumed',
+        properties: { maxWriteDownMs: max, ...(down !== null ? { writeDownMs: down } : {}) },
       });
     }
     if (floatingIp) {
       out.push({
+        id: 'floating-ip-on-primary',
         name: `the floating IP ${floatingIp.ip} is on the primary at the end`,
         ok: input.finalRead !== null && floatingIp.holder === input.finalRead.node,
         detail: `DigitalOcean assigns it to ${floatingIp.holder ?? 'nobody'}; the primary is ${input.finalRead?.node ?? 'unknown'}; the hook sent ${floatingIp.assignRequests.length} assign requests (${floatingIp.assignRequests.map((r) => r.status).join(', ') || 'none'})`,
@@ -579,6 +594,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     if (expectations.rejoin) {
       const rejoined = heal ? String(heal.node) : (faultNode ?? 'the faulted node');
       out.push({
+        id: 'rejoined',
         name: `${rejoined} is back as a standby`,
         ok: heal?.role === 'standby',
         detail: heal ? `${heal.restarted ? 'restarted; ' : ''}it reported ${String(heal.role)} after ${String(heal.ms ?? '?')} ms` : 'it was not restarted',
@@ -588,6 +604,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       const back = events.find((e) => e.type === 'switchback');
       const moved = back ? events.find((e) => e.type === 'endpoint' && e.action === 'move' && e.node === back.node && (e.time ?? -1) >= (back.time ?? Infinity)) : undefined;
       out.push({
+        id: 'switched-back',
         name: `switched back: ${primaryAtFault ?? 'the old primary'} is primary again and holds the endpoint`,
         ok: back?.ok === true && moved !== undefined,
         detail: back
@@ -601,24 +618,28 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   }
 
   const checks: Check[] = [
-    { name: 'the workload got writes acknowledged', ok: okWrites.length > 0, detail: `${okWrites.length} acknowledged writes` },
-    { name: 'the fault was injected', ok: fault !== null, detail: fault ? `${fault.kind} on ${fault.node} at ${fault.atMs} ms` : 'no fault event in the run' },
+    { id: 'writes-acknowledged', name: 'the workload got writes acknowledged', ok: okWrites.length > 0, detail: `${okWrites.length} acknowledged writes` },
+    { id: 'fault-injected', name: 'the fault was injected', ok: fault !== null, detail: fault ? `${fault.kind} on ${fault.node} at ${fault.atMs} ms` : 'no fault event in the run' },
     ...outcomeChecks(),
     {
+      id: 'lost-within-budget',
       name: `acknowledged writes lost within budget (${expectations.maxLost})`,
       ok: input.finalRead !== null && lost.length <= expectations.maxLost,
+      properties: { maxLost: expectations.maxLost, lost: lost.length, acknowledged: okWrites.length },
       detail: input.finalRead
         ? `${okWrites.length - lost.length} of ${okWrites.length} acknowledged writes found on ${input.finalRead.node}; ${lost.length} lost`
         : 'no final read: nothing can be said about lost writes',
     },
     {
+      id: 'no-failed-write-present',
       name: 'no write answered "failed" is present',
       ok: contradicted.length === 0,
       detail: contradicted.length ? `${contradicted.length} writes the app called failed were committed` : 'none',
     },
-    { name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
-    { name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
+    { id: 'no-unexpected-value', name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
+    { id: 'no-duplicate', name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
     {
+      id: 'no-impossible-read',
       name: 'no read saw a value it could not have seen',
       ok: readAnomalies.length === 0,
       detail: readAnomalies.length
@@ -636,6 +657,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
         : 'none',
     },
     {
+      id: 'no-split-brain',
       name: 'no split brain',
       ok: splitBrain === null,
       detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',

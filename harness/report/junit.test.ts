@@ -42,6 +42,22 @@ describe('junit.xml', () => {
     expect(xml).toContain('<property name="verdict" value="FAIL"/>');
   });
 
+  it("names each case by its check's stable id: a changed budget changes a property, not the name", () => {
+    const render = (maxLost: number) => {
+      const result = { ...failingResult() };
+      const rechecked = check({ history: [], events: [], finalRead: null, expectations: { maxLost } });
+      return renderJunit({ runId: 'r', scenario: 'kill-primary', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', result: { ...result, checks: rechecked.checks } }, 'ci-host');
+    };
+    const names = (xml: string) => [...xml.matchAll(/<testcase classname="[^"]*" name="([^"]*)"/g)].map((m) => m[1]);
+    const strict = render(0);
+    const lenient = render(5);
+    expect(names(strict)).toEqual(names(lenient));
+    expect(names(strict)).toContain('lost-within-budget');
+    expect(strict).toContain('<property name="maxLost" value="0"/>');
+    expect(lenient).toContain('<property name="maxLost" value="5"/>');
+    expect(strict).toContain('<property name="description" value="acknowledged writes lost within budget (0)"/>');
+  });
+
   it('is written next to report.json', () => {
     const result = failingResult();
     writeFileSync(path.join(dir, 'report.json'), JSON.stringify({ runId: 'r2', scenario: 's', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:01.000Z', result }));

@@ -1,14 +1,16 @@
 /**
  * junit.xml: the drill as a JUnit test suite, for CI systems that gate a merge on test results.
  * One test case per check the checker made (each is an expectation of the scenario: a promotion,
- * the endpoint moved, nothing lost...), a failure carrying the evidence, and the summary as the
+ * the endpoint moved, nothing lost...), named by the check's stable id so that a changed budget
+ * does not rename it in a CI system's history; the expectation in words, its thresholds and the
+ * figures found are the case's properties; a failure carries the evidence, and the summary is the
  * suite's output. The format is the common one (Jenkins, GitLab, GitHub's test reporters), pinned
  * down by docs/junit.xsd, which a test validates every file against.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CheckResult, WriteRef } from '../checker/checker.ts';
+import type { Check, CheckResult, WriteRef } from '../checker/checker.ts';
 
 /** What junit.xml needs of report.json. */
 export interface JunitInput {
@@ -35,11 +37,19 @@ function lostEvidence(lost: readonly WriteRef[], limit = 50): string {
 }
 
 /** The evidence a failed check carries: its detail, and the writes it is about where there are some. */
-function evidence(name: string, detail: string, result: CheckResult): string {
-  if (/lost/.test(name) && result.lost.length) return `${detail}\nlost acknowledged writes:\n${lostEvidence(result.lost)}`;
-  if (/failed/.test(name) && result.contradicted.length) return `${detail}\nwrites answered "failed" but present:\n${lostEvidence(result.contradicted)}`;
-  if (/twice/.test(name) && result.duplicated.length) return `${detail}\n${result.duplicated.map((d) => `  ${d.id} x${d.count}`).join('\n')}`;
+function evidence(check: Check, result: CheckResult): string {
+  const { id, detail } = check;
+  if (id === 'lost-within-budget' && result.lost.length) return `${detail}\nlost acknowledged writes:\n${lostEvidence(result.lost)}`;
+  if (id === 'no-failed-write-present' && result.contradicted.length) return `${detail}\nwrites answered "failed" but present:\n${lostEvidence(result.contradicted)}`;
+  if (id === 'no-duplicate' && result.duplicated.length) return `${detail}\n${result.duplicated.map((d) => `  ${d.id} x${d.count}`).join('\n')}`;
+  if (id === 'no-impossible-read' && result.readAnomalies.length) return `${detail}\n${result.readAnomalies.slice(0, 50).map((r) => `  ${r.id} (process ${r.process}, read at ${r.readAtMs} ms): ${r.kind}`).join('\n')}`;
+  if (id === 'no-split-brain' && result.splitBrain) return `${detail}\n${lostEvidence(result.splitBrain.writes)}`;
   return detail;
+}
+
+function propertiesOf(check: Check): string[] {
+  const entries: [string, string][] = [['description', check.name], ...Object.entries(check.properties ?? {}).map(([k, v]) => [k, String(v)] as [string, string])];
+  return ['      <properties>', ...entries.map(([name, value]) => `        <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`), '      </properties>'];
 }
 
 export function renderJunit(input: JunitInput, hostname = os.hostname()): string {
@@ -57,9 +67,10 @@ export function renderJunit(input: JunitInput, hostname = os.hostname()): string
     ['lostWrites', String(result.lost.length)],
   ];
   const cases = result.checks.map((c) => {
-    const head = `    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(c.name)}" time="0">`;
+    // Reports written before checks had ids: their sentence is the only name there is.
+    const head = [`    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(c.id ?? c.name)}" time="0">`, ...propertiesOf(c)].join('\n');
     if (c.ok) return `${head}\n      <system-out>${xmlEscape(c.detail)}</system-out>\n    </testcase>`;
-    return `${head}\n      <failure message="${xmlEscape(c.detail)}" type="flipdrill.check">${xmlEscape(evidence(c.name, c.detail, result))}</failure>\n    </testcase>`;
+    return `${head}\n      <failure message="${xmlEscape(c.detail)}" type="flipdrill.check">${xmlEscape(evidence(c, result))}</failure>\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
