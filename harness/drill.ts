@@ -9,7 +9,7 @@
  * fault is undone and the cluster the drill created is removed; the run folder keeps the record.
  */
 import { randomInt } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -21,6 +21,7 @@ import {
   connectDocker,
   createLogger,
   dropletIdOf,
+  describeError,
   DrillAbortedError,
   ImageBuilder,
   startCluster,
@@ -44,6 +45,7 @@ import { nemesisFor, type FaultTargets } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
+import { renderJunitError, renderJunitIterations } from './report/junit.ts';
 import { writeRunReports } from './report/write-reports.ts';
 import { aggregate, REPORT_SCHEMA, type Aggregate, type DrillPhase, type DrillReport, type IterationResources, type LiveCounts } from './report/report.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
@@ -201,6 +203,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   if (options.target) await loadInventory(options.target);
   else defineCluster(options.cluster ?? {});
   const run = createRunFolder(options.runsDir ?? 'runs');
+  const startedAt = new Date().toISOString();
   options.onRunFolder?.(run);
   const logger: Logger = createLogger({ file: run.log, level: options.logLevel ?? 'info', ...(options.logEcho ? { echo: options.logEcho } : {}) }).child({ runId: run.id, scenario: rotationName });
   const onStep = (step: string, phase?: DrillPhase) => {
@@ -263,10 +266,31 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
       if (repeat > 1) onStep(`iteration ${i}: ${report.result.verdict}`);
     }
     const agg = repeat > 1 ? aggregate(rotationName, reports, resources) : null;
-    if (agg) writeJson(`${run.dir}/aggregate.json`, agg);
+    if (agg) {
+      writeJson(`${run.dir}/aggregate.json`, agg);
+      writeFileSync(
+        path.join(run.dir, 'junit.xml'),
+        renderJunitIterations({
+          runId: run.id,
+          scenario: rotationName,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+          verdict: agg.verdict,
+          iterations: reports.map(({ report, dir }) => ({ folder: path.basename(dir), result: report.result })),
+        }),
+      );
+    }
     return { run, report: reports.at(-1)!.report, reports: reports.map((r) => r.report), aggregate: agg };
   } catch (error) {
     if (ctx && !(error instanceof DrillAbortedError)) await saveNodeLogs(ctx.cluster, run.dir, logger);
+    // No verdict, but still a junit.xml for the CI gate: one case in error, saying why.
+    if (!(error instanceof DrillAbortedError) && !existsSync(path.join(run.dir, 'junit.xml'))) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      writeFileSync(
+        path.join(run.dir, 'junit.xml'),
+        renderJunitError({ runId: run.id, scenario: rotationName, startedAt, finishedAt: new Date().toISOString(), error: { type: e.name, message: describeError(e) } }),
+      );
+    }
     throw error;
   } finally {
     await watcher?.stop().catch(() => {});

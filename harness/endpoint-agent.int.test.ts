@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { attachCluster, createLogger, removeClusters, waitFor } from '../cluster/index.ts';
@@ -15,6 +15,7 @@ import { runDrill } from './drill.ts';
 import { startCluster, type FlipdrillCluster } from '../cluster/library.ts';
 import { insertThroughEndpoint, resolveEndpoint, type ProbeTarget } from './probe/front-probe.ts';
 import { testDocker } from './test-support/docker.ts';
+import { junitSchemaErrors } from './test-support/report-files.ts';
 
 const CLUSTER = { name: 'fdtest-agent', portBase: 26832, appPort: 26880, backSubnet: '10.213.85.0/24', frontSubnet: '10.213.86.0/24' };
 const NODE1_FRONT = '10.213.86.11';
@@ -284,8 +285,13 @@ describe('the endpoint agent, with nobody watching', () => {
     expect(status.agent.problem).toMatch(/is exited/);
     const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-agent-runs-'));
     try {
-      const drill = runDrill({ cluster: CLUSTER, runsDir, warmupMs: 1000, settleMs: 1000 });
+      let runDir: string | undefined;
+      const drill = runDrill({ cluster: CLUSTER, runsDir, warmupMs: 1000, settleMs: 1000, onRunFolder: (run) => (runDir = run.dir) });
       await expect(drill).rejects.toThrow(/^the cluster cannot move its endpoint: the endpoint agent fdtest-agent-endpoint-agent is exited/);
+      // No verdict, but a junit.xml a CI gate can read: one case in error, with the reason.
+      const junit = path.join(runDir!, 'junit.xml');
+      expect(junitSchemaErrors(junit)).toEqual([]);
+      expect(readFileSync(junit, 'utf8')).toMatch(/<error message="the cluster cannot move its endpoint: the endpoint agent fdtest-agent-endpoint-agent is exited/);
     } finally {
       rmSync(runsDir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
  * expects, the negative ones included, and nothing of a fault left behind afterwards, whether the
  * drill passed or was interrupted. (kill-primary and lagging-standby have their own files.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { attachCluster, createLogger, DrillAbortedError, removeClusters, type St
 import { runDrill } from './drill.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, printNodeLogs, testDocker } from './test-support/docker.ts';
+import { junitSchemaErrors } from './test-support/report-files.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-scenario-runs-'));
 const names: string[] = [];
@@ -211,7 +212,7 @@ describe('the fault catalogue', () => {
 
   it('--repeat 10 of kill-primary with fail-back passes on one cluster, failing over back and forth', async () => {
     const cluster = clusterFor(7);
-    const { aggregate, reports } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-primary-failback'), repeat: 10, ...SHORT });
+    const { aggregate, reports, run } = await runDrill({ cluster, runsDir, scenario: resolveScenario('kill-primary-failback'), repeat: 10, ...SHORT });
     expect(aggregate?.iterations.map((i) => i.verdict)).toEqual(Array(10).fill('PASS'));
     expect(aggregate?.verdict).toBe('PASS');
     expect(aggregate?.totalLost).toBe(0);
@@ -219,5 +220,11 @@ describe('the fault catalogue', () => {
     expect(reports.map((r) => r.result.fault?.node)).toEqual(['node1', 'node2', 'node1', 'node2', 'node1', 'node2', 'node1', 'node2', 'node1', 'node2']);
     expect(aggregate?.writeDownMs.median).toBeGreaterThan(0);
     expect(await leftovers(cluster.name)).toEqual([]);
+    // One junit.xml for the whole run: a case per iteration and check.
+    const junit = path.join(run.dir, 'junit.xml');
+    expect(junitSchemaErrors(junit)).toEqual([]);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml.match(/<testcase /g)).toHaveLength(reports.reduce((n, r) => n + r.result.checks.length, 0));
+    expect(xml).toContain('classname="flipdrill.kill-primary-failback.iteration-10" name="no-split-brain"');
   }, 900_000);
 });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../checker/checker.ts';
 import type { Op } from '../op.ts';
-import { renderJunit, writeJunitReport } from './junit.ts';
+import { junitSchemaErrors } from '../test-support/report-files.ts';
+import { renderJunit, renderJunitError, renderJunitIterations, writeJunitReport } from './junit.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-junit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +57,38 @@ describe('junit.xml', () => {
     expect(strict).toContain('<property name="maxLost" value="0"/>');
     expect(lenient).toContain('<property name="maxLost" value="5"/>');
     expect(strict).toContain('<property name="description" value="acknowledged writes lost within budget (0)"/>');
+  });
+
+  it('for a drill that stopped with an error: one case in error with the reason, valid against the XSD', () => {
+    const xml = renderJunitError(
+      { runId: 'r3', scenario: 'kill-primary', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:01:30.000Z', error: { type: 'WaitTimeoutError', message: 'timed out after 90.0s waiting for a healthy cluster' } },
+      'ci-host',
+    );
+    expect(xml).toContain('tests="1" failures="0" errors="1"');
+    expect(xml).toContain('<testcase classname="flipdrill.kill-primary" name="drill" time="0">');
+    expect(xml).toContain('<error message="timed out after 90.0s waiting for a healthy cluster" type="WaitTimeoutError">');
+    expect(xml).toContain('<property name="verdict" value="ERROR"/>');
+    const file = path.join(dir, 'error.xml');
+    writeFileSync(file, xml);
+    expect(junitSchemaErrors(file)).toEqual([]);
+  });
+
+  it('for --repeat: one suite, a case per iteration and check, the iteration in the class name, valid against the XSD', () => {
+    const failing = failingResult();
+    const passing = check({ history: [], events: [], finalRead: null });
+    const xml = renderJunitIterations(
+      { runId: 'r4', scenario: 'kill-primary-failback', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:05:00.000Z', verdict: 'FAIL', iterations: [{ folder: 'iteration-01', result: failing }, { folder: 'iteration-02', result: passing }] },
+      'ci-host',
+    );
+    expect(xml.match(/<testsuite /g)).toHaveLength(1);
+    expect(xml.match(/<testcase /g)).toHaveLength(failing.checks.length + passing.checks.length);
+    expect(xml).toContain('<testcase classname="flipdrill.kill-primary-failback.iteration-01" name="lost-within-budget" time="0">');
+    expect(xml).toContain('<testcase classname="flipdrill.kill-primary-failback.iteration-02" name="lost-within-budget" time="0">');
+    const failures = [failing, passing].reduce((n, r) => n + r.checks.filter((c) => !c.ok).length, 0);
+    expect(xml).toContain(`failures="${failures}" errors="0"`);
+    const file = path.join(dir, 'repeat.xml');
+    writeFileSync(file, xml);
+    expect(junitSchemaErrors(file)).toEqual([]);
   });
 
   it('is written next to report.json', () => {

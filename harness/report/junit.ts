@@ -52,39 +52,129 @@ function propertiesOf(check: Check): string[] {
   return ['      <properties>', ...entries.map(([name, value]) => `        <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`), '      </properties>'];
 }
 
-export function renderJunit(input: JunitInput, hostname = os.hostname()): string {
-  const { result } = input;
-  const seconds = Math.max(0, (Date.parse(input.finishedAt) - Date.parse(input.startedAt)) / 1000);
-  const failures = result.checks.filter((c) => !c.ok).length;
-  const suite = `flipdrill.${input.scenario}`;
-  const properties = [
-    ['runId', input.runId],
-    ['scenario', input.scenario],
-    ['verdict', result.verdict],
-    ['replication', result.expectations.replication],
-    ['writeDownMs', String(result.writeUnavailability?.ms ?? '')],
-    ['promotionMs', String(result.promotion?.observedMs ?? '')],
-    ['lostWrites', String(result.lost.length)],
-  ];
-  const cases = result.checks.map((c) => {
-    // Reports written before checks had ids: their sentence is the only name there is.
-    const head = [`    <testcase classname="${xmlEscape(suite)}" name="${xmlEscape(c.id ?? c.name)}" time="0">`, ...propertiesOf(c)].join('\n');
-    if (c.ok) return `${head}\n      <system-out>${xmlEscape(c.detail)}</system-out>\n    </testcase>`;
-    return `${head}\n      <failure message="${xmlEscape(c.detail)}" type="flipdrill.check">${xmlEscape(evidence(c, result))}</failure>\n    </testcase>`;
-  });
+function caseXml(classname: string, c: Check, result: CheckResult): string {
+  // Reports written before checks had ids: their sentence is the only name there is.
+  const head = [`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(c.id ?? c.name)}" time="0">`, ...propertiesOf(c)].join('\n');
+  if (c.ok) return `${head}\n      <system-out>${xmlEscape(c.detail)}</system-out>\n    </testcase>`;
+  return `${head}\n      <failure message="${xmlEscape(c.detail)}" type="flipdrill.check">${xmlEscape(evidence(c, result))}</failure>\n    </testcase>`;
+}
+
+interface SuiteSpec {
+  scenario: string;
+  startedAt: string;
+  finishedAt: string;
+  properties: [string, string][];
+  cases: string[];
+  failures: number;
+  errors: number;
+  out: string;
+}
+
+function documentXml(spec: SuiteSpec, hostname: string): string {
+  const seconds = Math.max(0, (Date.parse(spec.finishedAt) - Date.parse(spec.startedAt)) / 1000) || 0;
+  const suite = `flipdrill.${spec.scenario}`;
+  const tests = spec.cases.length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="flipdrill" tests="${result.checks.length}" failures="${failures}" errors="0" time="${seconds.toFixed(3)}">`,
-    `  <testsuite name="${xmlEscape(suite)}" tests="${result.checks.length}" failures="${failures}" errors="0" skipped="0" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(input.startedAt.replace(/Z$/, ''))}" hostname="${xmlEscape(hostname)}">`,
+    `<testsuites name="flipdrill" tests="${tests}" failures="${spec.failures}" errors="${spec.errors}" time="${seconds.toFixed(3)}">`,
+    `  <testsuite name="${xmlEscape(suite)}" tests="${tests}" failures="${spec.failures}" errors="${spec.errors}" skipped="0" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(spec.startedAt.replace(/Z$/, ''))}" hostname="${xmlEscape(hostname)}">`,
     '    <properties>',
-    ...properties.map(([name, value]) => `      <property name="${xmlEscape(name!)}" value="${xmlEscape(value!)}"/>`),
+    ...spec.properties.map(([name, value]) => `      <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`),
     '    </properties>',
-    ...cases,
-    `    <system-out>${xmlEscape(`verdict: ${result.verdict} (run ${input.runId})`)}</system-out>`,
+    ...spec.cases,
+    `    <system-out>${xmlEscape(spec.out)}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+export function renderJunit(input: JunitInput, hostname = os.hostname()): string {
+  const { result } = input;
+  const suite = `flipdrill.${input.scenario}`;
+  return documentXml(
+    {
+      scenario: input.scenario,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      properties: [
+        ['runId', input.runId],
+        ['scenario', input.scenario],
+        ['verdict', result.verdict],
+        ['replication', result.expectations.replication],
+        ['writeDownMs', String(result.writeUnavailability?.ms ?? '')],
+        ['promotionMs', String(result.promotion?.observedMs ?? '')],
+        ['lostWrites', String(result.lost.length)],
+      ],
+      cases: result.checks.map((c) => caseXml(suite, c, result)),
+      failures: result.checks.filter((c) => !c.ok).length,
+      errors: 0,
+      out: `verdict: ${result.verdict} (run ${input.runId})`,
+    },
+    hostname,
+  );
+}
+
+/**
+ * A --repeat run's own junit.xml: one suite, one case per iteration and check (the iteration is
+ * in the class name, the check's id is the name), beside each iteration's own file.
+ */
+export function renderJunitIterations(
+  input: { runId: string; scenario: string; startedAt: string; finishedAt: string; verdict: string; iterations: { folder: string; result: CheckResult }[] },
+  hostname = os.hostname(),
+): string {
+  const suite = `flipdrill.${input.scenario}`;
+  return documentXml(
+    {
+      scenario: input.scenario,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      properties: [
+        ['runId', input.runId],
+        ['scenario', input.scenario],
+        ['verdict', input.verdict],
+        ['iterations', String(input.iterations.length)],
+        ['lostWrites', String(input.iterations.reduce((n, i) => n + i.result.lost.length, 0))],
+      ],
+      cases: input.iterations.flatMap((i) => i.result.checks.map((c) => caseXml(`${suite}.${i.folder}`, c, i.result))),
+      failures: input.iterations.reduce((n, i) => n + i.result.checks.filter((c) => !c.ok).length, 0),
+      errors: 0,
+      out: `verdict: ${input.verdict} (run ${input.runId}, ${input.iterations.length} iterations)`,
+    },
+    hostname,
+  );
+}
+
+/**
+ * A drill that stopped with an error before its verdict (a cluster that never became healthy, a
+ * lost connection to the engine): still a junit.xml, one case in error, so a CI gate shows why.
+ */
+export function renderJunitError(input: { runId: string; scenario: string; startedAt: string; finishedAt: string; error: { type: string; message: string } }, hostname = os.hostname()): string {
+  const suite = `flipdrill.${input.scenario}`;
+  const message = input.error.message.split('\n')[0]!;
+  return documentXml(
+    {
+      scenario: input.scenario,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      properties: [
+        ['runId', input.runId],
+        ['scenario', input.scenario],
+        ['verdict', 'ERROR'],
+      ],
+      cases: [
+        [
+          `    <testcase classname="${xmlEscape(suite)}" name="drill" time="0">`,
+          `      <error message="${xmlEscape(message)}" type="${xmlEscape(input.error.type)}">${xmlEscape(input.error.message)}</error>`,
+          '    </testcase>',
+        ].join('\n'),
+      ],
+      failures: 0,
+      errors: 1,
+      out: `the drill stopped with an error before its verdict (run ${input.runId}): ${message}`,
+    },
+    hostname,
+  );
 }
 
 /** Write junit.xml into a finished run folder, from its report.json. */
