@@ -19,7 +19,7 @@ import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from './observe.ts';
-import type { DrillTarget, EndpointMover, FaultKind } from './target.ts';
+import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
@@ -44,7 +44,6 @@ import {
 /** The app's second database (seed 003: one app, several databases). */
 export const ANALYTICS_DATABASE = 'flipdrill_analytics';
 /** The iptables chain a one-way partition adds inside a node's own network namespace. */
-const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
 export interface ClusterCredentials {
   superuser: Credentials;

@@ -29,8 +29,13 @@ export interface EndpointMover {
   problem?: string;
 }
 
+/** The faults a target does to one node itself; the harness's scenarios build the rest on them. */
+export const NODE_FAULTS = ['kill', 'stop', 'freeze', 'partition', 'partition-one-way'] as const;
 /** A fault, as the command that does it on this kind of target (for the record). */
-export type FaultKind = 'kill' | 'stop' | 'freeze' | 'partition' | 'partition-one-way';
+export type FaultKind = (typeof NODE_FAULTS)[number];
+
+/** The firewall chain of the one-way partition, on containers and machines alike (checked for leftovers). */
+export const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
 export interface DrillTarget {
   readonly spec: TargetSpec;

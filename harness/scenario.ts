@@ -11,9 +11,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../cluster/index.ts';
+import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
 
-export type FaultType = 'kill' | 'stop' | 'freeze' | 'partition' | 'partition-one-way' | 'lag-then-kill' | 'switchover';
+/** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
 export type Role = 'primary' | 'standby' | 'witness';
 
 export interface Scenario {
@@ -56,7 +58,6 @@ export interface Scenario {
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
-const FAULT_TYPES: FaultType[] = ['kill', 'stop', 'freeze', 'partition', 'partition-one-way', 'lag-then-kill', 'switchover'];
 const ROLES: Role[] = ['primary', 'standby', 'witness'];
 
 function fail(where: string, message: string): never {

@@ -20,14 +20,13 @@ import type { Logger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
 import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
 import { TIMING_PROFILES, type AppProfile } from '../spec.ts';
-import type { DrillTarget, EndpointMover, FaultKind, TargetSpec } from '../target.ts';
+import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind, type TargetSpec } from '../target.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { loadInventory, type InventoryCluster, type InventoryNode } from './inventory.ts';
 import { shellQuote, SshRunner } from './ssh.ts';
 
 const SETTINGS = '. /etc/flipdrill/node.env';
 const PARTITION_CHAIN = 'FLIPDRILL-PARTITION';
-const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 /** The pg_hba.conf line that fences a node from the app's user (first line, so it wins). */
 const FENCE_MARK = '# flipdrill-fence';
 
