@@ -60,6 +60,7 @@ function caseXml(classname: string, c: Check, result: CheckResult): string {
 }
 
 interface SuiteSpec {
+  runId: string;
   scenario: string;
   startedAt: string;
   finishedAt: string;
@@ -79,7 +80,7 @@ function documentXml(spec: SuiteSpec, hostname: string): string {
     `<testsuites name="flipdrill" tests="${tests}" failures="${spec.failures}" errors="${spec.errors}" time="${seconds.toFixed(3)}">`,
     `  <testsuite name="${xmlEscape(suite)}" tests="${tests}" failures="${spec.failures}" errors="${spec.errors}" skipped="0" time="${seconds.toFixed(3)}" timestamp="${xmlEscape(spec.startedAt.replace(/Z$/, ''))}" hostname="${xmlEscape(hostname)}">`,
     '    <properties>',
-    ...spec.properties.map(([name, value]) => `      <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`),
+    ...[['runId', spec.runId], ['scenario', spec.scenario], ...spec.properties].map(([name, value]) => `      <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`),
     '    </properties>',
     ...spec.cases,
     `    <system-out>${xmlEscape(spec.out)}</system-out>`,
@@ -94,12 +95,8 @@ export function renderJunit(input: JunitInput, hostname = os.hostname()): string
   const suite = `flipdrill.${input.scenario}`;
   return documentXml(
     {
-      scenario: input.scenario,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
+      ...input,
       properties: [
-        ['runId', input.runId],
-        ['scenario', input.scenario],
         ['verdict', result.verdict],
         ['replication', result.expectations.replication],
         ['writeDownMs', String(result.writeUnavailability?.ms ?? '')],
@@ -126,12 +123,8 @@ export function renderJunitIterations(
   const suite = `flipdrill.${input.scenario}`;
   return documentXml(
     {
-      scenario: input.scenario,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
+      ...input,
       properties: [
-        ['runId', input.runId],
-        ['scenario', input.scenario],
         ['verdict', input.verdict],
         ['iterations', String(input.iterations.length)],
         ['lostWrites', String(input.iterations.reduce((n, i) => n + i.result.lost.length, 0))],
@@ -154,12 +147,8 @@ export function renderJunitError(input: { runId: string; scenario: string; start
   const message = input.error.message.split('\n')[0]!;
   return documentXml(
     {
-      scenario: input.scenario,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
+      ...input,
       properties: [
-        ['runId', input.runId],
-        ['scenario', input.scenario],
         ['verdict', 'ERROR'],
       ],
       cases: [
