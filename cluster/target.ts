@@ -37,36 +37,12 @@ export type FaultKind = (typeof NODE_FAULTS)[number];
 /** The firewall chain of the one-way partition, on containers and machines alike (checked for leftovers). */
 export const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
-export interface DrillTarget {
-  readonly spec: TargetSpec;
-  readonly credentials: { readonly app: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
-  /**
-   * Where the endpoint is. Only a view: the cluster moves its endpoint itself (an endpoint agent,
-   * the nodes' promote hooks, DigitalOcean), and a drill never does.
-   */
-  readonly endpoint: EndpointView;
-  /** Where the app answers, from this host. */
-  readonly appUrl: string;
-  /** Where the node runs, for people: a container's name, user@host. */
-  where(node: string): string;
+/** What a nemesis may do to one node, and the little it needs to look at (a fault is all it acts through). */
+export interface NodeFaults {
   /** The command a fault runs on this target (recorded with the fault). */
   describeFault(kind: FaultKind, node: string, signal?: string): string;
   isRunning(node: string): Promise<boolean>;
-  /** Has the node finished starting (registered or rejoined, repmgrd running)? */
-  isReady(node: string): Promise<boolean>;
-  observe(): Promise<ClusterSnapshot>;
-  /**
-   * The same look over connections kept open between looks, for a watcher that looks several
-   * times a second (cheaper for the cluster, and quicker); close() when done.
-   */
-  keptObserver(): { observe(): Promise<ClusterSnapshot>; close(): void };
-  primary(): Promise<string | undefined>;
-  query<T extends Record<string, unknown>>(node: string, sql: string, params?: unknown[], database?: string): Promise<T[]>;
   exec(node: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
-  /** Who moves the endpoint, and is it running? */
-  endpointMover(): Promise<EndpointMover>;
-  /** What the cluster's endpoint mover did since `sinceMs` (wall clock), as far as it reports it. */
-  endpointActions(sinceMs: number): Promise<EndpointEvent[]>;
   kill(node: string, signal?: string): Promise<void>;
   stopNode(node: string): Promise<void>;
   startNode(node: string): Promise<void>;
@@ -77,11 +53,56 @@ export interface DrillTarget {
   partitionOneWay(node: string): Promise<void>;
   healOneWay(node: string): Promise<void>;
   switchover(node: string): Promise<string>;
+}
+
+/** What the harness reads of the cluster: its state, its SQL, its logs. */
+export interface ClusterReads {
+  /** Where the node runs, for people: a container's name, user@host. */
+  where(node: string): string;
+  /** Has the node finished starting (registered or rejoined, repmgrd running)? */
+  isReady(node: string): Promise<boolean>;
+  observe(): Promise<ClusterSnapshot>;
+  /**
+   * The same look over connections kept open between looks, for a watcher that looks several
+   * times a second (cheaper for the cluster, and quicker); close() when done.
+   */
+  keptObserver(): { observe(): Promise<ClusterSnapshot>; close(): void };
+  primary(): Promise<string | undefined>;
+  query<T extends Record<string, unknown>>(node: string, sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** The tail of the node's repmgrd and PostgreSQL logs. */
   nodeLogs(node: string): Promise<string>;
+}
+
+/** The floating endpoint, seen and never moved: the cluster moves it itself. */
+export interface EndpointWatch {
+  /**
+   * Where the endpoint is. Only a view: the cluster moves its endpoint itself (an endpoint agent,
+   * the nodes' promote hooks, DigitalOcean), and a drill never does.
+   */
+  readonly endpoint: EndpointView;
+  /** Who moves the endpoint, and is it running? */
+  endpointMover(): Promise<EndpointMover>;
+  /** What the cluster's endpoint mover did since `sinceMs` (wall clock), as far as it reports it. */
+  endpointActions(sinceMs: number): Promise<EndpointEvent[]>;
+  /** Only with the do-simulator endpoint: the simulator's own API. */
+  doSimulator<T = unknown>(path: string, body?: unknown): Promise<T>;
+}
+
+/** The app the workload talks to. */
+export interface AppHost {
+  /** Where the app answers, from this host. */
+  readonly appUrl: string;
   appProfile(): Promise<AppProfile>;
   useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void>;
-  doSimulator<T = unknown>(path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * Everything a drill uses, as small capabilities: a part of the harness asks for the one it
+ * needs (a nemesis for NodeFaults), so a test can hand it a fake of that part alone.
+ */
+export interface DrillTarget extends NodeFaults, ClusterReads, EndpointWatch, AppHost {
+  readonly spec: TargetSpec;
+  readonly credentials: { readonly app: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
   /** Let go of what the drill held (an app process, SSH connections); the cluster itself stays. */
   release(): Promise<void>;
   /** Remove the cluster (only one the drill created). */

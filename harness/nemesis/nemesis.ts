@@ -4,11 +4,12 @@
  * says nothing, a stopped one sends its last WAL first, a frozen or partitioned one is alive and
  * comes back believing it is still primary.
  */
-import { ClusterError, type DrillTarget } from '../../cluster/index.ts';
+import { ClusterError, type NodeFaults } from '../../cluster/index.ts';
 import type { FaultType, Scenario } from '../scenario.ts';
 
 export interface FaultTargets {
-  cluster: DrillTarget;
+  /** A nemesis acts through faults alone. */
+  cluster: NodeFaults;
   /** The node the fault hits. */
   node: string;
   /** The primary and a standby when the fault hit, as the database said. */
@@ -49,7 +50,7 @@ async function timed(kind: FaultType, node: string, detail: string, act: () => P
 }
 
 /** Send a signal to the WAL sender processes on a primary; true if there was one to signal. */
-async function signalWalSenders(cluster: DrillTarget, primary: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
+async function signalWalSenders(cluster: NodeFaults, primary: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
   const result = await cluster.exec(primary, ['pkill', `-${signal}`, '-f', 'postgres: .*walsender']);
   return result.exitCode === 0;
 }

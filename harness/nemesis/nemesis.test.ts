@@ -1,0 +1,92 @@
+/**
+ * Each nemesis against the in-memory cluster: what it does to which node, what it records, and
+ * that its undo takes the fault away, is safe when nothing was injected, and can run twice.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeFaults } from '../test-support/fake-faults.ts';
+import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, switchover } from './nemesis.ts';
+import { resolveScenario } from '../scenario.ts';
+
+const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
+
+describe('nemeses', () => {
+  it('kill: the node stops running; the fault names the command and is timed from when it was sent', async () => {
+    const cluster = new FakeFaults();
+    const before = Date.now();
+    const fault = await kill('SIGKILL').inject(on(cluster));
+    expect(cluster.node('node1').running).toBe(false);
+    expect(cluster.node('node2').running).toBe(true);
+    expect(fault).toMatchObject({ kind: 'kill', node: 'node1', detail: 'fake kill --signal SIGKILL node1' });
+    expect(fault.at).toBeGreaterThanOrEqual(before);
+    expect(fault.confirmedAt).toBeGreaterThanOrEqual(fault.at);
+    // A killed node stays down: bringing it back is the scenario's heal, not the undo.
+    await kill().undo(on(cluster));
+    expect(cluster.node('node1').running).toBe(false);
+    expect(cluster.calls).toEqual(['kill node1 SIGKILL']);
+  });
+
+  it('freeze: undo thaws the node, and is harmless when nothing was frozen or run twice', async () => {
+    const cluster = new FakeFaults();
+    await freeze.undo(on(cluster));
+    expect(cluster.node('node1').paused).toBe(false);
+    await freeze.inject(on(cluster));
+    expect(cluster.node('node1').paused).toBe(true);
+    await freeze.undo(on(cluster));
+    await freeze.undo(on(cluster));
+    expect(cluster.node('node1').paused).toBe(false);
+    expect(cluster.calls).toEqual(['unpause node1', 'pause node1', 'unpause node1', 'unpause node1']);
+  });
+
+  it('partition-one-way: cut on the faulted node only, and healed by the undo', async () => {
+    const cluster = new FakeFaults();
+    const fault = await partitionOneWay.inject(on(cluster));
+    expect(fault.kind).toBe('partition-one-way');
+    expect([...cluster.nodes].filter(([, n]) => n.oneWay).map(([name]) => name)).toEqual(['node1']);
+    await partitionOneWay.undo(on(cluster));
+    expect(cluster.node('node1').oneWay).toBe(false);
+  });
+
+  it("switchover: the standby becomes primary; the fault records repmgr's last word", async () => {
+    const cluster = new FakeFaults();
+    const fault = await switchover.inject(on(cluster, 'node2'));
+    expect(cluster.primaryNode).toBe('node2');
+    expect(fault.detail).toBe('repmgr standby switchover on node2: STANDBY SWITCHOVER has completed successfully (node1 is now a standby)');
+  });
+
+  describe('lag-then-kill', () => {
+    it("freezes the primary's WAL sender first, holding it for the lag, then kills the primary", async () => {
+      const cluster = new FakeFaults();
+      const nemesis = lagThenKill(2000);
+      expect(nemesis.prepare?.holdMs).toBe(2000);
+      expect(await nemesis.prepare!.run(on(cluster))).toBe('WAL sender on node1 frozen with SIGSTOP: node2 receives nothing');
+      expect(cluster.node('node1').walSendersStopped).toBe(true);
+      await nemesis.inject(on(cluster));
+      expect(cluster.node('node1').running).toBe(false);
+      // The primary is dead: nothing to thaw, and the undo does not try.
+      await nemesis.undo(on(cluster));
+      expect(cluster.calls).toEqual(["exec node1 pkill -STOP -f postgres: .*walsender", 'kill node1 SIGKILL']);
+    });
+
+    it('thaws the WAL sender when the drill stops between the freeze and the kill', async () => {
+      const cluster = new FakeFaults();
+      const nemesis = lagThenKill(2000);
+      await nemesis.prepare!.run(on(cluster));
+      await nemesis.undo(on(cluster));
+      expect(cluster.node('node1').walSendersStopped).toBe(false);
+      expect(cluster.node('node1').running).toBe(true);
+    });
+
+    it('refuses without a standby, or without a WAL sender to freeze, and says so', async () => {
+      const cluster = new FakeFaults();
+      await expect(lagThenKill(1000).prepare!.run({ cluster, node: 'node1', primary: 'node1' })).rejects.toThrow('the lag-then-kill fault needs a standby, and there is none');
+      await expect(lagThenKill(1000).prepare!.run({ cluster, node: 'node2', primary: 'node2', standby: 'node1' })).rejects.toThrow('no WAL sender process found on node2');
+    });
+  });
+
+  it("nemesisFor: every built-in scenario's fault has a nemesis of its own kind", () => {
+    for (const name of ['kill-primary', 'stop-primary', 'freeze-primary', 'partition-primary', 'partition-primary-one-way', 'switchover', 'lagging-standby']) {
+      const scenario = resolveScenario(name);
+      expect(nemesisFor(scenario).kind).toBe(scenario.fault.type);
+    }
+  });
+});

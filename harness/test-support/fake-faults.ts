@@ -1,0 +1,108 @@
+/**
+ * An in-memory cluster for what a nemesis may do (NodeFaults): nodes that run, stop, freeze and
+ * are cut off, a primary that a switchover moves, WAL senders that a signal freezes, and the
+ * list of every call, in order. No Docker, no SSH: a nemesis's tests run in milliseconds.
+ */
+import type { ExecResult, FaultKind, NodeFaults } from '../../cluster/index.ts';
+
+export interface FakeNode {
+  running: boolean;
+  paused: boolean;
+  partitioned: boolean;
+  oneWay: boolean;
+  /** The WAL sender processes on this node, and whether they are stopped (SIGSTOP). */
+  walSenders: number;
+  walSendersStopped: boolean;
+}
+
+export class FakeFaults implements NodeFaults {
+  readonly nodes = new Map<string, FakeNode>();
+  /** Every call, as `method node [argument]`. */
+  readonly calls: string[] = [];
+  primaryNode: string;
+
+  constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false });
+    this.primaryNode = primary;
+  }
+
+  node(name: string): FakeNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  describeFault(kind: FaultKind, node: string, signal = 'SIGKILL'): string {
+    return `fake ${kind}${kind === 'kill' ? ` --signal ${signal}` : ''} ${node}`;
+  }
+
+  async isRunning(node: string): Promise<boolean> {
+    return this.node(node).running;
+  }
+
+  async exec(node: string, cmd: string[]): Promise<ExecResult> {
+    this.calls.push(`exec ${node} ${cmd.join(' ')}`);
+    const n = this.node(node);
+    if (!n.running) throw new Error(`${node} is not running`);
+    // pkill -STOP|-CONT -f 'postgres: .*walsender': exit 0 when a process matched, 1 when none did.
+    if (cmd[0] === 'pkill' && cmd.at(-1)?.includes('walsender')) {
+      if (n.walSenders === 0) return { exitCode: 1, stdout: '', stderr: '' };
+      n.walSendersStopped = cmd[1] === '-STOP';
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    return { exitCode: 127, stdout: '', stderr: `the fake runs no ${cmd[0]}` };
+  }
+
+  async kill(node: string, signal = 'SIGKILL'): Promise<void> {
+    this.calls.push(`kill ${node} ${signal}`);
+    this.node(node).running = false;
+  }
+
+  async stopNode(node: string): Promise<void> {
+    this.calls.push(`stopNode ${node}`);
+    this.node(node).running = false;
+  }
+
+  async startNode(node: string): Promise<void> {
+    this.calls.push(`startNode ${node}`);
+    this.node(node).running = true;
+  }
+
+  async pause(node: string): Promise<void> {
+    this.calls.push(`pause ${node}`);
+    this.node(node).paused = true;
+  }
+
+  async unpause(node: string): Promise<void> {
+    this.calls.push(`unpause ${node}`);
+    this.node(node).paused = false;
+  }
+
+  async partition(node: string): Promise<void> {
+    this.calls.push(`partition ${node}`);
+    this.node(node).partitioned = true;
+  }
+
+  async heal(node: string): Promise<void> {
+    this.calls.push(`heal ${node}`);
+    this.node(node).partitioned = false;
+  }
+
+  async partitionOneWay(node: string): Promise<void> {
+    this.calls.push(`partitionOneWay ${node}`);
+    this.node(node).oneWay = true;
+  }
+
+  async healOneWay(node: string): Promise<void> {
+    this.calls.push(`healOneWay ${node}`);
+    this.node(node).oneWay = false;
+  }
+
+  async switchover(node: string): Promise<string> {
+    this.calls.push(`switchover ${node}`);
+    if (this.node(node).running === false) throw new Error(`${node} is not running`);
+    const old = this.primaryNode;
+    this.primaryNode = node;
+    return `NOTICE: executing switchover on node "${node}"\nNOTICE: STANDBY SWITCHOVER has completed successfully (${old} is now a standby)`;
+  }
+}
