@@ -527,11 +527,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     // primary must find itself fenced.
     if (promotedTo) await waitOrUndefined('the endpoint on the new primary', async () => (await cluster.endpoint.state()).holder === promotedTo, 30_000, signal);
 
-    const undoing = {
-      freeze: `thawing ${node}`,
-      partition: `reconnecting ${node}`,
-      'partition-one-way': `removing the firewall rules on ${node}`,
-    }[scenario.fault.type as string];
+    const undoing = nemesis.undoing?.(targets);
     const restarting = scenario.heal.restart ? `restarting ${node}` : undefined;
     const rejoining = scenario.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
     onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || rejoining || `nothing to undo (${node} stays down)`}`, 'heal');

@@ -20,6 +20,7 @@ describe('nemeses', () => {
     expect(fault.at).toBeGreaterThanOrEqual(before);
     expect(fault.confirmedAt).toBeGreaterThanOrEqual(fault.at);
     // A killed node stays down: bringing it back is the scenario's heal, not the undo.
+    expect(kill().undoing).toBeUndefined();
     await kill().undo(on(cluster));
     expect(cluster.node('node1').running).toBe(false);
     expect(cluster.calls).toEqual(['kill node1 SIGKILL']);
@@ -35,6 +36,7 @@ describe('nemeses', () => {
     await freeze.undo(on(cluster));
     expect(cluster.node('node1').paused).toBe(false);
     expect(cluster.calls).toEqual(['unpause node1', 'pause node1', 'unpause node1', 'unpause node1']);
+    expect(freeze.undoing?.(on(cluster))).toBe('thawing node1');
   });
 
   it('partition-one-way: cut on the faulted node only, and healed by the undo', async () => {
@@ -42,6 +44,7 @@ describe('nemeses', () => {
     const fault = await partitionOneWay.inject(on(cluster));
     expect(fault.kind).toBe('partition-one-way');
     expect([...cluster.nodes].filter(([, n]) => n.oneWay).map(([name]) => name)).toEqual(['node1']);
+    expect(partitionOneWay.undoing?.(on(cluster))).toBe('removing the firewall rules on node1');
     await partitionOneWay.undo(on(cluster));
     expect(cluster.node('node1').oneWay).toBe(false);
   });

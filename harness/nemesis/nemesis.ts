@@ -41,6 +41,8 @@ export interface Nemesis {
    * injected. Restarting a stopped node is the scenario's heal.restart, not part of the undo.
    */
   undo(targets: FaultTargets): Promise<void>;
+  /** What the undo does, for the drill's progress line (none: there is nothing to undo). */
+  undoing?(targets: FaultTargets): string;
 }
 
 async function timed(kind: FaultType, node: string, detail: string, act: () => Promise<void>): Promise<InjectedFault> {
@@ -74,6 +76,7 @@ export const freeze: Nemesis = {
   kind: 'freeze',
   inject: ({ cluster, node }) => timed('freeze', node, cluster.describeFault('freeze', node), () => cluster.pause(node)),
   undo: ({ cluster, node }) => cluster.unpause(node),
+  undoing: ({ node }) => `thawing ${node}`,
 };
 
 export const partition: Nemesis = {
@@ -81,6 +84,7 @@ export const partition: Nemesis = {
   inject: ({ cluster, node }) =>
     timed('partition', node, cluster.describeFault('partition', node), () => cluster.partition(node)),
   undo: ({ cluster, node }) => cluster.heal(node),
+  undoing: ({ node }) => `reconnecting ${node}`,
 };
 
 export const partitionOneWay: Nemesis = {
@@ -88,6 +92,7 @@ export const partitionOneWay: Nemesis = {
   inject: ({ cluster, node }) =>
     timed('partition-one-way', node, cluster.describeFault('partition-one-way', node), () => cluster.partitionOneWay(node)),
   undo: ({ cluster, node }) => cluster.healOneWay(node),
+  undoing: ({ node }) => `removing the firewall rules on ${node}`,
 };
 
 /**
