@@ -3,7 +3,8 @@
  * A test run killed half-way (a CI job cancelled, a machine stopped) can leave its clusters on an
  * engine that outlives it; the next run would then meet "a cluster named fdtest-... exists already".
  * Every test cluster's name starts with "fdtest", so those are removed first: only what a test
- * run made, never a cluster of the user's.
+ * run made, never a cluster of the user's. (Two test runs on one engine at once never worked: they
+ * use the same names, ports and subnets; now the second also ends the first's clusters.)
  */
 import { CLUSTER_LABEL, connectDocker, createLogger, ImageBuilder, projectLabels, removeClusters } from '../../cluster/index.ts';
 
