@@ -193,7 +193,7 @@ export class MalformedHistoryError extends Error {
   }
 }
 
-interface Completed {
+export interface Completed {
   invoke: Op;
   completion: Op | null;
 }
@@ -274,6 +274,80 @@ function isoOf(ms: number): string {
   return new Date(ms).toISOString().replace('Z', `${String(Math.round((ms % 1) * 1000)).padStart(3, '0')}Z`);
 }
 
+/** Reads that did not find a write acknowledged before the read was invoked (replica lag): reported, not a FAIL. */
+export function staleReadsOf(pairs: readonly Completed[], ackNsById: ReadonlyMap<string, number>): StaleRead[] {
+  const staleReads: StaleRead[] = [];
+  for (const p of pairs) {
+    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
+    const value = p.completion.value as { id?: string; found?: boolean };
+    const ackNs = value.id ? ackNsById.get(value.id) : undefined;
+    if (value.found === false && ackNs !== undefined && ackNs < p.invoke.time) {
+      staleReads.push({ id: value.id!, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), ackedAtMs: nsToMs(ackNs), lagMs: nsToMs(p.invoke.time - ackNs) });
+    }
+  }
+  return staleReads;
+}
+
+/** Reads that saw what they could not have: judged against the writes, whatever the final state. */
+export function readAnomaliesOf(pairs: readonly Completed[]): ReadAnomaly[] {
+  const writeById = new Map<string, Completed>();
+  for (const p of pairs) if (p.invoke.f === 'write' && !writeById.has(idOf(p.invoke)!)) writeById.set(idOf(p.invoke)!, p);
+  const readAnomalies: ReadAnomaly[] = [];
+  for (const p of pairs) {
+    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
+    const value = p.completion.value as { id?: string; found?: boolean };
+    if (value.found !== true || !value.id) continue;
+    const write = writeById.get(value.id);
+    const kind: ReadAnomaly['kind'] | undefined = !write
+      ? 'never-written'
+      : write.completion?.type === 'fail'
+        ? 'failed-write'
+        : p.completion.time < write.invoke.time
+          ? 'before-invoke'
+          : undefined;
+    if (kind) readAnomalies.push({ id: value.id, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), answeredAtMs: nsToMs(p.completion.time), kind });
+  }
+  return readAnomalies;
+}
+
+/** Database side: last commit on an older timeline to the first on the newest; 0 when they overlap. */
+export function databaseDowntimeOf(stamps: readonly Stamp[]): CheckResult['databaseDowntime'] {
+  const timelines = [...new Set(stamps.map((s) => s.timeline))].sort((a, b) => a - b);
+  if (timelines.length < 2) return null;
+  const newTimeline = timelines.at(-1)!;
+  const firstNew = stamps.filter((s) => s.timeline === newTimeline).reduce((a, b) => (b.atMs < a.atMs ? b : a));
+  const lastOld = stamps.filter((s) => s.timeline < newTimeline).reduce((a, b) => (b.atMs > a.atMs ? b : a));
+  return {
+    ms: Math.max(0, Math.round((firstNew.atMs - lastOld.atMs) * 100) / 100),
+    oldTimeline: lastOld.timeline,
+    newTimeline,
+    lastOldCommitAt: isoOf(lastOld.atMs),
+    firstNewCommitAt: isoOf(firstNew.atMs),
+  };
+}
+
+/**
+ * How many acknowledged writes a failover cost, and the seconds of writes they span: from the last
+ * commit that survived before the first lost one (on the lost writes' node and timeline) to the
+ * last lost commit. A surviving commit after the first lost one (a loss in the middle of a run)
+ * does not shorten what was lost.
+ */
+export function recoveryPointOf(lost: readonly WriteRef[], finalRows: readonly FinalRow[], stamps: ReadonlyMap<string, Stamp>): NonNullable<CheckResult['recoveryPoint']> {
+  const lostStamps = lost.map((l) => stamps.get(l.id)).filter((s): s is Stamp => s !== undefined);
+  const lostNodes = new Set(lostStamps.map((s) => `${s.node}/${s.timeline}`));
+  const surviving = finalRows.map((r) => stamps.get(r.id)).filter((s): s is Stamp => s !== undefined && lostNodes.has(`${s.node}/${s.timeline}`));
+  const lastLost = lostStamps.length ? lostStamps.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
+  const firstLostAt = lostStamps.length ? Math.min(...lostStamps.map((s) => s.atMs)) : undefined;
+  const before = firstLostAt === undefined ? [] : surviving.filter((s) => s.atMs <= firstLostAt);
+  const lastSurviving = before.length ? before.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
+  return {
+    lostWrites: lost.length,
+    seconds: lastLost ? Math.round((lastLost.atMs - (lastSurviving?.atMs ?? firstLostAt!)) / 10) / 100 : 0,
+    lastSurvivingCommitAt: lastSurviving ? isoOf(lastSurviving.atMs) : null,
+    lastLostCommitAt: lastLost ? isoOf(lastLost.atMs) : null,
+  };
+}
+
 /**
  * Two primaries at once, from the commit stamps: each node's run of commits on one timeline is one
  * primary's tenure (first to last commit); two tenures of different nodes that overlap are a split
@@ -344,37 +418,11 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const unexpected = [...finalCount.keys()].filter((id) => !attempted.has(id));
   const duplicated = [...finalCount.entries()].filter(([, n]) => n > 1).map(([id, count]) => ({ id, count }));
 
-  // Stale reads: a read that did not find a write acknowledged before the read was invoked.
   const ackNsById = new Map<string, number>();
   for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
-  const staleReads: StaleRead[] = [];
-  for (const p of pairs) {
-    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
-    const value = p.completion.value as { id?: string; found?: boolean };
-    const ackNs = value.id ? ackNsById.get(value.id) : undefined;
-    if (value.found === false && ackNs !== undefined && ackNs < p.invoke.time) {
-      staleReads.push({ id: value.id!, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), ackedAtMs: nsToMs(ackNs), lagMs: nsToMs(p.invoke.time - ackNs) });
-    }
-  }
+  const staleReads = staleReadsOf(pairs, ackNsById);
 
-  // Reads that saw what they could not have: judged against the writes, whatever the final state.
-  const writeById = new Map<string, Completed>();
-  for (const p of writes) if (!writeById.has(idOf(p.invoke)!)) writeById.set(idOf(p.invoke)!, p);
-  const readAnomalies: ReadAnomaly[] = [];
-  for (const p of pairs) {
-    if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
-    const value = p.completion.value as { id?: string; found?: boolean };
-    if (value.found !== true || !value.id) continue;
-    const write = writeById.get(value.id);
-    const kind: ReadAnomaly['kind'] | undefined = !write
-      ? 'never-written'
-      : write.completion?.type === 'fail'
-        ? 'failed-write'
-        : p.completion.time < write.invoke.time
-          ? 'before-invoke'
-          : undefined;
-    if (kind) readAnomalies.push({ id: value.id, process: p.invoke.process, readAtMs: nsToMs(p.invoke.time), answeredAtMs: nsToMs(p.completion.time), kind });
-  }
+  const readAnomalies = readAnomaliesOf(pairs);
 
   // Commit stamps: from the final read (µs) where the row survived, else from the acknowledgement (ms).
   const stamps = new Map<string, Stamp>();
@@ -453,46 +501,10 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     }
   }
 
-  // Database-side downtime, from the commit stamps.
-  let databaseDowntime: CheckResult['databaseDowntime'] = null;
-  const timelines = [...new Set(allStamps.map((s) => s.timeline))].sort((a, b) => a - b);
-  if (timelines.length >= 2) {
-    const newTimeline = timelines.at(-1)!;
-    const onNew = allStamps.filter((s) => s.timeline === newTimeline);
-    const firstNew = onNew.reduce((a, b) => (b.atMs < a.atMs ? b : a));
-    const older = allStamps.filter((s) => s.timeline < newTimeline);
-    const lastOld = older.reduce((a, b) => (b.atMs > a.atMs ? b : a));
-    databaseDowntime = {
-      ms: Math.max(0, Math.round((firstNew.atMs - lastOld.atMs) * 100) / 100),
-      oldTimeline: lastOld.timeline,
-      newTimeline,
-      lastOldCommitAt: isoOf(lastOld.atMs),
-      firstNewCommitAt: isoOf(firstNew.atMs),
-    };
-  }
+  const databaseDowntime = databaseDowntimeOf(allStamps);
   const splitBrain = splitBrainOf(allStamps, (id) => ackNsById.has(id), (id) => refOf(okWrites.find((p) => idOf(p.invoke) === id)!));
 
-  // Recovery point: how many acknowledged writes the failover cost, and how many seconds of writes.
-  let recoveryPoint: CheckResult['recoveryPoint'] = null;
-  if (input.finalRead) {
-    const lostStamps = lost.map((l) => stamps.get(l.id)).filter((s): s is Stamp => s !== undefined);
-    const lostNodes = new Set(lostStamps.map((s) => `${s.node}/${s.timeline}`));
-    const surviving = finalRows
-      .map((r) => stamps.get(r.id))
-      .filter((s): s is Stamp => s !== undefined && lostNodes.has(`${s.node}/${s.timeline}`));
-    const lastLost = lostStamps.length ? lostStamps.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
-    const firstLostAt = lostStamps.length ? Math.min(...lostStamps.map((s) => s.atMs)) : undefined;
-    // The last commit that survived before the first lost one: a surviving commit after it (a loss
-    // in the middle of a run) does not shorten what was lost.
-    const before = firstLostAt === undefined ? [] : surviving.filter((s) => s.atMs <= firstLostAt);
-    const lastSurviving = before.length ? before.reduce((a, b) => (b.atMs > a.atMs ? b : a)) : undefined;
-    recoveryPoint = {
-      lostWrites: lost.length,
-      seconds: lastLost ? Math.round((lastLost.atMs - (lastSurviving?.atMs ?? firstLostAt!)) / 10) / 100 : 0,
-      lastSurvivingCommitAt: lastSurviving ? isoOf(lastSurviving.atMs) : null,
-      lastLostCommitAt: lastLost ? isoOf(lastLost.atMs) : null,
-    };
-  }
+  const recoveryPoint = input.finalRead ? recoveryPointOf(lost, finalRows, stamps) : null;
 
   const syncNames = input.finalRead?.synchronousStandbyNames;
   const degradedReplication =
