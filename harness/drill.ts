@@ -45,6 +45,7 @@ import { nemesisFor, type FaultTargets } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './report/stored-run.ts';
+import { writeRepeatHtmlReport } from './report/html.ts';
 import { renderJunitError, renderJunitIterations } from './report/junit.ts';
 import { writeRunReports } from './report/write-reports.ts';
 import { aggregate, REPORT_SCHEMA, type Aggregate, type DrillPhase, type DrillReport, type IterationResources, type LiveCounts } from './report/report.ts';
@@ -279,6 +280,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
           iterations: reports.map(({ report, dir }) => ({ folder: path.basename(dir), result: report.result })),
         }),
       );
+      writeRepeatHtmlReport(run.dir, run.id, agg);
     }
     return { run, report: reports.at(-1)!.report, reports: reports.map((r) => r.report), aggregate: agg };
   } catch (error) {

@@ -226,5 +226,8 @@ describe('the fault catalogue', () => {
     const xml = readFileSync(junit, 'utf8');
     expect(xml.match(/<testcase /g)).toHaveLength(reports.reduce((n, r) => n + r.result.checks.length, 0));
     expect(xml).toContain('classname="flipdrill.kill-primary-failback.iteration-10" name="no-split-brain"');
+    // And one page for the whole run, linking each iteration's own.
+    const page = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
+    expect(page).toContain('href="iteration-10/report.html"');
   }, 900_000);
 });

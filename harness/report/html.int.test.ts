@@ -7,13 +7,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FinalRead, FinalRow } from '../checker/checker.ts';
-import { REPORT_SCHEMA, type DrillReport } from './report.ts';
+import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type Aggregate, type DrillReport } from './report.ts';
 import { parseHistory, parseEvents } from '../history.ts';
 import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
-import { ReportBrowser, type RenderedReport } from '../test-support/browser.ts';
-import { writeHtmlReport } from './html.ts';
+import { ReportBrowser, type PageDocument, type RenderedReport } from '../test-support/browser.ts';
+import { writeHtmlReport, writeRepeatHtmlReport } from './html.ts';
 import { writeJson } from './run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './stored-run.ts';
 
@@ -235,5 +236,55 @@ describe('report.html in Chromium', () => {
     expect(page.lostWrites.reduce((n, l) => n + l.count, 0)).toBe(57);
     expect(page.lostWrites.every((l) => l.startMs < FAULT_MS)).toBe(true);
     expect(page.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['acknowledged writes lost within budget (0)']);
+  });
+
+  it('a --repeat run: the top page gives the whole verdict and links every iteration to its own report.html', async () => {
+    const runDir = path.join(root, 'repeat');
+    const iteration = (n: number, verdict: 'PASS' | 'FAIL', lost: number) => {
+      const dir = path.join(runDir, `iteration-0${n}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'report.html'), `<!doctype html><title>iteration ${n}</title>`);
+      return { iteration: n, scenario: 'kill-primary-failback', verdict, faultNode: n % 2 ? 'node1' : 'node2', newPrimary: n % 2 ? 'node2' : 'node1', writeDownMs: 1200 + n, lost, dir };
+    };
+    const aggregate: Aggregate = {
+      schema: AGGREGATE_SCHEMA,
+      scenario: 'kill-primary-failback',
+      iterations: [iteration(1, 'PASS', 0), iteration(2, 'FAIL', 3), iteration(3, 'PASS', 0)],
+      passed: 2,
+      writeDownMs: { median: 1202, worst: 1203 },
+      totalLost: 3,
+      verdict: 'FAIL',
+    };
+    const file = writeRepeatHtmlReport(runDir, 'r-repeat', aggregate);
+    expect(file).toBe(path.join(runDir, 'report.html'));
+    const page = await browser.read(file, () => {
+      const doc = (globalThis as unknown as { document: PageDocument }).document;
+      return {
+        verdict: doc.querySelector('[data-testid="verdict"]')?.textContent?.trim(),
+        gist: doc.querySelector('[data-testid="gist"]')?.textContent?.trim(),
+        rows: Array.from(doc.querySelectorAll('[data-testid="iterations"] tbody tr')).map((tr) => ({
+          iteration: Number(tr.getAttribute('data-iteration')),
+          verdict: tr.getAttribute('data-verdict'),
+          href: tr.querySelector('a')?.getAttribute('href') ?? '',
+          visible: tr.getBoundingClientRect().height > 0,
+        })),
+      };
+    });
+    expect(page.pageErrors).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.externalRequests).toEqual([]);
+    expect(page.value.verdict).toBe('FAIL');
+    expect(page.value.gist).toBe('2 of 3 passed · writes down 1.20 s median, 1.20 s worst · 3 acknowledged writes lost');
+    expect(page.value.rows.map((r) => [r.iteration, r.verdict, r.visible])).toEqual([
+      [1, 'PASS', true],
+      [2, 'FAIL', true],
+      [3, 'PASS', true],
+    ]);
+    // Each link, resolved from the page's own place, is that iteration's own report.html.
+    for (const [i, row] of page.value.rows.entries()) {
+      const target = fileURLToPath(new URL(row.href, pathToFileURL(file)));
+      expect(target).toBe(path.join(aggregate.iterations[i]!.dir, 'report.html'));
+      expect(statSync(target).isFile()).toBe(true);
+    }
   });
 });

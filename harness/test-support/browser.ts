@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { MarkerKind, Outcome } from '../report/html.ts';
 
 /** Debian's package: `apt-get install -y --no-install-recommends chromium`. */
@@ -97,14 +97,15 @@ interface PageRect {
   width: number;
   height: number;
 }
-interface PageElement {
+/** The little of the DOM that tests read in a page (the project builds without the DOM's types). */
+export interface PageElement {
   textContent: string | null;
   getAttribute(name: string): string | null;
   getBoundingClientRect(): PageRect;
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
 }
-interface PageDocument {
+export interface PageDocument {
   title: string;
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
@@ -166,7 +167,10 @@ function snapshotPage() {
 
 type PageSnapshot = ReturnType<typeof snapshotPage>;
 
-function readSnapshot(raw: PageSnapshot, seen: Pick<RenderedReport, 'consoleErrors' | 'pageErrors' | 'externalRequests'>): RenderedReport {
+/** What a page did that it should not: script errors, and requests to anywhere but its own file. */
+type PageTrouble = Pick<RenderedReport, 'consoleErrors' | 'pageErrors' | 'externalRequests'>;
+
+function readSnapshot(raw: PageSnapshot, seen: PageTrouble): RenderedReport {
   const bars: ChartBar[] = raw.bars.map((b) => ({ ...b, f: b.f as ChartBar['f'], type: b.type as Outcome, startMs: Number(b.startMs), count: Number(b.count) }));
   const totals = {} as RenderedReport['totals'];
   for (const f of ['write', 'read'] as const) {
@@ -213,12 +217,12 @@ export class ReportBrowser implements AsyncDisposable {
     }
   }
 
-  /** Open a report.html in a fresh context (no cookies, no cache), read what it shows, optionally save a full-page PNG. */
-  async inspect(file: string, options: { screenshot?: string } = {}): Promise<RenderedReport> {
+  /** Open a page of ours in a fresh context (no cookies, no cache), noting its errors and any outside request. */
+  async #open<T>(file: string, use: (page: Page, seen: PageTrouble) => Promise<T>): Promise<T> {
     const context = await this.#browser.newContext({ viewport: VIEWPORT });
     try {
       const page = await context.newPage();
-      const seen = { consoleErrors: [] as string[], pageErrors: [] as string[], externalRequests: [] as string[] };
+      const seen: PageTrouble = { consoleErrors: [], pageErrors: [], externalRequests: [] };
       page.on('console', (message) => {
         if (message.type() === 'error') seen.consoleErrors.push(message.text());
       });
@@ -227,12 +231,24 @@ export class ReportBrowser implements AsyncDisposable {
         if (!/^(file|data|about):/.test(request.url())) seen.externalRequests.push(request.url());
       });
       await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'load' });
-      const raw = await page.evaluate(snapshotPage);
-      if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
-      return readSnapshot(raw, seen);
+      return await use(page, seen);
     } finally {
       await context.close();
     }
+  }
+
+  /** Open a report.html, read what it shows, optionally save a full-page PNG. */
+  async inspect(file: string, options: { screenshot?: string } = {}): Promise<RenderedReport> {
+    return this.#open(file, async (page, seen) => {
+      const raw = await page.evaluate(snapshotPage);
+      if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
+      return readSnapshot(raw, seen);
+    });
+  }
+
+  /** Open any page of ours and read it with `read` (run in the page): what it returns, and the page's trouble. */
+  async read<T>(file: string, read: () => T): Promise<{ value: T } & PageTrouble> {
+    return this.#open(file, async (page, seen) => ({ value: (await page.evaluate(read)) as T, ...seen }));
   }
 
   async close(): Promise<void> {
