@@ -83,7 +83,7 @@ describe('the endpoint controller', () => {
     expect(events).toEqual([]);
   });
 
-  it('moves the endpoint to the promoted standby, then fences the dead old primary, then rests', async () => {
+  it('moves the endpoint to the promoted standby (the move fences the old holder), then rests', async () => {
     const endpoint = new MemoryEndpoint();
     const { controller, events } = controllerOver(endpoint, [node1Dead, promoted]);
     await controller.tick();

@@ -617,6 +617,24 @@ function legend(anyLost: boolean): Markup {
   </div>`;
 }
 
+/** A whole self-contained page: our style inline, nothing fetched from anywhere. */
+function page(title: string, body: Markup): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${new Markup(STYLE)}</style>
+</head>
+<body>
+<main>${body}
+</main>
+</body>
+</html>
+`.text;
+}
+
 /** The page, from what a run folder holds. Pure: the same input gives the same page. */
 export function renderHtmlReport({ report, history, events }: HtmlReportInput): string {
   const { result } = report;
@@ -632,16 +650,9 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
     `${result.lost.length} of ${result.counts.write.ok} acknowledged writes lost`,
   ].join(' · ');
 
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>flipdrill ${result.verdict}: ${report.scenario} (${report.runId})</title>
-<style>${new Markup(STYLE)}</style>
-</head>
-<body>
-<main>
+  return page(
+    `flipdrill ${result.verdict}: ${report.scenario} (${report.runId})`,
+    html`
   <header class="run ${result.verdict}">
     <div class="verdict" data-testid="verdict" data-verdict="${result.verdict}">${result.verdict}</div>
     <div>
@@ -662,11 +673,8 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
   ${anomaliesSection(result, pairsById)}
   ${eventsSection(events)}
   ${settingsSection(report)}
-  <footer>flipdrill report (${report.schema}). Operations are counted by when their answer came; report.json, history.jsonl and events.jsonl in this folder hold everything shown here.</footer>
-</main>
-</body>
-</html>
-`.text;
+  <footer>flipdrill report (${report.schema}). Operations are counted by when their answer came; report.json, history.jsonl and events.jsonl in this folder hold everything shown here.</footer>`,
+  );
 }
 
 /**
@@ -676,16 +684,9 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
  */
 export function renderRepeatHtmlReport(aggregate: Aggregate, runId: string, runDir: string): string {
   const failed = aggregate.iterations.filter((i) => i.verdict !== 'PASS');
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>flipdrill ${aggregate.verdict}: ${aggregate.scenario} × ${aggregate.iterations.length} (${runId})</title>
-<style>${new Markup(STYLE)}</style>
-</head>
-<body>
-<main>
+  return page(
+    `flipdrill ${aggregate.verdict}: ${aggregate.scenario} × ${aggregate.iterations.length} (${runId})`,
+    html`
   <header class="run ${aggregate.verdict}">
     <div class="verdict" data-testid="verdict" data-verdict="${aggregate.verdict}">${aggregate.verdict}</div>
     <div>
@@ -703,11 +704,8 @@ export function renderRepeatHtmlReport(aggregate: Aggregate, runId: string, runD
       })}
     </tbody></table>
   </section>
-  <footer>flipdrill report of a --repeat run (${aggregate.schema}). aggregate.json and junit.xml in this folder, and each iteration's own folder, hold everything shown here.</footer>
-</main>
-</body>
-</html>
-`.text;
+  <footer>flipdrill report of a --repeat run (${aggregate.schema}). aggregate.json and junit.xml in this folder, and each iteration's own folder, hold everything shown here.</footer>`,
+  );
 }
 
 /** Write the --repeat run's report.html at the top of its folder. */

@@ -53,50 +53,21 @@ export class FakeFaults implements NodeFaults {
     return { exitCode: 127, stdout: '', stderr: `the fake runs no ${cmd[0]}` };
   }
 
-  async kill(node: string, signal = 'SIGKILL'): Promise<void> {
-    this.calls.push(`kill ${node} ${signal}`);
-    this.node(node).running = false;
+  /** Record the call, then change the node. */
+  async #act(call: string, node: string, change: Partial<FakeNode>): Promise<void> {
+    this.calls.push(call);
+    Object.assign(this.node(node), change);
   }
 
-  async stopNode(node: string): Promise<void> {
-    this.calls.push(`stopNode ${node}`);
-    this.node(node).running = false;
-  }
-
-  async startNode(node: string): Promise<void> {
-    this.calls.push(`startNode ${node}`);
-    this.node(node).running = true;
-  }
-
-  async pause(node: string): Promise<void> {
-    this.calls.push(`pause ${node}`);
-    this.node(node).paused = true;
-  }
-
-  async unpause(node: string): Promise<void> {
-    this.calls.push(`unpause ${node}`);
-    this.node(node).paused = false;
-  }
-
-  async partition(node: string): Promise<void> {
-    this.calls.push(`partition ${node}`);
-    this.node(node).partitioned = true;
-  }
-
-  async heal(node: string): Promise<void> {
-    this.calls.push(`heal ${node}`);
-    this.node(node).partitioned = false;
-  }
-
-  async partitionOneWay(node: string): Promise<void> {
-    this.calls.push(`partitionOneWay ${node}`);
-    this.node(node).oneWay = true;
-  }
-
-  async healOneWay(node: string): Promise<void> {
-    this.calls.push(`healOneWay ${node}`);
-    this.node(node).oneWay = false;
-  }
+  kill = (node: string, signal = 'SIGKILL') => this.#act(`kill ${node} ${signal}`, node, { running: false });
+  stopNode = (node: string) => this.#act(`stopNode ${node}`, node, { running: false });
+  startNode = (node: string) => this.#act(`startNode ${node}`, node, { running: true });
+  pause = (node: string) => this.#act(`pause ${node}`, node, { paused: true });
+  unpause = (node: string) => this.#act(`unpause ${node}`, node, { paused: false });
+  partition = (node: string) => this.#act(`partition ${node}`, node, { partitioned: true });
+  heal = (node: string) => this.#act(`heal ${node}`, node, { partitioned: false });
+  partitionOneWay = (node: string) => this.#act(`partitionOneWay ${node}`, node, { oneWay: true });
+  healOneWay = (node: string) => this.#act(`healOneWay ${node}`, node, { oneWay: false });
 
   async switchover(node: string): Promise<string> {
     this.calls.push(`switchover ${node}`);
