@@ -20,6 +20,7 @@ import { createDsqlSequelize } from './failover/dsql.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
 import { analyticsMigrations, appMigrations, migrate } from './migrations.ts';
+import { createBank, defineBankModels, type Bank } from './bank.ts';
 
 export { DatabaseOperationError };
 
@@ -56,6 +57,8 @@ export interface Database {
   readonly countries: Table<CountryInput, CountryRow>;
   /** Present when the app is configured with an analytics database. */
   readonly events?: Table<EventInput, EventRow>;
+  /** The bank workload's accounts and transfers, in the app database. */
+  readonly bank: Bank;
   /** Which node the app database's write endpoint leads to, asked of the database itself. */
   writeEndpointNode(): Promise<{ node: string; inRecovery: boolean }>;
   /** Apply each database's migrations. */
@@ -197,9 +200,16 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
     }
   };
 
+  const bank = createBank(app.sequelize, defineBankModels(app.sequelize, stampAttributes(app.sequelize, platform)), {
+    write: (what, work) => app.unitOfWork(what, (attempt) => work(attempt), { idempotent: true }),
+    read: (what, work) => app.read(what, work),
+    noteWrite: (session) => app.noteWrite(session),
+  });
+
   return {
     profile: 'aware',
     countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_FIELDS, log),
+    bank,
     ...(analytics && Event ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_FIELDS, log) } : {}),
     async writeEndpointNode() {
       const rows = await app.unitOfWork('health', () => app.sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
@@ -242,9 +252,14 @@ function naiveDatabase(config: AppConfig): Database {
     },
     list: async (limit) => (await once(() => M.findAll({ limit, order: [['committed_at', 'ASC']] }))).map((r) => toRow<R>(r, fields)),
   });
+  const bank = createBank(app, defineBankModels(app, stampAttributes(app, 'repmgr')), {
+    write: (_what, work) => once(() => work({ earlierOutcomeUnknown: false })),
+    read: (_what, work) => once(() => work(false)),
+  });
   return {
     profile: 'naive',
     countries: table<CountryInput, CountryRow>(Country, COUNTRY_FIELDS),
+    bank,
     ...(Event ? { events: table<EventInput, EventRow>(Event, EVENT_FIELDS) } : {}),
     async writeEndpointNode() {
       const rows = await once(() => app.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }));

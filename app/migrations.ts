@@ -8,7 +8,7 @@
  * which timeline, when. The drill's checker uses them to measure downtime from the database's
  * own clock and to spot writes committed by two different primaries.
  */
-import { DataTypes, type QueryInterface, type Sequelize } from 'sequelize';
+import { DataTypes, Op, type QueryInterface, type Sequelize } from 'sequelize';
 import { SequelizeStorage, Umzug, type RunnableMigration } from 'umzug';
 
 type Migration = RunnableMigration<QueryInterface>;
@@ -25,7 +25,7 @@ function stampColumns(sequelize: Sequelize) {
   };
 }
 
-/** The app database: the tutorial's countries. */
+/** The app database: the tutorial's countries, and the bank's accounts and transfers. */
 export function appMigrations(sequelize: Sequelize): Migration[] {
   return [
     {
@@ -39,6 +39,28 @@ export function appMigrations(sequelize: Sequelize): Migration[] {
           ...stampColumns(sequelize),
         }),
       down: ({ context }) => context.dropTable('countries'),
+    },
+    {
+      // The bank workload: balances that only move between accounts, and every transfer, stamped.
+      name: '0002-bank',
+      up: async ({ context }) => {
+        await context.createTable('accounts', {
+          id: { type: DataTypes.STRING(200), primaryKey: true },
+          balance: { type: DataTypes.INTEGER, allowNull: false },
+        });
+        await context.addConstraint('accounts', { type: 'check', name: 'accounts_balance_not_negative', fields: ['balance'], where: { balance: { [Op.gte]: 0 } } });
+        await context.createTable('transfers', {
+          id: { type: DataTypes.UUID, primaryKey: true },
+          from_account: { type: DataTypes.STRING(200), allowNull: false },
+          to_account: { type: DataTypes.STRING(200), allowNull: false },
+          amount: { type: DataTypes.INTEGER, allowNull: false },
+          ...stampColumns(sequelize),
+        });
+      },
+      down: async ({ context }) => {
+        await context.dropTable('transfers');
+        await context.dropTable('accounts');
+      },
     },
   ];
 }

@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Logger } from 'pino';
 import type { Database, Table } from './db.ts';
 import { DatabaseOperationError } from './db.ts';
+import { TransferRefused } from './bank.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -92,6 +93,51 @@ export function createApp(db: Database, log: Logger, state: { schemaReady: () =>
   });
 
   app.get('/events/:id', findById('event', () => db.events));
+
+  // The bank: accounts opened under a prefix (one drill's own), transfers between them, snapshots.
+  const PREFIX = /^[A-Za-z0-9/_.:-]{1,150}$/;
+  const prefixOf = (value: unknown): string | undefined => (typeof value === 'string' && PREFIX.test(value) ? value : undefined);
+
+  app.post('/accounts', async (req: Request, res: Response, next: NextFunction) => {
+    const { prefix, count, balance } = (req.body ?? {}) as Record<string, unknown>;
+    const p = prefixOf(prefix);
+    if (!p) return badRequest(res, 'prefix must be 1 to 150 letters, digits or / _ . : -');
+    if (!Number.isInteger(count) || (count as number) < 2 || (count as number) > 1000) return badRequest(res, 'count must be a whole number from 2 to 1000');
+    if (!Number.isInteger(balance) || (balance as number) < 0 || (balance as number) > 1_000_000) return badRequest(res, 'balance must be a whole number from 0 to 1000000');
+    try {
+      res.status(201).json(await db.bank.open(p, count as number, balance as number));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/accounts', async (req: Request, res: Response, next: NextFunction) => {
+    const p = prefixOf(req.query.prefix);
+    if (!p) return badRequest(res, 'prefix must be 1 to 150 letters, digits or / _ . : -');
+    const source = req.query.source ?? 'replica';
+    if (source !== 'replica' && source !== 'primary') return badRequest(res, 'source must be replica or primary');
+    try {
+      res.json(await db.bank.snapshot(p, source));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.post('/transfers', async (req: Request, res: Response, next: NextFunction) => {
+    const { id, from, to, amount } = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || !UUID.test(id)) return badRequest(res, 'id must be a UUID chosen by the client');
+    if (!prefixOf(from) || !prefixOf(to) || from === to) return badRequest(res, 'from and to must be two different account ids');
+    if (!Number.isInteger(amount) || (amount as number) < 1 || (amount as number) > 1_000_000) return badRequest(res, 'amount must be a whole number from 1 to 1000000');
+    try {
+      res.status(201).json(await db.bank.transfer({ id, from: from as string, to: to as string, amount: amount as number }, session(req)));
+    } catch (error) {
+      if (error instanceof TransferRefused) {
+        res.status(409).json({ error: error.message, outcome: 'failed', code: error.code } satisfies ErrorBody);
+        return;
+      }
+      next(error);
+    }
+  });
 
   app.get('/healthz', async (_req: Request, res: Response) => {
     res.setHeader('x-app-profile', db.profile);

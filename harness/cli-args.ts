@@ -55,6 +55,8 @@ Options:
   --json                     machine-readable output (status, drill, check)
   --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file;
                              with --repeat, several (a,b,c) take turns: a soak across faults on one cluster
+  --workload set|bank        drill, compare: set (default): inserts and reads of client-chosen ids; bank:
+                             transfers between 8 accounts in Sequelize transactions, and balance snapshots
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running
@@ -98,6 +100,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   scenario: { type: 'string' },
   repeat: { type: 'string' },
+  workload: { type: 'string' },
   'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },

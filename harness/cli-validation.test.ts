@@ -48,6 +48,7 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     [['drill', '--name', 'x;rm -rf /'], /cluster name "x;rm -rf \/" must be/],
     [['drill', '--back-subnet', 'nonsense'], /subnet "nonsense" is not an IPv4 CIDR/],
     [['drill', '--target', 'missing.yml'], /no inventory at .*missing\.yml/],
+    [['drill', '--workload', 'ledger'], /--workload must be set or bank, not "ledger"/],
     [['down', '--name', ''], /cluster name "" must be lowercase letters/],
     [['status', '--name', 'UPPER'], /cluster name "UPPER" must be/],
     [['up', '--front-subnet', '10.213.1.0/24'], /overlap/],

@@ -25,6 +25,7 @@ import { renderComparison, runComparison } from './compare.ts';
 import { printable, renderAggregate, renderSummary } from './report/summary.ts';
 import { ProgressRenderer, progressMode } from './report/progress.ts';
 import { runTutorial } from './tutorial.ts';
+import { workloadNamed, WORKLOAD_NAMES } from './workloads/registry.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
 function stepPrinter(quiet: boolean): (step: string) => void {
@@ -87,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
       ? { rotation: scenarioNames().map((n) => withConcurrency(resolveScenario(n), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }))) }
       : {}),
     maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
+    ...(values.workload !== undefined ? { workload: workloadName(values.workload as string) } : {}),
     doFaults: (values['do-faults'] as string | undefined)?.split(',') as DrillOptions['doFaults'],
     signal: abort.signal,
     onStep: (step, phase) => progress.step(step, phase),
@@ -191,6 +193,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** --concurrency overrides the scenario's number of clients. */
+function workloadName(raw: string): string {
+  if (!workloadNamed(raw)) throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not "${raw}"`);
+  return raw;
+}
+
 function withConcurrency(scenario: Scenario, concurrency: number | undefined): Scenario {
   return concurrency === undefined ? scenario : { ...scenario, workload: { ...scenario.workload, concurrency } };
 }

@@ -50,7 +50,8 @@ import { renderJunitError, renderJunitIterations } from './report/junit.ts';
 import { writeRunReports } from './report/write-reports.ts';
 import { aggregate, REPORT_SCHEMA, type Aggregate, type DrillPhase, type DrillReport, type IterationResources, type LiveCounts } from './report/report.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
-import { Workload } from './workload.ts';
+import { seededRandom, Workload, type SqlReader } from './workloads/workload.ts';
+import { workloadNamed, WORKLOAD_NAMES } from './workloads/registry.ts';
 
 export interface DrillOptions {
   cluster?: ClusterOptions;
@@ -64,6 +65,8 @@ export interface DrillOptions {
    * instead of repeating `scenario`: a soak across faults on one cluster.
    */
   rotation?: Scenario[];
+  /** The workload: `set` (the default) or `bank` (harness/workloads/). */
+  workload?: string;
   /** Acknowledged writes that may be lost before the verdict is FAIL (default 0). */
   maxLost?: number;
   /** Override the scenario's warm-up and settle phases (tests keep them short). */
@@ -197,6 +200,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     throw new ConfigError(`--repeat needs scenarios that bring the faulted node back (heal.restart, or a switchover), and ${oneShot.name} does not`, {
       hint: 'for example: --scenario kill-primary-failback',
     });
+  }
+  if (options.workload !== undefined && !workloadNamed(options.workload)) {
+    throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not ${options.workload}`);
   }
   const rotationName = rotation.map((s) => s.name).join(',');
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
@@ -431,6 +437,8 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
   if (!node) throw new ClusterError(`the ${scenario.name} scenario needs a ${scenario.fault.target}, and the cluster has none`);
   const targets: FaultTargets = { cluster, node, primary, standby };
 
+  const kind = workloadNamed(options.workload ?? 'set')!;
+  const workloadSettings = kind.settings(`${scope}/`);
   const settings: RunSettings = {
     schema: RUN_SCHEMA,
     runId: run.id,
@@ -446,6 +454,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
       ...(scenario.expect.rejoin ? { rejoin: true } : {}),
       ...(scenario.heal.switchback ? { switchback: true } : {}),
     },
+    workload: workloadSettings,
   };
   writeJson(run.settings, settings);
 
@@ -466,24 +475,22 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
   };
   const live: LiveCounts = { write: { ok: 0, fail: 0, info: 0 }, read: { ok: 0, fail: 0, info: 0 } };
   let countsSentAt = 0;
+  const app = new AppClient(cluster.appUrl);
   const workload = new Workload({
-    client: new AppClient(cluster.appUrl),
+    generator: kind.generator({ app, settings: workloadSettings, shape: scenario.workload, random: seededRandom(ctx.seed) }),
     history,
     clock,
     concurrency: scenario.workload.concurrency,
-    readFraction: scenario.workload.readFraction,
     pauseMs: scenario.workload.pauseMs,
-    analyticsFraction: scenario.workload.analyticsFraction,
     maxOps: 100_000,
-    seed: ctx.seed,
-    namePrefix: `${scope}/`,
     onComplete: (op) => {
-      if (op.type === 'ok' || op.type === 'fail' || op.type === 'info') live[op.f][op.type] += 1;
+      const isMutation = op.f === kind.mutation;
+      if (op.type === 'ok' || op.type === 'fail' || op.type === 'info') live[isMutation ? 'write' : 'read'][op.type] += 1;
       if (options.onCounts && Date.now() - countsSentAt >= 250) {
         countsSentAt = Date.now();
         options.onCounts(structuredClone(live));
       }
-      if (op.f !== 'write' || op.type !== 'ok') return;
+      if (!isMutation || op.type !== 'ok') return;
       okWrites += 1;
       const by = (op.value as WrittenValue).committed_by;
       if (settleFrom && firstOkSettlingNs === undefined && op.time > settleFrom.ns && by === settleFrom.primary) firstOkSettlingNs = op.time;
@@ -491,7 +498,11 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
   });
 
   try {
-    onStep(`warming up: ${scenario.workload.concurrency} clients writing and reading through the app`, 'warm-up');
+    if (kind.setup) {
+      onStep(`setting up the ${kind.name} workload through the app`);
+      await kind.setup(app, workloadSettings);
+    }
+    onStep(`warming up: ${scenario.workload.concurrency} clients of the ${kind.name} workload through the app`, 'warm-up');
     recordEvent({ type: 'phase', phase: 'warm-up' });
     workload.start();
     const warmupMs = options.warmupMs ?? scenario.warmupSecs * 1000;
@@ -589,31 +600,11 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
     recordEvent({ type: 'phase', phase: 'final-read' });
     const readFrom = finalPrimary ?? (await cluster.primary());
     if (readFrom) {
-      const rows = await cluster.query<{ id: string; committed_by: string; committed_timeline: number; committed_at_us: string }>(
-        readFrom,
-        `SELECT id::text AS id, committed_by, committed_timeline,
-                (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
-           FROM countries WHERE starts_with(name, $1) ORDER BY committed_at`,
-        [`${scope}/`],
-        cluster.credentials.app.database,
-      );
-      // The app's second database: its events are acknowledged writes too, read back the same way.
-      rows.push(
-        ...(await cluster.query<{ id: string; committed_by: string; committed_timeline: number; committed_at_us: string }>(
-          readFrom,
-          `SELECT id::text AS id, committed_by, committed_timeline,
-                  (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us
-             FROM events WHERE starts_with(name, $1) ORDER BY committed_at`,
-          [`${scope}/`],
-          ANALYTICS_DATABASE,
-        )),
-      );
+      const database = (db: 'app' | 'analytics') => (db === 'app' ? cluster.credentials.app.database : ANALYTICS_DATABASE);
+      const sql: SqlReader = <R,>(text: string, params: unknown[], db: 'app' | 'analytics') => cluster.query<Record<string, unknown>>(readFrom, text, params, database(db)) as Promise<R[]>;
+      const own = await kind.finalRead(sql, workloadSettings);
       const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");
-      const finalRead: FinalRead = {
-        node: readFrom,
-        synchronousStandbyNames: sync?.names ?? '',
-        rows: rows.map((r) => ({ ...r, committed_at_us: Number(r.committed_at_us) })),
-      };
+      const finalRead: FinalRead = { node: readFrom, synchronousStandbyNames: sync?.names ?? '', ...own };
       writeJson(run.finalRead, finalRead);
       const repmgrEvents = await cluster.query<{ node_name: string; event: string; successful: boolean; at: string; details: string | null }>(
         readFrom,
@@ -655,7 +646,7 @@ async function runIteration(ctx: DrillContext, scenario: Scenario, run: RunFolde
         reused: !ctx.created,
         images: ctx.images,
       },
-      workload: { ...scenario.workload, operations: workload.issued },
+      workload: { name: kind.name, ...scenario.workload, operations: workload.issued },
       result,
     };
     writeJson(run.report, report);

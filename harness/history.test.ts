@@ -11,7 +11,7 @@ describe('parseHistory', () => {
     ['{"process":0,"type":"invoke","f":"write","time":1}\nnot json', 'line 2: not JSON'],
     ['{"process":"x","type":"invoke","f":"write","time":1}', 'line 1: process must be an integer'],
     ['{"process":0,"type":"done","f":"write","time":1}', 'line 1: type must be invoke, ok, fail or info, not "done"'],
-    ['{"process":0,"type":"ok","f":"delete","time":1}', 'line 1: f must be write or read, not "delete"'],
+    ['{"process":0,"type":"ok","f":"Delete!","time":1}', 'line 1: f must be an operation name (write, read, transfer...), not "Delete!"'],
     ['{"process":0,"type":"ok","f":"read"}', 'line 1: time must be a number'],
   ])('names the line and what is wrong: %s', (text, message) => {
     expect(() => parseHistory(text)).toThrow(HistoryFormatError);

@@ -53,7 +53,8 @@ export class HistoryFormatError extends Error {
 }
 
 const TYPES = new Set(['invoke', 'ok', 'fail', 'info']);
-const FS = new Set(['write', 'read']);
+/** A workload's operation names (which ones a run may hold is the checker's to say). */
+const F = /^[a-z][a-z-]{0,31}$/;
 
 /** Parse and validate every line; `lines[i]` is the file line of `ops[i]`, for error messages. */
 export function parseHistoryLines(text: string): { ops: Op[]; lines: number[] } {
@@ -70,7 +71,7 @@ export function parseHistoryLines(text: string): { ops: Op[]; lines: number[] } 
     if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new HistoryFormatError(i + 1, 'not an object');
     if (!Number.isInteger(op.process)) throw new HistoryFormatError(i + 1, 'process must be an integer');
     if (!TYPES.has(String(op.type))) throw new HistoryFormatError(i + 1, `type must be invoke, ok, fail or info, not ${JSON.stringify(op.type)}`);
-    if (!FS.has(String(op.f))) throw new HistoryFormatError(i + 1, `f must be write or read, not ${JSON.stringify(op.f)}`);
+    if (typeof op.f !== 'string' || !F.test(op.f)) throw new HistoryFormatError(i + 1, `f must be an operation name (write, read, transfer...), not ${JSON.stringify(op.f)}`);
     if (typeof op.time !== 'number' || !Number.isFinite(op.time)) throw new HistoryFormatError(i + 1, 'time must be a number');
     ops.push(op as Op);
     lines.push(i + 1);

@@ -7,7 +7,8 @@
  * everything after it, so the worker continues under a new process number.
  */
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
-export type OpF = 'write' | 'read';
+/** The operation's name: the set workload's `write` and `read`, the bank's `transfer` and `read`... */
+export type OpF = string;
 
 export interface Op {
   process: number;

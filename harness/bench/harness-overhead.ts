@@ -8,21 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DrillClock, JsonLinesWriter } from '../history.ts';
-import type { Completion, Op, WriteValue } from '../op.ts';
-import { Workload, type OperationClient } from '../workload.ts';
+import type { Op } from '../op.ts';
+import { set } from '../workloads/set/set.ts';
+import { seededRandom, Workload, type AppHttp } from '../workloads/workload.ts';
 
 /** One turn of the event loop: what the quickest real I/O costs (and what lets timers run). */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Answers every write as committed and every read as found, after one event-loop turn. */
-const instantClient: OperationClient = {
-  async write(value: WriteValue): Promise<Completion> {
+/** An app that answers every write as committed and every read as found, after one event-loop turn. */
+const instantApp: AppHttp = {
+  baseUrl: 'http://127.0.0.1:0',
+  async request(method, path, body) {
     await turn();
-    return { type: 'ok', value: { ...value, committed_by: 'node1', committed_timeline: 1, committed_at: new Date().toISOString() } };
-  },
-  async read(id: string): Promise<Completion> {
-    await turn();
-    return { type: 'ok', value: { id, found: true, committed_by: 'node1' } };
+    if (method === 'POST') return { status: 201, body: { ...(body as object), committed_by: 'node1', committed_timeline: 1, committed_at: new Date().toISOString() } };
+    return { status: 200, body: { id: path.split('/').at(-1), committed_by: 'node1' } };
   },
 };
 
@@ -31,15 +30,12 @@ export async function harnessOverhead(durationMs: number, concurrency: number): 
   const history = new JsonLinesWriter<Op>(path.join(dir, 'history.jsonl'));
   let completed = 0;
   const workload = new Workload({
-    client: instantClient,
+    generator: set.generator({ app: instantApp, settings: set.settings('overhead/'), shape: { concurrency, readFraction: 0.3, pauseMs: 0, analyticsFraction: 0 }, random: seededRandom(1) }),
     history,
     clock: new DrillClock(),
     concurrency,
-    readFraction: 0.3,
     pauseMs: 0,
     maxOps: 5_000_000,
-    seed: 1,
-    namePrefix: 'overhead/',
     onComplete: () => (completed += 1),
   });
   const started = performance.now();

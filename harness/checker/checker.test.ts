@@ -370,6 +370,7 @@ describe('pairOperations', () => {
       ],
       'history line 2: completes write b but the invocation wrote a',
     ],
+    [[{ process: 0, type: 'invoke', f: 'transfer', value: { id: 'a' }, time: 1 }], 'history line 1: f must be write or read (the set workload\'s), not "transfer"'],
   ] as [Op[], string][])('rejects a history that does not pair up: %#', (history, message) => {
     expect(() => pairOperations(history)).toThrow(MalformedHistoryError);
     expect(() => pairOperations(history)).toThrow(message);

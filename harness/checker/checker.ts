@@ -35,7 +35,10 @@ export interface FinalRow {
 
 export interface FinalRead {
   node: string;
+  /** Every row the run's mutations wrote (the workload's own columns may come with them). */
   rows: readonly FinalRow[];
+  /** Whatever else the workload read back for its checker (the bank: every balance). */
+  state?: unknown;
   /** The new primary's synchronous_standby_names at the end: '' means it runs without a synchronous standby. */
   synchronousStandbyNames?: string;
 }
@@ -61,7 +64,30 @@ export interface CheckInput {
   events: readonly ClusterEvent[];
   finalRead: FinalRead | null;
   expectations?: Partial<Expectations>;
+  /** The workload's part (default: the set workload, whose set algebra is this checker's own). */
+  workload?: WorkloadCheck;
 }
+
+/** A workload's judgement of a run: its checks (stable ids), and what it adds to the reports. */
+export interface WorkloadVerdict {
+  checks: Check[];
+  /** Figures for report.json (under result.workload). */
+  details: Record<string, unknown>;
+  /** Lines for the summary and the HTML report. */
+  lines: string[];
+}
+
+/** What the checker needs of a workload: which operations change the database, and its own checker. */
+export interface WorkloadCheck {
+  name: string;
+  /** The `f` whose acknowledgements carry commit stamps: lost, downtime and split brain are judged on them. */
+  mutation: string;
+  /** Every `f` the workload records. */
+  fs: readonly string[];
+  check(pairs: readonly Completed[], finalRead: FinalRead | null): WorkloadVerdict;
+}
+
+const SET: WorkloadCheck = { name: 'set', mutation: 'write', fs: ['write', 'read'], check: () => ({ checks: [], details: {}, lines: [] }) };
 
 export interface Check {
   /** Stable across runs and budgets (JUnit's test name): a changed threshold does not rename it. */
@@ -178,6 +204,8 @@ export interface CheckResult {
   writesByDatabase: Record<string, { ok: number; lost: number }>;
   /** Synchronous replication that the promoted node runs without (no standby left to wait for). */
   degradedReplication: string | null;
+  /** The workload: its name, the `f` counted as writes, its figures and its report lines. */
+  workload?: { name: string; mutation: string; lines: string[]; [detail: string]: unknown };
 }
 
 const nsToMs = (ns: number) => Math.round(ns / 1e4) / 100;
@@ -209,16 +237,17 @@ function idOf(op: Op): string | undefined {
  * ends before completing is kept open (the operation's outcome is unknown).
  * `lines[i]` is the file line of `history[i]` (defaults to i + 1).
  */
-export function pairOperations(history: readonly Op[], lines?: readonly number[]): Completed[] {
+export function pairOperations(history: readonly Op[], lines?: readonly number[], workload: Pick<WorkloadCheck, 'name' | 'mutation' | 'fs'> = SET): Completed[] {
   const open = new Map<number, { op: Op; index: number }>();
   const pairs: Completed[] = [];
   const line = (i: number) => lines?.[i] ?? i + 1;
   history.forEach((op, i) => {
+    if (!workload.fs.includes(op.f)) throw new MalformedHistoryError(line(i), `f must be ${workload.fs.join(' or ')} (the ${workload.name} workload's), not ${JSON.stringify(op.f)}`);
     if (op.type === 'invoke') {
       if (open.has(op.process)) {
         throw new MalformedHistoryError(line(i), `process ${op.process} invokes again before its operation at line ${line(open.get(op.process)!.index)} completed`);
       }
-      if (op.f === 'write' && !idOf(op)) throw new MalformedHistoryError(line(i), 'a write must have a value with an id');
+      if (op.f === workload.mutation && !idOf(op)) throw new MalformedHistoryError(line(i), `a ${op.f} must have a value with an id`);
       open.set(op.process, { op, index: i });
       return;
     }
@@ -226,8 +255,8 @@ export function pairOperations(history: readonly Op[], lines?: readonly number[]
     if (!pending) throw new MalformedHistoryError(line(i), `${op.type} for process ${op.process}, which has no operation in progress`);
     if (pending.op.f !== op.f) throw new MalformedHistoryError(line(i), `completes a ${op.f} but process ${op.process} invoked a ${pending.op.f}`);
     if (op.time < pending.op.time) throw new MalformedHistoryError(line(i), 'completes before it was invoked (time goes backwards)');
-    if (op.f === 'write' && idOf(op) !== idOf(pending.op)) {
-      throw new MalformedHistoryError(line(i), `completes write ${idOf(op) ?? '(no id)'} but the invocation wrote ${idOf(pending.op)}`);
+    if (op.f === workload.mutation && idOf(op) !== idOf(pending.op)) {
+      throw new MalformedHistoryError(line(i), `completes ${op.f} ${idOf(op) ?? '(no id)'} but the invocation wrote ${idOf(pending.op)}`);
     }
     open.delete(op.process);
     pairs.push({ invoke: pending.op, completion: op });
@@ -247,7 +276,7 @@ function refOf(pair: Completed): WriteRef {
   };
 }
 
-function countsOf(pairs: readonly Completed[], f: Op['f']): OpCounts {
+function countsOf(pairs: readonly Completed[], f: string): OpCounts {
   // Keys come from the history (error codes): a map with no prototype, so "__proto__" is just a key.
   const counts: OpCounts = { ok: 0, fail: 0, info: 0, open: 0, errors: Object.create(null) as Record<string, number> };
   for (const p of pairs) {
@@ -289,9 +318,9 @@ export function staleReadsOf(pairs: readonly Completed[], ackNsById: ReadonlyMap
 }
 
 /** Reads that saw what they could not have: judged against the writes, whatever the final state. */
-export function readAnomaliesOf(pairs: readonly Completed[]): ReadAnomaly[] {
+export function readAnomaliesOf(pairs: readonly Completed[], mutation = 'write'): ReadAnomaly[] {
   const writeById = new Map<string, Completed>();
-  for (const p of pairs) if (p.invoke.f === 'write' && !writeById.has(idOf(p.invoke)!)) writeById.set(idOf(p.invoke)!, p);
+  for (const p of pairs) if (p.invoke.f === mutation && !writeById.has(idOf(p.invoke)!)) writeById.set(idOf(p.invoke)!, p);
   const readAnomalies: ReadAnomaly[] = [];
   for (const p of pairs) {
     if (p.invoke.f !== 'read' || p.completion?.type !== 'ok') continue;
@@ -386,7 +415,8 @@ export function splitBrainOf(stamps: readonly Stamp[], acknowledged: (id: string
 
 export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
   const expectations: Expectations = { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby', ...input.expectations };
-  const pairs = pairOperations(input.history, lines);
+  const workload = input.workload ?? SET;
+  const pairs = pairOperations(input.history, lines, workload);
   const events = input.events;
   const faultEvent = events.find((e) => e.type === 'fault');
   const faultNs = faultEvent?.time;
@@ -398,7 +428,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
   const standbysAtFault = Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [];
 
-  const writes = pairs.filter((p) => p.invoke.f === 'write');
+  const writes = pairs.filter((p) => p.invoke.f === workload.mutation);
   const okWrites = writes.filter((p) => p.completion?.type === 'ok');
   const finalRows = input.finalRead?.rows ?? [];
   const finalCount = new Map<string, number>();
@@ -422,7 +452,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
   const staleReads = staleReadsOf(pairs, ackNsById);
 
-  const readAnomalies = readAnomaliesOf(pairs);
+  const readAnomalies = readAnomaliesOf(pairs, workload.mutation);
 
   // Commit stamps: from the final read (µs) where the row survived, else from the acknowledgement (ms).
   const stamps = new Map<string, Stamp>();
@@ -675,13 +705,15 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
     },
   ];
+  const own = workload.check(pairs, input.finalRead);
+  checks.push(...own.checks);
 
   return {
     verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
     checks,
     expectations,
     fault,
-    counts: { write: countsOf(pairs, 'write'), read: countsOf(pairs, 'read') },
+    counts: { write: countsOf(pairs, workload.mutation), read: countsOf(pairs, 'read') },
     lost,
     writesByDatabase,
     floatingIp,
@@ -700,5 +732,6 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     recoveryPoint,
     writesAfterFault,
     degradedReplication,
+    workload: { name: workload.name, mutation: workload.mutation, ...own.details, lines: own.lines },
   };
 }

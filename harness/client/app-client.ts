@@ -1,9 +1,9 @@
 /**
- * The drill's client: performs operations against the app's HTTP API (only ever at 127.0.0.1)
- * and turns each answer into a completion. It trusts the app's own `outcome` field; when there is
- * no answer at all, a write is `info` unless the request surely never left (connection refused).
+ * The drill's door to the app: HTTP requests (only ever to 127.0.0.1) answered with a status and
+ * a JSON body, or with the code of why there was no answer. What an answer means is the
+ * workload's to say (harness/workloads/).
  */
-import type { Completion, ReadValue, WriteValue } from '../op.ts';
+import type { AppAnswer, AppHttp } from '../workloads/workload.ts';
 
 function errorCode(error: unknown): string {
   const e = error as { name?: string; code?: string; cause?: { code?: string; name?: string } };
@@ -12,7 +12,7 @@ function errorCode(error: unknown): string {
   return e.cause?.code ?? e.code ?? e.cause?.name ?? e.name ?? 'error';
 }
 
-export class AppClient {
+export class AppClient implements AppHttp {
   constructor(
     readonly baseUrl: string,
     private readonly timeoutMs = 5000,
@@ -21,38 +21,25 @@ export class AppClient {
     if (url.hostname !== '127.0.0.1') throw new Error(`the drill client only talks to 127.0.0.1, not ${url.hostname}`);
   }
 
-  async write(value: WriteValue): Promise<Completion> {
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AppAnswer> {
     let res: Response;
     try {
-      const analytics = value.db === 'analytics';
-      res = await fetch(`${this.baseUrl}/${analytics ? 'events' : 'countries'}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(analytics ? { id: value.id, name: value.name } : { id: value.id, name: value.name, is_eu_member: false }),
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const code = errorCode(error);
-      // Refused: the request never reached the app, so the write surely did not happen.
-      return { type: code === 'ECONNREFUSED' ? 'fail' : 'info', value, error: code };
+      return { error: errorCode(error) };
     }
-    const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.status === 201) return { type: 'ok', value: body };
-    const outcome = body.outcome;
-    const error = String(body.code ?? `HTTP ${res.status}`);
-    return { type: outcome === 'failed' ? 'fail' : 'info', value, error };
-  }
-
-  async read(id: string): Promise<Completion> {
+    // A body cut off mid-way is no answer: what it said is unknown.
     try {
-      const res = await fetch(`${this.baseUrl}/countries/${id}`, { signal: AbortSignal.timeout(this.timeoutMs) });
-      const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-      if (res.status === 200) return { type: 'ok', value: { id, found: true, committed_by: String(body.committed_by) } satisfies ReadValue };
-      if (res.status === 404 && body.code === 'NOT_FOUND') return { type: 'ok', value: { id, found: false } satisfies ReadValue };
-      return { type: 'fail', value: { id }, error: String(body.code ?? `HTTP ${res.status}`) };
+      const text = await res.text();
+      const parsed = text ? (JSON.parse(text) as unknown) : {};
+      return { status: res.status, body: typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {} };
     } catch (error) {
-      // Reads change nothing: one that did not complete is a failed read.
-      return { type: 'fail', value: { id }, error: errorCode(error) };
+      if (error instanceof SyntaxError) return { status: res.status, body: {} };
+      return { error: errorCode(error) };
     }
   }
 }

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { pairOperations, type CheckResult, type ReadAnomaly, type WriteRef } from '../checker/checker.ts';
 import type { Aggregate, DrillReport } from './report.ts';
 import { parseHistoryLines, readEvents } from '../history.ts';
-import type { ClusterEvent, Op, OpF, WrittenValue } from '../op.ts';
+import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
 import { RunFolderError } from './stored-run.ts';
 
 /** The chart counts operations by the 100 ms in which their answer came. */
@@ -113,7 +113,8 @@ interface Bucket {
 
 type Pair = ReturnType<typeof pairOperations>[number];
 
-function bucketsOf(pairs: readonly Pair[], lostIds: ReadonlySet<string>): Bucket[] {
+/** The workload's mutations (its `write`, the bank's `transfer`) are the chart's writes; the rest its reads. */
+function bucketsOf(pairs: readonly Pair[], lostIds: ReadonlySet<string>, mutation: string): Bucket[] {
   const byIndex = new Map<number, Bucket>();
   for (const { invoke, completion } of pairs) {
     if (!completion) continue;
@@ -123,8 +124,9 @@ function bucketsOf(pairs: readonly Pair[], lostIds: ReadonlySet<string>): Bucket
       bucket = { startMs: index * BUCKET_MS, write: { ok: 0, fail: 0, info: 0 }, read: { ok: 0, fail: 0, info: 0 }, lostWrites: 0, writeLatencyMs: [] };
       byIndex.set(index, bucket);
     }
-    bucket[invoke.f][completion.type as Outcome] += 1;
-    if (invoke.f !== 'write') continue;
+    const isMutation = invoke.f === mutation;
+    bucket[isMutation ? 'write' : 'read'][completion.type as Outcome] += 1;
+    if (!isMutation) continue;
     bucket.writeLatencyMs.push((completion.time - invoke.time) / 1e6);
     if (completion.type === 'ok' && lostIds.has((invoke.value as { id: string }).id)) bucket.lostWrites += 1;
   }
@@ -210,7 +212,7 @@ interface Panel {
   height: number;
 }
 
-function barsPanel(panel: Panel, f: OpF, buckets: readonly Bucket[], x: (ms: number) => number): Markup {
+function barsPanel(panel: Panel, f: 'write' | 'read', buckets: readonly Bucket[], x: (ms: number) => number): Markup {
   const totals = buckets.map((b) => b[f].ok + b[f].fail + b[f].info);
   const step = niceStep(Math.max(...totals, 1), 4);
   const yMax = Math.max(step, Math.ceil(Math.max(...totals, 1) / step) * step);
@@ -370,6 +372,7 @@ function figures(result: CheckResult): Markup {
         html`<dt>floating IP</dt><dd>${result.floatingIp.ip} on ${result.floatingIp.holder ?? 'nobody'}; the move took ${duration(result.floatingIp.moveMs)} at DigitalOcean; the hook's assign requests: ${result.floatingIp.assignRequests.map((r) => r.status).join(', ') || 'none'}</dd>`
       }
       ${result.degradedReplication && html`<dt>note</dt><dd>${result.degradedReplication}</dd>`}
+      ${(result.workload?.lines.length ?? 0) > 0 && html`<dt>${result.workload!.name} workload</dt><dd data-testid="workload-lines">${result.workload!.lines.map((l) => html`<div>${l.trim()}</div>`)}</dd>`}
     </dl>
   </section>`;
 }
@@ -638,10 +641,11 @@ function page(title: string, body: Markup): string {
 /** The page, from what a run folder holds. Pure: the same input gives the same page. */
 export function renderHtmlReport({ report, history, events }: HtmlReportInput): string {
   const { result } = report;
-  const pairs = pairOperations(history);
-  const pairsById = new Map(pairs.filter((p) => p.invoke.f === 'write').map((p) => [(p.invoke.value as { id: string }).id, p]));
+  const mutation = result.workload?.mutation ?? 'write';
+  const pairs = pairOperations(history, undefined, { name: result.workload?.name ?? 'set', mutation, fs: [...new Set(history.map((op) => op.f))] });
+  const pairsById = new Map(pairs.filter((p) => p.invoke.f === mutation).map((p) => [(p.invoke.value as { id: string }).id, p]));
   const markers = events.map(markerOf).filter((m): m is Marker => m !== null);
-  const buckets = bucketsOf(pairs, new Set(result.lost.map((l) => l.id)));
+  const buckets = bucketsOf(pairs, new Set(result.lost.map((l) => l.id)), mutation);
   const failed = result.checks.filter((c) => !c.ok);
   const gist = [
     result.fault ? `${result.fault.kind} on ${result.fault.node} at ${at(result.fault.atMs)}` : 'no fault recorded',

@@ -24,7 +24,8 @@ export interface DrillReport {
   finishedAt: string;
   seed: number;
   cluster: { name: string; replication: string; timing: unknown; tls: boolean; app: string; reused: boolean; images: unknown };
-  workload: { concurrency: number; readFraction: number; pauseMs: number; operations: number };
+  /** The workload (`name`: set or bank; older reports have none, and were set) and its shape. */
+  workload: { name?: string; concurrency: number; readFraction: number; pauseMs: number; operations: number };
   result: CheckResult;
 }
 

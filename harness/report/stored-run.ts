@@ -10,6 +10,8 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { check, type CheckResult, type Expectations, type FinalRead } from '../checker/checker.ts';
+import { workloadOf } from '../workloads/registry.ts';
+import type { WorkloadSettings } from '../workloads/workload.ts';
 import { parseEvents, parseHistoryLines } from '../history.ts';
 import type { ClusterEvent } from '../op.ts';
 
@@ -22,6 +24,8 @@ export interface RunSettings {
   startedAt: string;
   seed: number;
   expectations: Expectations;
+  /** The workload and its settings (absent in runs from before there were several: the set). */
+  workload?: WorkloadSettings;
 }
 
 export class RunFolderError extends Error {
@@ -96,6 +100,18 @@ export function loadRun(dir: string): StoredRun {
     dir,
     settings,
     finalRead,
-    check: (overrides = {}) => check({ history: ops, events, finalRead, expectations: { ...settings?.expectations, ...overrides } }, lines),
+    check: (overrides = {}) => {
+      const workload = workloadOf(settings?.workload);
+      return check(
+        {
+          history: ops,
+          events,
+          finalRead,
+          expectations: { ...settings?.expectations, ...overrides },
+          workload: { ...workload.kind, check: (pairs, read) => workload.kind.check(pairs, read, workload.settings) },
+        },
+        lines,
+      );
+    },
   };
 }

@@ -19,6 +19,8 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   const lines: string[] = [];
   const { write, read } = result.counts;
   const open = (n: number) => (n ? `, ${n} cut off` : '');
+  // The workload's mutations by their own name (the bank's transfers), in the set's column.
+  const writes = !result.workload || result.workload.mutation === 'write' ? 'writes' : `${result.workload.mutation}s`;
   lines.push(`flipdrill: ${scenario ?? result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.kind} on ${result.fault.node})` : ''}, ${result.expectations.replication} replication`);
   lines.push(
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
@@ -39,11 +41,11 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     const d = result.databaseDowntime;
     lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
   }
-  lines.push(`  writes           ${write.ok} ok, ${write.fail} failed, ${write.info} unknown${open(write.open)}; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
+  lines.push(`  ${writes.padEnd(17)}${write.ok} ok, ${write.fail} failed, ${write.info} unknown${open(write.open)}; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
   const dbs = Object.entries(result.writesByDatabase ?? {});
   if (dbs.length > 1) lines.push(`  databases        ${dbs.map(([db, w]) => `${db}: ${w.ok} acknowledged writes, ${w.lost} lost`).join('; ')}`);
   lines.push(`  reads            ${read.ok} ok, ${read.fail} failed${open(read.open)}; ${result.staleReads.length} stale`);
-  lines.push(`  lost             ${result.lost.length} acknowledged writes${result.recoveryPoint && result.lost.length ? `, ${result.recoveryPoint.seconds} s of writes (recovery point)` : ''}${result.lost.length ? ':' : ''}`);
+  lines.push(`  lost             ${result.lost.length} acknowledged ${writes}${result.recoveryPoint && result.lost.length ? `, ${result.recoveryPoint.seconds} s of writes (recovery point)` : ''}${result.lost.length ? ':' : ''}`);
   lines.push(...listed(result.lost, writeLine));
   if (result.recovered.length) lines.push(`  recovered        ${result.recovered.length} writes with an unknown outcome turned out committed (fine: that is what unknown means)`);
   if (result.contradicted.length) {
@@ -71,6 +73,7 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     lines.push(...listed(result.splitBrain.writes, writeLine));
   }
   if (result.degradedReplication) lines.push(`  note             ${result.degradedReplication}`);
+  for (const line of result.workload?.lines ?? []) lines.push(`  ${line}`);
   lines.push('  checks');
   for (const c of result.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   lines.push(`verdict: ${result.verdict}   (run folder: ${runDir})`);

@@ -1,0 +1,25 @@
+/**
+ * Every workload flipdrill knows, by name: adding one is its own folder and one line here.
+ */
+import { bank } from './bank/bank.ts';
+import { set } from './set/set.ts';
+import type { WorkloadKind, WorkloadSettings } from './workload.ts';
+
+export const WORKLOADS: Record<string, WorkloadKind> = {
+  set,
+  bank,
+};
+
+export const WORKLOAD_NAMES = Object.keys(WORKLOADS);
+
+/** The workload of that name (the registry's own entries only: no prototype keys). */
+export function workloadNamed(name: string): WorkloadKind | undefined {
+  return Object.hasOwn(WORKLOADS, name) ? WORKLOADS[name] : undefined;
+}
+
+/** The workload a run's settings name (runs from before workloads were plug-ins are set runs). */
+export function workloadOf(settings: WorkloadSettings | undefined): { kind: WorkloadKind; settings: WorkloadSettings } {
+  const kind = workloadNamed(settings?.name ?? 'set');
+  if (!kind) throw new Error(`unknown workload "${settings?.name}" (known: ${WORKLOAD_NAMES.join(', ')})`);
+  return { kind, settings: settings ?? set.settings('') };
+}
