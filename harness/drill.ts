@@ -195,9 +195,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   const rotation = options.rotation?.length ? options.rotation : [options.scenario ?? resolveScenario('kill-primary')];
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`--repeat must be a whole number from 1, not ${repeat}`);
-  const oneShot = rotation.find((s) => !s.heal.restart && s.fault.type !== 'switchover');
+  const oneShot = rotation.find((s) => !s.heal.restart && !nemesisFor(s).leavesClusterWhole);
   if (repeat > 1 && oneShot) {
-    throw new ConfigError(`--repeat needs scenarios that bring the faulted node back (heal.restart, or a switchover), and ${oneShot.name} does not`, {
+    throw new ConfigError(`--repeat needs scenarios that bring the faulted node back (heal.restart, a switchover, a restart), and ${oneShot.name} does not`, {
       hint: 'for example: --scenario kill-primary-failback',
     });
   }

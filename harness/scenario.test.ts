@@ -25,6 +25,7 @@ describe('scenarios', () => {
       'lagging-standby',
       'partition-primary-one-way',
       'partition-primary',
+      'restart-primary',
       'stop-primary',
       'switchover',
     ]);
@@ -44,7 +45,9 @@ describe('scenarios', () => {
 
   it.each([
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, not "meteor"'],
+    [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
+    [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, not "meteor"'],
     [{ ...minimal, fault: { type: 'switchover', target: 'primary' } }, 'fault.target of switchover must be standby'],
     [{ ...minimal, heal: { rewind: true } }, 'unknown key "heal.rewind"'],
     [

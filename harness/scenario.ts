@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
 
 /** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type Role = 'primary' | 'standby' | 'witness';
 
@@ -28,6 +28,8 @@ export interface Scenario {
     signal?: string;
     /** lag-then-kill: seconds of writes with the primary's WAL sender frozen before the kill. */
     lagSecs?: number;
+    /** restart: pause repmgrd around the restart, as repmgr's documentation says to (default true). */
+    pauseRepmgrd?: boolean;
   };
   /** How long the fault stays before it is healed. */
   hold: { until: 'promotion' | 'time'; maxSecs: number };
@@ -97,6 +99,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   if (fault.signal !== undefined && (type !== 'kill' || typeof fault.signal !== 'string' || !/^SIG[A-Z0-9]+$/.test(fault.signal))) {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
+  if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
   const hold = obj(where, 'hold', s.hold);
   const heal = obj(where, 'heal', s.heal, true);
   const workload = obj(where, 'workload', s.workload, true);
@@ -114,6 +117,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       target,
       ...(type === 'kill' ? { signal: (fault.signal as string | undefined) ?? 'SIGKILL' } : {}),
       ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
+      ...(type === 'restart' ? { pauseRepmgrd: (fault.pauseRepmgrd as boolean | undefined) ?? true } : {}),
     },
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
     heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },

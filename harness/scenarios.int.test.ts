@@ -230,4 +230,23 @@ describe('the fault catalogue', () => {
     const page = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
     expect(page).toContain('href="iteration-10/report.html"');
   }, 900_000);
+
+  it('restart-primary, three times on one cluster: PostgreSQL restarted in place, no failover, writes pause and go on, nothing lost', async () => {
+    const cluster = clusterFor(13);
+    const { aggregate, reports } = await runDrill({ cluster, runsDir, scenario: resolveScenario('restart-primary'), repeat: 3, ...SHORT, keep: true });
+    for (const { result } of reports) {
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(result.fault).toMatchObject({ kind: 'restart', node: 'node1' });
+      expect(result.promotion).toBeNull();
+      expect(result.endpointMove).toBeNull();
+      expect(result.lost).toEqual([]);
+    }
+    expect(aggregate?.verdict).toBe('PASS');
+    // The restarts are real: the primary's PostgreSQL shut down fast three times (never at bring-up).
+    const node1 = await attached(cluster.name);
+    const log = await node1.exec('node1', ['grep', '-c', 'received fast shutdown request', '/var/log/flipdrill/postgresql.log']);
+    expect(log.stdout.trim()).toBe('3');
+    await node1.stop();
+    expect(await leftovers(cluster.name)).toEqual([]);
+  });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
-import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, switchover } from './nemesis.ts';
+import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, restart, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -24,6 +24,37 @@ describe('nemeses', () => {
     await kill().undo(on(cluster));
     expect(cluster.node('node1').running).toBe(false);
     expect(cluster.calls).toEqual(['kill node1 SIGKILL']);
+  });
+
+  it('restart: repmgrd paused, PostgreSQL restarted by the command repmgr is configured with, unpaused; the undo unpauses', async () => {
+    const cluster = new FakeFaults();
+    const fault = await restart().inject(on(cluster));
+    expect(cluster.node('node1')).toMatchObject({ running: true, restarts: 1 });
+    expect(fault).toMatchObject({ kind: 'restart', node: 'node1', detail: "repmgrd paused, then repmgr's service_restart_command on node1: pg_ctl -m fast -w restart" });
+    expect(cluster.calls).toHaveLength(1);
+    expect(cluster.calls[0]).toMatch(/^exec node1 sh -c .*service_restart_command.*service pause.*eval "\$cmd".*service unpause/s);
+    // The undo unpauses (a drill stopped between pause and unpause must not leave repmgrd paused), twice if need be.
+    await restart().undo(on(cluster));
+    await restart().undo(on(cluster));
+    expect(cluster.calls.slice(1)).toEqual([`exec node1 sh -c /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf service unpause`, `exec node1 sh -c /usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf service unpause`]);
+    // It brings the node back itself: a restart scenario can be repeated on one cluster.
+    expect(restart().leavesClusterWhole).toBe(true);
+    expect(kill().leavesClusterWhole).toBeUndefined();
+    // On a node that is down there is nothing to restart: the drill errors, it does not pretend.
+    await cluster.stopNode('node2');
+    await expect(restart().inject(on(cluster, 'node2'))).rejects.toThrow('node2 is not running');
+    expect(nemesisFor(resolveScenario('restart-primary')).undoing?.(on(cluster))).toContain('unpausing repmgrd');
+  });
+
+  it('restart without the pause (pauseRepmgrd: false): the bare restart, and nothing to undo', async () => {
+    const cluster = new FakeFaults();
+    const bare = nemesisFor({ ...resolveScenario('restart-primary'), fault: { type: 'restart', target: 'primary', pauseRepmgrd: false } });
+    const fault = await bare.inject(on(cluster));
+    expect(fault.detail).toBe("repmgr's service_restart_command, repmgrd left running on node1: pg_ctl -m fast -w restart");
+    expect(cluster.calls[0]).not.toContain('service pause');
+    await bare.undo(on(cluster));
+    expect(cluster.calls).toHaveLength(1);
+    expect(bare.undoing).toBeUndefined();
   });
 
   it('freeze: undo thaws the node, and is harmless when nothing was frozen or run twice', async () => {

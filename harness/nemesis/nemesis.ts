@@ -43,6 +43,11 @@ export interface Nemesis {
   undo(targets: FaultTargets): Promise<void>;
   /** What the undo does, for the drill's progress line (none: there is nothing to undo). */
   undoing?(targets: FaultTargets): string;
+  /**
+   * The fault leaves the cluster whole by itself (a switchover, a restart): a scenario with it can
+   * run again and again on one cluster (--repeat) without restarting the node.
+   */
+  readonly leavesClusterWhole?: boolean;
 }
 
 async function timed(kind: FaultType, node: string, detail: string, act: () => Promise<void>): Promise<InjectedFault> {
@@ -111,7 +116,52 @@ export const switchover: Nemesis = {
   },
   // Nothing to undo: the switched-over cluster is a healthy cluster.
   async undo() {},
+  leavesClusterWhole: true,
 };
+
+/**
+ * A planned restart of PostgreSQL on the node, as repmgr's documentation has an operator make one
+ * (for a setting that needs it, a minor upgrade): repmgrd paused on every node (`repmgr service
+ * pause`), PostgreSQL restarted with the command repmgr is configured to restart it with
+ * (`service_restart_command` in /etc/repmgr.conf: pg_ctl in a container, pg_ctlcluster on a
+ * machine, so the same fault runs on both), repmgrd unpaused. No failover is expected, and writes
+ * pause for the restart alone.
+ *
+ * `pauseRepmgrd: false` restarts without the pause, as a plain `systemctl restart` does: under the
+ * fast failure detection the standby's repmgrd may find the primary down during the fraction of a
+ * second it restarts, retry at once, and promote itself (measured: docs/benchmarks.md).
+ */
+const REPMGR = '/usr/lib/postgresql/15/bin/repmgr -f /etc/repmgr.conf';
+const restartScript = (pause: boolean) => `cmd=$(sed -n "s/^service_restart_command='\\(.*\\)'$/\\1/p" /etc/repmgr.conf)
+[ -n "$cmd" ] || { echo "no service_restart_command in /etc/repmgr.conf" >&2; exit 3; }
+${pause ? `${REPMGR} service pause >&2 || exit 4` : ':'}
+printf '%s\\n' "$cmd"
+eval "$cmd" >&2; rc=$?
+${pause ? `${REPMGR} service unpause >&2 || exit 5` : ':'}
+exit $rc`;
+
+export function restart(pauseRepmgrd = true): Nemesis {
+  return {
+    kind: 'restart',
+    async inject({ cluster, node }) {
+      const at = Date.now();
+      const result = await cluster.exec(node, ['sh', '-c', restartScript(pauseRepmgrd)], { user: 'postgres' });
+      if (result.exitCode !== 0) {
+        throw new ClusterError(`restarting PostgreSQL on ${node} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      }
+      const how = pauseRepmgrd ? "repmgrd paused, then repmgr's service_restart_command" : "repmgr's service_restart_command, repmgrd left running";
+      return { kind: 'restart', node, at, confirmedAt: Date.now(), detail: `${how} on ${node}: ${result.stdout.trim().split('\n')[0]}` };
+    },
+    // repmgrd must not stay paused if the drill stopped half-way (idempotent: unpausing twice is fine).
+    async undo({ cluster, node }) {
+      if (!pauseRepmgrd || !(await cluster.isRunning(node))) return;
+      const result = await cluster.exec(node, ['sh', '-c', `${REPMGR} service unpause`], { user: 'postgres' });
+      if (result.exitCode !== 0) throw new ClusterError(`unpausing repmgrd from ${node} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    },
+    ...(pauseRepmgrd ? { undoing: () => 'unpausing repmgrd (already done unless the restart stopped half-way)' } : {}),
+    leavesClusterWhole: true,
+  };
+}
 
 /**
  * Make the standby fall behind, then kill the primary. The primary's WAL sender is frozen
@@ -159,5 +209,7 @@ export function nemesisFor(scenario: Scenario): Nemesis {
       return switchover;
     case 'lag-then-kill':
       return lagThenKill((fault.lagSecs ?? 3) * 1000);
+    case 'restart':
+      return restart(fault.pauseRepmgrd ?? true);
   }
 }

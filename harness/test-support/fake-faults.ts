@@ -13,6 +13,8 @@ export interface FakeNode {
   /** The WAL sender processes on this node, and whether they are stopped (SIGSTOP). */
   walSenders: number;
   walSendersStopped: boolean;
+  /** PostgreSQL restarts by repmgr's service_restart_command. */
+  restarts: number;
 }
 
 export class FakeFaults implements NodeFaults {
@@ -22,7 +24,7 @@ export class FakeFaults implements NodeFaults {
   primaryNode: string;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0 });
     this.primaryNode = primary;
   }
 
@@ -50,6 +52,12 @@ export class FakeFaults implements NodeFaults {
       n.walSendersStopped = cmd[1] === '-STOP';
       return { exitCode: 0, stdout: '', stderr: '' };
     }
+    // The restart script (repmgrd paused, service_restart_command printed and run, unpaused), and an unpause alone.
+    if (cmd[0] === 'sh' && cmd.at(-1)?.includes('service_restart_command')) {
+      n.restarts += 1;
+      return { exitCode: 0, stdout: 'pg_ctl -m fast -w restart\n', stderr: 'NOTICE: node 1 (node1) paused\nserver started\nNOTICE: node 1 (node1) unpaused\n' };
+    }
+    if (cmd[0] === 'sh' && cmd.at(-1)?.endsWith('service unpause')) return { exitCode: 0, stdout: '', stderr: 'NOTICE: node 1 (node1) unpaused\n' };
     return { exitCode: 127, stdout: '', stderr: `the fake runs no ${cmd[0]}` };
   }
 
