@@ -81,6 +81,11 @@ export interface DrillOptions {
    */
   target?: string;
   /**
+   * A target of your own instead of a Docker cluster or machines (the runner's tests hand it an
+   * in-memory one). Never created or removed by the drill.
+   */
+  connect?: () => Promise<DrillTarget>;
+  /**
    * With the DigitalOcean simulator: refusals the hook's first assign requests meet, in order (a
    * 429 with retry-after 1, a 422 "pending event"), so the drill shows the hook waiting them out.
    */
@@ -227,7 +232,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     let cluster: DrillTarget;
     let created = false;
     let images: unknown = null;
-    if (options.target) {
+    if (options.connect) {
+      cluster = await options.connect();
+    } else if (options.target) {
       // Machines someone provisioned with ansible/: never created or removed here.
       remote = await connectRemoteCluster(options.target, {
         logger,

@@ -1,0 +1,107 @@
+/**
+ * The runner against an in-memory cluster that heals itself (harness/test-support/fake-target.ts):
+ * the phases in order, what it records, that it acts on the cluster only through the nemesis, and
+ * that whatever happens (a cluster that never fails over, an error in the fault, an interrupt)
+ * the fault is undone, the workload stops and the run folder says what happened.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DrillAbortedError } from '../cluster/index.ts';
+import { runDrill, type DrillOptions } from './drill.ts';
+import { parseEvents } from './history.ts';
+import type { DrillPhase } from './report/report.ts';
+import { resolveScenario, type Scenario } from './scenario.ts';
+import { FakeTarget } from './test-support/fake-target.ts';
+
+const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runner-'));
+afterAll(() => rmSync(runsDir, { recursive: true, force: true }));
+
+const QUICK = { warmupMs: 300, settleMs: 300, seed: 7, runsDir };
+/** A scenario with its fault held for `secs` at most and a light workload. */
+const quick = (name: string, holdSecs = 5): Scenario => {
+  const s = resolveScenario(name);
+  return { ...s, hold: { ...s.hold, maxSecs: holdSecs }, workload: { ...s.workload, concurrency: 2, pauseMs: 5 } };
+};
+
+async function drill(target: FakeTarget, options: Partial<DrillOptions> = {}) {
+  const phases: DrillPhase[] = [];
+  const outcome = await runDrill({ ...QUICK, connect: async () => target, onStep: (_s, phase) => phase && phases.push(phase), ...options });
+  // With --repeat the events are in each iteration's folder.
+  const events = existsSync(outcome.run.events) ? parseEvents(readFileSync(outcome.run.events, 'utf8')) : [];
+  return { ...outcome, phases, events };
+}
+
+// Seconds each, all waits conditions with deadlines; the bound is against a hang, not a speed.
+describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () => {
+  it('kill-primary: warm-up, fault, promotion, heal, settle, final read, check; PASS; it touched the cluster through the nemesis alone', async () => {
+    const target = await FakeTarget.start();
+    const { report, phases, events, run } = await drill(target, { scenario: quick('kill-primary') });
+    await target.stop();
+
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.result.verdict).toBe('PASS');
+    expect(phases).toEqual(['warm-up', 'fault', 'promotion', 'heal', 'settle', 'final-read', 'check']);
+    // The fault was the only act on the cluster (then its stop, by the test); the promotion and the endpoint move were the cluster's own.
+    expect(target.calls).toEqual(['kill node1 SIGKILL', 'stop']);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['fault', 'promotion-observed', 'endpoint', 'heal', 'repmgr', 'endpoint-agent']));
+    const order = (type: string) => events.findIndex((e) => e.type === type);
+    expect(order('fault')).toBeLessThan(order('promotion-observed'));
+    expect(events.find((e) => e.type === 'fault')).toMatchObject({ kind: 'kill', node: 'node1', primary: 'node1', standby: 'node2' });
+    expect(report.result.promotion?.node).toBe('node2');
+    // Writes on both sides of the failover, every one of them read back from the new primary.
+    const finalRead = JSON.parse(readFileSync(run.finalRead, 'utf8'));
+    expect(finalRead.node).toBe('node2');
+    expect(new Set(finalRead.rows.map((r: { committed_by: string }) => r.committed_by))).toEqual(new Set(['node1', 'node2']));
+    expect(report.result.counts.write.ok).toBe(finalRead.rows.length);
+    for (const file of ['report.json', 'report.html', 'junit.xml', 'run.json', 'history.jsonl', 'final-read.json']) expect(existsSync(path.join(run.dir, file)), file).toBe(true);
+  });
+
+  it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {
+    const target = await FakeTarget.start({ failoverMs: Infinity });
+    const { report } = await drill(target, { scenario: quick('kill-primary', 1) });
+    await target.stop();
+    expect(report.result.verdict).toBe('FAIL');
+    expect(report.result.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(expect.arrayContaining(['standby-promoted', 'endpoint-moved', 'writes-resumed']));
+  });
+
+  it('--repeat 2 of kill-primary-failback: the runner restarts the killed node (the heal) and the next fault hits the new primary', async () => {
+    const target = await FakeTarget.start();
+    const { reports, aggregate } = await drill(target, { scenario: quick('kill-primary-failback'), repeat: 2 });
+    await target.stop();
+    expect(reports.map((r) => r.result.verdict)).toEqual(['PASS', 'PASS']);
+    expect(reports.map((r) => r.result.fault?.node)).toEqual(['node1', 'node2']);
+    expect(aggregate?.verdict).toBe('PASS');
+    expect(target.calls).toEqual(['kill node1 SIGKILL', 'startNode node1', 'kill node2 SIGKILL', 'startNode node2', 'stop']);
+  });
+
+  it('an interrupt while the fault holds: the frozen primary is thawed, the workload stops, and the drill says it was interrupted', async () => {
+    const target = await FakeTarget.start({ failoverMs: Infinity });
+    const abort = new AbortController();
+    const run = drill(target, {
+      scenario: { ...quick('freeze-primary', 30), hold: { until: 'time', maxSecs: 30 } },
+      signal: abort.signal,
+      onStep: (_step, phase) => phase === 'fault' && setTimeout(() => abort.abort(), 100),
+    });
+    await expect(run).rejects.toThrow(DrillAbortedError);
+    await target.stop();
+    expect(target.calls).toEqual(['pause node1', 'unpause node1', 'stop']);
+    expect(target.node('node1').paused).toBe(false);
+  });
+
+  it('an error in the fault: the drill fails with it, undoes the fault anyway, and leaves a junit.xml with the error', async () => {
+    const target = await FakeTarget.start();
+    target.partition = async () => {
+      target.calls.push('partition node1 (refused)');
+      throw new Error('the network would not let go');
+    };
+    let runDir = '';
+    await expect(drill(target, { scenario: quick('partition-primary'), onRunFolder: (r) => (runDir = r.dir) })).rejects.toThrow('the network would not let go');
+    await target.stop();
+    expect(target.calls).toEqual(['partition node1 (refused)', 'heal node1', 'stop']);
+    const junit = readFileSync(path.join(runDir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<error');
+    expect(junit).toContain('the network would not let go');
+  });
+});
