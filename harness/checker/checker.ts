@@ -3,6 +3,16 @@
  * final read of the new primary) to a verdict. It never touches the cluster, so `flipdrill check`
  * re-runs it on a stored run, and its tests are literal histories.
  *
+ * It is composed of small pure parts, each with its checks (stable ids) and its figures:
+ *   workloadRanPart    the workload got writes acknowledged
+ *   failoverPart       the fault, promotion, endpoint move, downtime (clients and database)
+ *   expectationsPart   what the scenario says must have happened, against those figures
+ *   setAlgebraPart     lost, recovered, unexpected, contradicted, duplicated; the recovery point
+ *   readsPart          stale reads (reported) and impossible reads
+ *   splitBrainPart     overlapping tenures of two primaries
+ *   workloadPart       the workload's own checker (the bank's balances)
+ * all reading one RunFacts (factsOf). The workload's `mutation` is what they call writes.
+ *
  * Set algebra over write ids, as in Jepsen's set checker, and more:
  *   lost          acknowledged (ok) writes missing from the final state
  *   recovered     unknown (info) writes present in the final state (not an anomaly)
@@ -413,48 +423,56 @@ export function splitBrainOf(stamps: readonly Stamp[], acknowledged: (id: string
   return null;
 }
 
-export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
+/**
+ * What every part of the checker reads: the run's operations paired, its mutations (the
+ * workload's writes) and which of them the final read holds, the fault as recorded, and the commit
+ * stamps. Derived once from the input, never changed.
+ */
+export interface RunFacts {
+  input: CheckInput;
+  expectations: Expectations;
+  pairs: readonly Completed[];
+  /** The workload's mutations, and those acknowledged. */
+  writes: readonly Completed[];
+  okWrites: readonly Completed[];
+  /** Is the mutation's row in the final read? (false without one) */
+  present(p: Completed): boolean;
+  /** How many times each id is in the final read. */
+  finalCount: ReadonlyMap<string, number>;
+  /** When each acknowledged mutation was acknowledged (ns since the drill started). */
+  ackNsById: ReadonlyMap<string, number>;
+  /** Commit stamps by id: from the final read (µs) where the row survived, else from the acknowledgement (ms). */
+  stamps: ReadonlyMap<string, Stamp>;
+  fault: CheckResult['fault'];
+  faultNs?: number;
+  faultWall?: number;
+  faultNode?: string;
+  primaryAtFault?: string;
+  standbyAtFault?: string;
+  standbysAtFault: readonly string[];
+}
+
+/** One part of the checker: its checks, and the figures it adds to the result. */
+export interface CheckPart<F extends Partial<CheckResult> = Partial<CheckResult>> {
+  checks: Check[];
+  result: F;
+}
+
+export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts {
   const expectations: Expectations = { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby', ...input.expectations };
   const workload = input.workload ?? SET;
   const pairs = pairOperations(input.history, lines, workload);
-  const events = input.events;
-  const faultEvent = events.find((e) => e.type === 'fault');
+  const faultEvent = input.events.find((e) => e.type === 'fault');
   const faultNs = faultEvent?.time;
   const faultNode = typeof faultEvent?.node === 'string' ? faultEvent.node : undefined;
-  const fault = faultEvent && faultNs !== undefined && faultNode ? { kind: String(faultEvent.kind ?? 'fault'), node: faultNode, atMs: nsToMs(faultNs) } : null;
   // Who was primary and standby when the fault hit (older runs only name the faulted node, the primary).
-  const primaryAtFault = typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode;
   const standbyAtFault = typeof faultEvent?.standby === 'string' ? faultEvent.standby : undefined;
-  // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
-  const standbysAtFault = Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [];
-
   const writes = pairs.filter((p) => p.invoke.f === workload.mutation);
   const okWrites = writes.filter((p) => p.completion?.type === 'ok');
-  const finalRows = input.finalRead?.rows ?? [];
   const finalCount = new Map<string, number>();
-  for (const row of finalRows) finalCount.set(row.id, (finalCount.get(row.id) ?? 0) + 1);
-  const present = (p: Completed) => finalCount.has(idOf(p.invoke)!);
-
-  const lostPairs = input.finalRead ? okWrites.filter((p) => !present(p)) : [];
-  const lost = lostPairs.map(refOf);
-  const dbOf = (p: Completed) => (p.invoke.value as { db?: string }).db ?? 'app';
-  // Keys come from the history (the db of each write): no prototype to pollute.
-  const writesByDatabase = Object.create(null) as Record<string, { ok: number; lost: number }>;
-  for (const p of okWrites) (writesByDatabase[dbOf(p)] ??= { ok: 0, lost: 0 }).ok += 1;
-  for (const p of lostPairs) writesByDatabase[dbOf(p)]!.lost += 1;
-  const recovered = writes.filter((p) => (p.completion === null || p.completion.type === 'info') && present(p)).map(refOf);
-  const contradicted = writes.filter((p) => p.completion?.type === 'fail' && present(p)).map(refOf);
-  const attempted = new Set(writes.map((p) => idOf(p.invoke)!));
-  const unexpected = [...finalCount.keys()].filter((id) => !attempted.has(id));
-  const duplicated = [...finalCount.entries()].filter(([, n]) => n > 1).map(([id, count]) => ({ id, count }));
-
+  for (const row of input.finalRead?.rows ?? []) finalCount.set(row.id, (finalCount.get(row.id) ?? 0) + 1);
   const ackNsById = new Map<string, number>();
   for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
-  const staleReads = staleReadsOf(pairs, ackNsById);
-
-  const readAnomalies = readAnomaliesOf(pairs, workload.mutation);
-
-  // Commit stamps: from the final read (µs) where the row survived, else from the acknowledgement (ms).
   const stamps = new Map<string, Stamp>();
   for (const p of okWrites) {
     const v = p.completion!.value as Partial<WrittenValue>;
@@ -463,13 +481,44 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       stamps.set(idOf(p.invoke)!, { id: idOf(p.invoke)!, node: v.committed_by, timeline: v.committed_timeline, atMs: at });
     }
   }
-  for (const row of finalRows) {
+  for (const row of input.finalRead?.rows ?? []) {
     if (row.committed_at_us !== undefined) stamps.set(row.id, { id: row.id, node: row.committed_by, timeline: row.committed_timeline, atMs: row.committed_at_us / 1000 });
   }
-  const allStamps = [...stamps.values()];
+  return {
+    input,
+    expectations,
+    pairs,
+    writes,
+    okWrites,
+    present: (p) => finalCount.has(idOf(p.invoke)!),
+    finalCount,
+    ackNsById,
+    stamps,
+    fault: faultEvent && faultNs !== undefined && faultNode ? { kind: String(faultEvent.kind ?? 'fault'), node: faultNode, atMs: nsToMs(faultNs) } : null,
+    ...(faultNs !== undefined ? { faultNs } : {}),
+    ...(typeof faultEvent?.wall === 'number' ? { faultWall: faultEvent.wall } : {}),
+    ...(faultNode ? { faultNode } : {}),
+    ...((typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode) ? { primaryAtFault: typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode } : {}),
+    ...(standbyAtFault ? { standbyAtFault } : {}),
+    // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
+    standbysAtFault: Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [],
+  };
+}
 
-  // Promotion and endpoint, from the events.
-  const faultWall = typeof faultEvent?.wall === 'number' ? faultEvent.wall : undefined;
+/** The workload ran at all: without acknowledged writes nothing below means anything. */
+export function workloadRanPart(f: RunFacts): CheckPart<Pick<CheckResult, 'counts'>> {
+  return {
+    checks: [{ id: 'writes-acknowledged', name: 'the workload got writes acknowledged', ok: f.okWrites.length > 0, detail: `${f.okWrites.length} acknowledged writes` }],
+    result: { counts: { write: countsOf(f.pairs, f.input.workload?.mutation ?? 'write'), read: countsOf(f.pairs, 'read') } },
+  };
+}
+
+type Failover = Pick<CheckResult, 'fault' | 'promotion' | 'endpointMove' | 'writeUnavailability' | 'longestWriteGap' | 'writesAfterFault' | 'databaseDowntime' | 'floatingIp' | 'degradedReplication'>;
+
+/** The failover's timings: promotion and endpoint move from the events, downtime from the clients and from the commit stamps. */
+export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: string } {
+  const { input, expectations, faultNs, faultWall, primaryAtFault, faultNode, okWrites } = f;
+  const events = input.events;
   const repmgrPromote = events.find(
     (e) =>
       e.type === 'repmgr' &&
@@ -501,7 +550,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     const primaryAfter = newPrimary ?? (expectations.promotion ? undefined : primaryAtFault);
     writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === primaryAfter).length : 0 };
     // Pairs are in invocation order; these want the latest answer.
-    const latest = (ps: Completed[]) => ps.reduce<Completed | undefined>((a, p) => (!a || completedNs(p) > completedNs(a) ? p : a), undefined);
+    const latest = (ps: readonly Completed[]) => ps.reduce<Completed | undefined>((a, p) => (!a || completedNs(p) > completedNs(a) ? p : a), undefined);
     const lastBeforeFault = latest(before);
     // The first write acknowledged by the primary after the fault (by a node other than the one the
     // fault hit, when no primary is known): in a switchover the old primary keeps acknowledging
@@ -513,7 +562,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     // the primary, and the clients' writes go on working meanwhile. The outage starts at the last
     // write acknowledged before the first one on the primary after the fault; an acknowledgement
     // after the fault counts only if the write survived (a lost write is no sign writes worked).
-    const survived = (p: Completed) => !input.finalRead || present(p);
+    const survived = (p: Completed) => !input.finalRead || f.present(p);
     const lastBefore = firstAfter
       ? (latest(after.filter((p) => completedNs(p) < completedNs(firstAfter) && survived(p))) ?? lastBeforeFault)
       : lastBeforeFault;
@@ -531,19 +580,11 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     }
   }
 
-  const databaseDowntime = databaseDowntimeOf(allStamps);
-  const splitBrain = splitBrainOf(allStamps, (id) => ackNsById.has(id), (id) => refOf(okWrites.find((p) => idOf(p.invoke) === id)!));
-
-  const recoveryPoint = input.finalRead ? recoveryPointOf(lost, finalRows, stamps) : null;
-
   const syncNames = input.finalRead?.synchronousStandbyNames;
   const degradedReplication =
     expectations.replication === 'sync' && newPrimary && syncNames !== undefined && syncNames.trim() === ''
       ? `${newPrimary} runs without a synchronous standby after the failover (synchronous_standby_names is empty): writes are acknowledged without a copy until a standby rejoins`
       : null;
-
-  const expectedPrimary = expectations.finalPrimary === 'primary' ? primaryAtFault : standbyAtFault;
-  const heal = events.find((e) => e.type === 'heal' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
 
   const flipEvent = events.find((e) => e.type === 'floating-ip');
   const floatingIp: CheckResult['floatingIp'] = flipEvent
@@ -559,179 +600,253 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
       })()
     : null;
 
-  /** What must have happened, from the scenario's expectations. */
-  function outcomeChecks(): Check[] {
-    const out: Check[] = [];
-    if (expectations.promotion) {
-      out.push(
-        {
-          id: 'standby-promoted',
-          name: 'a standby was promoted',
-          ok: promotion !== null && promotion.node !== primaryAtFault,
-          detail: promotion
-            ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
-            : 'no promotion observed or reported by repmgr',
-        },
-        {
-          id: 'endpoint-moved',
-          name: 'the endpoint moved to the new primary',
-          ok: endpointMove !== null && endpointMove.node === newPrimary,
-          detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
-        },
-        {
-          id: 'writes-resumed',
-          name: 'writes resumed on the new primary',
-          ok: writesAfterFault.onNewPrimary > 0,
-          detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
-        },
-      );
-    } else {
-      out.push(
-        {
-          id: 'no-promotion',
-          name: 'no standby was promoted',
-          ok: promotion === null,
-          detail: promotion ? `${promotion.node} was promoted although ${primaryAtFault} was healthy` : `${primaryAtFault ?? 'the primary'} stayed primary`,
-        },
-        {
-          id: 'endpoint-stayed',
-          name: 'the endpoint stayed on the primary',
-          ok: endpointMove === null,
-          detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : `stayed on ${primaryAtFault ?? 'the primary'}`,
-        },
-        {
-          id: 'writes-went-on',
-          name: 'writes went on',
-          ok: writesAfterFault.onNewPrimary > 0,
-          detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${primaryAtFault ?? 'the primary'} after the fault`,
-        },
-      );
-    }
-    const expected = expectations.finalPrimary === 'standby' && standbysAtFault.length > 1 ? standbysAtFault : expectedPrimary !== undefined ? [expectedPrimary] : [];
-    out.push({
-      id: 'final-primary',
-      name: `the ${expectations.finalPrimary} at the fault is primary at the end`,
-      ok: input.finalRead !== null && expected.includes(input.finalRead.node),
-      detail: `expected ${expected.length ? expected.join(' or ') : '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
-    });
-    if (expectations.maxWriteDownMs !== undefined) {
-      const max = expectations.maxWriteDownMs;
-      const down = writeUnavailability ? Math.max(writeUnavailability.ms, longestWriteGap?.ms ?? 0) : null;
-      out.push({
-        id: 'write-downtime',
-        name: `writes were down at most ${max / 1000} s`,
-        ok: down !== null && down <= max,
-        detail: down !== null ? `down for ${(down / 1000).toFixed(2)} s at most` : 'writes never resumed',
-        properties: { maxWriteDownMs: max, ...(down !== null ? { writeDownMs: down } : {}) },
-      });
-    }
-    if (floatingIp) {
-      out.push({
-        id: 'floating-ip-on-primary',
-        name: `the floating IP ${floatingIp.ip} is on the primary at the end`,
-        ok: input.finalRead !== null && floatingIp.holder === input.finalRead.node,
-        detail: `DigitalOcean assigns it to ${floatingIp.holder ?? 'nobody'}; the primary is ${input.finalRead?.node ?? 'unknown'}; the hook sent ${floatingIp.assignRequests.length} assign requests (${floatingIp.assignRequests.map((r) => r.status).join(', ') || 'none'})`,
-      });
-    }
-    if (expectations.rejoin) {
-      const rejoined = heal ? String(heal.node) : (faultNode ?? 'the faulted node');
-      out.push({
-        id: 'rejoined',
-        name: `${rejoined} is back as a standby`,
-        ok: heal?.role === 'standby',
-        detail: heal ? `${heal.restarted ? 'restarted; ' : ''}it reported ${String(heal.role)} after ${String(heal.ms ?? '?')} ms` : 'it was not restarted',
-      });
-    }
-    if (expectations.switchback) {
-      const back = events.find((e) => e.type === 'switchback');
-      const moved = back ? events.find((e) => e.type === 'endpoint' && e.action === 'move' && e.node === back.node && (e.time ?? -1) >= (back.time ?? Infinity)) : undefined;
-      out.push({
-        id: 'switched-back',
-        name: `switched back: ${primaryAtFault ?? 'the old primary'} is primary again and holds the endpoint`,
-        ok: back?.ok === true && moved !== undefined,
-        detail: back
-          ? back.ok
-            ? `repmgr standby switchover on ${String(back.node)}; the endpoint followed ${moved && back.time !== undefined ? `${nsToMs(moved.time! - back.time)} ms after it was asked for` : 'never'}`
-            : String(back.error ?? 'the endpoint did not follow')
-          : 'no switchback was attempted',
-      });
-    }
-    return out;
+  return {
+    checks: [{ id: 'fault-injected', name: 'the fault was injected', ok: f.fault !== null, detail: f.fault ? `${f.fault.kind} on ${f.fault.node} at ${f.fault.atMs} ms` : 'no fault event in the run' }],
+    result: {
+      fault: f.fault,
+      promotion,
+      endpointMove,
+      writeUnavailability,
+      longestWriteGap,
+      writesAfterFault,
+      databaseDowntime: databaseDowntimeOf([...f.stamps.values()]),
+      floatingIp,
+      degradedReplication,
+    },
+    ...(newPrimary ? { newPrimary } : {}),
+  };
+}
+
+/** What the scenario says must have happened, held against the failover's figures. */
+export function expectationsPart(f: RunFacts, failover: Failover): CheckPart<Pick<CheckResult, 'expectations'>> {
+  const { input, expectations, faultNs, faultNode, primaryAtFault, standbyAtFault, standbysAtFault } = f;
+  const { promotion, endpointMove, writesAfterFault, writeUnavailability, longestWriteGap, floatingIp } = failover;
+  const events = input.events;
+  const newPrimary = promotion?.node;
+  const out: Check[] = [];
+  if (expectations.promotion) {
+    out.push(
+      {
+        id: 'standby-promoted',
+        name: 'a standby was promoted',
+        ok: promotion !== null && promotion.node !== primaryAtFault,
+        detail: promotion
+          ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
+          : 'no promotion observed or reported by repmgr',
+      },
+      {
+        id: 'endpoint-moved',
+        name: 'the endpoint moved to the new primary',
+        ok: endpointMove !== null && endpointMove.node === newPrimary,
+        detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : 'the endpoint never moved',
+      },
+      {
+        id: 'writes-resumed',
+        name: 'writes resumed on the new primary',
+        ok: writesAfterFault.onNewPrimary > 0,
+        detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
+      },
+    );
+  } else {
+    out.push(
+      {
+        id: 'no-promotion',
+        name: 'no standby was promoted',
+        ok: promotion === null,
+        detail: promotion ? `${promotion.node} was promoted although ${primaryAtFault} was healthy` : `${primaryAtFault ?? 'the primary'} stayed primary`,
+      },
+      {
+        id: 'endpoint-stayed',
+        name: 'the endpoint stayed on the primary',
+        ok: endpointMove === null,
+        detail: endpointMove ? `moved to ${endpointMove.node} ${endpointMove.ms} ms after the fault` : `stayed on ${primaryAtFault ?? 'the primary'}`,
+      },
+      {
+        id: 'writes-went-on',
+        name: 'writes went on',
+        ok: writesAfterFault.onNewPrimary > 0,
+        detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${primaryAtFault ?? 'the primary'} after the fault`,
+      },
+    );
   }
+  const expectedPrimary = expectations.finalPrimary === 'primary' ? primaryAtFault : standbyAtFault;
+  const expected = expectations.finalPrimary === 'standby' && standbysAtFault.length > 1 ? standbysAtFault : expectedPrimary !== undefined ? [expectedPrimary] : [];
+  out.push({
+    id: 'final-primary',
+    name: `the ${expectations.finalPrimary} at the fault is primary at the end`,
+    ok: input.finalRead !== null && expected.includes(input.finalRead.node),
+    detail: `expected ${expected.length ? expected.join(' or ') : '(unknown)'}, found ${input.finalRead?.node ?? 'no primary'}`,
+  });
+  if (expectations.maxWriteDownMs !== undefined) {
+    const max = expectations.maxWriteDownMs;
+    const down = writeUnavailability ? Math.max(writeUnavailability.ms, longestWriteGap?.ms ?? 0) : null;
+    out.push({
+      id: 'write-downtime',
+      name: `writes were down at most ${max / 1000} s`,
+      ok: down !== null && down <= max,
+      detail: down !== null ? `down for ${(down / 1000).toFixed(2)} s at most` : 'writes never resumed',
+      properties: { maxWriteDownMs: max, ...(down !== null ? { writeDownMs: down } : {}) },
+    });
+  }
+  if (floatingIp) {
+    out.push({
+      id: 'floating-ip-on-primary',
+      name: `the floating IP ${floatingIp.ip} is on the primary at the end`,
+      ok: input.finalRead !== null && floatingIp.holder === input.finalRead.node,
+      detail: `DigitalOcean assigns it to ${floatingIp.holder ?? 'nobody'}; the primary is ${input.finalRead?.node ?? 'unknown'}; the hook sent ${floatingIp.assignRequests.length} assign requests (${floatingIp.assignRequests.map((r) => r.status).join(', ') || 'none'})`,
+    });
+  }
+  if (expectations.rejoin) {
+    const heal = events.find((e) => e.type === 'heal' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
+    const rejoined = heal ? String(heal.node) : (faultNode ?? 'the faulted node');
+    out.push({
+      id: 'rejoined',
+      name: `${rejoined} is back as a standby`,
+      ok: heal?.role === 'standby',
+      detail: heal ? `${heal.restarted ? 'restarted; ' : ''}it reported ${String(heal.role)} after ${String(heal.ms ?? '?')} ms` : 'it was not restarted',
+    });
+  }
+  if (expectations.switchback) {
+    const back = events.find((e) => e.type === 'switchback');
+    const moved = back ? events.find((e) => e.type === 'endpoint' && e.action === 'move' && e.node === back.node && (e.time ?? -1) >= (back.time ?? Infinity)) : undefined;
+    out.push({
+      id: 'switched-back',
+      name: `switched back: ${primaryAtFault ?? 'the old primary'} is primary again and holds the endpoint`,
+      ok: back?.ok === true && moved !== undefined,
+      detail: back
+        ? back.ok
+          ? `repmgr standby switchover on ${String(back.node)}; the endpoint followed ${moved && back.time !== undefined ? `${nsToMs(moved.time! - back.time)} ms after it was asked for` : 'never'}`
+          : String(back.error ?? 'the endpoint did not follow')
+        : 'no switchback was attempted',
+    });
+  }
+  return { checks: out, result: { expectations } };
+}
 
-  const checks: Check[] = [
-    { id: 'writes-acknowledged', name: 'the workload got writes acknowledged', ok: okWrites.length > 0, detail: `${okWrites.length} acknowledged writes` },
-    { id: 'fault-injected', name: 'the fault was injected', ok: fault !== null, detail: fault ? `${fault.kind} on ${fault.node} at ${fault.atMs} ms` : 'no fault event in the run' },
-    ...outcomeChecks(),
-    {
-      id: 'lost-within-budget',
-      name: `acknowledged writes lost within budget (${expectations.maxLost})`,
-      ok: input.finalRead !== null && lost.length <= expectations.maxLost,
-      properties: { maxLost: expectations.maxLost, lost: lost.length, acknowledged: okWrites.length },
-      detail: input.finalRead
-        ? `${okWrites.length - lost.length} of ${okWrites.length} acknowledged writes found on ${input.finalRead.node}; ${lost.length} lost`
-        : 'no final read: nothing can be said about lost writes',
-    },
-    {
-      id: 'no-failed-write-present',
-      name: 'no write answered "failed" is present',
-      ok: contradicted.length === 0,
-      detail: contradicted.length ? `${contradicted.length} writes the app called failed were committed` : 'none',
-    },
-    { id: 'no-unexpected-value', name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
-    { id: 'no-duplicate', name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
-    {
-      id: 'no-impossible-read',
-      name: 'no read saw a value it could not have seen',
-      ok: readAnomalies.length === 0,
-      detail: readAnomalies.length
-        ? (
-            [
-              ['never-written', 'of values nobody wrote'],
-              ['failed-write', 'of writes answered "failed"'],
-              ['before-invoke', 'answered before their write was invoked'],
-            ] as const
-          )
-            .map(([kind, what]) => [readAnomalies.filter((a) => a.kind === kind).length, what] as const)
-            .filter(([n]) => n > 0)
-            .map(([n, what]) => `${n} reads ${what}`)
-            .join('; ')
-        : 'none',
-    },
-    {
-      id: 'no-split-brain',
-      name: 'no split brain',
-      ok: splitBrain === null,
-      detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
-    },
-  ];
-  const own = workload.check(pairs, input.finalRead);
-  checks.push(...own.checks);
+type SetAlgebra = Pick<CheckResult, 'lost' | 'recovered' | 'unexpected' | 'contradicted' | 'duplicated' | 'writesByDatabase' | 'recoveryPoint'>;
 
+/** Jepsen's set algebra over the mutations' ids, against the final read. */
+export function setAlgebraPart(f: RunFacts): CheckPart<SetAlgebra> {
+  const { input, expectations, writes, okWrites, present, finalCount } = f;
+  const lostPairs = input.finalRead ? okWrites.filter((p) => !present(p)) : [];
+  const lost = lostPairs.map(refOf);
+  const dbOf = (p: Completed) => (p.invoke.value as { db?: string }).db ?? 'app';
+  // Keys come from the history (the db of each write): no prototype to pollute.
+  const writesByDatabase = Object.create(null) as Record<string, { ok: number; lost: number }>;
+  for (const p of okWrites) (writesByDatabase[dbOf(p)] ??= { ok: 0, lost: 0 }).ok += 1;
+  for (const p of lostPairs) writesByDatabase[dbOf(p)]!.lost += 1;
+  const recovered = writes.filter((p) => (p.completion === null || p.completion.type === 'info') && present(p)).map(refOf);
+  const contradicted = writes.filter((p) => p.completion?.type === 'fail' && present(p)).map(refOf);
+  const attempted = new Set(writes.map((p) => idOf(p.invoke)!));
+  const unexpected = [...finalCount.keys()].filter((id) => !attempted.has(id));
+  const duplicated = [...finalCount.entries()].filter(([, n]) => n > 1).map(([id, count]) => ({ id, count }));
+  return {
+    checks: [
+      {
+        id: 'lost-within-budget',
+        name: `acknowledged writes lost within budget (${expectations.maxLost})`,
+        ok: input.finalRead !== null && lost.length <= expectations.maxLost,
+        properties: { maxLost: expectations.maxLost, lost: lost.length, acknowledged: okWrites.length },
+        detail: input.finalRead
+          ? `${okWrites.length - lost.length} of ${okWrites.length} acknowledged writes found on ${input.finalRead.node}; ${lost.length} lost`
+          : 'no final read: nothing can be said about lost writes',
+      },
+      {
+        id: 'no-failed-write-present',
+        name: 'no write answered "failed" is present',
+        ok: contradicted.length === 0,
+        detail: contradicted.length ? `${contradicted.length} writes the app called failed were committed` : 'none',
+      },
+      { id: 'no-unexpected-value', name: 'no value nobody wrote', ok: unexpected.length === 0, detail: unexpected.length ? `${unexpected.length} unexpected values` : 'none' },
+      { id: 'no-duplicate', name: 'no value present twice', ok: duplicated.length === 0, detail: duplicated.length ? `${duplicated.length} duplicated values` : 'none' },
+    ],
+    result: {
+      lost,
+      recovered,
+      unexpected,
+      contradicted,
+      duplicated,
+      writesByDatabase,
+      recoveryPoint: input.finalRead ? recoveryPointOf(lost, input.finalRead.rows, f.stamps) : null,
+    },
+  };
+}
+
+/** Reads judged against the writes: stale ones reported, impossible ones an anomaly. */
+export function readsPart(f: RunFacts): CheckPart<Pick<CheckResult, 'staleReads' | 'readAnomalies'>> {
+  const readAnomalies = readAnomaliesOf(f.pairs, f.input.workload?.mutation ?? 'write');
+  return {
+    checks: [
+      {
+        id: 'no-impossible-read',
+        name: 'no read saw a value it could not have seen',
+        ok: readAnomalies.length === 0,
+        detail: readAnomalies.length
+          ? (
+              [
+                ['never-written', 'of values nobody wrote'],
+                ['failed-write', 'of writes answered "failed"'],
+                ['before-invoke', 'answered before their write was invoked'],
+              ] as const
+            )
+              .map(([kind, what]) => [readAnomalies.filter((a) => a.kind === kind).length, what] as const)
+              .filter(([n]) => n > 0)
+              .map(([n, what]) => `${n} reads ${what}`)
+              .join('; ')
+          : 'none',
+      },
+    ],
+    result: { staleReads: staleReadsOf(f.pairs, f.ackNsById), readAnomalies },
+  };
+}
+
+/** Two primaries committing acknowledged writes at overlapping times, from the commit stamps. */
+export function splitBrainPart(f: RunFacts): CheckPart<Pick<CheckResult, 'splitBrain'>> {
+  const splitBrain = splitBrainOf([...f.stamps.values()], (id) => f.ackNsById.has(id), (id) => refOf(f.okWrites.find((p) => idOf(p.invoke) === id)!));
+  return {
+    checks: [
+      {
+        id: 'no-split-brain',
+        name: 'no split brain',
+        ok: splitBrain === null,
+        detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
+      },
+    ],
+    result: { splitBrain },
+  };
+}
+
+/** The workload's own checker, composed in. */
+export function workloadPart(f: RunFacts): CheckPart<Pick<CheckResult, 'workload'>> {
+  const workload = f.input.workload ?? SET;
+  const own = workload.check(f.pairs, f.input.finalRead);
+  return { checks: own.checks, result: { workload: { name: workload.name, mutation: workload.mutation, ...own.details, lines: own.lines } } };
+}
+
+/**
+ * The checker: the parts above, composed. Each part is a small pure function of the run's facts
+ * (the failover's expectations also of the failover's figures); the verdict is PASS when every
+ * check of every part holds.
+ */
+export function check(input: CheckInput, lines?: readonly number[]): CheckResult {
+  const facts = factsOf(input, lines);
+  const ran = workloadRanPart(facts);
+  const failover = failoverPart(facts);
+  const expected = expectationsPart(facts, failover.result);
+  const set = setAlgebraPart(facts);
+  const reads = readsPart(facts);
+  const splitBrain = splitBrainPart(facts);
+  const own = workloadPart(facts);
+  const checks = [ran, failover, expected, set, reads, splitBrain, own].flatMap((p) => p.checks);
   return {
     verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
     checks,
-    expectations,
-    fault,
-    counts: { write: countsOf(pairs, workload.mutation), read: countsOf(pairs, 'read') },
-    lost,
-    writesByDatabase,
-    floatingIp,
-    recovered,
-    unexpected,
-    contradicted,
-    duplicated,
-    staleReads,
-    readAnomalies,
-    splitBrain,
-    promotion,
-    endpointMove,
-    writeUnavailability,
-    longestWriteGap,
-    databaseDowntime,
-    recoveryPoint,
-    writesAfterFault,
-    degradedReplication,
-    workload: { name: workload.name, mutation: workload.mutation, ...own.details, lines: own.lines },
+    ...ran.result,
+    ...failover.result,
+    ...expected.result,
+    ...set.result,
+    ...reads.result,
+    ...splitBrain.result,
+    ...own.result,
   };
 }
