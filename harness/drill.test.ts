@@ -12,7 +12,7 @@ import { DrillAbortedError } from '../cluster/index.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import { parseEvents } from './history.ts';
 import type { DrillPhase } from './report/report.ts';
-import { resolveScenario, type Scenario } from './scenario.ts';
+import { parseScenario, resolveScenario, type Scenario } from './scenario.ts';
 import { FakeTarget } from './test-support/fake-target.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runner-'));
@@ -56,6 +56,27 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
     expect(new Set(finalRead.rows.map((r: { committed_by: string }) => r.committed_by))).toEqual(new Set(['node1', 'node2']));
     expect(report.result.counts.write.ok).toBe(finalRead.rows.length);
     for (const file of ['report.json', 'report.html', 'junit.xml', 'run.json', 'history.jsonl', 'final-read.json']) expect(existsSync(path.join(run.dir, file)), file).toBe(true);
+  });
+
+  it('runs the plan a scenario file states, in its order: no hold, the killed standby restarted at once', async () => {
+    const target = await FakeTarget.start();
+    const scenario = parseScenario(
+      {
+        name: 'bounce-standby',
+        description: 'kill the standby and start it again at once',
+        fault: { type: 'kill', target: 'standby' },
+        plan: [{ step: 'warm-up', secs: 0.5 }, { step: 'fault' }, { step: 'heal', restart: true }, { step: 'settle', secs: 0.5 }, { step: 'final-read' }],
+        workload: { concurrency: 2, pauseMs: 5 },
+        expect: { promotion: false, primary: 'primary', maxWriteDownSecs: 5, rejoin: true },
+      },
+      'bounce-standby.json',
+    );
+    const { report, phases } = await drill(target, { scenario, warmupMs: undefined, settleMs: undefined });
+    await target.stop();
+    expect(phases).toEqual(['warm-up', 'fault', 'heal', 'settle', 'final-read', 'check']);
+    expect(target.calls).toEqual(['kill node2 SIGKILL', 'startNode node2', 'stop']);
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.result.checks.map((c) => c.id)).toContain('rejoined');
   });
 
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../cluster/errors.ts';
-import { builtInScenarios, parseScenario, resolveScenario } from './scenario.ts';
+import { builtInScenarios, parseScenario, planOf, resolveScenario } from './scenario.ts';
+
+/** The minimal file without the keys a stated plan replaces. */
+const { hold: _hold, ...withoutHold } = {
+  name: 'mine',
+  description: 'kill the witness',
+  fault: { type: 'kill', target: 'witness' },
+  hold: { until: 'time', maxSecs: 5 },
+  expect: { promotion: false, primary: 'primary', maxWriteDownSecs: 2 },
+};
 
 const minimal = {
   name: 'mine',
@@ -64,9 +73,33 @@ describe('scenarios', () => {
     [{ ...minimal, expect: { promotion: true, primary: 'primary', maxWriteDownSecs: 2 } }, 'a promotion makes the standby primary: expect.primary must be standby'],
     [{ ...minimal, expect: { ...minimal.expect, rejoin: true } }, 'expect.rejoin needs heal.restart'],
     [{ ...minimal, expect: { primary: 'primary', maxWriteDownSecs: 2 } }, 'expect.promotion must be true or false'],
+    [{ ...withoutHold, plan: 'warm-up, fault' }, 'plan must be an array of steps'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'nap' }] }, 'plan[1].step must be one of warm-up, fault, hold, heal, switchback, settle, final-read, not "nap"'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'heal' }, { step: 'fault' }, { step: 'settle' }, { step: 'final-read' }] }, 'plan: "fault" is missing before "heal"'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'fault' }, { step: 'settle' }, { step: 'heal' }, { step: 'final-read' }] }, 'plan: "heal" is missing before "settle"'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'fault' }, { step: 'heal' }, { step: 'fault' }] }, 'plan: "fault" cannot come after "heal"'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'fault' }, { step: 'heal' }, { step: 'settle' }] }, 'plan: "final-read" is missing at the end'],
+    [{ ...withoutHold, plan: [{ step: 'warm-up', secs: 3, until: 'promotion' }] }, 'unknown key "plan[0].until" (a warm-up step takes secs)'],
+    [{ ...minimal, plan: [{ step: 'warm-up' }, { step: 'fault' }, { step: 'heal' }, { step: 'settle' }, { step: 'final-read' }] }, 'give the plan or hold, not both'],
   ])('rejects a bad file with one clear message: %#', (raw, message) => {
     expect(() => parseScenario(raw, 'mine.json')).toThrow(ConfigError);
     expect(() => parseScenario(raw, 'mine.json')).toThrow(`scenario mine.json: ${message}`);
+  });
+
+  it('derives the phase plan from the keys, or takes the one the file states (and reads the keys from it)', () => {
+    expect(planOf(parseScenario(minimal, 'mine.json'))).toEqual([
+      { step: 'warm-up', secs: 3 },
+      { step: 'fault' },
+      { step: 'hold', until: 'time', maxSecs: 5 },
+      { step: 'heal', restart: false },
+      { step: 'settle', secs: 3 },
+      { step: 'final-read' },
+    ]);
+    expect(planOf(resolveScenario('kill-primary-switchback')).map((s) => s.step)).toEqual(['warm-up', 'fault', 'hold', 'heal', 'switchback', 'settle', 'final-read']);
+    const plan = [{ step: 'warm-up', secs: 1 }, { step: 'fault' }, { step: 'heal', restart: true }, { step: 'settle', secs: 2 }, { step: 'final-read' }];
+    const stated = parseScenario({ ...withoutHold, plan, expect: { ...withoutHold.expect, rejoin: true } }, 'mine.json');
+    expect(planOf(stated)).toEqual(plan);
+    expect(stated).toMatchObject({ warmupSecs: 1, settleSecs: 2, hold: { until: 'time', maxSecs: 0 }, heal: { restart: true, switchback: false } });
   });
 
   it('resolves a built-in name or a file, and names the built-ins when it knows neither', () => {

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
+import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
 /** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
 export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart'] as const;
@@ -21,6 +22,8 @@ export type Role = 'primary' | 'standby' | 'witness';
 export interface Scenario {
   name: string;
   description: string;
+  /** The phase plan, when the file states one (hold, heal, warmupSecs and settleSecs are then read from it); see planOf. */
+  plan?: PlanStep[];
   fault: {
     type: FaultType;
     target: Role;
@@ -87,7 +90,7 @@ function obj(where: string, key: string, value: unknown, optional = false): Reco
 /** Validate a parsed scenario file, filling defaults; every problem is one clear message. */
 export function parseScenario(raw: unknown, where: string): Scenario {
   const s = obj(where, 'the file', raw);
-  const known = new Set(['name', 'description', 'fault', 'hold', 'heal', 'warmupSecs', 'settleSecs', 'workload', 'expect']);
+  const known = new Set(['name', 'description', 'fault', 'plan', 'hold', 'heal', 'warmupSecs', 'settleSecs', 'workload', 'expect']);
   for (const key of Object.keys(s)) if (!known.has(key)) fail(where, `unknown key "${key}" (known: ${[...known].join(', ')})`);
   if (typeof s.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(s.name)) fail(where, 'name must be lowercase letters, digits and dashes');
   if (typeof s.description !== 'string' || s.description.length === 0) fail(where, 'description must be a sentence');
@@ -100,8 +103,15 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
   if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
-  const hold = obj(where, 'hold', s.hold);
-  const heal = obj(where, 'heal', s.heal, true);
+  // The phase plan: stated as `plan`, or by the hold, heal, warmupSecs and settleSecs keys (not both).
+  const stated = s.plan === undefined ? undefined : parsePlan(where, s.plan);
+  if (stated) {
+    const both = ['hold', 'heal', 'warmupSecs', 'settleSecs'].filter((k) => s[k] !== undefined);
+    if (both.length) fail(where, `give the plan or ${both.join(', ')}, not both (the plan states them)`);
+  }
+  const fromPlan = <T extends PlanStep['step']>(step: T) => stated?.find((x): x is Extract<PlanStep, { step: T }> => x.step === step);
+  const hold = stated ? { ...(fromPlan('hold') ?? { until: 'time', maxSecs: 0 }) } : obj(where, 'hold', s.hold);
+  const heal = stated ? { restart: fromPlan('heal')!.restart, switchback: fromPlan('switchback') !== undefined } : obj(where, 'heal', s.heal, true);
   const workload = obj(where, 'workload', s.workload, true);
   const expect = obj(where, 'expect', s.expect);
   if (typeof expect.promotion !== 'boolean') fail(where, 'expect.promotion must be true or false');
@@ -121,8 +131,8 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     },
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
     heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },
-    warmupSecs: num(where, 'warmupSecs', s.warmupSecs, 0.5, 600, 3),
-    settleSecs: num(where, 'settleSecs', s.settleSecs, 0.5, 600, 3),
+    warmupSecs: stated ? fromPlan('warm-up')!.secs : num(where, 'warmupSecs', s.warmupSecs, 0.5, 600, 3),
+    settleSecs: stated ? fromPlan('settle')!.secs : num(where, 'settleSecs', s.settleSecs, 0.5, 600, 3),
     workload: {
       concurrency: num(where, 'workload.concurrency', workload.concurrency, 1, 64, 4),
       readFraction: num(where, 'workload.readFraction', workload.readFraction, 0, 0.95, 0.3),
@@ -149,7 +159,39 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   }
   if (switchover && !scenario.expect.promotion) fail(where, 'a switchover promotes the standby: expect.promotion must be true');
   if (scenario.expect.rejoin && !scenario.heal.restart && !switchover) fail(where, 'expect.rejoin needs heal.restart: a node rejoins when it restarts (or a switchover, where repmgr rejoins it)');
-  return scenario;
+  return stated ? { ...scenario, plan: stated } : scenario;
+}
+
+/** What the runner does, in order: the plan the file stated, or the one its keys describe. */
+export function planOf(scenario: Scenario): PlanStep[] {
+  return scenario.plan ?? planFromKeys(scenario);
+}
+
+/** A stated plan: its steps in the grammar's order (harness/plan.ts), each with its own settings. */
+function parsePlan(where: string, raw: unknown): PlanStep[] {
+  if (!Array.isArray(raw)) fail(where, 'plan must be an array of steps, like [{ "step": "warm-up", "secs": 3 }, { "step": "fault" }, ...]');
+  const steps = (raw as unknown[]).map((item, i): PlanStep => {
+    const at = `plan[${i}]`;
+    const o = obj(where, at, item);
+    const name = oneOf(where, `${at}.step`, o.step, STEP_ORDER);
+    const allowed: Record<PlanStep['step'], string[]> = { 'warm-up': ['secs'], fault: [], hold: ['until', 'maxSecs'], heal: ['restart'], switchback: [], settle: ['secs'], 'final-read': [] };
+    for (const key of Object.keys(o)) if (key !== 'step' && !allowed[name].includes(key)) fail(where, `unknown key "${at}.${key}" (a ${name} step takes ${allowed[name].join(', ') || 'nothing'})`);
+    switch (name) {
+      case 'warm-up':
+      case 'settle':
+        return { step: name, secs: num(where, `${at}.secs`, o.secs, 0.5, 600, 3) };
+      case 'hold':
+        return { step: 'hold', until: oneOf(where, `${at}.until`, o.until, ['promotion', 'time'] as const), maxSecs: num(where, `${at}.maxSecs`, o.maxSecs, 0, 600) };
+      case 'heal':
+        if (o.restart !== undefined && typeof o.restart !== 'boolean') fail(where, `${at}.restart must be true or false`);
+        return { step: 'heal', restart: (o.restart as boolean | undefined) ?? false };
+      default:
+        return { step: name };
+    }
+  });
+  const problem = planProblem(steps.map((x) => x.step));
+  if (problem) fail(where, `plan: ${problem}`);
+  return steps;
 }
 
 export function readScenarioFile(file: string): Scenario {
