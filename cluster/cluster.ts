@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import type { DockerClient, ExecResult } from './docker/docker-client.ts';
 import type { TarFile } from './docker/tar.ts';
+import { isLoopback, type EngineAddress } from './docker/engine-address.ts';
 import type { StepReporter } from './docker/engine.ts';
 import { parseAgentLog } from './endpoint/agent/agent-log.ts';
 import type { EndpointEvent } from './endpoint/controller.ts';
@@ -635,15 +636,25 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
   });
 }
 
-/** The endpoint agent's environment and secret files: the superuser's password, its own DigitalOcean token. */
-export function agentContainerConfig(cluster: string, credentials: ClusterCredentials): { env: Record<string, string>; files: TarFile[] } {
+/**
+ * The endpoint agent's environment, secret files and way to the engine: the superuser's password,
+ * its own DigitalOcean token; the engine's socket mounted, or a tcp engine's address.
+ */
+export function agentContainerConfig(
+  cluster: string,
+  credentials: ClusterCredentials,
+  engine: EngineAddress = { kind: 'unix', socketPath: '/var/run/docker.sock', fromDockerHost: false },
+): { env: Record<string, string>; files: TarFile[]; binds?: string[] } {
   const secrets = secretFiles({ POSTGRES_PASSWORD: credentials.superuser.password, DIGITALOCEAN_TOKEN: credentials.doTokens?.agent });
-  return { env: { FLIPDRILL_CLUSTER: cluster, ...secrets.env }, files: secrets.files };
+  const env = { FLIPDRILL_CLUSTER: cluster, ...secrets.env };
+  if (engine.kind === 'tcp') return { env: { ...env, FLIPDRILL_DOCKER_HOST: `tcp://${engine.host.includes(':') ? `[${engine.host}]` : engine.host}:${engine.port}` }, files: secrets.files };
+  return { env, files: secrets.files, binds: [`${engine.socketPath}:/var/run/docker.sock`] };
 }
 
 /**
  * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
- * on the replication network, with the engine's socket mounted. From here on the cluster moves its
+ * on the replication network, with the engine's socket mounted (or, for a tcp engine, its address;
+ * on the host's network when that is this host's loopback). From here on the cluster moves its
  * endpoint itself; this waits until the agent says it is watching.
  */
 async function startEndpointAgent(cluster: StartedCluster, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
@@ -655,12 +666,13 @@ async function startEndpointAgent(cluster: StartedCluster, docker: DockerClient,
     image,
     command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
     user: '0:0',
-    binds: [`${docker.socketPath}:/var/run/docker.sock`],
     restartOnFailure: true,
-    ...agentContainerConfig(spec.name, credentials),
+    ...agentContainerConfig(spec.name, credentials, docker.engine),
     labels,
     publish: {},
-    networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }],
+    // An engine on this host's loopback (DOCKER_HOST=tcp://127.0.0.1:...) is reached from the
+    // host's network only; from there the nodes' addresses on the replication network are too.
+    ...(isLoopback(docker.engine) ? { hostNetwork: true, networks: [] } : { networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }] }),
     stopTimeoutSecs: 2,
   });
   await docker.startContainer(name);

@@ -70,6 +70,7 @@ Options:
   -h, --help                 this help
 
 Environment:
+  DOCKER_HOST=unix:///path|tcp://host:port   the Docker engine, as for docker's CLI (no TLS)
   FLIPDRILL_NO_DOCKER_INSTALL=1   never install or start a Docker engine
   FLIPDRILL_BASE_IMAGE=<image>    build on this base instead of a local debootstrap one
   FLIPDRILL_DEBIAN_MIRROR=<url>   Debian mirror for the local base image`;

@@ -3,6 +3,7 @@
  * `DockerClient` interface below, so the rest of the code reads as cluster operations, every call
  * is logged with the container it concerns, and errors carry the container and network names.
  */
+import { engineAddress, type EngineAddress } from './engine-address.ts';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/logger.ts';
@@ -48,6 +49,11 @@ export interface ContainerSpec {
    * the engine's socket, which gives it root on this host (see the README).
    */
   binds?: string[];
+  /**
+   * The host's network instead of the cluster's (the endpoint agent, when the engine listens on
+   * this host's loopback over tcp): no hostname, no published ports, no network attachments.
+   */
+  hostNetwork?: boolean;
   /** The user the main process runs as, overriding the image's (the agent: root, for the socket). */
   user?: string;
   /** Docker restarts the container when its process exits with an error (the agent). */
@@ -95,8 +101,8 @@ export interface BuildSpec {
 }
 
 export interface DockerClient {
-  /** The engine's unix socket on this host (what the endpoint agent gets mounted). */
-  readonly socketPath: string;
+  /** Where the engine is (a unix socket, or tcp): what the endpoint agent is given to reach it. */
+  readonly engine: EngineAddress;
   ping(): Promise<void>;
   serverVersion(): Promise<string>;
   imageExists(tag: string): Promise<boolean>;
@@ -145,18 +151,19 @@ function statusCode(error: unknown): number | undefined {
 }
 
 export interface DockerodeClientOptions {
-  socketPath?: string;
+  /** Default: DOCKER_HOST, as docker's CLI reads it (see engine-address.ts). */
+  engine?: EngineAddress;
   logger?: Logger;
 }
 
 export class DockerodeClient implements DockerClient {
   readonly #docker: Docker;
   readonly #log: Logger;
-  readonly socketPath: string;
+  readonly engine: EngineAddress;
 
   constructor(options: DockerodeClientOptions = {}) {
-    this.socketPath = options.socketPath ?? process.env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock';
-    this.#docker = new Docker({ socketPath: this.socketPath });
+    this.engine = options.engine ?? engineAddress();
+    this.#docker = new Docker(this.engine.kind === 'unix' ? { socketPath: this.engine.socketPath } : { host: this.engine.host, port: this.engine.port, protocol: 'http' });
     this.#log = (options.logger ?? silentLogger).child({ component: 'docker' });
   }
 
@@ -301,7 +308,7 @@ export class DockerodeClient implements DockerClient {
       }
       const container = await this.#docker.createContainer({
         name: spec.name,
-        Hostname: spec.hostname,
+        ...(spec.hostNetwork ? {} : { Hostname: spec.hostname }),
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint, Healthcheck: { Test: ['NONE'] } } : {}),
@@ -312,13 +319,13 @@ export class DockerodeClient implements DockerClient {
         ...(spec.user ? { User: spec.user } : {}),
         HostConfig: {
           PortBindings: portBindings,
-          NetworkMode: first?.network,
+          NetworkMode: spec.hostNetwork ? 'host' : first?.network,
           RestartPolicy: spec.restartOnFailure ? { Name: 'on-failure', MaximumRetryCount: 0 } : { Name: 'no' },
           CapAdd: spec.capAdd,
           ...(spec.binds ? { Binds: spec.binds } : {}),
           ...(spec.init ? { Init: true } : {}),
         },
-        NetworkingConfig: first
+        NetworkingConfig: first && !spec.hostNetwork
           ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
           : undefined,
       });

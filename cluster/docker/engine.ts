@@ -10,10 +10,10 @@ import type { Logger } from '../lib/logger.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
 import { DockerodeClient, type DockerClient } from './docker-client.ts';
+import { describeEngine, engineAddress } from './engine-address.ts';
 
 export type StepReporter = (step: string) => void;
 
-const SOCKET = process.env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock';
 
 async function reachable(docker: DockerClient): Promise<boolean> {
   try {
@@ -86,20 +86,26 @@ export interface ConnectOptions {
 export async function connectDocker(options: ConnectOptions = {}): Promise<DockerClient> {
   const log = (options.logger ?? silentLogger).child({ component: 'docker-engine' });
   const onStep = options.onStep ?? (() => {});
-  const docker = new DockerodeClient({ logger: options.logger });
+  const engine = engineAddress();
+  const docker = new DockerodeClient({ engine, ...(options.logger ? { logger: options.logger } : {}) });
   if (await reachable(docker)) return docker;
+  const where = describeEngine(engine);
+  // An engine someone named (DOCKER_HOST) is theirs to start: never install or start one in its place.
+  if (engine.kind === 'tcp' || engine.fromDockerHost) {
+    throw new DockerUnavailableError(`no Docker engine answers at ${where} (DOCKER_HOST)`, { hint: 'start that engine, or unset DOCKER_HOST to use the local one' });
+  }
 
   const allowInstall = options.allowInstall ?? !['1', 'true', 'yes'].includes(process.env.FLIPDRILL_NO_DOCKER_INSTALL ?? '');
   const manual = isDebianLike()
     ? 'run: sudo apt-get install -y docker.io && sudo dockerd --storage-driver=overlay2 &'
     : 'install and start Docker Engine (https://docs.docker.com/engine/install/)';
   if (!allowInstall) {
-    throw new DockerUnavailableError(`no Docker engine reachable at ${SOCKET}`, {
+    throw new DockerUnavailableError(`no Docker engine reachable at ${where}`, {
       hint: `FLIPDRILL_NO_DOCKER_INSTALL is set, so flipdrill will neither install nor start one; ${manual}`,
     });
   }
   if (!canInstallPackages()) {
-    throw new DockerUnavailableError(`no Docker engine reachable at ${SOCKET}`, { hint: manual });
+    throw new DockerUnavailableError(`no Docker engine reachable at ${where}`, { hint: manual });
   }
 
   if (!commandExists('dockerd')) {

@@ -1,6 +1,6 @@
 /**
  * The endpoint agent's whole view of the Docker engine: a few calls of the Engine API over its
- * unix socket, with no client library. The agent runs inside the cluster with the socket mounted,
+ * unix socket (or tcp, for an engine DOCKER_HOST names that way), with no client library. The agent runs inside the cluster with the socket mounted,
  * which is root on the host; so it can do only what is here: inspect and list containers and
  * networks, connect and disconnect a container to a network, and read a node's addresses. And
  * `ConfinedEngine` lets it touch only containers and networks that carry its own cluster's labels.
@@ -30,17 +30,23 @@ interface Answer {
 }
 
 export class EngineSocket implements AgentEngine {
+  readonly #where: { socketPath: string } | { host: string; port: number };
+
+  /** `where`: the engine's unix socket path, or `tcp://host:port`. */
   constructor(
-    private readonly socketPath: string,
+    where: string,
     private readonly timeoutMs = 10_000,
-  ) {}
+  ) {
+    const tcp = /^tcp:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(where);
+    this.#where = tcp ? { host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) } : { socketPath: where };
+  }
 
   #request(method: string, path: string, body?: unknown): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = http.request(
         {
-          socketPath: this.socketPath,
+          ...this.#where,
           path,
           method,
           timeout: this.timeoutMs,

@@ -4,6 +4,7 @@
  *   FLIPDRILL_CLUSTER        the cluster's name (its io.flipdrill.cluster label)      required
  *   POSTGRES_PASSWORD        the superuser's password, to ask the nodes their role    required
  *   FLIPDRILL_DOCKER_SOCKET  the engine's socket inside this container   default /var/run/docker.sock
+ *   FLIPDRILL_DOCKER_HOST    or the engine's tcp://host:port (a tcp engine: no socket to mount)
  *   DIGITALOCEAN_TOKEN       with the DigitalOcean simulator: the agent's own token
  * Each secret may come as a file instead: POSTGRES_PASSWORD_FILE, DIGITALOCEAN_TOKEN_FILE (flipdrill
  * writes them root-only before the agent starts, so `docker inspect` shows no secret).
@@ -43,7 +44,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const interval = Number(env.FLIPDRILL_AGENT_INTERVAL_MS ?? '100');
   if (!Number.isInteger(interval) || interval < 50 || interval > 5000) fail(`FLIPDRILL_AGENT_INTERVAL_MS must be a whole number from 50 to 5000, not "${env.FLIPDRILL_AGENT_INTERVAL_MS}"`);
   const logger = pino({ base: { app: 'flipdrill-endpoint-agent', cluster }, redact: REDACT });
-  const engine = new EngineSocket(env.FLIPDRILL_DOCKER_SOCKET ?? '/var/run/docker.sock');
+  const engine = new EngineSocket(env.FLIPDRILL_DOCKER_HOST || env.FLIPDRILL_DOCKER_SOCKET || '/var/run/docker.sock');
 
   let stopping = false;
   let controller: ReturnType<typeof agentController> | undefined;
