@@ -529,7 +529,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       hint: 'run: npm run flipdrill -- down',
     });
   }
-  for (const port of [...spec.nodes.map((n) => n.hostPort), spec.app.hostPort, ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : [])]) await assertPortFree(port);
+  for (const port of [...spec.nodes.map((n) => n.hostPort), ...(spec.app.start ? [spec.app.hostPort] : []), ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : [])]) await assertPortFree(port);
   await assertSubnetsFree(docker, spec);
 
   const credentials: ClusterCredentials = {
@@ -589,6 +589,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     onStep('starting the endpoint agent (it moves the endpoint and fences old primaries from now on)');
     await startEndpointAgent(cluster, docker, images.app, labels({ [ROLE_LABEL]: AGENT_ROLE }), start.signal);
 
+    if (!spec.app.start) return cluster;
     onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
     await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);
     log.info({ url: cluster.appUrl }, 'app ready');

@@ -24,6 +24,8 @@ import { waitFor } from './lib/wait-for.ts';
 import type { ClusterSnapshot } from './observe.ts';
 import { ClusterWatcher } from './watcher.ts';
 import type { ClusterOptions } from './spec.ts';
+import type { NodeFaults } from './target.ts';
+import { PortInUseError, SubnetConflictError } from './errors.ts';
 
 export type { ClusterOptions } from './spec.ts';
 export { FlipdrillError, ClusterError, ConfigError, WaitTimeoutError } from './errors.ts';
@@ -35,6 +37,18 @@ export interface ConnectionSettings {
   user: string;
   password: string;
   database: string;
+}
+
+/** The same settings as a URL: postgres://user:password@host:port/database. */
+export function connectionString(c: ConnectionSettings): string {
+  return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${c.host}:${c.port}/${encodeURIComponent(c.database)}`;
+}
+
+/** What changed between two looks at the cluster. */
+export interface ClusterChange {
+  endpointMovedTo?: string;
+  /** The node that is primary now, when it is another than before. */
+  primary?: string;
 }
 
 export interface LibraryOptions extends ClusterOptions {
@@ -53,6 +67,8 @@ export class FlipdrillCluster implements AsyncDisposable {
   readonly replicas: ConnectionSettings[];
   /** The superuser, through the floating endpoint (for setting up schemas in tests). */
   readonly superuser: ConnectionSettings;
+  /** `connection` as a URL (postgres://...), for clients that take one. */
+  readonly connectionString: string;
   /** Every node, with the role it started in and its PostgreSQL port on 127.0.0.1. */
   readonly nodes: { name: string; initialRole: 'primary' | 'standby' | 'witness'; port: number }[];
   readonly #cluster: StartedCluster;
@@ -74,6 +90,7 @@ export class FlipdrillCluster implements AsyncDisposable {
     const { app, superuser } = cluster.credentials;
     this.connection = { host: '127.0.0.1', port: proxy.port, user: app.user, password: app.password, database: app.database };
     this.superuser = { host: '127.0.0.1', port: proxy.port, user: superuser.user, password: superuser.password, database: app.database };
+    this.connectionString = connectionString(this.connection);
     this.nodes = cluster.spec.nodes.map((n) => ({ name: n.name, initialRole: n.initialRole, port: n.hostPort }));
     this.replicas = cluster.dataNodes
       .slice()
@@ -81,10 +98,25 @@ export class FlipdrillCluster implements AsyncDisposable {
       .map((n) => ({ host: '127.0.0.1', port: n.hostPort, user: app.user, password: app.password, database: app.database }));
   }
 
+  readonly #listeners: ((change: ClusterChange) => void)[] = [];
+
   /** @internal */
   update(holder: string | undefined, snapshot?: ClusterSnapshot): void {
+    const before = { holder: this.#holder, primary: this.#snapshot ? chooseTarget(this.#snapshot)?.name : undefined };
     this.#holder = holder;
     if (snapshot) this.#snapshot = snapshot;
+    const primary = this.#snapshot ? chooseTarget(this.#snapshot)?.name : undefined;
+    const change: ClusterChange = {
+      ...(holder && holder !== before.holder ? { endpointMovedTo: holder } : {}),
+      ...(primary && primary !== before.primary ? { primary } : {}),
+    };
+    if (change.endpointMovedTo || change.primary) for (const listener of this.#listeners) listener(change);
+  }
+
+  /** Be told, as the cluster is watched (ten looks a second), when the endpoint moves or another node is primary. */
+  onChange(listener: (change: ClusterChange) => void): () => void {
+    this.#listeners.push(listener);
+    return () => this.#listeners.splice(this.#listeners.indexOf(listener), 1);
   }
 
   /** The floating endpoint on this host, and the node it leads to now. */
@@ -102,6 +134,24 @@ export class FlipdrillCluster implements AsyncDisposable {
   /** Run a command in a node's container (as root, or as `user`): its exit code and output. */
   async exec(node: string, command: string[], options: { user?: string } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
     return this.#cluster.exec(node, command, options);
+  }
+
+  /**
+   * What faults act through: kill, stop, start, freeze, partitions, switchover on this cluster's
+   * nodes. The fault functions of the package (`freeze(cluster, 'primary')`...) use it; so may you.
+   */
+  get faults(): NodeFaults {
+    return this.#cluster;
+  }
+
+  /** Start a node that a fault stopped or killed: it rejoins as a standby if another node is primary. */
+  async startNode(node: string): Promise<void> {
+    await this.#cluster.startNode(node);
+  }
+
+  /** The role each node has now, as the databases say (`down` when it does not answer). */
+  roles(): Record<string, string> {
+    return Object.fromEntries((this.#snapshot?.nodes ?? []).map((n) => [n.name, n.role]));
   }
 
   /** SIGKILL the primary's container (no clean shutdown). Returns the node killed. */
@@ -151,7 +201,7 @@ export async function startCluster(options: LibraryOptions = {}): Promise<Flipdr
   const logger: Logger = createLogger(logFile ? { file: logFile } : {});
   const docker = await connectDocker({ logger, ...(onStep ? { onStep } : {}) });
   const images = await new ImageBuilder({ docker, logger, ...(onStep ? { onStep } : {}) }).ensureAll();
-  const cluster = await startDockerCluster(clusterOptions, { docker, images, logger, ...(onStep ? { onStep } : {}), ...(signal ? { signal } : {}) });
+  const cluster = await startWithFreeChoices(clusterOptions, (chosen) => startDockerCluster(chosen, { docker, images, logger, ...(onStep ? { onStep } : {}), ...(signal ? { signal } : {}) }));
   const portOf = (node: string) => cluster.node(node).hostPort;
   const state: { holder?: string; handle?: FlipdrillCluster; closeObserver?: () => void } = {};
   const proxy = new LocalEndpointProxy({ holder: () => state.holder, portOf, logger });
@@ -180,5 +230,35 @@ export async function startCluster(options: LibraryOptions = {}): Promise<Flipdr
     await proxy.close().catch(() => {});
     await cluster.stop().catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * What the caller left out, chosen so that test files can start clusters side by side: a name of
+ * its own, free ports on 127.0.0.1, and two /24 subnets of 10.240.0.0/16. The cluster's own checks
+ * (a port in use, a subnet overlapping a Docker network or an address of this host) turn a bad
+ * choice, or a race with another file, into another try with other choices.
+ */
+async function startWithFreeChoices<T>(options: ClusterOptions, start: (chosen: ClusterOptions) => Promise<T>): Promise<T> {
+  const pick = (n: number) => Math.floor(Math.random() * n);
+  for (let attempt = 1; ; attempt++) {
+    const k = pick(128);
+    const portBase = 20000 + pick(2000) * 16;
+    const chosen: ClusterOptions = {
+      ...options,
+      name: options.name ?? `flipdrill-${Math.random().toString(36).slice(2, 8)}`,
+      portBase: options.portBase ?? portBase,
+      // After the node ports: up to 5 nodes, then the app and the simulator.
+      appPort: options.appPort ?? (options.portBase ?? portBase) + 8,
+      backSubnet: options.backSubnet ?? `10.240.${2 * k}.0/24`,
+      frontSubnet: options.frontSubnet ?? `10.240.${2 * k + 1}.0/24`,
+    };
+    const anyChosen = ['name', 'portBase', 'appPort', 'backSubnet', 'frontSubnet'].some((key) => options[key as keyof ClusterOptions] === undefined);
+    try {
+      return await start(chosen);
+    } catch (error) {
+      const clash = error instanceof PortInUseError || error instanceof SubnetConflictError || /overlaps with other one|address already in use|port is already allocated/i.test((error as Error).message);
+      if (!anyChosen || !clash || attempt >= 5) throw error;
+    }
   }
 }

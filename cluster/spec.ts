@@ -35,7 +35,8 @@ export interface ClusterSpec {
   frontSubnet: string;
   /** The floating endpoint's name on the front network. */
   endpointAlias: string;
-  app: { hostPort: number; frontIp: string };
+  /** flipdrill's own app: started (the default), or not (a library user's tests bring their own code). */
+  app: { hostPort: number; frontIp: string; start: boolean };
   replication: ReplicationMode;
   timing: RepmgrTiming;
   /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
@@ -96,6 +97,8 @@ export interface ClusterOptions {
   endpoint?: EndpointOption;
   /** Standbys (1 to 4): node2.. are standbys, the last node the witness. */
   standbys?: number;
+  /** Start flipdrill's own app (default true); false for tests that bring their own code. */
+  app?: boolean;
 }
 
 export const MAX_STANDBYS = 4;
@@ -219,7 +222,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     backSubnet,
     frontSubnet,
     endpointAlias: 'pg-primary',
-    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20) },
+    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20), start: options.app ?? true },
     replication,
     timing,
     tls: options.tls ?? DEFAULTS.tls,

@@ -109,6 +109,9 @@ async function dockerCluster(
   const attached = await attachCluster(docker, logger, clusterName);
   if (attached) {
     const cluster = attached;
+    if (!cluster.spec.app.start) {
+      throw new ClusterError(`the running cluster "${clusterName}" runs no app (it was started with app: false)`, { hint: 'remove it first (npm run flipdrill -- down), or drill another cluster' });
+    }
     const wanted = options.cluster?.replication;
     if (wanted && wanted !== cluster.spec.replication) {
       throw new ClusterError(`the running cluster "${clusterName}" uses ${cluster.spec.replication} replication, not ${wanted}`, {
