@@ -10,7 +10,8 @@ describe('defineCluster', () => {
       ['node2', 'standby', 20001, '10.1.0.12', '10.2.0.12', 100],
       ['node3', 'witness', 20002, '10.1.0.13', '10.2.0.13', 0],
     ]);
-    expect(spec.app).toEqual({ hostPort: 20100, frontIp: '10.2.0.20' });
+    expect(spec.app).toEqual({ hostPort: 20100, frontIp: '10.2.0.20', start: true });
+    expect(defineCluster({ name: 'drill', app: false }).app.start).toBe(false);
     expect(spec.replication).toBe('sync');
     expect(spec.timing).toEqual({ monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 0 });
   });
