@@ -47,6 +47,24 @@ export async function bundleEndpointAgent(outFile = path.join(appDir, 'dist', 'e
   return outFile;
 }
 
+/**
+ * The client host (app/client-host.ts), which serves a user's client module over the app contract
+ * from the app image: app/dist/client-host.cjs. Its one dynamic import (the user's module, ESM or
+ * CommonJS) stays a real import().
+ */
+export async function bundleClientHost(outFile = path.join(appDir, 'dist', 'client-host.cjs')): Promise<string> {
+  await build({
+    entryPoints: [path.join(appDir, 'client-host.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
+  return outFile;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  Promise.all([bundleApp(), bundleEndpointAgent()]).then((files) => console.log(`bundled: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`));
+  Promise.all([bundleApp(), bundleEndpointAgent(), bundleClientHost()]).then((files) => console.log(`bundled: ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`));
 }

@@ -15,7 +15,8 @@ import type { EndpointEvent } from './endpoint/controller.ts';
 import { chooseTarget } from './endpoint/decide.ts';
 import type { EndpointView } from './endpoint/endpoint.ts';
 import { clusterEndpoint, holdsAddress } from './endpoint/for-cluster.ts';
-import { ClusterError, PortInUseError, SubnetConflictError } from './errors.ts';
+import { ClusterError, ConfigError, PortInUseError, SubnetConflictError } from './errors.ts';
+import { prepareClientModule, type ClientModule } from './client-module.ts';
 import type { Images } from './images.ts';
 import type { Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
@@ -590,6 +591,11 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     await startEndpointAgent(cluster, docker, images.app, labels({ [ROLE_LABEL]: AGENT_ROLE }), start.signal);
 
     if (!spec.app.start) return cluster;
+    if (spec.app.client) {
+      onStep(`starting your client module ${spec.app.client} in the client host (in place of the app)`);
+      await startClientHost(cluster, docker, images.app, await prepareClientModule(spec.app.client), labels({ [ROLE_LABEL]: 'app' }), start.signal);
+      return cluster;
+    }
     onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
     await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);
     log.info({ url: cluster.appUrl }, 'app ready');
@@ -707,6 +713,47 @@ function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, st
     ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
     ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
   };
+}
+
+/**
+ * A user's client module in the client host (app/client-host.ts), in the app's place: same name,
+ * address and port, the module's project mounted read-only. It answers the app contract; a module
+ * that cannot be used is said in one line (ConfigError) before anything else happens.
+ */
+async function startClientHost(cluster: StartedCluster, docker: DockerClient, image: string, module: ClientModule, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  const { spec, credentials } = cluster;
+  const name = names.appContainer(spec);
+  const ssl = credentials.ca ? { ssl: { ca: credentials.ca, rejectUnauthorized: true } } : {};
+  const settings = (host: string) => ({ host, port: 5432, user: credentials.app.user, password: credentials.app.password, database: credentials.app.database, ...ssl });
+  await docker.createContainer({
+    name,
+    hostname: 'app',
+    image,
+    command: ['node', '/usr/local/lib/flipdrill/client-host.cjs'],
+    user: module.user,
+    env: {
+      APP_PROFILE: 'client',
+      FLIPDRILL_CLIENT_MODULE: module.inContainer,
+      FLIPDRILL_CLIENT_NAME: module.name,
+      FLIPDRILL_CONNECTION: JSON.stringify(settings(spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias)),
+      FLIPDRILL_REPLICAS: JSON.stringify(cluster.dataNodes.slice().reverse().map((n) => settings(n.name))),
+    },
+    binds: [`${module.mount}:/client:ro`],
+    labels,
+    publish: { 8080: spec.app.hostPort },
+    networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],
+    stopTimeoutSecs: 5,
+  });
+  await docker.startContainer(name);
+  await waitFor(
+    `your client module ${module.name} to load in the client host`,
+    async () => {
+      const res = await fetch(`${cluster.appUrl}/flipdrill/health`, { signal: AbortSignal.timeout(15_000) });
+      if (res.status === 500) throw new ConfigError(String(((await res.json()) as { error?: unknown }).error ?? 'the client module cannot be used'));
+      return res.ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ConfigError },
+  );
 }
 
 async function createAndStartApp(

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleApp, bundleEndpointAgent } from './bundle.ts';
+import { bundleApp, bundleClientHost, bundleEndpointAgent } from './bundle.ts';
 import { bundleNodeTools } from './node-tools.ts';
 import type { DockerClient } from './docker/docker-client.ts';
 import { aptInstall, canInstallPackages, run, type StepReporter } from './docker/engine.ts';
@@ -191,7 +191,8 @@ export class ImageBuilder {
   async ensureApp(base: string): Promise<string> {
     const bundle = await bundleApp();
     await bundleEndpointAgent();
-    const files = ['app/Dockerfile', 'app/dist/server.cjs', 'app/dist/endpoint-agent.cjs'];
+    await bundleClientHost();
+    const files = ['app/Dockerfile', 'app/dist/server.cjs', 'app/dist/endpoint-agent.cjs', 'app/dist/client-host.cjs'];
     const tag = `flipdrill/app:${hashOf([base, ...files.flatMap((f) => [f, readFileSync(path.join(REPO_ROOT, f))])])}`;
     if (await this.#docker.imageExists(tag)) return tag;
     this.#onStep(`building the app image ${tag}`);

@@ -36,7 +36,7 @@ export interface ClusterSpec {
   /** The floating endpoint's name on the front network. */
   endpointAlias: string;
   /** flipdrill's own app: started (the default), or not (a library user's tests bring their own code). */
-  app: { hostPort: number; frontIp: string; start: boolean };
+  app: { hostPort: number; frontIp: string; start: boolean; client?: string };
   replication: ReplicationMode;
   timing: RepmgrTiming;
   /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
@@ -99,6 +99,11 @@ export interface ClusterOptions {
   standbys?: number;
   /** Start flipdrill's own app (default true); false for tests that bring their own code. */
   app?: boolean;
+  /**
+   * A client module of yours (its path) served over the app contract in place of flipdrill's app
+   * (docs/app-contract.md): what a drill's workload then writes and reads through.
+   */
+  client?: string;
 }
 
 export const MAX_STANDBYS = 4;
@@ -222,7 +227,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     backSubnet,
     frontSubnet,
     endpointAlias: 'pg-primary',
-    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20), start: options.app ?? true },
+    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20), start: options.app ?? true, ...(options.client ? { client: options.client } : {}) },
     replication,
     timing,
     tls: options.tls ?? DEFAULTS.tls,

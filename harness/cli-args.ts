@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
+import { checkClientModule } from '../cluster/client-module.ts';
 
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
@@ -57,6 +58,8 @@ Options:
                              with --repeat, several (a,b,c) take turns: a soak across faults on one cluster
   --workload set|bank        drill, compare: set (default): inserts and reads of client-chosen ids; bank:
                              transfers between 8 accounts in Sequelize transactions, and balance snapshots
+  --client <module>          drill, up: your client module (.mjs, .js, .ts) in place of flipdrill's app, in a
+                             container on the application network; see docs/app-contract.md
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running
@@ -102,6 +105,7 @@ const OPTIONS = {
   scenario: { type: 'string' },
   repeat: { type: 'string' },
   workload: { type: 'string' },
+  client: { type: 'string' },
   'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -166,6 +170,12 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (fault !== '429' && fault !== 'pending-event') throw new ConfigError(`--do-faults takes 429 and pending-event, not "${fault}"`);
   }
   if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
+  if (values.client !== undefined) {
+    if (name !== 'drill' && name !== 'up') throw new ConfigError('--client is for drill and up');
+    if (app !== undefined) throw new ConfigError('--client runs your client module in place of the app; --app chooses between flipdrill\'s own');
+    if (values.workload !== undefined) throw new ConfigError('--client drills writes and reads through your module; --workload is for flipdrill\'s own app');
+    checkClientModule(values.client);
+  }
   if (values.target !== undefined) {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');
     const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
@@ -183,6 +193,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     tls: values.tls ? true : undefined,
     endpoint: endpoint as EndpointOption | undefined,
     standbys: number('standbys', values.standbys, { min: 1, max: 4 }),
+    client: values.client,
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   // The whole cluster definition is checked here, before any command connects to Docker or

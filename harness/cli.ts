@@ -25,7 +25,7 @@ import { renderComparison, runComparison } from './compare.ts';
 import { printable, renderAggregate, renderSummary } from './report/summary.ts';
 import { ProgressRenderer, progressMode } from './report/progress.ts';
 import { runTutorial } from './tutorial.ts';
-import { workloadNamed, WORKLOAD_NAMES } from './workloads/registry.ts';
+import { WORKLOAD_NAMES } from './workloads/registry.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
 function stepPrinter(quiet: boolean): (step: string) => void {
@@ -138,8 +138,10 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${runDir}` : ''}\n`);
         return 130;
       }
-      if (runDir) process.stderr.write(`flipdrill: the drill stopped with an error; run folder: ${runDir}\n`);
-      throw error;
+      if (!runDir) throw error;
+      // What went wrong first, in one line; then where the record of it is.
+      process.stderr.write(`flipdrill: ${describeError(error)}\n  (run folder: ${runDir})\n`);
+      return 2;
     }
   }
 
@@ -194,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** --concurrency overrides the scenario's number of clients. */
 function workloadName(raw: string): string {
-  if (!workloadNamed(raw)) throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not "${raw}"`);
+  if (!WORKLOAD_NAMES.includes(raw)) throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not "${raw}"`);
   return raw;
 }
 

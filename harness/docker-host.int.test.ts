@@ -77,7 +77,7 @@ describe('DOCKER_HOST', () => {
 
   it.each([
     ['ssh://me@somewhere', 'flipdrill: DOCKER_HOST=ssh://me@somewhere: flipdrill reaches an engine over unix:// or tcp:// only'],
-    ['tcp://127.0.0.1:1', 'flipdrill: no Docker engine answers at tcp://127.0.0.1:1 (DOCKER_HOST)'],
+    ['tcp://127.0.0.1:1', 'flipdrill: no Docker engine answers at tcp://127.0.0.1:1 (DOCKER_HOST) (start that engine, or unset DOCKER_HOST to use the local one)'],
   ])('DOCKER_HOST=%s: one line, exit 2, no cluster', async (dockerHost, line) => {
     const r = await runFlipdrill(['up', '--name', 'fdtest-dh-bad', '--port-base', '26732', '--app-port', '26780', '--back-subnet', '10.213.99.0/24', '--front-subnet', '10.213.100.0/24'], { env: env(dockerHost) });
     expect(r.stderr.trim().split('\n')[0]).toBe(line);

@@ -109,6 +109,11 @@ async function dockerCluster(
   const attached = await attachCluster(docker, logger, clusterName);
   if (attached) {
     const cluster = attached;
+    if ((cluster.spec.app.client ?? '') !== (options.cluster?.client ?? '')) {
+      throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.app.client ? `the client module ${cluster.spec.app.client}` : "flipdrill's app"}, not ${options.cluster?.client ? `the client module ${options.cluster.client}` : "flipdrill's app"}`, {
+        hint: 'remove it first (npm run flipdrill -- down), or drill another cluster',
+      });
+    }
     if (!cluster.spec.app.start) {
       throw new ClusterError(`the running cluster "${clusterName}" runs no app (it was started with app: false)`, { hint: 'remove it first (npm run flipdrill -- down), or drill another cluster' });
     }
@@ -149,6 +154,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   if (options.workload !== undefined && !workloadNamed(options.workload)) {
     throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not ${options.workload}`);
   }
+  // Your client module speaks the app contract: the contract workload writes and reads through it.
+  if (options.cluster?.client) options = { ...options, workload: 'contract' };
   const rotationName = rotation.map((s) => s.name).join(',');
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
   // cluster definition or a missing inventory creates nothing.

@@ -357,7 +357,7 @@ async function finalRead(it: Iteration): Promise<void> {
   if (readFrom) {
     const database = (db: 'app' | 'analytics') => (db === 'app' ? cluster.credentials.app.database : ANALYTICS_DATABASE);
     const sql: SqlReader = <R,>(text: string, params: unknown[], db: 'app' | 'analytics') => cluster.query<Record<string, unknown>>(readFrom, text, params, database(db)) as Promise<R[]>;
-    const own = await it.kind.finalRead(sql, it.workloadSettings);
+    const own = await it.kind.finalRead({ sql, app: it.app }, it.workloadSettings);
     const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");
     const read: FinalRead = { node: readFrom, synchronousStandbyNames: sync?.names ?? '', ...own };
     writeJson(run.finalRead, read);
@@ -454,7 +454,8 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       if (!isMutation || op.type !== 'ok') return;
       seen.okWrites += 1;
       const by = (op.value as WrittenValue).committed_by;
-      if (seen.settleFrom && seen.firstOkSettlingNs === undefined && op.time > seen.settleFrom.ns && by === seen.settleFrom.primary) seen.firstOkSettlingNs = op.time;
+      // A write with no stamps (a client of yours that does not say which node committed it) counts as the primary's.
+      if (seen.settleFrom && seen.firstOkSettlingNs === undefined && op.time > seen.settleFrom.ns && (by === undefined || by === seen.settleFrom.primary)) seen.firstOkSettlingNs = op.time;
     },
   });
   // The watcher's looks: the first one after the fault that shows another primary is the promotion.

@@ -2,6 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { check, record } from './record.ts';
 
+/** Wait (on the clock, a few microseconds' work) until the wall clock has moved on by 2 ms. */
+function nextMillisecond(): void {
+  const now = Date.now();
+  while (Date.now() < now + 2);
+}
+
 const failed = Object.assign(new Error('duplicate key'), { outcome: 'failed', code: '23505' });
 const lostConnection = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
 
@@ -47,7 +53,10 @@ describe('record()', () => {
   it('check(): with a fault recorded, the failover is judged too (a promotion nobody saw is a FAIL)', async () => {
     const history = record();
     await history.write('a', async () => ({ committed_by: 'node1' }));
+    // The fault in a millisecond of its own (wall clock): a before it, b after it.
+    nextMillisecond();
     history.fault({ kind: 'freeze', node: 'node1', at: Date.now(), confirmedAt: Date.now(), detail: 'docker pause', primary: 'node1', standby: 'node2' });
+    nextMillisecond();
     await history.write('b', async () => ({ committed_by: 'node1' }));
     const result = check(history, { final: ['a', 'b'], node: 'node1' });
     expect(result.fault).toMatchObject({ kind: 'freeze', node: 'node1' });

@@ -548,16 +548,17 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
     const after = okWrites.filter((p) => completedNs(p) > faultNs);
     const by = (p: Completed) => (p.completion!.value as Partial<WrittenValue>).committed_by;
     const primaryAfter = newPrimary ?? (expectations.promotion ? undefined : primaryAtFault);
-    writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === primaryAfter).length : 0 };
+    // A write acknowledged without stamps (a user's client or app that does not say which node
+    // committed it) counts as committed by the primary after the fault: it cannot be told apart.
+    const onPrimaryAfter = (p: Completed) => by(p) === undefined || (primaryAfter ? by(p) === primaryAfter : by(p) !== faultNode);
+    writesAfterFault = { ok: after.length, onNewPrimary: primaryAfter ? after.filter((p) => by(p) === undefined || by(p) === primaryAfter).length : 0 };
     // Pairs are in invocation order; these want the latest answer.
     const latest = (ps: readonly Completed[]) => ps.reduce<Completed | undefined>((a, p) => (!a || completedNs(p) > completedNs(a) ? p : a), undefined);
     const lastBeforeFault = latest(before);
     // The first write acknowledged by the primary after the fault (by a node other than the one the
     // fault hit, when no primary is known): in a switchover the old primary keeps acknowledging
     // writes for a moment, and those do not end the outage.
-    const firstAfter = after
-      .filter((p) => (primaryAfter ? by(p) === primaryAfter : by(p) !== faultNode))
-      .sort((a, b) => completedNs(a) - completedNs(b))[0];
+    const firstAfter = after.filter(onPrimaryAfter).sort((a, b) => completedNs(a) - completedNs(b))[0];
     // Nor do they start it: a switchover checks the cluster over SSH for seconds before it stops
     // the primary, and the clients' writes go on working meanwhile. The outage starts at the last
     // write acknowledged before the first one on the primary after the fault; an acknowledgement

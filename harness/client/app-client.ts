@@ -21,13 +21,14 @@ export class AppClient implements AppHttp {
     if (url.hostname !== '127.0.0.1') throw new Error(`the drill client only talks to 127.0.0.1, not ${url.hostname}`);
   }
 
-  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AppAnswer> {
+  async request(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<AppAnswer> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       return { error: errorCode(error) };

@@ -2,15 +2,18 @@
  * Every workload flipdrill knows, by name: adding one is its own folder and one line here.
  */
 import { bank } from './bank/bank.ts';
+import { contract } from './contract/contract.ts';
 import { set } from './set/set.ts';
 import type { WorkloadKind, WorkloadSettings } from './workload.ts';
 
 export const WORKLOADS: Record<string, WorkloadKind> = {
   set,
   bank,
+  contract,
 };
 
-export const WORKLOAD_NAMES = Object.keys(WORKLOADS);
+/** What --workload chooses from (the contract workload comes with --client and --app-image). */
+export const WORKLOAD_NAMES = ['set', 'bank'];
 
 /** The workload of that name (the registry's own entries only: no prototype keys). */
 export function workloadNamed(name: string): WorkloadKind | undefined {

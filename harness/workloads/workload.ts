@@ -52,7 +52,7 @@ export interface WorkloadSettings {
 /** The app's HTTP API, as a workload's operations and setup use it (only ever at 127.0.0.1). */
 export interface AppHttp {
   readonly baseUrl: string;
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<AppAnswer>;
+  request(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<AppAnswer>;
 }
 
 /** An answer (status and JSON body), or no answer at all (`error`: the socket's or the timeout's code). */
@@ -85,8 +85,12 @@ export interface WorkloadKind<S extends WorkloadSettings = WorkloadSettings> {
   /** Before the warm-up, through the app (the bank opens its accounts). */
   setup?(app: AppHttp, settings: S): Promise<void>;
   generator(o: { app: AppHttp; settings: S; shape: WorkloadShape; random: () => number }): OpGenerator;
-  /** Read back, from the final primary, every row the run wrote and whatever state the checker needs. */
-  finalRead(sql: SqlReader, settings: S): Promise<Pick<FinalRead, 'rows' | 'state'>>;
+  /**
+   * Read back every row the run wrote and whatever state the checker needs, after the workload
+   * stopped: from the final primary with SQL, or through the app (a user's app or client knows its
+   * own tables).
+   */
+  finalRead(from: { sql: SqlReader; app: AppHttp }, settings: S): Promise<Pick<FinalRead, 'rows' | 'state'>>;
   /** Pure: the same stored run gives the same verdict. */
   check(pairs: readonly Completed[], finalRead: FinalRead | null, settings: S): WorkloadVerdict;
 }

@@ -58,7 +58,7 @@ export const bank: WorkloadKind<BankSettings> = {
     };
   },
 
-  async finalRead(sql, settings) {
+  async finalRead({ sql }, settings) {
     const transfers = await sql<TransferRow>(
       `SELECT id::text AS id, from_account, to_account, amount, committed_by, committed_timeline,
               (extract(epoch FROM committed_at) * 1000000)::bigint::text AS committed_at_us

@@ -70,7 +70,7 @@ export const set: WorkloadKind = {
     };
   },
 
-  async finalRead(sql, settings) {
+  async finalRead({ sql }, settings) {
     // Both of the app's databases: its countries and its analytics events are acknowledged writes.
     const rows = [...(await sql<Row>(ROWS('countries'), [settings.prefix], 'app')), ...(await sql<Row>(ROWS('events'), [settings.prefix], 'analytics'))];
     return { rows: rows.map((r) => ({ ...r, committed_at_us: Number(r.committed_at_us) })) };
