@@ -530,6 +530,9 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       hint: 'run: npm run flipdrill -- down',
     });
   }
+  if (spec.app.image && !(await docker.imageExists(spec.app.image))) {
+    throw new ConfigError(`--app-image ${spec.app.image}: no such image on this Docker engine`, { hint: 'build or pull it first: flipdrill pulls nothing' });
+  }
   for (const port of [...spec.nodes.map((n) => n.hostPort), ...(spec.app.start ? [spec.app.hostPort] : []), ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : [])]) await assertPortFree(port);
   await assertSubnetsFree(docker, spec);
 
@@ -591,6 +594,11 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     await startEndpointAgent(cluster, docker, images.app, labels({ [ROLE_LABEL]: AGENT_ROLE }), start.signal);
 
     if (!spec.app.start) return cluster;
+    if (spec.app.image) {
+      onStep(`starting your app image ${spec.app.image} (in place of flipdrill's app)`);
+      await startAppImage(cluster, docker, spec.app.image, labels({ [ROLE_LABEL]: 'app' }), start.signal);
+      return cluster;
+    }
     if (spec.app.client) {
       onStep(`starting your client module ${spec.app.client} in the client host (in place of the app)`);
       await startClientHost(cluster, docker, images.app, await prepareClientModule(spec.app.client), labels({ [ROLE_LABEL]: 'app' }), start.signal);
@@ -753,6 +761,58 @@ async function startClientHost(cluster: StartedCluster, docker: DockerClient, im
       return res.ok;
     },
     { timeoutMs: 60_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ConfigError },
+  );
+}
+
+/**
+ * The database settings an app of yours is given: one variable per setting (libpq's own names,
+ * which pg and psql read), a DATABASE_URL, and the replicas. See docs/app-contract.md.
+ */
+export function appImageEnv(cluster: Pick<StartedCluster, 'spec' | 'credentials' | 'dataNodes'>): Record<string, string> {
+  const { spec, credentials } = cluster;
+  const host = spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias;
+  const { user, password, database } = credentials.app;
+  return {
+    PORT: '8080',
+    PGHOST: host,
+    PGPORT: '5432',
+    PGUSER: user,
+    PGPASSWORD: password,
+    PGDATABASE: database,
+    DATABASE_URL: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:5432/${encodeURIComponent(database)}`,
+    // Each data node, the standby first (for reads), comma-separated host names on port 5432.
+    DATABASE_REPLICA_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+    ...(credentials.ca ? { PGSSLMODE: 'verify-full', DATABASE_CA: credentials.ca } : {}),
+  };
+}
+
+/** Your app's image in the app's place: same name, address and port; it answers the app contract. */
+async function startAppImage(cluster: StartedCluster, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  const name = names.appContainer(cluster.spec);
+  await docker.createContainer({
+    name,
+    hostname: 'app',
+    image,
+    env: { ...appImageEnv(cluster), APP_PROFILE: 'image' },
+    labels,
+    publish: { 8080: cluster.spec.app.hostPort },
+    networks: [{ network: names.frontNetwork(cluster.spec), ipv4Address: cluster.spec.app.frontIp, aliases: ['app'] }],
+    stopTimeoutSecs: 5,
+  });
+  await docker.startContainer(name);
+  await waitFor(
+    `your app ${image} to answer GET /flipdrill/health`,
+    async () => {
+      const info = await docker.inspectContainer(name);
+      if (info && !info.running && info.status === 'exited') {
+        const said = await docker.logs(name, 5).catch(() => '');
+        throw new ConfigError(`your app ${image} exited at start: ${said.trim().split('\n').slice(-2).join(' | ') || 'it said nothing'}`);
+      }
+      const res = await fetch(`${cluster.appUrl}/flipdrill/health`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      if (res?.status === 500) throw new ConfigError(`your app ${image}: ${String(((await res.json().catch(() => ({}))) as { error?: unknown }).error ?? 'GET /flipdrill/health answered 500')}`);
+      return res?.ok ?? false;
+    },
+    { timeoutMs: 120_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ConfigError },
   );
 }
 

@@ -36,7 +36,7 @@ export interface ClusterSpec {
   /** The floating endpoint's name on the front network. */
   endpointAlias: string;
   /** flipdrill's own app: started (the default), or not (a library user's tests bring their own code). */
-  app: { hostPort: number; frontIp: string; start: boolean; client?: string };
+  app: { hostPort: number; frontIp: string; start: boolean; client?: string; image?: string };
   replication: ReplicationMode;
   timing: RepmgrTiming;
   /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
@@ -104,6 +104,11 @@ export interface ClusterOptions {
    * (docs/app-contract.md): what a drill's workload then writes and reads through.
    */
   client?: string;
+  /**
+   * An image of your app (on this engine) run in place of flipdrill's app: it gets the database
+   * settings as environment variables and answers the app contract on port 8080.
+   */
+  appImage?: string;
 }
 
 export const MAX_STANDBYS = 4;
@@ -207,6 +212,8 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   // The simulator's port on 127.0.0.1 is the one after the app's.
   const simPort = checkPort('the DigitalOcean simulator port (app port + 1)', appPort + 1);
   if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= lastPort) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${lastPort}`);
+  if (options.client && options.appImage) throw new ConfigError('a client module or an app image: one of them runs in place of the app, not both');
+  if (options.appImage !== undefined && !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(options.appImage)) throw new ConfigError(`--app-image "${options.appImage}" is not an image name like myorg/app:tag`);
   const appProfile = options.appProfile ?? DEFAULTS.appProfile;
   if (!APP_PROFILES.includes(appProfile)) throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
 
@@ -227,7 +234,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     backSubnet,
     frontSubnet,
     endpointAlias: 'pg-primary',
-    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20), start: options.app ?? true, ...(options.client ? { client: options.client } : {}) },
+    app: { hostPort: appPort, frontIp: hostAddress(frontSubnet, 20), start: options.app ?? true, ...(options.client ? { client: options.client } : {}), ...(options.appImage ? { image: options.appImage } : {}) },
     replication,
     timing,
     tls: options.tls ?? DEFAULTS.tls,

@@ -60,6 +60,9 @@ Options:
                              transfers between 8 accounts in Sequelize transactions, and balance snapshots
   --client <module>          drill, up: your client module (.mjs, .js, .ts) in place of flipdrill's app, in a
                              container on the application network; see docs/app-contract.md
+  --app-image <image>        drill, up: your app's image (on this engine) in place of flipdrill's app; it gets
+                             PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DATABASE_URL and answers the
+                             app contract on port 8080 (docs/app-contract.md)
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running
@@ -106,6 +109,7 @@ const OPTIONS = {
   repeat: { type: 'string' },
   workload: { type: 'string' },
   client: { type: 'string' },
+  'app-image': { type: 'string' },
   'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -170,6 +174,11 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (fault !== '429' && fault !== 'pending-event') throw new ConfigError(`--do-faults takes 429 and pending-event, not "${fault}"`);
   }
   if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
+  if (values['app-image'] !== undefined) {
+    if (name !== 'drill' && name !== 'up') throw new ConfigError('--app-image is for drill and up');
+    if (values.client !== undefined) throw new ConfigError('--client or --app-image: one of them runs in place of the app, not both');
+    if (app !== undefined || values.workload !== undefined) throw new ConfigError(`--app-image runs your app in place of flipdrill's; --${app !== undefined ? 'app' : 'workload'} is for flipdrill's own`);
+  }
   if (values.client !== undefined) {
     if (name !== 'drill' && name !== 'up') throw new ConfigError('--client is for drill and up');
     if (app !== undefined) throw new ConfigError('--client runs your client module in place of the app; --app chooses between flipdrill\'s own');
@@ -194,6 +203,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     endpoint: endpoint as EndpointOption | undefined,
     standbys: number('standbys', values.standbys, { min: 1, max: 4 }),
     client: values.client,
+    appImage: values['app-image'],
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   // The whole cluster definition is checked here, before any command connects to Docker or

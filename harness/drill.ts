@@ -109,8 +109,10 @@ async function dockerCluster(
   const attached = await attachCluster(docker, logger, clusterName);
   if (attached) {
     const cluster = attached;
-    if ((cluster.spec.app.client ?? '') !== (options.cluster?.client ?? '')) {
-      throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.app.client ? `the client module ${cluster.spec.app.client}` : "flipdrill's app"}, not ${options.cluster?.client ? `the client module ${options.cluster.client}` : "flipdrill's app"}`, {
+    const appOf = (o: { client?: string; image?: string; appImage?: string } | undefined) =>
+      o?.client ? `the client module ${o.client}` : (o?.image ?? o?.appImage) ? `the app image ${o.image ?? o.appImage}` : "flipdrill's app";
+    if (appOf(cluster.spec.app) !== appOf(options.cluster)) {
+      throw new ClusterError(`the running cluster "${clusterName}" runs ${appOf(cluster.spec.app)}, not ${appOf(options.cluster)}`, {
         hint: 'remove it first (npm run flipdrill -- down), or drill another cluster',
       });
     }
@@ -155,7 +157,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     throw new ConfigError(`--workload must be ${WORKLOAD_NAMES.join(' or ')}, not ${options.workload}`);
   }
   // Your client module speaks the app contract: the contract workload writes and reads through it.
-  if (options.cluster?.client) options = { ...options, workload: 'contract' };
+  if (options.cluster?.client || options.cluster?.appImage) options = { ...options, workload: 'contract' };
   const rotationName = rotation.map((s) => s.name).join(',');
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
   // cluster definition or a missing inventory creates nothing.

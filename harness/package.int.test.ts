@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('the flipdrill package in a project of its own', () => {
-  it('packs, installs, type-checks the README example, and runs it against a real cluster', async () => {
+  it('packs, installs, type-checks the README example, and runs it twice in parallel, each on a cluster of its own', async () => {
     const pack = await runCommand('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT });
     expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
