@@ -2,7 +2,8 @@
  * The app's configuration, from the environment. Every value has a default that suits the local
  * flipdrill cluster; the data layer's settings are explained in app/failover/.
  *
- *   APP_PROFILE             aware (default) or naive (the tutorial's Sequelize configuration)
+ *   APP_PROFILE             aware (default), naive (the tutorial's Sequelize configuration) or config
+ *   SEQUELIZE_OPTIONS       with config: your Sequelize options, JSON (app/failover/configured.ts)
  *   DB_PLATFORM             repmgr (default), rds or dsql
  *   DB_NAME, DB_USER, DB_PASSWORD
  *   DB_WRITE_HOST           the floating endpoint, host[:port]
@@ -20,7 +21,7 @@
 import { readFileSync } from 'node:fs';
 import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type Endpoint, type FailoverConfig, type Platform, type TlsConfig } from './failover/config.ts';
 
-export type AppProfile = 'naive' | 'aware';
+export type AppProfile = 'naive' | 'aware' | 'config';
 
 export interface AppConfig {
   httpPort: number;
@@ -28,6 +29,8 @@ export interface AppConfig {
   failover: FailoverConfig;
   /** The analytics database, if the app has one. */
   analytics?: FailoverConfig;
+  /** The config profile: Sequelize options of yours (SEQUELIZE_OPTIONS, JSON). */
+  sequelizeOptions?: Record<string, unknown>;
 }
 
 export class AppConfigError extends Error {}
@@ -61,7 +64,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const password = env.DB_PASSWORD;
   if (!password) throw new AppConfigError('DB_PASSWORD is required (flipdrill generates one per cluster)');
   const profile = (env.APP_PROFILE ?? 'aware') as AppProfile;
-  if (profile !== 'aware' && profile !== 'naive') throw new AppConfigError(`APP_PROFILE must be aware or naive, not "${profile}"`);
+  if (profile !== 'aware' && profile !== 'naive' && profile !== 'config') throw new AppConfigError(`APP_PROFILE must be aware, naive or config, not "${profile}"`);
+  let sequelizeOptions: Record<string, unknown> | undefined;
+  if (profile === 'config') {
+    try {
+      sequelizeOptions = JSON.parse(env.SEQUELIZE_OPTIONS ?? '') as Record<string, unknown>;
+    } catch {
+      throw new AppConfigError('APP_PROFILE=config needs SEQUELIZE_OPTIONS: your Sequelize options as JSON');
+    }
+  }
   const platform = (env.DB_PLATFORM ?? 'repmgr') as Platform;
   if (!(platform in PLATFORM_DEFAULTS)) throw new AppConfigError(`DB_PLATFORM must be repmgr, rds or dsql, not "${platform}"`);
   const port = intFrom(env, 'DB_PORT', 5432);
@@ -94,5 +105,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         failoverWindowMs: intFrom(env, 'ANALYTICS_DB_FAILOVER_WINDOW_MS', failover.failoverWindowMs),
       }
     : undefined;
-  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover, ...(analytics ? { analytics } : {}) };
+  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover, ...(analytics ? { analytics } : {}), ...(sequelizeOptions ? { sequelizeOptions } : {}) };
 }

@@ -18,6 +18,7 @@ import { classify } from './failover/classify.ts';
 import type { FailoverConfig, Platform } from './failover/config.ts';
 import { createDsqlSequelize } from './failover/dsql.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
+import { createConfiguredSequelize } from './failover/configured.ts';
 import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
 import { analyticsMigrations, appMigrations, migrate } from './migrations.ts';
 import { createBank, defineBankModels, type Bank } from './bank.ts';
@@ -53,7 +54,7 @@ export interface Table<Input, Row> {
 }
 
 export interface Database {
-  readonly profile: 'naive' | 'aware';
+  readonly profile: 'naive' | 'aware' | 'config';
   readonly countries: Table<CountryInput, CountryRow>;
   /** Present when the app is configured with an analytics database. */
   readonly events?: Table<EventInput, EventRow>;
@@ -127,6 +128,7 @@ const COUNTRY_FIELDS = ['id', 'name', 'is_eu_member', 'committed_by', 'committed
 const EVENT_FIELDS = ['id', 'name', 'committed_by', 'committed_timeline', 'committed_at'];
 
 export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
+  if (config.profile === 'config') return naiveDatabase(config, (cfg) => createConfiguredSequelize(cfg, config.sequelizeOptions ?? {}), 'config');
   return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log, options);
 }
 
@@ -232,9 +234,9 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
  * outcome is always "unknown" (the app does not know whether its write happened); the code is
  * still reported, so a drill can count the errors by kind.
  */
-function naiveDatabase(config: AppConfig): Database {
-  const app = createTutorialSequelize(config.failover);
-  const analytics = config.analytics ? createTutorialSequelize(config.analytics) : undefined;
+function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequelize = createTutorialSequelize, profile: 'naive' | 'config' = 'naive'): Database {
+  const app = make(config.failover);
+  const analytics = config.analytics ? make(config.analytics) : undefined;
   const Country = defineCountry(app, 'repmgr');
   const Event = analytics ? defineEvent(analytics, 'repmgr') : undefined;
   const once = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -257,7 +259,7 @@ function naiveDatabase(config: AppConfig): Database {
     read: (_what, work) => once(() => work(false)),
   });
   return {
-    profile: 'naive',
+    profile,
     countries: table<CountryInput, CountryRow>(Country, COUNTRY_FIELDS),
     bank,
     ...(Event ? { events: table<EventInput, EventRow>(Event, EVENT_FIELDS) } : {}),
@@ -268,7 +270,7 @@ function naiveDatabase(config: AppConfig): Database {
     async ensureSchema() {
       // As sequelize-cli would: against the primary only.
       for (const cfg of [config.failover, ...(config.analytics ? [config.analytics] : [])]) {
-        const direct = createTutorialSequelize({ ...cfg, reads: [] });
+        const direct = make({ ...cfg, reads: [] });
         try {
           await once(() => migrate(direct, (cfg === config.failover ? appMigrations : analyticsMigrations)(direct)));
         } finally {

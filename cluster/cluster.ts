@@ -319,7 +319,8 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     await this.docker.removeContainer(name);
     const env = { ...app.env, APP_PROFILE: profile };
     // Only what flipdrill set: the image's own variables (PATH, NODE_ENV...) come back from the image.
-    const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k.startsWith('DB_') || k.startsWith('ANALYTICS_')));
+    const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k === 'SEQUELIZE_OPTIONS' || k.startsWith('DB_') || k.startsWith('ANALYTICS_')));
+    if (profile === 'config' && !ours.SEQUELIZE_OPTIONS) throw new ClusterError(`the running cluster ${this.spec.name} was started without a Sequelize config`, { hint: 'remove it (flipdrill down), then drill with --sequelize-config' });
     await createAndStartApp(this, this.docker, app.image, ours, app.labels, signal);
   }
 
@@ -720,6 +721,7 @@ function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, st
     // The second database reads through the write endpoint only: its own replication settings.
     ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
     ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
+    ...(profile === 'config' && spec.sequelizeOptions ? { SEQUELIZE_OPTIONS: JSON.stringify(spec.sequelizeOptions) } : {}),
   };
 }
 

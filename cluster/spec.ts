@@ -41,8 +41,9 @@ export interface ClusterSpec {
   timing: RepmgrTiming;
   /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
   tls: boolean;
-  /** The app's Sequelize setup: the failover-aware one, or the tutorial's (app/failover/naive.ts). */
+  /** The app's Sequelize setup: the failover-aware one, the tutorial's (app/failover/naive.ts), or yours. */
   appProfile: AppProfile;
+  sequelizeOptions?: Record<string, unknown>;
   /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
   endpoint: EndpointOption;
   doSimulator: { hostPort: number; backIp: string; floatingIp: string; region: string };
@@ -60,7 +61,9 @@ export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator
 /** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
 export const dropletIdOf = (node: Pick<NodeSpec, 'id'>) => 100 + node.id;
 
-export type AppProfile = 'aware' | 'naive';
+/** flipdrill's app on the failover-aware layer, on the tutorial's Sequelize setup, or on a Sequelize config of yours. */
+export type AppProfile = 'aware' | 'naive' | 'config';
+/** What --app chooses from (`config` comes with a Sequelize config of yours). */
 export const APP_PROFILES: AppProfile[] = ['aware', 'naive'];
 
 /**
@@ -109,6 +112,12 @@ export interface ClusterOptions {
    * settings as environment variables and answers the app contract on port 8080.
    */
   appImage?: string;
+  /**
+   * Sequelize options of yours (one environment of a sequelize-cli config, made JSON-safe: see
+   * harness/sequelize-config.ts): the `config` app profile builds its Sequelize from exactly these,
+   * with only the hosts, port and credentials pointed at the cluster.
+   */
+  sequelizeOptions?: Record<string, unknown>;
 }
 
 export const MAX_STANDBYS = 4;
@@ -214,8 +223,9 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= lastPort) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${lastPort}`);
   if (options.client && options.appImage) throw new ConfigError('a client module or an app image: one of them runs in place of the app, not both');
   if (options.appImage !== undefined && !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(options.appImage)) throw new ConfigError(`--app-image "${options.appImage}" is not an image name like myorg/app:tag`);
-  const appProfile = options.appProfile ?? DEFAULTS.appProfile;
-  if (!APP_PROFILES.includes(appProfile)) throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
+  const appProfile = options.appProfile ?? (options.sequelizeOptions ? 'config' : DEFAULTS.appProfile);
+  if (!APP_PROFILES.includes(appProfile) && appProfile !== 'config') throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
+  if (appProfile === 'config' && !options.sequelizeOptions) throw new ConfigError('the config app profile needs a Sequelize config (--sequelize-config)');
 
   const roles: NodeRole[] = ['primary', ...Array.from({ length: standbys }, () => 'standby' as const), 'witness'];
   const nodes = roles.map((initialRole, i) => ({
@@ -239,6 +249,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     timing,
     tls: options.tls ?? DEFAULTS.tls,
     appProfile,
+    ...(options.sequelizeOptions ? { sequelizeOptions: options.sequelizeOptions } : {}),
     endpoint,
     // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },

@@ -63,6 +63,9 @@ Options:
   --app-image <image>        drill, up: your app's image (on this engine) in place of flipdrill's app; it gets
                              PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DATABASE_URL and answers the
                              app contract on port 8080 (docs/app-contract.md)
+  --sequelize-config <file>  drill, up, compare: flipdrill's app on your sequelize-cli config (config.json or
+                             config.js), one environment of it (--sequelize-env, default production), with only
+                             the hosts and credentials pointed at the cluster; compare shows it beside aware
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running
@@ -110,6 +113,8 @@ const OPTIONS = {
   workload: { type: 'string' },
   client: { type: 'string' },
   'app-image': { type: 'string' },
+  'sequelize-config': { type: 'string' },
+  'sequelize-env': { type: 'string' },
   'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -174,6 +179,12 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (fault !== '429' && fault !== 'pending-event') throw new ConfigError(`--do-faults takes 429 and pending-event, not "${fault}"`);
   }
   if (values['do-faults'] !== undefined && endpoint !== 'do-simulator') throw new ConfigError('--do-faults needs --endpoint do-simulator');
+  if (values['sequelize-env'] !== undefined && values['sequelize-config'] === undefined) throw new ConfigError('--sequelize-env chooses an environment of --sequelize-config');
+  if (values['sequelize-config'] !== undefined) {
+    if (!['drill', 'up', 'compare'].includes(name)) throw new ConfigError('--sequelize-config is for drill, up and compare');
+    const clash = ['app', 'client', 'app-image', 'target'].find((k) => values[k as keyof typeof values] !== undefined);
+    if (clash) throw new ConfigError(`--sequelize-config runs flipdrill's app on your Sequelize config; --${clash} does not go with it`);
+  }
   if (values['app-image'] !== undefined) {
     if (name !== 'drill' && name !== 'up') throw new ConfigError('--app-image is for drill and up');
     if (values.client !== undefined) throw new ConfigError('--client or --app-image: one of them runs in place of the app, not both');

@@ -26,6 +26,7 @@ import { printable, renderAggregate, renderSummary } from './report/summary.ts';
 import { ProgressRenderer, progressMode } from './report/progress.ts';
 import { runTutorial } from './tutorial.ts';
 import { WORKLOAD_NAMES } from './workloads/registry.ts';
+import { loadSequelizeConfig } from './sequelize-config.ts';
 
 /** Progress lines on stderr, with the time since the command started; stdout stays for results. */
 function stepPrinter(quiet: boolean): (step: string) => void {
@@ -43,6 +44,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'check') return checkCommand(target!, values);
+  // Your Sequelize config, read here (it may be JavaScript): one environment of it, for the app.
+  if (values['sequelize-config'] !== undefined) {
+    cluster.sequelizeOptions = await loadSequelizeConfig(values['sequelize-config'] as string, (values['sequelize-env'] as string | undefined) ?? 'production');
+    if (command !== 'compare') cluster.appProfile = 'config';
+  }
   if (command === 'flip') {
     // The same program the nodes' promote hook runs (cluster/endpoint/digitalocean/flip-cli.ts).
     const { runFlip: flip } = await import('../cluster/endpoint/digitalocean/flip-cli.ts');
@@ -101,7 +107,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'compare') {
     if (values.repeat !== undefined) throw new ConfigError('compare runs each profile once; --repeat is for drill');
     try {
-      const comparison = await runComparison(drillOptions()).finally(() => progress.end());
+      // With a Sequelize config of yours: yours beside the aware app, instead of the tutorial's.
+      const comparison = await runComparison({ ...drillOptions(), ...(cluster.sequelizeOptions ? { profiles: ['config', 'aware'] as const } : {}) }).finally(() => progress.end());
       process.stdout.write(values.json ? `${JSON.stringify(comparison, null, 2)}\n` : `\n${renderComparison(comparison)}\n`);
       return comparison.columns.find((c) => c.profile === 'aware')?.verdict === 'PASS' ? 0 : 1;
     } catch (error) {

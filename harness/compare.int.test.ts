@@ -15,6 +15,7 @@ import { createLogger, removeClusters } from '../cluster/index.ts';
 import { renderComparison, runComparison } from './compare.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { runFlipdrill } from './test-support/run-command.ts';
 
 const CLUSTER = { name: 'fdtest-compare', portBase: 31432, appPort: 31480, backSubnet: '10.217.1.0/24', frontSubnet: '10.217.2.0/24' };
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-compare-runs-'));
@@ -44,6 +45,26 @@ describe('flipdrill compare on a switchover', () => {
     expect(naive.writes.fail).toBe(0);
     expect(naive.writes.info).toBeGreaterThan(0);
     expect(naive.lost).toBe(0);
+    expect(await leftovers(CLUSTER.name)).toEqual([]);
+  }, 600_000);
+
+  it("--sequelize-config: the tutorial's own config file, run by the app as it is (hosts and credentials pointed at the cluster), shows the naive column's errors beside the aware app", async () => {
+    const config = path.join(import.meta.dirname, 'fixtures', 'sequelize', 'tutorial.json');
+    const r = await runFlipdrill([
+      'compare', '--sequelize-config', config, '--scenario', 'switchover', '--json', '--warmup', '2', '--settle', '2', '--runs-dir', runsDir,
+      '--name', CLUSTER.name, '--port-base', String(CLUSTER.portBase), '--app-port', String(CLUSTER.appPort), '--back-subnet', CLUSTER.backSubnet, '--front-subnet', CLUSTER.frontSubnet,
+    ]);
+    const comparison = JSON.parse(r.stdout) as { columns: { profile: string; verdict: string; errors: Record<string, number>; writes: { fail: number; info: number }; lost: number }[] };
+    expect(comparison.columns.map((c) => c.profile)).toEqual(['config', 'aware']);
+    const [yours, aware] = comparison.columns;
+    expect(aware!.verdict).toBe('PASS');
+    expect(aware!.errors).toEqual({});
+    // As the naive column: the switchover's errors reach the clients, as unknown outcomes.
+    expect(Object.values(yours!.errors).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(yours!.writes.fail).toBe(0);
+    expect(yours!.writes.info).toBeGreaterThan(0);
+    expect(yours!.lost).toBe(0);
+    expect(r.status).toBe(0);
     expect(await leftovers(CLUSTER.name)).toEqual([]);
   }, 600_000);
 });

@@ -1,6 +1,7 @@
 /**
- * `flipdrill compare`: the same scenario against the tutorial's Sequelize setup (naive) and the
- * failover-aware one (aware), each on a fresh cluster, side by side. What the naive setup gets
+ * `flipdrill compare`: the same scenario against the tutorial's Sequelize setup (naive), or your
+ * own Sequelize config (config, with --sequelize-config), and the failover-aware one (aware), each
+ * on a fresh cluster, side by side. What the naive setup gets
  * wrong shows up as numbers: a longer window, writes that never resume, errors by kind.
  */
 import { attachCluster, ConfigError, connectDocker, createLogger, type AppProfile } from '../cluster/index.ts';
