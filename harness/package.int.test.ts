@@ -30,7 +30,7 @@ async function exampleClusters(): Promise<string[]> {
 }
 
 afterAll(async () => {
-  for (const name of await exampleClusters()) await removeClusters(await testDocker(), createLogger(), name);
+  for (const name of [...(await exampleClusters()), 'fdtest-npx']) await removeClusters(await testDocker(), createLogger(), name);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -70,5 +70,15 @@ describe('the flipdrill package in a project of its own', () => {
     expect(run.status).toBe(0);
     // Their afterAll stopped both clusters: nothing left behind.
     expect(await exampleClusters()).toEqual(before);
+
+    // And the command, as installed: a drill from the scratch project, the images from the package's files.
+    const drill = await runCommand(path.join(scratch, 'node_modules/.bin/flipdrill'), ['drill', '--name', 'fdtest-npx', '--port-base', '27132', '--app-port', '27180', '--back-subnet', '10.213.105.0/24', '--front-subnet', '10.213.106.0/24', '--warmup', '2', '--settle', '2'], {
+      cwd: scratch,
+      timeoutMs: 600_000,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    if (drill.status !== 0) process.stderr.write(`${drill.stdout}\n${drill.stderr}\n`);
+    expect(drill.stdout).toContain('verdict: PASS');
+    expect(drill.status).toBe(0);
   });
 });
