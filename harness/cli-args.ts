@@ -58,7 +58,7 @@ Options:
                              with --repeat, several (a,b,c) take turns: a soak across faults on one cluster
   --workload set|bank        drill, compare: set (default): inserts and reads of client-chosen ids; bank:
                              transfers between 8 accounts in Sequelize transactions, and balance snapshots
-  --client <module>          drill, up: your client module (.mjs, .js, .ts) in place of flipdrill's app, in a
+  --client <module>          drill, up, compare: your client module (.mjs, .js, .ts) in place of flipdrill's app, in a
                              container on the application network; see docs/app-contract.md
   --app-image <image>        drill, up: your app's image (on this engine) in place of flipdrill's app; it gets
                              PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DATABASE_URL and answers the
@@ -191,7 +191,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (app !== undefined || values.workload !== undefined) throw new ConfigError(`--app-image runs your app in place of flipdrill's; --${app !== undefined ? 'app' : 'workload'} is for flipdrill's own`);
   }
   if (values.client !== undefined) {
-    if (name !== 'drill' && name !== 'up') throw new ConfigError('--client is for drill and up');
+    if (name !== 'drill' && name !== 'up' && name !== 'compare') throw new ConfigError('--client is for drill, up and compare');
     if (app !== undefined) throw new ConfigError('--client runs your client module in place of the app; --app chooses between flipdrill\'s own');
     if (values.workload !== undefined) throw new ConfigError('--client drills writes and reads through your module; --workload is for flipdrill\'s own app');
     checkClientModule(values.client);

@@ -110,7 +110,9 @@ async function main(argv: string[]): Promise<number> {
       // With a Sequelize config of yours: yours beside the aware app, instead of the tutorial's.
       const comparison = await runComparison({ ...drillOptions(), ...(cluster.sequelizeOptions ? { profiles: ['config', 'aware'] as const } : {}) }).finally(() => progress.end());
       process.stdout.write(values.json ? `${JSON.stringify(comparison, null, 2)}\n` : `\n${renderComparison(comparison)}\n`);
-      return comparison.columns.find((c) => c.profile === 'aware')?.verdict === 'PASS' ? 0 : 1;
+      // Exit 0 when your client passes (with --client), else when the aware app does.
+      const judged = comparison.columns.find((c) => c.profile === 'client') ?? comparison.columns.find((c) => c.profile === 'aware');
+      return judged?.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
       if (error instanceof DrillAbortedError || abort.signal.aborted) {
         process.stderr.write('flipdrill: compare interrupted; everything it created is removed\n');

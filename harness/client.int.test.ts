@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, removeClusters } from '../cluster/index.ts';
+import { runComparison } from './compare.ts';
 import { runDrill, type DrillOutcome } from './drill.ts';
 import { readHistory } from './history.ts';
 import type { Op } from './op.ts';
@@ -80,6 +81,16 @@ describe('--client: your own client module', () => {
     expect(r.contradicted.map((w) => w.id).sort()).toEqual(lies);
     expect(r.verdict).toBe('FAIL');
     expect(r.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['no-failed-write-present']);
+  });
+
+  it('compare --client: your module beside the aware app, each on a fresh cluster, both PASS', async () => {
+    const comparison = await runComparison({ cluster: { ...CLUSTER, client: path.join(FIXTURES, 'good.mjs') }, runsDir, warmupMs: 2000, settleMs: 2000 });
+    expect(comparison.columns.map((c) => [c.profile, c.verdict])).toEqual([
+      ['client', 'PASS'],
+      ['aware', 'PASS'],
+    ]);
+    expect(comparison.columns[0]!.writes.ok).toBeGreaterThan(50);
+    expect(await leftovers(CLUSTER.name)).toEqual([]);
   });
 
   it('a module whose client has no readAll: one line naming it, exit 2, the cluster removed', async () => {

@@ -12,7 +12,8 @@ import type { DrillReport } from './report/report.ts';
 export const COMPARISON_SCHEMA = 'flipdrill.comparison/v1';
 
 export interface ComparisonColumn {
-  profile: AppProfile;
+  /** naive, config or aware: flipdrill's app on that setup; client: your client module (--client). */
+  profile: AppProfile | 'client';
   runDir: string;
   verdict: 'PASS' | 'FAIL';
   /** The scenario's measure: the longer of the client window and the longest gap; null when writes never resumed. */
@@ -32,7 +33,7 @@ export interface Comparison {
   columns: ComparisonColumn[];
 }
 
-function column(profile: AppProfile, runDir: string, r: CheckResult): ComparisonColumn {
+function column(profile: ComparisonColumn['profile'], runDir: string, r: CheckResult): ComparisonColumn {
   const errors: Record<string, number> = {};
   for (const counts of [r.counts.write, r.counts.read]) for (const [code, n] of Object.entries(counts.errors)) errors[code] = (errors[code] ?? 0) + n;
   return {
@@ -54,7 +55,7 @@ function column(profile: AppProfile, runDir: string, r: CheckResult): Comparison
  * start from the same state; a cluster already running under that name is refused rather than
  * reused, since a drill would leave it changed for the second run.
  */
-export async function runComparison(options: DrillOptions & { profiles?: AppProfile[] }): Promise<Comparison> {
+export async function runComparison(options: DrillOptions & { profiles?: readonly ComparisonColumn['profile'][] }): Promise<Comparison> {
   const name = options.cluster?.name ?? 'flipdrill';
   const logger = createLogger();
   const running = await attachCluster(await connectDocker({ logger, onStep: options.onStep }), logger, name);
@@ -65,13 +66,16 @@ export async function runComparison(options: DrillOptions & { profiles?: AppProf
   }
   const columns: ComparisonColumn[] = [];
   let scenario = '';
-  for (const profile of options.profiles ?? (['naive', 'aware'] as AppProfile[])) {
-    options.onStep?.(`--- the ${profile} app ---`);
+  // Your client module beside the aware app; else the tutorial's setup (or your config) beside it.
+  const profiles = options.profiles ?? (options.cluster?.client ? (['client', 'aware'] as const) : (['naive', 'aware'] as const));
+  for (const profile of profiles) {
+    options.onStep?.(profile === 'client' ? `--- your client module ${options.cluster?.client} ---` : `--- the ${profile} app ---`);
     let runDir = '';
+    const { client: _client, ...appCluster } = options.cluster ?? {};
     const { report }: { report: DrillReport } = await runDrill({
       ...options,
       keep: false,
-      cluster: { ...options.cluster, appProfile: profile },
+      cluster: profile === 'client' ? { ...options.cluster } : { ...appCluster, appProfile: profile },
       onRunFolder: (run) => {
         runDir = run.dir;
         options.onRunFolder?.(run);
