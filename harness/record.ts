@@ -39,9 +39,13 @@ export class Recorder {
   #faultAt?: number;
   #primaryAtFault?: string;
   #promoted = false;
+  /** The primary as last seen, with a cluster: where check()'s final read came from unless told. */
+  primaryNow?: string;
 
   constructor(cluster?: FlipdrillCluster) {
+    if (cluster) this.primaryNow = Object.entries(cluster.roles()).find(([, role]) => role === 'primary')?.[0];
     cluster?.onChange((change) => {
+      if (change.primary) this.primaryNow = change.primary;
       const at = Date.now();
       if (change.endpointMovedTo) this.events.push({ type: 'endpoint', action: 'move', node: change.endpointMovedTo, wall: at, time: this.clock.nsOf(at) });
       if (this.#faultAt !== undefined && !this.#promoted && change.primary && change.primary !== this.#primaryAtFault) {
@@ -116,7 +120,7 @@ export interface CheckOptions {
    * the ids, or rows with the database's stamps.
    */
   final: readonly (string | (Partial<FinalRow> & { id: string }))[];
-  /** The node the final read came from (default: unknown). */
+  /** The node the final read came from (default: the primary the recorder last saw on its cluster). */
   node?: string;
   /**
    * What must have happened (default: a standby promoted, 0 writes lost). With no fault recorded,
@@ -128,7 +132,7 @@ export interface CheckOptions {
 /** The drill's checker on your own history: lost, contradicted, unexpected, duplicated writes, impossible reads, and the failover's figures. */
 export function check(recorder: Recorder, options: CheckOptions): CheckResult {
   const rows = options.final.map((r) => (typeof r === 'string' ? { id: r } : r)).map((r) => ({ committed_by: '', committed_timeline: 0, ...r }) as FinalRow);
-  const result = checkHistory({ history: recorder.history, events: recorder.events, finalRead: { node: options.node ?? 'unknown', rows }, expectations: options.expect ?? {} });
+  const result = checkHistory({ history: recorder.history, events: recorder.events, finalRead: { node: options.node ?? recorder.primaryNow ?? 'unknown', rows }, expectations: options.expect ?? {} });
   if (recorder.events.some((e) => e.type === 'fault')) return result;
   // No fault: the history alone is judged.
   const historyOnly = new Set(['writes-acknowledged', 'lost-within-budget', 'no-failed-write-present', 'no-unexpected-value', 'no-duplicate', 'no-impossible-read', 'no-split-brain']);
