@@ -79,6 +79,15 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
     expect(report.result.checks.map((c) => c.id)).toContain('rejoined');
   });
 
+  it('postmaster-crash: the standby takes over from a primary whose server died in a running container; PASS', async () => {
+    const target = await FakeTarget.start();
+    const { report } = await drill(target, { scenario: quick('postmaster-crash') });
+    await target.stop();
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(target.calls).toEqual(['exec node1 pkill -KILL -o -x postgres', 'stop']);
+    expect(target.node('node1')).toMatchObject({ running: true, postmasterDown: true });
+  });
+
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {
     const target = await FakeTarget.start({ failoverMs: Infinity });
     const { report } = await drill(target, { scenario: quick('kill-primary', 1) });

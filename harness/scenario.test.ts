@@ -34,6 +34,7 @@ describe('scenarios', () => {
       'lagging-standby',
       'partition-primary-one-way',
       'partition-primary',
+      'postmaster-crash',
       'restart-primary',
       'stop-primary',
       'switchover',
@@ -56,7 +57,7 @@ describe('scenarios', () => {
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
     [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, not "meteor"'],
     [{ ...minimal, fault: { type: 'switchover', target: 'primary' } }, 'fault.target of switchover must be standby'],
     [{ ...minimal, heal: { rewind: true } }, 'unknown key "heal.rewind"'],
     [

@@ -15,7 +15,7 @@ import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
 import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
 /** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type Role = 'primary' | 'standby' | 'witness';
 

@@ -249,4 +249,21 @@ describe('the fault catalogue', () => {
     await node1.stop();
     expect(await leftovers(cluster.name)).toEqual([]);
   });
+
+  it("postmaster-crash: the primary's server dies in a running container; nobody restarts it, the standby takes over, nothing is lost", async () => {
+    const cluster = clusterFor(14);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('postmaster-crash'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'postmaster-crash', node: 'node1' });
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.lost).toEqual([]);
+    // The container, and repmgrd in it, are still there; PostgreSQL is not.
+    const node1 = await attached(cluster.name);
+    expect(await node1.isRunning('node1')).toBe(true);
+    expect((await node1.exec('node1', ['pgrep', '-x', 'repmgrd'])).exitCode).toBe(0);
+    expect((await node1.exec('node1', ['pgrep', '-x', 'postgres'])).exitCode).toBe(1);
+    await node1.stop();
+    expect(await leftovers(cluster.name)).toEqual([]);
+  });
 });

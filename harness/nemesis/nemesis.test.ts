@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
-import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, restart, switchover } from './nemesis.ts';
+import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, restart, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -55,6 +55,18 @@ describe('nemeses', () => {
     await bare.undo(on(cluster));
     expect(cluster.calls).toHaveLength(1);
     expect(bare.undoing).toBeUndefined();
+  });
+
+  it('postmaster-crash: the postmaster killed, the container left running; nothing to undo; a second crash finds no postmaster', async () => {
+    const cluster = new FakeFaults();
+    const fault = await postmasterCrash.inject(on(cluster));
+    expect(cluster.node('node1')).toMatchObject({ running: true, postmasterDown: true });
+    expect(fault).toMatchObject({ kind: 'postmaster-crash', node: 'node1' });
+    expect(cluster.calls).toEqual(['exec node1 pkill -KILL -o -x postgres']);
+    await postmasterCrash.undo(on(cluster));
+    expect(cluster.calls).toHaveLength(1);
+    await expect(postmasterCrash.inject(on(cluster))).rejects.toThrow('no postmaster to kill on node1');
+    expect(nemesisFor(resolveScenario('postmaster-crash'))).toBe(postmasterCrash);
   });
 
   it('freeze: undo thaws the node, and is harmless when nothing was frozen or run twice', async () => {

@@ -77,6 +77,24 @@ export const stop: Nemesis = {
   async undo() {},
 };
 
+/**
+ * The postmaster crashes, nothing else does: SIGKILL to the node's oldest `postgres` process (the
+ * postmaster), while its container, its network and its repmgrd stay up. Nobody restarts it:
+ * repmgrd does not restart a local server that died (it only reports it), so the standby's
+ * repmgrd finds the primary refusing connections and promotes itself, as after a kill.
+ */
+export const postmasterCrash: Nemesis = {
+  kind: 'postmaster-crash',
+  async inject({ cluster, node }) {
+    const at = Date.now();
+    const result = await cluster.exec(node, ['pkill', '-KILL', '-o', '-x', 'postgres']);
+    if (result.exitCode !== 0) throw new ClusterError(`no postmaster to kill on ${node} (pkill exit ${result.exitCode})`);
+    return { kind: 'postmaster-crash', node, at, confirmedAt: Date.now(), detail: `SIGKILL to ${node}'s postmaster (pkill -KILL -o -x postgres): its container, network and repmgrd stay up` };
+  },
+  // Nothing to undo: the server stays down until someone starts it.
+  async undo() {},
+};
+
 export const freeze: Nemesis = {
   kind: 'freeze',
   inject: ({ cluster, node }) => timed('freeze', node, cluster.describeFault('freeze', node), () => cluster.pause(node)),
@@ -211,5 +229,7 @@ export function nemesisFor(scenario: Scenario): Nemesis {
       return lagThenKill((fault.lagSecs ?? 3) * 1000);
     case 'restart':
       return restart(fault.pauseRepmgrd ?? true);
+    case 'postmaster-crash':
+      return postmasterCrash;
   }
 }

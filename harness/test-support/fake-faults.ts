@@ -15,6 +15,8 @@ export interface FakeNode {
   walSendersStopped: boolean;
   /** PostgreSQL restarts by repmgr's service_restart_command. */
   restarts: number;
+  /** The postmaster was killed; the container runs on. */
+  postmasterDown: boolean;
 }
 
 export class FakeFaults implements NodeFaults {
@@ -24,7 +26,7 @@ export class FakeFaults implements NodeFaults {
   primaryNode: string;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0 });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false });
     this.primaryNode = primary;
   }
 
@@ -50,6 +52,12 @@ export class FakeFaults implements NodeFaults {
     if (cmd[0] === 'pkill' && cmd.at(-1)?.includes('walsender')) {
       if (n.walSenders === 0) return { exitCode: 1, stdout: '', stderr: '' };
       n.walSendersStopped = cmd[1] === '-STOP';
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    // pkill -KILL -o -x postgres: the postmaster, if there is one.
+    if (cmd.join(' ') === 'pkill -KILL -o -x postgres') {
+      if (n.postmasterDown) return { exitCode: 1, stdout: '', stderr: '' };
+      n.postmasterDown = true;
       return { exitCode: 0, stdout: '', stderr: '' };
     }
     // The restart script (repmgrd paused, service_restart_command printed and run, unpaused), and an unpause alone.

@@ -68,7 +68,7 @@ export class FakeTarget extends FakeFaults implements DrillTarget {
 
   #serving(name: string): boolean {
     const n = this.node(name);
-    return n.running && !n.paused && !n.partitioned && !n.oneWay;
+    return n.running && !n.postmasterDown && !n.paused && !n.partitioned && !n.oneWay;
   }
 
   /** "repmgr" and the "endpoint agent": one look at the nodes, and what they do about it. */
