@@ -431,6 +431,8 @@ export function splitBrainOf(stamps: readonly Stamp[], acknowledged: (id: string
 export interface RunFacts {
   input: CheckInput;
   expectations: Expectations;
+  /** The workload's `f` that changes the database: what every part calls writes. */
+  mutation: string;
   pairs: readonly Completed[];
   /** The workload's mutations, and those acknowledged. */
   writes: readonly Completed[];
@@ -487,6 +489,7 @@ export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts 
   return {
     input,
     expectations,
+    mutation: workload.mutation,
     pairs,
     writes,
     okWrites,
@@ -509,7 +512,7 @@ export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts 
 export function workloadRanPart(f: RunFacts): CheckPart<Pick<CheckResult, 'counts'>> {
   return {
     checks: [{ id: 'writes-acknowledged', name: 'the workload got writes acknowledged', ok: f.okWrites.length > 0, detail: `${f.okWrites.length} acknowledged writes` }],
-    result: { counts: { write: countsOf(f.pairs, f.input.workload?.mutation ?? 'write'), read: countsOf(f.pairs, 'read') } },
+    result: { counts: { write: countsOf(f.pairs, f.mutation), read: countsOf(f.pairs, 'read') } },
   };
 }
 
@@ -775,7 +778,7 @@ export function setAlgebraPart(f: RunFacts): CheckPart<SetAlgebra> {
 
 /** Reads judged against the writes: stale ones reported, impossible ones an anomaly. */
 export function readsPart(f: RunFacts): CheckPart<Pick<CheckResult, 'staleReads' | 'readAnomalies'>> {
-  const readAnomalies = readAnomaliesOf(f.pairs, f.input.workload?.mutation ?? 'write');
+  const readAnomalies = readAnomaliesOf(f.pairs, f.mutation);
   return {
     checks: [
       {

@@ -58,6 +58,16 @@ export interface AppHttp {
 /** An answer (status and JSON body), or no answer at all (`error`: the socket's or the timeout's code). */
 export type AppAnswer = { status: number; body: Record<string, unknown> } | { error: string };
 
+/**
+ * A state-changing request's completion: ok on `okStatus`, else the app's own outcome. With no
+ * answer at all it is unknown, unless the request surely never left (connection refused).
+ */
+export function completionOf(answer: AppAnswer, okStatus: number, value: unknown): Completion {
+  if ('error' in answer) return { type: answer.error === 'ECONNREFUSED' ? 'fail' : 'info', value, error: answer.error };
+  if (answer.status === okStatus) return { type: 'ok', value: answer.body };
+  return { type: answer.body.outcome === 'failed' ? 'fail' : 'info', value, error: String(answer.body.code ?? `HTTP ${answer.status}`) };
+}
+
 /** SQL on one node of the cluster, for the final read (the harness observes; it never writes). */
 export type SqlReader = <R>(sql: string, params: unknown[], database: 'app' | 'analytics') => Promise<R[]>;
 

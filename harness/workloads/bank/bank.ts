@@ -7,8 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Completion } from '../../op.ts';
-import { completionOf } from '../set/set.ts';
-import type { AppHttp, OpGenerator, WorkloadKind } from '../workload.ts';
+import { completionOf, type AppHttp, type OpGenerator, type WorkloadKind } from '../workload.ts';
 import { checkBank, type BankSettings, type Snapshot, type Transfer } from './check.ts';
 
 export type { BankSettings } from './check.ts';

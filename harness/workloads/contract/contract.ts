@@ -7,8 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Completion } from '../../op.ts';
-import { completionOf } from '../set/set.ts';
-import type { AppHttp, OpGenerator, WorkloadKind, WorkloadSettings } from '../workload.ts';
+import { completionOf, type AppHttp, type OpGenerator, type WorkloadKind, type WorkloadSettings } from '../workload.ts';
 
 const FINAL_READ_TIMEOUT_MS = 60_000;
 

@@ -6,23 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Completion, ReadValue, WriteValue } from '../../op.ts';
-import type { AppAnswer, AppHttp, OpGenerator, WorkloadKind, WorkloadSettings } from '../workload.ts';
+import { completionOf, type AppHttp, type OpGenerator, type WorkloadKind, type WorkloadSettings } from '../workload.ts';
 
 /** A write: its answer says whether it surely did not happen (`failed`) or may have (`unknown`). */
 export async function writeThrough(app: AppHttp, value: WriteValue): Promise<Completion> {
   const analytics = value.db === 'analytics';
   const answer = await app.request('POST', analytics ? '/events' : '/countries', analytics ? { id: value.id, name: value.name } : { id: value.id, name: value.name, is_eu_member: false });
   return completionOf(answer, 201, value);
-}
-
-/**
- * A state-changing request's completion: ok on `okStatus`, else the app's own outcome. With no
- * answer at all it is unknown, unless the request surely never left (connection refused).
- */
-export function completionOf(answer: AppAnswer, okStatus: number, value: unknown): Completion {
-  if ('error' in answer) return { type: answer.error === 'ECONNREFUSED' ? 'fail' : 'info', value, error: answer.error };
-  if (answer.status === okStatus) return { type: 'ok', value: answer.body };
-  return { type: answer.body.outcome === 'failed' ? 'fail' : 'info', value, error: String(answer.body.code ?? `HTTP ${answer.status}`) };
 }
 
 /** A read: found, not found, or failed (reads change nothing: one that did not complete failed). */
