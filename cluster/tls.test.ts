@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { generateClusterTls, generateUnrelatedCa } from './tls.ts';
+import { derInteger, generateClusterTls, generateUnrelatedCa } from './tls.ts';
 
 /** A real TLS handshake on 127.0.0.1: the server presents `cert`, the client trusts only `ca`. */
 async function handshake(cert: { cert: string; key: string }, ca: string, servername: string): Promise<{ authorized: boolean; error?: string }> {
@@ -22,6 +22,18 @@ async function handshake(cert: { cert: string; key: string }, ca: string, server
   }
 }
 
+describe('derInteger', () => {
+  it('writes each non-negative integer in its one minimal form', () => {
+    const hex = (b: number[] | number) => derInteger(typeof b === 'number' ? b : Buffer.from(b)).toString('hex');
+    expect(hex(2)).toBe('020102');
+    expect(hex([0x00, 0x05])).toBe('020105');
+    expect(hex([0x00, 0x00, 0x7f, 0x01])).toBe('02027f01');
+    expect(hex([0x80])).toBe('02020080');
+    expect(hex([0x00, 0x80])).toBe('02020080');
+    expect(hex([0x00, 0x00])).toBe('020100');
+  });
+});
+
 describe('generateClusterTls', () => {
   const made = generateClusterTls('test', ['node1', 'node2'], 'pg-primary');
 
@@ -40,6 +52,21 @@ describe('generateClusterTls', () => {
       expect(cert.checkHost('node9')).toBeUndefined();
       expect(new Date(cert.validFrom).getTime()).toBeLessThan(Date.now());
     }
+  });
+
+  it('never issues a certificate OpenSSL refuses (random serials once gave one in 256 a padded integer)', () => {
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      const some = generateClusterTls('many', ['node1', 'node2', 'node3'], 'pg-primary');
+      for (const pemText of [some.ca.cert, ...Object.values(some.servers).map((s) => s.cert)]) {
+        try {
+          new X509Certificate(pemText);
+        } catch {
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBe(0);
   });
 
   it('passes a real TLS handshake with rejectUnauthorized, and only with its own CA and names', async () => {

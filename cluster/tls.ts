@@ -26,12 +26,19 @@ const bits = (b: Buffer, unused = 0) => der(0x03, Buffer.concat([Buffer.from([un
 const bool = (v: boolean) => der(0x01, Buffer.from([v ? 0xff : 0]));
 const utf8 = (s: string) => der(0x0c, Buffer.from(s, 'utf8'));
 
-function integer(value: Buffer | number): Buffer {
+/**
+ * A non-negative DER INTEGER in its one minimal form: leading zero bytes dropped (OpenSSL refuses a
+ * padded integer, "illegal padding"), one zero byte put back when the first bit would read as a sign.
+ */
+export function derInteger(value: Buffer | number): Buffer {
   let b = typeof value === 'number' ? Buffer.from([value]) : value;
-  // DER integers are signed: a leading 1 bit needs a zero byte in front to stay positive.
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  b = b.subarray(start);
   if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
   return der(0x02, b);
 }
+const integer = derInteger;
 
 function oid(dotted: string): Buffer {
   const [a, b, ...rest] = dotted.split('.').map(Number);
@@ -119,7 +126,6 @@ function issue(options: {
       ];
   const algorithm = seq(oid(OID.ecdsaWithSha256));
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
   const tbs = seq(
     explicit(0, integer(2)), // v3
     integer(serial),
