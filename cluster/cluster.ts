@@ -24,6 +24,7 @@ import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credent
 import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
+import { shapeLeftScript, shapeScript, unshapeScript, type NetworkShape } from './net-shape.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
 import {
   defineCluster,
@@ -286,6 +287,27 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
   }
 
   /**
+   * Slow or lossy links for the node, inside its own network namespace (see net-shape.ts). This
+   * host's own connections (through the networks' gateways: published ports, the harness's looks)
+   * are left alone; the app's, the other nodes' and the endpoint agent's are shaped.
+   */
+  async shapeNetwork(node: string, shape: NetworkShape): Promise<void> {
+    const gateways = [this.spec.backSubnet, this.spec.frontSubnet].map((s) => `${hostAddress(s, 1)}/32`);
+    const script = shapeScript(shape, { out: gateways.map((g) => `-d ${g}`), in: gateways.map((g) => `-s ${g}`) });
+    const result = await this.exec(node, ['bash', '-c', script]);
+    if (result.exitCode !== 0) {
+      await this.exec(node, ['bash', '-c', unshapeScript()]).catch(() => undefined);
+      throw new ClusterError(`could not shape ${node}'s network: ${(result.stderr || result.stdout).trim()}`);
+    }
+  }
+
+  async unshapeNetwork(node: string): Promise<void> {
+    if (!(await this.isRunning(node))) return;
+    const result = await this.exec(node, ['bash', '-c', unshapeScript()]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not take the network shape off ${node}: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  /**
    * A planned switchover to `node`, a standby: `repmgr standby switchover` run on it (see
    * flipdrill-switchover in the node image). Returns repmgr's output; throws with it on failure.
    */
@@ -353,7 +375,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     return (await this.exec(node, ['test', '-f', '/run/flipdrill/ready'])).exitCode === 0;
   }
 
-  /** Is the node's container paused, off the replication network, or still firewalled? (What a heal must undo.) */
+  /** Is the node's container paused, off the replication network, still firewalled or shaped, its repmgrd dead? (What a heal must undo.) */
   async faultsLeft(node: string): Promise<string[]> {
     const info = await this.docker.inspectContainer(this.containerOf(node));
     if (!info) return [];
@@ -363,6 +385,12 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     if (info.running && !info.paused) {
       const rules = await this.exec(node, ['iptables', '-w', '-S']);
       if (rules.stdout.includes(ONE_WAY_CHAIN)) left.push(`${node} still has the one-way partition's firewall rules`);
+      const shaped = await this.exec(node, ['bash', '-c', shapeLeftScript()]);
+      for (const what of shaped.stdout.trim().split('\n').filter(Boolean)) left.push(`${node} still has ${what}`);
+      if (await this.isReady(node)) {
+        const repmgrd = await this.exec(node, ['pgrep', '-x', 'repmgrd']);
+        if (repmgrd.exitCode !== 0) left.push(`${node} has no repmgrd running`);
+      }
     }
     return left;
   }

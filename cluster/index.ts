@@ -14,5 +14,6 @@ export { createLogger, silentLogger, type Logger } from './lib/logger.ts';
 export { waitFor } from './lib/wait-for.ts';
 export type { DrillTarget, TargetSpec, TargetEndpoint, FaultKind, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost } from './target.ts';
 export { NODE_FAULTS, ONE_WAY_CHAIN } from './target.ts';
+export { describeShape, type NetworkShape } from './net-shape.ts';
 export { RemoteCluster, connectRemoteCluster } from './remote/remote-cluster.ts';
 export { loadInventory, clusterFromInventory, KNOWN_TARGETS, type InventoryCluster } from './remote/inventory.ts';

@@ -8,6 +8,7 @@ import type { EndpointView } from './endpoint/endpoint.ts';
 import type { ClusterSnapshot } from './observe.ts';
 import type { AppProfile, ClusterSpec, NodeSpec } from './spec.ts';
 import type { ExecResult } from './docker/docker-client.ts';
+import type { NetworkShape } from './net-shape.ts';
 
 export type TargetEndpoint = ClusterSpec['endpoint'] | 'digitalocean' | 'none';
 
@@ -52,6 +53,10 @@ export interface NodeFaults {
   heal(node: string): Promise<void>;
   partitionOneWay(node: string): Promise<void>;
   healOneWay(node: string): Promise<void>;
+  /** Slow or lossy links for the node (cluster/net-shape.ts), replacing any shape before. */
+  shapeNetwork(node: string, shape: NetworkShape): Promise<void>;
+  /** Take the shape away. Idempotent; a node that is not running has none. */
+  unshapeNetwork(node: string): Promise<void>;
   switchover(node: string): Promise<string>;
 }
 

@@ -88,6 +88,24 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
     expect(target.node('node1')).toMatchObject({ running: true, postmasterDown: true });
   });
 
+  it('repmgrd-crash on the standby, then the primary killed: nothing is promoted; the heal restarts the primary and only then starts repmgrd', async () => {
+    const target = await FakeTarget.start();
+    const { report } = await drill(target, { scenario: quick('repmgrd-crash-standby', 1) });
+    await target.stop();
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.result.promotion).toBeNull();
+    expect(target.calls.map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual([
+      'exec node2 pkill -KILL',
+      'kill node1 SIGKILL',
+      'startNode node1',
+      'exec node2 sh -c',
+      // The runner's closing undo, whatever happened: idempotent (repmgrd is running, nothing to do).
+      'exec node2 sh -c',
+      'stop',
+    ]);
+    expect(report.result.checks.find((c) => c.id === 'fault-injected')?.detail).toContain('with repmgrd dead on node2: no node is left to promote itself');
+  });
+
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {
     const target = await FakeTarget.start({ failoverMs: Infinity });
     const { report } = await drill(target, { scenario: quick('kill-primary', 1) });

@@ -283,17 +283,22 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
   // primary must find itself fenced.
   if (promotedTo) await waitOrUndefined('the endpoint on the new primary', async () => (await ctx.cluster.endpoint.state()).holder === promotedTo, 30_000, ctx.signal);
   const undoing = nemesis.undoing?.(targets);
-  const restarting = step.restart ? `restarting ${node}` : undefined;
+  // The node the fault left down: the one it hit, unless the nemesis says otherwise.
+  const down = nemesis.down?.(targets) ?? node;
+  const restarting = step.restart ? `restarting ${down}` : undefined;
   const rejoining = it.scenario.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
-  ctx.onStep(`healing: ${[undoing, restarting].filter(Boolean).join(', then ') || rejoining || `nothing to undo (${node} stays down)`}`, 'heal');
-  await nemesis.undo(targets);
+  const order = nemesis.undoAfterRestart ? [restarting, undoing] : [undoing, restarting];
+  ctx.onStep(`healing: ${order.filter(Boolean).join(', then ') || rejoining || `nothing to undo (${down} stays down)`}`, 'heal');
+  if (!(step.restart && nemesis.undoAfterRestart)) await nemesis.undo(targets);
   if (step.restart) {
     const t0 = Date.now();
-    await ctx.cluster.startNode(node);
-    const wantedRole = node === standby || node === primary ? 'standby' : 'witness';
-    const back = await waitForRole(ctx, node, wantedRole, t0);
-    it.recordEvent({ type: 'heal', node, restarted: true, role: back ? wantedRole : roleOf(ctx, node), ms: Date.now() - t0 });
-    ctx.onStep(back ? `${node} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${node} did not come back as a ${wantedRole}`);
+    await ctx.cluster.startNode(down);
+    // A data node comes back as a standby of whoever was promoted; with nobody promoted, an old primary is primary again.
+    const wantedRole = down !== standby && down !== primary ? 'witness' : down === primary && !promotedTo ? 'primary' : 'standby';
+    const back = await waitForRole(ctx, down, wantedRole, t0);
+    it.recordEvent({ type: 'heal', node: down, restarted: true, role: back ? wantedRole : roleOf(ctx, down), ms: Date.now() - t0 });
+    ctx.onStep(back ? `${down} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${down} did not come back as a ${wantedRole}`);
+    if (nemesis.undoAfterRestart) await nemesis.undo(targets);
   } else if (it.scenario.fault.type === 'switchover') {
     // repmgr made the old primary rejoin during the switchover; the heal is seeing it stream.
     const t0 = Date.now();

@@ -15,7 +15,7 @@ import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
 import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
 /** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type Role = 'primary' | 'standby' | 'witness';
 
@@ -33,6 +33,13 @@ export interface Scenario {
     lagSecs?: number;
     /** restart: pause repmgrd around the restart, as repmgr's documentation says to (default true). */
     pauseRepmgrd?: boolean;
+    /** latency: milliseconds added to every packet the node sends, and how much that varies either way. */
+    delayMs?: number;
+    jitterMs?: number;
+    /** loss: percentage of packets dropped each way. */
+    lossPct?: number;
+    /** repmgrd-crash: kill the primary once repmgrd is dead on the target (a standby). */
+    thenKillPrimary?: boolean;
   };
   /** How long the fault stays before it is healed. */
   hold: { until: 'promotion' | 'time'; maxSecs: number };
@@ -103,6 +110,11 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
   if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
+  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['thenKillPrimary', 'repmgrd-crash']] as const) {
+    if (fault[key] !== undefined && type !== kind) fail(where, `fault.${key} is for ${kind} only`);
+  }
+  if (fault.thenKillPrimary !== undefined && typeof fault.thenKillPrimary !== 'boolean') fail(where, 'fault.thenKillPrimary must be true or false');
+  if (fault.thenKillPrimary === true && target !== 'standby') fail(where, 'fault.thenKillPrimary kills the primary after repmgrd dies on a standby: fault.target must be standby');
   // The phase plan: stated as `plan`, or by the hold, heal, warmupSecs and settleSecs keys (not both).
   const stated = s.plan === undefined ? undefined : parsePlan(where, s.plan);
   if (stated) {
@@ -128,6 +140,9 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(type === 'kill' ? { signal: (fault.signal as string | undefined) ?? 'SIGKILL' } : {}),
       ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
       ...(type === 'restart' ? { pauseRepmgrd: (fault.pauseRepmgrd as boolean | undefined) ?? true } : {}),
+      ...(type === 'latency' ? { delayMs: num(where, 'fault.delayMs', fault.delayMs, 1, 30_000, 100), jitterMs: num(where, 'fault.jitterMs', fault.jitterMs, 0, 30_000, 0) } : {}),
+      ...(type === 'loss' ? { lossPct: num(where, 'fault.lossPct', fault.lossPct, 0.1, 100, 1) } : {}),
+      ...(type === 'repmgrd-crash' ? { thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
     },
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
     heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },
@@ -146,6 +161,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(expect.rejoin !== undefined ? { rejoin: expect.rejoin as boolean } : {}),
     },
   };
+  if ((scenario.fault.jitterMs ?? 0) > (scenario.fault.delayMs ?? 0)) fail(where, 'fault.jitterMs must not be more than fault.delayMs');
   const switchover = scenario.fault.type === 'switchover';
   if (scenario.heal.switchback) {
     if (!scenario.expect.promotion) fail(where, 'heal.switchback switches back after a promotion: expect.promotion must be true');

@@ -267,3 +267,89 @@ describe('the fault catalogue', () => {
     expect(await leftovers(cluster.name)).toEqual([]);
   });
 });
+
+// One cluster for the network shapes and the repmgrd crashes, one drill after another: each heal
+// leaves it whole (the severe ones restart the old primary, which rejoins as a standby).
+describe('slow and lossy links, a dead repmgrd', () => {
+  const cluster = clusterFor(15);
+  const drill = (name: string) => runDrill({ cluster, runsDir, scenario: resolveScenario(name), ...SHORT, keep: true });
+  const passed = (r: Awaited<ReturnType<typeof drill>>['report']['result']) => expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+
+  it('latency-primary (100 ms ± 20 ms): writes slow down and go on, nothing is promoted, and no rule or delay process is left', async () => {
+    const { report } = await drill('latency-primary');
+    const r = report.result;
+    passed(r);
+    expect(r.fault).toMatchObject({ kind: 'latency', node: 'node1' });
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('an interrupted latency drill takes the delay off: no rule, no delay process', async () => {
+    const abort = new AbortController();
+    const run = runDrill({
+      cluster,
+      runsDir,
+      scenario: resolveScenario('latency-primary'),
+      ...SHORT,
+      keep: true,
+      signal: abort.signal,
+      onStep: (s) => {
+        if (s.startsWith('holding the fault')) abort.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(DrillAbortedError);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('loss-primary (1%): TCP retransmits, nothing is promoted, writes go on', async () => {
+    const { report } = await drill('loss-primary');
+    passed(report.result);
+    expect(report.result.promotion).toBeNull();
+    expect(report.result.lost).toEqual([]);
+  });
+
+  it('latency-severe-primary (3 s): the standby is promoted, nothing is lost, and the old primary rejoins once the delay is gone', async () => {
+    const { report } = await drill('latency-severe-primary');
+    const r = report.result;
+    passed(r);
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.splitBrain).toBeNull();
+    expect(r.checks.map((c) => c.name)).toContain('node1 is back as a standby');
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('loss-severe-primary (60%): the standby is promoted, nothing is lost, and the old primary rejoins once the loss is gone', async () => {
+    // node2 is primary now: the fault hits it, and node1 takes over.
+    const { report } = await drill('loss-severe-primary');
+    const r = report.result;
+    passed(r);
+    expect(r.fault).toMatchObject({ kind: 'loss', node: 'node2' });
+    expect(r.promotion?.node).toBe('node1');
+    expect(r.lost).toEqual([]);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('repmgrd-crash-primary: nothing happens while repmgrd is dead on the primary, and it is running again afterwards', async () => {
+    const { report } = await drill('repmgrd-crash-primary');
+    const r = report.result;
+    passed(r);
+    expect(r.promotion).toBeNull();
+    expect(r.longestWriteGap?.ms ?? 0).toBeLessThan(1000);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('repmgrd-crash-standby, then the primary killed: no promotion, writes stay down for the hold and the drill says why; the restarted primary takes them again', async () => {
+    const { report } = await drill('repmgrd-crash-standby');
+    const r = report.result;
+    passed(r);
+    expect(r.promotion).toBeNull();
+    expect(r.endpointMove).toBeNull();
+    expect(r.longestWriteGap?.ms).toBeGreaterThan(10_000);
+    expect(r.lost).toEqual([]);
+    expect(r.checks.find((c) => c.id === 'fault-injected')?.detail).toContain('no node is left to promote itself');
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    expect(Object.fromEntries((await started.observe()).nodes.map((n) => [n.name, n.role]))).toEqual({ node1: 'primary', node2: 'standby', node3: 'witness' });
+  });
+});

@@ -24,6 +24,7 @@ import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind, ty
 import type { ExecResult } from '../docker/docker-client.ts';
 import { loadInventory, type InventoryCluster, type InventoryNode } from './inventory.ts';
 import { shellQuote, SshRunner } from './ssh.ts';
+import { shapeScript, unshapeScript, type NetworkShape } from '../net-shape.ts';
 
 const SETTINGS = '. /etc/flipdrill/node.env';
 const PARTITION_CHAIN = 'FLIPDRILL-PARTITION';
@@ -235,6 +236,15 @@ export class RemoteCluster implements DrillTarget {
 
   async healOneWay(node: string): Promise<void> {
     await this.#run(node, removeChainScript(ONE_WAY_CHAIN), { what: 'removing the one-way partition' });
+  }
+
+  /** Slow or lossy links; SSH (the harness's own way in) is left alone. */
+  async shapeNetwork(node: string, shape: NetworkShape): Promise<void> {
+    await this.#run(node, shapeScript(shape, { out: ['-p tcp --sport 22', '-p tcp --dport 22'], in: ['-p tcp --dport 22', '-p tcp --sport 22'] }), { what: 'the network shape' });
+  }
+
+  async unshapeNetwork(node: string): Promise<void> {
+    await this.#run(node, unshapeScript(), { what: 'removing the network shape' });
   }
 
   async switchover(node: string): Promise<string> {

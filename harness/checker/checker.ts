@@ -518,6 +518,12 @@ export function workloadRanPart(f: RunFacts): CheckPart<Pick<CheckResult, 'count
 
 type Failover = Pick<CheckResult, 'fault' | 'promotion' | 'endpointMove' | 'writeUnavailability' | 'longestWriteGap' | 'writesAfterFault' | 'databaseDowntime' | 'floatingIp' | 'degradedReplication'>;
 
+/** What the nemesis said it did (the command, what it leaves), when the run recorded it. */
+function faultDetail(f: RunFacts): string {
+  const detail = f.input.events.find((e) => e.type === 'fault')?.detail;
+  return typeof detail === 'string' && detail ? `: ${detail}` : '';
+}
+
 /** The failover's timings: promotion and endpoint move from the events, downtime from the clients and from the commit stamps. */
 export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: string } {
   const { input, expectations, faultNs, faultWall, primaryAtFault, faultNode, okWrites } = f;
@@ -605,7 +611,7 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
     : null;
 
   return {
-    checks: [{ id: 'fault-injected', name: 'the fault was injected', ok: f.fault !== null, detail: f.fault ? `${f.fault.kind} on ${f.fault.node} at ${f.fault.atMs} ms` : 'no fault event in the run' }],
+    checks: [{ id: 'fault-injected', name: 'the fault was injected', ok: f.fault !== null, detail: f.fault ? `${f.fault.kind} on ${f.fault.node} at ${f.fault.atMs} ms${faultDetail(f)}` : 'no fault event in the run' }],
     result: {
       fault: f.fault,
       promotion,

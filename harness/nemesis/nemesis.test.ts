@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
-import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, restart, switchover } from './nemesis.ts';
+import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -127,6 +127,56 @@ describe('nemeses', () => {
       await expect(lagThenKill(1000).prepare!.run({ cluster, node: 'node1', primary: 'node1' })).rejects.toThrow('the lag-then-kill fault needs a standby, and there is none');
       await expect(lagThenKill(1000).prepare!.run({ cluster, node: 'node2', primary: 'node2', standby: 'node1' })).rejects.toThrow('no WAL sender process found on node2');
     });
+  });
+
+  it('latency and loss: the node\'s links shaped as the scenario says, the fault naming it; the undo takes it off, twice and on a node that is down', async () => {
+    const cluster = new FakeFaults();
+    const latency = nemesisFor(resolveScenario('latency-primary'));
+    const fault = await latency.inject(on(cluster));
+    expect(cluster.node('node1').shape).toEqual({ delayMs: 100, jitterMs: 20 });
+    expect(cluster.node('node2').shape).toBeNull();
+    expect(fault).toMatchObject({ kind: 'latency', node: 'node1' });
+    expect(fault.detail).toContain('100 ms delay ± 20 ms on every packet it sends');
+    await latency.undo(on(cluster));
+    await latency.undo(on(cluster));
+    expect(cluster.node('node1').shape).toBeNull();
+    const loss = nemesisFor(resolveScenario('loss-severe-primary'));
+    expect((await loss.inject(on(cluster))).detail).toContain('60% of packets dropped each way');
+    expect(cluster.node('node1').shape).toEqual({ lossPct: 60 });
+    await cluster.kill('node1');
+    await loss.undo(on(cluster));
+    expect(loss.undoing?.(on(cluster))).toBe("taking the loss off node1's links");
+    expect(shapeNemesis('latency', { delayMs: 5 }).leavesClusterWhole).toBe(false);
+  });
+
+  it('repmgrd-crash on the primary: repmgrd killed, PostgreSQL left alone; the undo starts it again, once', async () => {
+    const cluster = new FakeFaults();
+    const crash = repmgrdCrash();
+    const fault = await crash.inject(on(cluster));
+    expect(cluster.node('node1')).toMatchObject({ running: true, repmgrd: false, postmasterDown: false });
+    expect(fault.detail).toBe('SIGKILL to repmgrd on node1 (pkill -KILL -x repmgrd); PostgreSQL runs on');
+    // A second crash finds no repmgrd and says so.
+    await expect(crash.inject(on(cluster))).rejects.toThrow('no repmgrd to kill on node1');
+    await crash.undo(on(cluster));
+    await crash.undo(on(cluster));
+    expect(cluster.node('node1').repmgrd).toBe(true);
+    expect(crash.prepare).toBeUndefined();
+    expect(crash.down).toBeUndefined();
+  });
+
+  it('repmgrd-crash on the standby, then the primary killed: the heal restarts the primary, and only then starts repmgrd', async () => {
+    const cluster = new FakeFaults();
+    const crash = nemesisFor(resolveScenario('repmgrd-crash-standby'));
+    const targets = on(cluster, 'node2');
+    expect(await crash.prepare!.run(targets)).toBe('repmgrd on node2 killed (SIGKILL): nothing there watches the primary');
+    expect(cluster.node('node2').repmgrd).toBe(false);
+    const fault = await crash.inject(targets);
+    expect(cluster.node('node1').running).toBe(false);
+    expect(fault.detail).toContain('with repmgrd dead on node2: no node is left to promote itself');
+    expect(crash.down?.(targets)).toBe('node1');
+    expect(crash.undoAfterRestart).toBe(true);
+    await crash.undo(targets);
+    expect(cluster.node('node2').repmgrd).toBe(true);
   });
 
   it("nemesisFor: every built-in scenario's fault has a nemesis of its own kind", () => {

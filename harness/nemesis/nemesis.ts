@@ -4,7 +4,7 @@
  * says nothing, a stopped one sends its last WAL first, a frozen or partitioned one is alive and
  * comes back believing it is still primary.
  */
-import { ClusterError, type NodeFaults } from '../../cluster/index.ts';
+import { ClusterError, describeShape, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
 import type { FaultType, Scenario } from '../scenario.ts';
 
 export interface FaultTargets {
@@ -48,6 +48,10 @@ export interface Nemesis {
    * run again and again on one cluster (--repeat) without restarting the node.
    */
   readonly leavesClusterWhole?: boolean;
+  /** The node a heal with restart starts again (default: the node the fault hit). */
+  down?(targets: FaultTargets): string;
+  /** The undo needs that node back first (it would otherwise cause what the heal is there to prevent). */
+  readonly undoAfterRestart?: boolean;
 }
 
 async function timed(kind: FaultType, node: string, detail: string, act: () => Promise<void>): Promise<InjectedFault> {
@@ -117,6 +121,80 @@ export const partitionOneWay: Nemesis = {
   undo: ({ cluster, node }) => cluster.healOneWay(node),
   undoing: ({ node }) => `removing the firewall rules on ${node}`,
 };
+
+/**
+ * Slow or lossy links on the node (cluster/net-shape.ts): a delay on every packet it sends, with
+ * jitter, and/or a share of packets dropped each way. The node is alive and answers, slowly or
+ * after retransmissions: whether repmgrd fails over depends on how bad it is, and the scenario
+ * says which outcome it expects.
+ */
+export function shapeNemesis(kind: 'latency' | 'loss', shape: NetworkShape): Nemesis {
+  return {
+    kind,
+    inject: ({ cluster, node }) => timed(kind, node, `${node}'s links: ${describeShape(shape)} (iptables and an NFQUEUE in its network namespace)`, () => cluster.shapeNetwork(node, shape)),
+    undo: ({ cluster, node }) => cluster.unshapeNetwork(node),
+    undoing: ({ node }) => `taking the ${kind} off ${node}'s links`,
+    leavesClusterWhole: false,
+  };
+}
+
+const REPMGRD_START = `pgrep -x repmgrd >/dev/null && { echo running; exit 0; }
+if grep -qs '^REPMGRD_ENABLED=yes' /etc/default/repmgrd && command -v service >/dev/null; then
+  service repmgrd start </dev/null >/dev/null 2>&1 || exit 3
+else
+  rm -f /run/postgresql/repmgrd.pid
+  # As postgres, with its home: repmgrd reads the repmgr role's password from ~postgres/.pgpass.
+  env HOME="$(getent passwd postgres | cut -d: -f6)" setpriv --reuid=postgres --regid=postgres --init-groups /usr/lib/postgresql/15/bin/repmgrd -f /etc/repmgr.conf --daemonize=true </dev/null >/dev/null 2>&1 || exit 3
+fi
+for _ in $(seq 1 50); do pgrep -x repmgrd >/dev/null && { echo started; exit 0; }; sleep 0.1; done
+echo "repmgrd did not start" >&2; exit 4`;
+
+async function startRepmgrd(cluster: NodeFaults, node: string): Promise<void> {
+  if (!(await cluster.isRunning(node))) return;
+  const result = await cluster.exec(node, ['sh', '-c', REPMGRD_START]);
+  if (result.exitCode !== 0) throw new ClusterError(`starting repmgrd on ${node} again failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+}
+
+async function killRepmgrd(cluster: NodeFaults, node: string): Promise<void> {
+  const result = await cluster.exec(node, ['pkill', '-KILL', '-x', 'repmgrd']);
+  if (result.exitCode !== 0) throw new ClusterError(`no repmgrd to kill on ${node} (pkill exit ${result.exitCode})`);
+}
+
+/**
+ * repmgrd dies on the node (SIGKILL), PostgreSQL runs on, and nothing restarts it: repmgr has no
+ * supervisor of its own. On the primary nothing follows (the standbys watch the primary, not its
+ * repmgrd). `thenKillPrimary`: repmgrd dies on a standby, then the primary is killed: the only
+ * node that could promote itself is not watching, so nothing is promoted and writes stay down
+ * until someone starts repmgrd again. The heal restarts the primary first, and only then repmgrd
+ * (started while the primary is down, it would promote its node at once).
+ */
+export function repmgrdCrash(thenKillPrimary = false): Nemesis {
+  const undo = async ({ cluster, node }: FaultTargets) => startRepmgrd(cluster, node);
+  if (!thenKillPrimary) {
+    return {
+      kind: 'repmgrd-crash',
+      inject: ({ cluster, node }) => timed('repmgrd-crash', node, `SIGKILL to repmgrd on ${node} (pkill -KILL -x repmgrd); PostgreSQL runs on`, () => killRepmgrd(cluster, node)),
+      undo,
+      undoing: ({ node }) => `starting repmgrd on ${node} again`,
+    };
+  }
+  return {
+    kind: 'repmgrd-crash',
+    prepare: {
+      holdMs: 2000,
+      async run({ cluster, node }) {
+        await killRepmgrd(cluster, node);
+        return `repmgrd on ${node} killed (SIGKILL): nothing there watches the primary`;
+      },
+    },
+    inject: ({ cluster, node, primary }) =>
+      timed('repmgrd-crash', primary, `${cluster.describeFault('kill', primary, 'SIGKILL')}, with repmgrd dead on ${node}: no node is left to promote itself`, () => cluster.kill(primary, 'SIGKILL')),
+    undo,
+    undoing: ({ node }) => `starting repmgrd on ${node} again`,
+    down: ({ primary }) => primary,
+    undoAfterRestart: true,
+  };
+}
 
 /**
  * A planned switchover: not a failure, but the endpoint must follow it just the same, and repmgr
@@ -231,5 +309,11 @@ export function nemesisFor(scenario: Scenario): Nemesis {
       return restart(fault.pauseRepmgrd ?? true);
     case 'postmaster-crash':
       return postmasterCrash;
+    case 'latency':
+      return shapeNemesis('latency', { delayMs: fault.delayMs ?? 100, jitterMs: fault.jitterMs ?? 0 });
+    case 'loss':
+      return shapeNemesis('loss', { lossPct: fault.lossPct ?? 1 });
+    case 'repmgrd-crash':
+      return repmgrdCrash(fault.thenKillPrimary ?? false);
   }
 }

@@ -3,7 +3,7 @@
  * are cut off, a primary that a switchover moves, WAL senders that a signal freezes, and the
  * list of every call, in order. No Docker, no SSH: a nemesis's tests run in milliseconds.
  */
-import type { ExecResult, FaultKind, NodeFaults } from '../../cluster/index.ts';
+import type { ExecResult, FaultKind, NetworkShape, NodeFaults } from '../../cluster/index.ts';
 
 export interface FakeNode {
   running: boolean;
@@ -17,6 +17,10 @@ export interface FakeNode {
   restarts: number;
   /** The postmaster was killed; the container runs on. */
   postmasterDown: boolean;
+  /** Is repmgrd running? */
+  repmgrd: boolean;
+  /** The links' delay and loss, when shaped. */
+  shape: NetworkShape | null;
 }
 
 export class FakeFaults implements NodeFaults {
@@ -26,7 +30,7 @@ export class FakeFaults implements NodeFaults {
   primaryNode: string;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null });
     this.primaryNode = primary;
   }
 
@@ -65,6 +69,17 @@ export class FakeFaults implements NodeFaults {
       n.restarts += 1;
       return { exitCode: 0, stdout: 'pg_ctl -m fast -w restart\n', stderr: 'NOTICE: node 1 (node1) paused\nserver started\nNOTICE: node 1 (node1) unpaused\n' };
     }
+    // pkill -KILL -x repmgrd, and the script that starts it again when it is not running.
+    if (cmd.join(' ') === 'pkill -KILL -x repmgrd') {
+      const was = n.repmgrd;
+      n.repmgrd = false;
+      return { exitCode: was ? 0 : 1, stdout: '', stderr: '' };
+    }
+    if (cmd[0] === 'sh' && cmd.at(-1)?.includes('repmgrd -f /etc/repmgr.conf')) {
+      const was = n.repmgrd;
+      n.repmgrd = true;
+      return { exitCode: 0, stdout: was ? 'running\n' : 'started\n', stderr: '' };
+    }
     if (cmd[0] === 'sh' && cmd.at(-1)?.endsWith('service unpause')) return { exitCode: 0, stdout: '', stderr: 'NOTICE: node 1 (node1) unpaused\n' };
     return { exitCode: 127, stdout: '', stderr: `the fake runs no ${cmd[0]}` };
   }
@@ -77,13 +92,19 @@ export class FakeFaults implements NodeFaults {
 
   kill = (node: string, signal = 'SIGKILL') => this.#act(`kill ${node} ${signal}`, node, { running: false });
   stopNode = (node: string) => this.#act(`stopNode ${node}`, node, { running: false });
-  startNode = (node: string) => this.#act(`startNode ${node}`, node, { running: true });
+  // A started node runs its entrypoint again: PostgreSQL and repmgrd.
+  startNode = (node: string) => this.#act(`startNode ${node}`, node, { running: true, postmasterDown: false, repmgrd: true });
   pause = (node: string) => this.#act(`pause ${node}`, node, { paused: true });
   unpause = (node: string) => this.#act(`unpause ${node}`, node, { paused: false });
   partition = (node: string) => this.#act(`partition ${node}`, node, { partitioned: true });
   heal = (node: string) => this.#act(`heal ${node}`, node, { partitioned: false });
   partitionOneWay = (node: string) => this.#act(`partitionOneWay ${node}`, node, { oneWay: true });
   healOneWay = (node: string) => this.#act(`healOneWay ${node}`, node, { oneWay: false });
+  shapeNetwork = (node: string, shape: NetworkShape) => this.#act(`shapeNetwork ${node} ${JSON.stringify(shape)}`, node, { shape });
+  async unshapeNetwork(node: string): Promise<void> {
+    this.calls.push(`unshapeNetwork ${node}`);
+    if (this.node(node).running) this.node(node).shape = null;
+  }
 
   async switchover(node: string): Promise<string> {
     this.calls.push(`switchover ${node}`);

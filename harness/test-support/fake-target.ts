@@ -78,7 +78,8 @@ export class FakeTarget extends FakeFaults implements DrillTarget {
       this.#notServingSince = undefined;
     } else {
       this.#notServingSince ??= now;
-      const standby = ['node1', 'node2'].find((n) => n !== this.primaryNode && this.#serving(n));
+      // Only a standby whose repmgrd runs promotes itself.
+      const standby = ['node1', 'node2'].find((n) => n !== this.primaryNode && this.#serving(n) && this.node(n).repmgrd);
       if (standby && now - this.#notServingSince >= this.#failoverMs) {
         this.primaryNode = standby;
         this.timeline += 1;
