@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInScenarios } from './scenario.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -71,4 +72,16 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     expect(r.code).toBe(2);
     expect(connections).toBeGreaterThan(seen);
   }, 30_000);
+  it('flipdrill scenarios: every built-in scenario, one line each, with the outcome it expects', async () => {
+    const r = await cli(['scenarios']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^scenario +expected +fault$/);
+    for (const s of builtInScenarios()) {
+      const line = lines.find((l) => l.startsWith(`${s.name} `));
+      expect(line, s.name).toContain(`${s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
+      expect(line).toContain(s.description);
+    }
+    expect(lines).toHaveLength(builtInScenarios().length + 1);
+  });
 });

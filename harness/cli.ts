@@ -55,7 +55,12 @@ async function main(argv: string[]): Promise<number> {
     return flip([target!, ...(values.ip ? ['--ip', values.ip as string] : []), ...(values.droplet ? ['--droplet', values.droplet as string] : [])], process.env);
   }
   if (command === 'scenarios') {
-    for (const s of builtInScenarios()) process.stdout.write(`${s.name.padEnd(24)} ${s.description}\n`);
+    const all = builtInScenarios();
+    const width = Math.max(...all.map((s) => s.name.length));
+    const expects = all.map((s) => `${s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
+    const expectWidth = Math.max(...expects.map((e) => e.length));
+    process.stdout.write(`${'scenario'.padEnd(width)}  ${'expected'.padEnd(expectWidth)}  fault\n`);
+    all.forEach((s, i) => process.stdout.write(`${s.name.padEnd(width)}  ${expects[i]!.padEnd(expectWidth)}  ${s.description}\n`));
     return 0;
   }
   const abort = new AbortController();
