@@ -79,7 +79,7 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     expect(lines[0]).toMatch(/^scenario +expected +fault$/);
     for (const s of builtInScenarios()) {
       const line = lines.find((l) => l.startsWith(`${s.name} `));
-      expect(line, s.name).toContain(`${s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
+      expect(line, s.name).toContain(`${s.expect.promotion === 'either' ? 'failover or none' : s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
       expect(line).toContain(s.description);
     }
     expect(lines).toHaveLength(builtInScenarios().length + 1);

@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'scenarios') {
     const all = builtInScenarios();
     const width = Math.max(...all.map((s) => s.name.length));
-    const expects = all.map((s) => `${s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
+    const expects = all.map((s) => `${s.expect.promotion === 'either' ? 'failover or none' : s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
     const expectWidth = Math.max(...expects.map((e) => e.length));
     process.stdout.write(`${'scenario'.padEnd(width)}  ${'expected'.padEnd(expectWidth)}  fault\n`);
     all.forEach((s, i) => process.stdout.write(`${s.name.padEnd(width)}  ${expects[i]!.padEnd(expectWidth)}  ${s.description}\n`));

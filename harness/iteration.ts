@@ -408,7 +408,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   const recordEvent: RecordEvent = (event) => events.append({ ...event, time: event.time ?? clock.nowNs(), wall: event.wall ?? Date.now() } as ClusterEvent);
   ctx.onEndpointChange = (e) => recordEvent({ type: 'endpoint', action: e.action, node: e.node, reason: e.reason, by: 'observed', wall: e.at, time: clock.nsOf(e.at) });
 
-  const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion;
+  const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion !== false;
   const before = await waitForHealthy(ctx, needStandby);
   const primary = chooseTarget(before)!.name;
   const standby = before.nodes.find((n) => n.role === 'standby')?.name;

@@ -25,6 +25,7 @@ const minimal = {
 describe('scenarios', () => {
   it('ships one file per fault, each valid', () => {
     expect(builtInScenarios().map((s) => s.name)).toEqual([
+      'flapping-primary',
       'freeze-primary',
       'kill-primary-failback',
       'kill-primary-switchback',
@@ -63,8 +64,10 @@ describe('scenarios', () => {
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
     [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, not "meteor"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', delayMs: 100 } }, 'fault.delayMs is for latency only'],
+    [{ ...minimal, expect: { ...minimal.expect, promotion: 'either' } }, 'expect.promotion "either" goes with expect.primary "either", and only with it'],
+    [{ ...minimal, fault: { type: 'flapping', target: 'primary', cycles: 0 } }, 'fault.cycles must be a number from 1 to 100'],
     [{ ...minimal, fault: { type: 'latency', target: 'primary', delayMs: 100, jitterMs: 200 } }, 'fault.jitterMs must not be more than fault.delayMs'],
     [{ ...minimal, fault: { type: 'latency', target: 'primary', delayMs: -1 } }, 'fault.delayMs must be a number from 1 to 30000'],
     [{ ...minimal, fault: { type: 'loss', target: 'primary', lossPct: 150 } }, 'fault.lossPct must be a number from 0.1 to 100'],
@@ -84,7 +87,7 @@ describe('scenarios', () => {
     [{ ...minimal, hold: { until: 'time', maxSecs: -1 } }, 'hold.maxSecs must be a number from 0 to 600'],
     [{ ...minimal, expect: { promotion: true, primary: 'primary', maxWriteDownSecs: 2 } }, 'a promotion makes the standby primary: expect.primary must be standby'],
     [{ ...minimal, expect: { ...minimal.expect, rejoin: true } }, 'expect.rejoin needs heal.restart'],
-    [{ ...minimal, expect: { primary: 'primary', maxWriteDownSecs: 2 } }, 'expect.promotion must be true or false'],
+    [{ ...minimal, expect: { primary: 'primary', maxWriteDownSecs: 2 } }, 'expect.promotion must be true, false or "either"'],
     [{ ...withoutHold, plan: 'warm-up, fault' }, 'plan must be an array of steps'],
     [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'nap' }] }, 'plan[1].step must be one of warm-up, fault, hold, heal, switchback, settle, final-read, not "nap"'],
     [{ ...withoutHold, plan: [{ step: 'warm-up' }, { step: 'heal' }, { step: 'fault' }, { step: 'settle' }, { step: 'final-read' }] }, 'plan: "fault" is missing before "heal"'],

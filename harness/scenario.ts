@@ -15,7 +15,7 @@ import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
 import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
 /** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 export type Role = 'primary' | 'standby' | 'witness';
 
@@ -40,6 +40,10 @@ export interface Scenario {
     lossPct?: number;
     /** repmgrd-crash: kill the primary once repmgrd is dead on the target (a standby). */
     thenKillPrimary?: boolean;
+    /** flapping: each freeze and each thaw between them, in milliseconds, and how many freezes. */
+    freezeMs?: number;
+    thawMs?: number;
+    cycles?: number;
   };
   /** How long the fault stays before it is healed. */
   hold: { until: 'promotion' | 'time'; maxSecs: number };
@@ -57,10 +61,10 @@ export interface Scenario {
   /** analyticsFraction: the share of writes that go to the app's second database. */
   workload: { concurrency: number; readFraction: number; pauseMs: number; analyticsFraction: number };
   expect: {
-    /** Must repmgrd promote a standby (true), or must it not (false)? */
-    promotion: boolean;
-    /** The node that must be primary at the end: the one that was primary or standby when the fault hit. */
-    primary: 'primary' | 'standby';
+    /** Must repmgrd promote a standby (true), or must it not (false)? "either": the history must hold whichever way it goes. */
+    promotion: boolean | 'either';
+    /** The node that must be primary at the end: the one that was primary or standby when the fault hit ("either": one of them). */
+    primary: 'primary' | 'standby' | 'either';
     /** Longest acceptable gap in acknowledged writes, as the clients saw it. */
     maxWriteDownSecs: number;
     /** The old primary (or the faulted node) must be back as a standby after the heal. */
@@ -110,7 +114,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
   if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
-  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['thenKillPrimary', 'repmgrd-crash']] as const) {
+  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['thenKillPrimary', 'repmgrd-crash'], ['freezeMs', 'flapping'], ['thawMs', 'flapping'], ['cycles', 'flapping']] as const) {
     if (fault[key] !== undefined && type !== kind) fail(where, `fault.${key} is for ${kind} only`);
   }
   if (fault.thenKillPrimary !== undefined && typeof fault.thenKillPrimary !== 'boolean') fail(where, 'fault.thenKillPrimary must be true or false');
@@ -126,7 +130,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   const heal = stated ? { restart: fromPlan('heal')!.restart, switchback: fromPlan('switchback') !== undefined } : obj(where, 'heal', s.heal, true);
   const workload = obj(where, 'workload', s.workload, true);
   const expect = obj(where, 'expect', s.expect);
-  if (typeof expect.promotion !== 'boolean') fail(where, 'expect.promotion must be true or false');
+  if (typeof expect.promotion !== 'boolean' && expect.promotion !== 'either') fail(where, 'expect.promotion must be true, false or "either"');
   for (const key of Object.keys(heal)) if (key !== 'restart' && key !== 'switchback') fail(where, `unknown key "heal.${key}" (known: restart, switchback)`);
   if (heal.restart !== undefined && typeof heal.restart !== 'boolean') fail(where, 'heal.restart must be true or false');
   if (heal.switchback !== undefined && typeof heal.switchback !== 'boolean') fail(where, 'heal.switchback must be true or false');
@@ -143,6 +147,9 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(type === 'latency' ? { delayMs: num(where, 'fault.delayMs', fault.delayMs, 1, 30_000, 100), jitterMs: num(where, 'fault.jitterMs', fault.jitterMs, 0, 30_000, 0) } : {}),
       ...(type === 'loss' ? { lossPct: num(where, 'fault.lossPct', fault.lossPct, 0.1, 100, 1) } : {}),
       ...(type === 'repmgrd-crash' ? { thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
+      ...(type === 'flapping'
+        ? { freezeMs: num(where, 'fault.freezeMs', fault.freezeMs, 100, 60_000, 2000), thawMs: num(where, 'fault.thawMs', fault.thawMs, 100, 60_000, 2000), cycles: Math.round(num(where, 'fault.cycles', fault.cycles, 1, 100, 5)) }
+        : {}),
     },
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
     heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },
@@ -155,8 +162,8 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       analyticsFraction: num(where, 'workload.analyticsFraction', workload.analyticsFraction, 0, 1, 0.2),
     },
     expect: {
-      promotion: expect.promotion,
-      primary: oneOf(where, 'expect.primary', expect.primary, ['primary', 'standby'] as const),
+      promotion: expect.promotion as boolean | 'either',
+      primary: oneOf(where, 'expect.primary', expect.primary, ['primary', 'standby', 'either'] as const),
       maxWriteDownSecs: num(where, 'expect.maxWriteDownSecs', expect.maxWriteDownSecs, 0, 3600),
       ...(expect.rejoin !== undefined ? { rejoin: expect.rejoin as boolean } : {}),
     },
@@ -169,6 +176,9 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       fail(where, 'heal.switchback needs the old primary back as a standby first: a switchover fault, or heal.restart with fault.target primary');
     }
     if (scenario.expect.primary !== 'primary') fail(where, 'after heal.switchback the old primary is primary again: expect.primary must be primary');
+  } else if (scenario.expect.promotion === 'either' || scenario.expect.primary === 'either') {
+    if (scenario.expect.promotion !== 'either' || scenario.expect.primary !== 'either') fail(where, 'expect.promotion "either" goes with expect.primary "either", and only with it');
+    if (scenario.heal.restart) fail(where, 'with expect.promotion "either" the heal cannot know whether to restart a demoted primary: heal.restart must be false');
   } else {
     if (scenario.expect.promotion && scenario.expect.primary !== 'standby') fail(where, 'a promotion makes the standby primary: expect.primary must be standby');
     if (!scenario.expect.promotion && scenario.expect.primary !== 'primary') fail(where, 'without a promotion the primary stays: expect.primary must be primary');

@@ -268,6 +268,23 @@ describe('the fault catalogue', () => {
   });
 });
 
+describe('a flapping primary', () => {
+  it('flapping-primary: frozen 8 s and thawed 3 s four times; failover or not, nothing is lost, no split brain, and the node is left thawed', async () => {
+    const cluster = clusterFor(16);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('flapping-primary'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'flapping', node: 'node1' });
+    expect(r.splitBrain).toBeNull();
+    expect(r.lost).toEqual([]);
+    // The freezes were real: writes stopped for most of one of them at least.
+    expect(r.longestWriteGap?.ms).toBeGreaterThan(5000);
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    await started.stop();
+  });
+});
+
 // One cluster for the network shapes and the repmgrd crashes, one drill after another: each heal
 // leaves it whole (the severe ones restart the old primary, which rejoins as a standby).
 describe('slow and lossy links, a dead repmgrd', () => {

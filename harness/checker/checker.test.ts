@@ -68,6 +68,26 @@ describe('check', () => {
     expect(r.recoveryPoint).toEqual({ lostWrites: 0, seconds: 0, lastSurvivingCommitAt: null, lastLostCommitAt: null });
   });
 
+  it('"either" (a flapping primary): a failover passes, no failover passes, and a lost write or a stray endpoint still fails', () => {
+    const either = { promotion: 'either', finalPrimary: 'either' } as const;
+    const withFailover = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows }, expectations: either });
+    expect(withFailover.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(withFailover.checks.map((c) => c.id)).toEqual(expect.arrayContaining(['promotion-either', 'endpoint-moved', 'final-primary']));
+    expect(withFailover.checks.find((c) => c.id === 'promotion-either')?.detail).toBe('node2 was promoted 1600 ms after the fault');
+    const stayed = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'b', 2000, 10, 'ok')];
+    const withoutFailover = check({ history: stayed, events: [failover[0]!], finalRead: { node: 'node1', rows: [row('a', 'node1', 1, 105), row('b', 'node1', 1, 2005)] }, expectations: either });
+    expect(withoutFailover.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(withoutFailover.checks.find((c) => c.id === 'promotion-either')?.detail).toBe('no promotion: node1 stayed primary');
+    // Either way the history must hold: a lost write fails it, and so does an endpoint left on the old primary.
+    const lost = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows.slice(1) }, expectations: either });
+    expect(lost.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['lost-within-budget']);
+    const stuck = check({ history: healthy, events: failover.filter((e) => e.type !== 'endpoint'), finalRead: { node: 'node2', rows: healthyRows }, expectations: either });
+    expect(stuck.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['endpoint-moved']);
+    // A witness is never the primary at the end.
+    const witness = check({ history: healthy, events: failover, finalRead: { node: 'node3', rows: healthyRows }, expectations: either });
+    expect(witness.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual(['final-primary']);
+  });
+
   it('lists every lost write, and how many seconds of writes they span', () => {
     const history = [...write(0, 'a', 100, 10, 'ok'), ...write(0, 'b', 500, 10, 'ok'), ...write(1, 'c', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
     const r = check({ history, events: failover, finalRead: { node: 'node2', rows: [row('a', 'node1', 1, 105), row('d', 'node2', 2, 3005)] } });

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
-import { freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
+import { waitFor } from '../../cluster/index.ts';
+import { flapping, freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -147,6 +148,25 @@ describe('nemeses', () => {
     await loss.undo(on(cluster));
     expect(loss.undoing?.(on(cluster))).toBe("taking the loss off node1's links");
     expect(shapeNemesis('latency', { delayMs: 5 }).leavesClusterWhole).toBe(false);
+  });
+
+  it('flapping: frozen and thawed on its own rhythm from the first freeze; the undo ends the cycles early and leaves the node thawed', async () => {
+    const cluster = new FakeFaults();
+    const flap = flapping(30, 30, 3);
+    const fault = await flap.inject(on(cluster));
+    expect(cluster.node('node1').paused).toBe(true);
+    expect(fault).toMatchObject({ kind: 'flapping', node: 'node1', detail: 'fake freeze node1 for 30 ms, thawed for 30 ms, 3 times' });
+    await waitFor('the three cycles', async () => cluster.calls.filter((c) => c === 'unpause node1').length === 3, { timeoutMs: 5000, intervalMs: 5 });
+    expect(cluster.calls).toEqual(['pause node1', 'unpause node1', 'pause node1', 'unpause node1', 'pause node1', 'unpause node1']);
+    await flap.undo(on(cluster));
+    expect(cluster.node('node1').paused).toBe(false);
+    // Undone in the middle of a long freeze: the node is thawed at once, and no cycle follows.
+    const long = flapping(60_000, 10, 5);
+    const other = new FakeFaults();
+    await long.inject(on(other));
+    await long.undo(on(other));
+    expect(other.node('node1').paused).toBe(false);
+    expect(other.calls).toEqual(['pause node1', 'unpause node1', 'unpause node1']);
   });
 
   it('repmgrd-crash on the primary: repmgrd killed, PostgreSQL left alone; the undo starts it again, once', async () => {

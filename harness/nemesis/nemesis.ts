@@ -106,6 +106,60 @@ export const freeze: Nemesis = {
   undoing: ({ node }) => `thawing ${node}`,
 };
 
+/** Wait `ms`, or less if `stop` fires first (a fault's own rhythm, not a guess at a condition). */
+function rest(ms: number, stop: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    }
+    stop.addEventListener('abort', done);
+  });
+}
+
+/**
+ * A flapping primary: frozen and thawed again and again, each freeze about as long as repmgrd
+ * takes to give up on a node (the fast profile: a second or two of failed pings). Some freezes end
+ * before a standby is promoted, some may not: whichever way it goes, nothing acknowledged may be
+ * lost and no two primaries may take writes together. The cycles run in the background from the
+ * first freeze; the undo stops them and leaves the node thawed.
+ */
+export function flapping(freezeMs: number, thawMs: number, cycles: number): Nemesis {
+  let stop = new AbortController();
+  let loop: Promise<void> | undefined;
+  return {
+    kind: 'flapping',
+    async inject({ cluster, node }) {
+      stop = new AbortController();
+      const at = Date.now();
+      await cluster.pause(node);
+      const confirmedAt = Date.now();
+      const signal = stop.signal;
+      loop = (async () => {
+        for (let i = 0; i < cycles && !signal.aborted; i++) {
+          if (i > 0) await cluster.pause(node);
+          await rest(freezeMs, signal);
+          await cluster.unpause(node);
+          if (i < cycles - 1) await rest(thawMs, signal);
+        }
+      })();
+      // An error in a later cycle surfaces in the undo, not as an unhandled rejection.
+      loop.catch(() => undefined);
+      return { kind: 'flapping', node, at, confirmedAt, detail: `${cluster.describeFault('freeze', node)} for ${freezeMs} ms, thawed for ${thawMs} ms, ${cycles} times` };
+    },
+    async undo({ cluster, node }) {
+      stop.abort();
+      const error = await loop?.then(() => undefined, (e: Error) => e);
+      await cluster.unpause(node);
+      if (error) throw error;
+    },
+    undoing: ({ node }) => `ending the freeze-and-thaw cycles on ${node}, thawed`,
+  };
+}
+
 export const partition: Nemesis = {
   kind: 'partition',
   inject: ({ cluster, node }) =>
@@ -315,5 +369,7 @@ export function nemesisFor(scenario: Scenario): Nemesis {
       return shapeNemesis('loss', { lossPct: fault.lossPct ?? 1 });
     case 'repmgrd-crash':
       return repmgrdCrash(fault.thenKillPrimary ?? false);
+    case 'flapping':
+      return flapping(fault.freezeMs ?? 2000, fault.thawMs ?? 2000, fault.cycles ?? 5);
   }
 }
