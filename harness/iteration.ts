@@ -28,7 +28,7 @@ import {
 import type { FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';
-import { nemesisFor, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
+import { nemesisFor, nemesisForFault, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { withOverrides, type PlanStep } from './plan.ts';
 import { writeJson, type RunFolder } from './report/run-folder.ts';
@@ -204,10 +204,15 @@ interface Iteration {
   run: RunFolder;
   clock: DrillClock;
   recordEvent: RecordEvent;
+  /** The fault now (or last) injected, its nemesis and its targets: a plan may hold several faults. */
+  fault: Scenario['fault'];
   nemesis: Nemesis;
   targets: FaultTargets;
-  /** The cluster when the iteration began, and who was who. */
+  /** How many faults were injected so far. */
+  faults: number;
+  /** The cluster when the iteration began. */
   before: ClusterSnapshot;
+  /** Who was primary and standby when the current fault came, and the node it hits. */
   primary: string;
   standby?: string;
   node: string;
@@ -248,7 +253,31 @@ async function warmUp(it: Iteration, step: Extract<PlanStep, { step: 'warm-up' }
   });
 }
 
-async function fault(it: Iteration): Promise<void> {
+/** Who is who for a fault: the node its target role names, with the primary and a standby of that moment. */
+function rolesFor(snapshot: ClusterSnapshot, fault: Scenario['fault'], scenarioName: string): { primary: string; standby?: string; node: string } {
+  const primary = chooseTarget(snapshot)!.name;
+  const standby = snapshot.nodes.find((n) => n.role === 'standby')?.name;
+  const node = fault.target === 'primary' ? primary : fault.target === 'standby' ? standby : snapshot.nodes.find((n) => n.role === 'witness')?.name;
+  if (!node) throw new ClusterError(`the ${scenarioName} scenario needs a ${fault.target}, and the cluster has none`);
+  return { primary, ...(standby ? { standby } : {}), node };
+}
+
+async function fault(it: Iteration, step: Extract<PlanStep, { step: 'fault' }>): Promise<void> {
+  if (it.faults > 0 || step.fault) {
+    // A later fault of the plan (or one the step names): it comes once the cluster is whole again,
+    // and hits whoever holds its target role now.
+    const spec = step.fault ?? it.scenario.fault;
+    const now = it.faults > 0 ? await waitForHealthy(it.ctx, spec.target !== 'witness' || it.scenario.expect.promotion !== false) : it.before;
+    const roles = rolesFor(now, spec, it.scenario.name);
+    it.fault = spec;
+    it.nemesis = nemesisForFault(spec);
+    it.primary = roles.primary;
+    it.standby = roles.standby;
+    it.node = roles.node;
+    it.targets = { cluster: it.ctx.cluster, node: roles.node, primary: roles.primary, ...(roles.standby ? { standby: roles.standby } : {}) };
+    it.seen.promotedTo = undefined;
+  }
+  it.faults += 1;
   const { ctx, nemesis, targets, clock, node, primary, standby } = it;
   if (nemesis.prepare) {
     const detail = await nemesis.prepare.run(targets);
@@ -257,11 +286,17 @@ async function fault(it: Iteration): Promise<void> {
     await hold(nemesis.prepare.holdMs, ctx.signal);
   }
   if (ctx.cluster.spec.endpoint === 'do-simulator') await armDoFaults(ctx.cluster, it.options.doFaults ?? [], it.recordEvent);
-  ctx.onStep(`fault: ${it.scenario.description} (${node})`, 'fault');
+  ctx.onStep(`fault: ${it.faults > 1 || it.fault !== it.scenario.fault ? `${it.fault.type} on the ${it.fault.target}` : it.scenario.description} (${node})`, 'fault');
   it.seen.faultSentAt = Date.now();
   const injected = await nemesis.inject(targets);
-  const standbys = it.before.nodes.filter((n) => n.role === 'standby').map((n) => n.name);
+  const standbys = (ctx.latest ?? it.before).nodes.filter((n) => n.role === 'standby').map((n) => n.name);
   it.recordEvent({ type: 'fault', kind: injected.kind, node, primary, standby, standbys, detail: injected.detail, confirmedAfterMs: injected.confirmedAt - injected.at, wall: injected.at, time: clock.nsOf(injected.at) });
+}
+
+/** Between two faults of a plan: the workload goes on, nothing is done to the cluster. */
+async function quiet(it: Iteration, step: Extract<PlanStep, { step: 'quiet' }>): Promise<void> {
+  it.ctx.onStep(`quiet: writes go on for ${step.secs} s before the next fault`, 'fault');
+  await hold(step.secs * 1000, it.ctx.signal);
 }
 
 async function holdFault(it: Iteration, step: Extract<PlanStep, { step: 'hold' }>): Promise<void> {
@@ -286,7 +321,7 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
   // The node the fault left down: the one it hit, unless the nemesis says otherwise.
   const down = nemesis.down?.(targets) ?? node;
   const restarting = step.restart ? `restarting ${down}` : undefined;
-  const rejoining = it.scenario.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
+  const rejoining = it.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
   const order = nemesis.undoAfterRestart ? [restarting, undoing] : [undoing, restarting];
   ctx.onStep(`healing: ${order.filter(Boolean).join(', then ') || rejoining || `nothing to undo (${down} stays down)`}`, 'heal');
   if (!(step.restart && nemesis.undoAfterRestart)) await nemesis.undo(targets);
@@ -299,7 +334,7 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
     it.recordEvent({ type: 'heal', node: down, restarted: true, role: back ? wantedRole : roleOf(ctx, down), ms: Date.now() - t0 });
     ctx.onStep(back ? `${down} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${down} did not come back as a ${wantedRole}`);
     if (nemesis.undoAfterRestart) await nemesis.undo(targets);
-  } else if (it.scenario.fault.type === 'switchover') {
+  } else if (it.fault.type === 'switchover') {
     // repmgr made the old primary rejoin during the switchover; the heal is seeing it stream.
     const t0 = Date.now();
     const back = await waitForRole(ctx, primary, 'standby', t0);
@@ -389,6 +424,7 @@ async function finalRead(it: Iteration): Promise<void> {
 /** The interpreter's table: one runner per kind of step. */
 const STEPS: { [K in PlanStep['step']]: StepRunner<Extract<PlanStep, { step: K }>> } = {
   'warm-up': warmUp,
+  quiet,
   fault,
   hold: holdFault,
   heal,
@@ -410,11 +446,8 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
 
   const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion !== false;
   const before = await waitForHealthy(ctx, needStandby);
-  const primary = chooseTarget(before)!.name;
-  const standby = before.nodes.find((n) => n.role === 'standby')?.name;
-  const node = scenario.fault.target === 'primary' ? primary : scenario.fault.target === 'standby' ? standby : before.nodes.find((n) => n.role === 'witness')?.name;
-  if (!node) throw new ClusterError(`the ${scenario.name} scenario needs a ${scenario.fault.target}, and the cluster has none`);
-  const targets: FaultTargets = { cluster, node, primary, standby };
+  const { primary, standby, node } = rolesFor(before, scenario.fault, scenario.name);
+  const targets: FaultTargets = { cluster, node, primary, ...(standby ? { standby } : {}) };
   const nemesis = nemesisFor(scenario);
 
   const kind = workloadNamed(options.workload ?? 'set')!;
@@ -463,15 +496,15 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       if (seen.settleFrom && seen.firstOkSettlingNs === undefined && op.time > seen.settleFrom.ns && (by === undefined || by === seen.settleFrom.primary)) seen.firstOkSettlingNs = op.time;
     },
   });
+  const it: Iteration = { ctx, scenario, options, run, clock, recordEvent, fault: scenario.fault, nemesis, targets, faults: 0, before, primary, ...(standby ? { standby } : {}), node, kind, workloadSettings, app, workload, live, seen };
   // The watcher's looks: the first one after the fault that shows another primary is the promotion.
   ctx.onSnapshot = (s) => {
     const now = chooseTarget(s);
-    if (seen.faultSentAt !== undefined && seen.promotedTo === undefined && now && now.name !== primary && s.takenAt >= seen.faultSentAt) {
+    if (seen.faultSentAt !== undefined && seen.promotedTo === undefined && now && now.name !== it.primary && s.takenAt >= seen.faultSentAt) {
       seen.promotedTo = now.name;
       recordEvent({ type: 'promotion-observed', node: now.name, timeline: now.timeline, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
     }
   };
-  const it: Iteration = { ctx, scenario, options, run, clock, recordEvent, nemesis, targets, before, primary, ...(standby ? { standby } : {}), node, kind, workloadSettings, app, workload, live, seen };
 
   try {
     for (const step of plan) await (STEPS[step.step] as StepRunner<PlanStep>)(it, step);
@@ -506,7 +539,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
     return report;
   } finally {
     await workload.stop().catch(() => {});
-    await nemesis.undo(targets).catch((e) => ctx.logger.warn({ err: (e as Error).message }, 'undoing the fault failed'));
+    await it.nemesis.undo(it.targets).catch((e) => ctx.logger.warn({ err: (e as Error).message }, 'undoing the fault failed'));
     ctx.onSnapshot = undefined;
     ctx.onEndpointChange = undefined;
     history.close();

@@ -4,13 +4,18 @@
  * states it as `plan`, or leaves it to its `hold`, `heal`, `warmupSecs` and `settleSecs` keys
  * (planOf).
  *
- * The grammar is what one fault per iteration allows:
- *   warm-up, fault, [hold], heal, [switchback], settle, final-read
- * (the checker measures one failover; a fault is always undone, so heal is never left out).
+ * The grammar:
+ *   warm-up, ( [quiet], fault, [hold], heal, [switchback] )+, settle, final-read
+ * One fault is the usual plan; a seeded random schedule (harness/schedule.ts) is a plan with many,
+ * each healed before the next, with quiet time between them. A fault step may name its own fault
+ * (the scenario's otherwise), and its targets are who is primary and standby when it comes.
  */
+import type { FaultSpec } from './fault-spec.ts';
+
 export type PlanStep =
   | { step: 'warm-up'; secs: number }
-  | { step: 'fault' }
+  | { step: 'quiet'; secs: number }
+  | { step: 'fault'; fault?: FaultSpec }
   | { step: 'hold'; until: 'promotion' | 'time'; maxSecs: number }
   | { step: 'heal'; restart: boolean }
   | { step: 'switchback' }
@@ -19,8 +24,20 @@ export type PlanStep =
 
 export type StepName = PlanStep['step'];
 
-export const STEP_ORDER: readonly StepName[] = ['warm-up', 'fault', 'hold', 'heal', 'switchback', 'settle', 'final-read'];
-const OPTIONAL: ReadonlySet<StepName> = new Set(['hold', 'switchback']);
+export const STEP_ORDER: readonly StepName[] = ['warm-up', 'quiet', 'fault', 'hold', 'heal', 'switchback', 'settle', 'final-read'];
+
+/** After each step, the steps that may follow it; `required` is the one that must come next when another does not fit. */
+const FOLLOWS: Record<StepName | 'start', { next: readonly StepName[]; required?: StepName }> = {
+  start: { next: ['warm-up'], required: 'warm-up' },
+  'warm-up': { next: ['quiet', 'fault'], required: 'fault' },
+  quiet: { next: ['fault'], required: 'fault' },
+  fault: { next: ['hold', 'heal'], required: 'heal' },
+  hold: { next: ['heal'], required: 'heal' },
+  heal: { next: ['switchback', 'quiet', 'fault', 'settle'] },
+  switchback: { next: ['quiet', 'fault', 'settle'] },
+  settle: { next: ['final-read'], required: 'final-read' },
+  'final-read': { next: [] },
+};
 
 /** The plan the classic keys describe. */
 export function planFromKeys(keys: { warmupSecs: number; hold: { until: 'promotion' | 'time'; maxSecs: number }; heal: { restart: boolean; switchback: boolean }; settleSecs: number }): PlanStep[] {
@@ -35,19 +52,17 @@ export function planFromKeys(keys: { warmupSecs: number; hold: { until: 'promoti
   ];
 }
 
-/** Steps in the order the grammar allows, each once, none of the required ones missing; or what is wrong. */
+/** Steps in the order the grammar allows, none of the required ones missing; or what is wrong. */
 export function planProblem(steps: readonly StepName[]): string | undefined {
-  let at = -1;
+  let at: StepName | 'start' = 'start';
   for (const name of steps) {
-    const i = STEP_ORDER.indexOf(name);
-    if (i === -1) return `unknown step "${name}" (known: ${STEP_ORDER.join(', ')})`;
-    if (i === at) return `"${name}" appears twice`;
-    if (i < at) return `"${name}" cannot come after "${STEP_ORDER[at]}" (the order is ${STEP_ORDER.join(', ')}; hold and switchback may be left out)`;
-    for (const skipped of STEP_ORDER.slice(at + 1, i)) if (!OPTIONAL.has(skipped)) return `"${skipped}" is missing before "${name}"`;
-    at = i;
+    if (!STEP_ORDER.includes(name)) return `unknown step "${name}" (known: ${STEP_ORDER.join(', ')})`;
+    const follows: { next: readonly StepName[]; required?: StepName } = FOLLOWS[at];
+    if (!follows.next.includes(name)) return follows.required ? `"${follows.required}" is missing before "${name}"` : `"${name}" cannot come after "${at}"`;
+    at = name;
   }
-  const missing = STEP_ORDER.slice(at + 1).find((n) => !OPTIONAL.has(n));
-  return missing ? `"${missing}" is missing at the end` : undefined;
+  if (at === 'final-read') return undefined;
+  return `"${FOLLOWS[at].required ?? 'settle'}" is missing at the end`;
 }
 
 /** The plan with the caller's warm-up and settle overrides (tests keep them short). */

@@ -11,40 +11,19 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, NODE_FAULTS } from '../cluster/index.ts';
+import { ConfigError } from '../cluster/index.ts';
+import { FAULT_TYPES, type FaultSpec, type Role } from './fault-spec.ts';
 import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
-/** Every fault a scenario may name: what a target does to one node, and the two the harness composes. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping'] as const;
-export type FaultType = (typeof FAULT_TYPES)[number];
-export type Role = 'primary' | 'standby' | 'witness';
+export { FAULT_TYPES, type FaultSpec, type FaultType, type Role } from './fault-spec.ts';
 
 export interface Scenario {
   name: string;
   description: string;
   /** The phase plan, when the file states one (hold, heal, warmupSecs and settleSecs are then read from it); see planOf. */
   plan?: PlanStep[];
-  fault: {
-    type: FaultType;
-    target: Role;
-    /** kill: the signal (default SIGKILL). */
-    signal?: string;
-    /** lag-then-kill: seconds of writes with the primary's WAL sender frozen before the kill. */
-    lagSecs?: number;
-    /** restart: pause repmgrd around the restart, as repmgr's documentation says to (default true). */
-    pauseRepmgrd?: boolean;
-    /** latency: milliseconds added to every packet the node sends, and how much that varies either way. */
-    delayMs?: number;
-    jitterMs?: number;
-    /** loss: percentage of packets dropped each way. */
-    lossPct?: number;
-    /** repmgrd-crash: kill the primary once repmgrd is dead on the target (a standby). */
-    thenKillPrimary?: boolean;
-    /** flapping: each freeze and each thaw between them, in milliseconds, and how many freezes. */
-    freezeMs?: number;
-    thawMs?: number;
-    cycles?: number;
-  };
+  fault: FaultSpec;
+
   /** How long the fault stays before it is healed. */
   hold: { until: 'promotion' | 'time'; maxSecs: number };
   heal: {
@@ -200,12 +179,15 @@ function parsePlan(where: string, raw: unknown): PlanStep[] {
     const at = `plan[${i}]`;
     const o = obj(where, at, item);
     const name = oneOf(where, `${at}.step`, o.step, STEP_ORDER);
-    const allowed: Record<PlanStep['step'], string[]> = { 'warm-up': ['secs'], fault: [], hold: ['until', 'maxSecs'], heal: ['restart'], switchback: [], settle: ['secs'], 'final-read': [] };
+    const allowed: Record<PlanStep['step'], string[]> = { 'warm-up': ['secs'], quiet: ['secs'], fault: [], hold: ['until', 'maxSecs'], heal: ['restart'], switchback: [], settle: ['secs'], 'final-read': [] };
     for (const key of Object.keys(o)) if (key !== 'step' && !allowed[name].includes(key)) fail(where, `unknown key "${at}.${key}" (a ${name} step takes ${allowed[name].join(', ') || 'nothing'})`);
     switch (name) {
       case 'warm-up':
+      case 'quiet':
       case 'settle':
         return { step: name, secs: num(where, `${at}.secs`, o.secs, 0.5, 600, 3) };
+      case 'fault':
+        return { step: 'fault' };
       case 'hold':
         return { step: 'hold', until: oneOf(where, `${at}.until`, o.until, ['promotion', 'time'] as const), maxSecs: num(where, `${at}.maxSecs`, o.maxSecs, 0, 600) };
       case 'heal':

@@ -343,7 +343,11 @@ export function lagThenKill(lagMs: number): Nemesis {
 }
 
 export function nemesisFor(scenario: Scenario): Nemesis {
-  const fault = scenario.fault;
+  return nemesisForFault(scenario.fault);
+}
+
+/** The nemesis of one fault as a scenario states it (a plan with several faults has one per fault). */
+export function nemesisForFault(fault: Scenario['fault']): Nemesis {
   switch (fault.type) {
     case 'kill':
       return kill(fault.signal);

@@ -1,0 +1,32 @@
+/**
+ * One fault as a scenario names it: its kind (one vocabulary, the same in scenario files, in
+ * --faults and in the reports), the role it hits, and its own settings.
+ */
+import { NODE_FAULTS } from '../cluster/index.ts';
+
+/** Every fault kind: what a target does to one node, and those the harness builds on them. */
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+export type Role = 'primary' | 'standby' | 'witness';
+
+export interface FaultSpec {
+  type: FaultType;
+  target: Role;
+  /** kill: the signal (default SIGKILL). */
+  signal?: string;
+  /** lag-then-kill: seconds of writes with the primary's WAL sender frozen before the kill. */
+  lagSecs?: number;
+  /** restart: pause repmgrd around the restart, as repmgr's documentation says to (default true). */
+  pauseRepmgrd?: boolean;
+  /** latency: milliseconds added to every packet the node sends, and how much that varies either way. */
+  delayMs?: number;
+  jitterMs?: number;
+  /** loss: percentage of packets dropped each way. */
+  lossPct?: number;
+  /** repmgrd-crash: kill the primary once repmgrd is dead on the target (a standby). */
+  thenKillPrimary?: boolean;
+  /** flapping: each freeze and each thaw between them, in milliseconds, and how many freezes. */
+  freezeMs?: number;
+  thawMs?: number;
+  cycles?: number;
+}
