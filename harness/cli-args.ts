@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 import { checkClientModule } from '../cluster/client-module.ts';
+import { parseDuration, parseFaultKinds, parseInterval } from './schedule.ts';
 
 
 export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
@@ -66,6 +67,14 @@ Options:
   --sequelize-config <file>  drill, up, compare: flipdrill's app on your sequelize-cli config (config.json or
                              config.js), one environment of it (--sequelize-env, default production), with only
                              the hosts and credentials pointed at the cluster; compare shows it beside aware
+  --nemesis random           drill: a seeded random schedule of faults instead of one scenario; the workload
+                             runs throughout, each fault is healed before the next, the whole history is checked
+  --faults <a,b,...>         with --nemesis random: the kinds it draws from (default kill,freeze,partition,
+                             latency,loss,restart,switchover; also stop, postmaster-crash, partition-one-way,
+                             repmgrd-crash)
+  --for <duration>           with --nemesis random: about how long the faults go on (default 5m)
+  --interval <a-b>           with --nemesis random: quiet time before each fault, and how long one the cluster
+                             rides out holds, drawn from this range (default 10-30s)
   --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
   --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
   --keep                     drill, tutorial: leave the cluster it created running
@@ -74,7 +83,7 @@ Options:
   --warmup <seconds>         drill: load before the fault (default 3)
   --settle <seconds>         drill: load after writes resumed on the new primary (default 3)
   --concurrency <n>          drill: concurrent clients (default 4)
-  --seed <n>                 drill: seed of the workload's choices
+  --seed <n>                 drill: seed of the workload's choices, and of --nemesis random's schedule
   --verbose                  debug-level logs in the run folder
   -h, --help                 this help
 
@@ -110,6 +119,10 @@ const OPTIONS = {
   seed: { type: 'string' },
   scenario: { type: 'string' },
   repeat: { type: 'string' },
+  nemesis: { type: 'string' },
+  faults: { type: 'string' },
+  for: { type: 'string' },
+  interval: { type: 'string' },
   workload: { type: 'string' },
   client: { type: 'string' },
   'app-image': { type: 'string' },
@@ -119,6 +132,9 @@ const OPTIONS = {
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The kinds --nemesis random draws from when --faults does not say. */
+export const DEFAULT_SCHEDULE_FAULTS = 'kill,freeze,partition,latency,loss,restart,switchover';
 
 const COMMANDS = ['drill', 'compare', 'up', 'status', 'down', 'check', 'flip', 'scenarios', 'tutorial', 'help'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -195,6 +211,18 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (app !== undefined) throw new ConfigError('--client runs your client module in place of the app; --app chooses between flipdrill\'s own');
     if (values.workload !== undefined) throw new ConfigError('--client drills writes and reads through your module; --workload is for flipdrill\'s own app');
     checkClientModule(values.client);
+  }
+  if (values.nemesis !== undefined) {
+    if (values.nemesis !== 'random') throw new ConfigError(`--nemesis takes random, not "${values.nemesis}"`, { hint: 'one fault at a time is --scenario' });
+    if (name !== 'drill') throw new ConfigError('--nemesis random is for drill');
+    const clash = ['scenario', 'repeat'].find((k) => values[k as keyof typeof values] !== undefined);
+    if (clash) throw new ConfigError(`--nemesis random plans its own faults; --${clash} does not go with it`);
+    parseFaultKinds(values.faults ?? DEFAULT_SCHEDULE_FAULTS);
+    if (values.for !== undefined && (parseDuration('for', values.for) < 10 || parseDuration('for', values.for) > 24 * 3600)) throw new ConfigError(`--for must be from 10 s to 24 h, not "${values.for}"`);
+    if (values.interval !== undefined) parseInterval(values.interval);
+  } else {
+    const stray = ['faults', 'for', 'interval'].find((k) => values[k as keyof typeof values] !== undefined);
+    if (stray) throw new ConfigError(`--${stray} shapes a random schedule: give --nemesis random`);
   }
   if (values.target !== undefined) {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');

@@ -3,6 +3,7 @@
  * `flipdrill drill`. Exit codes: 0 PASS (or success), 1 FAIL, 2 usage or environment error,
  * 130 interrupted. Errors are one line; the details are in the run folder's log.
  */
+import { randomInt } from 'node:crypto';
 import {
   attachCluster,
   ConfigError,
@@ -15,10 +16,11 @@ import {
   removeClusters,
   startCluster,
 } from '../cluster/index.ts';
-import { number, parseCommandLine, USAGE } from './cli-args.ts';
+import { DEFAULT_SCHEDULE_FAULTS, number, parseCommandLine, USAGE } from './cli-args.ts';
 import { MalformedHistoryError } from './checker/checker.ts';
 import { HistoryFormatError } from './history.ts';
 import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
+import { parseDuration, parseFaultKinds, parseInterval, scheduleScenario } from './schedule.ts';
 import { loadRun, RunFolderError } from './report/stored-run.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import { renderComparison, runComparison } from './compare.ts';
@@ -86,17 +88,29 @@ async function main(argv: string[]): Promise<number> {
   const scenarioNames = () => ((values.scenario as string | undefined) ?? 'kill-primary').split(',').map((n) => n.trim()).filter(Boolean);
   if (scenarioNames().length > 1 && command !== 'drill') throw new ConfigError('several scenarios (a,b,c) are for drill --repeat');
   if (scenarioNames().length > 1 && values.repeat === undefined) throw new ConfigError('several scenarios (a,b,c) take turns over --repeat iterations: give --repeat');
+  // --nemesis random: the schedule and the workload share one seed, chosen here when not given, so the report names it.
+  const seed = number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }) ?? (values.nemesis ? randomInt(2 ** 31) : undefined);
+  const concurrency = () => number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 });
+  const firstScenario = (): Scenario =>
+    values.nemesis
+      ? scheduleScenario({
+          seed: seed!,
+          faults: parseFaultKinds((values.faults as string | undefined) ?? DEFAULT_SCHEDULE_FAULTS),
+          forSecs: parseDuration('for', (values.for as string | undefined) ?? '5m'),
+          intervalSecs: parseInterval((values.interval as string | undefined) ?? '10-30s'),
+        })
+      : resolveScenario(scenarioNames()[0]!);
   const drillOptions = (): DrillOptions => ({
     cluster,
     runsDir: values['runs-dir'] as string | undefined,
     keep: Boolean(values.keep),
     warmupMs: (number('warmup', values.warmup as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
     settleMs: (number('settle', values.settle as string | undefined, { min: 1, max: 600 }) ?? 3) * 1000,
-    seed: number('seed', values.seed as string | undefined, { min: 0, max: 2 ** 31 - 1 }),
-    scenario: withConcurrency(resolveScenario(scenarioNames()[0]!), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 })),
+    seed,
+    scenario: withConcurrency(firstScenario(), concurrency()),
     // --scenario a,b,c with --repeat: the iterations take turns (a soak across faults).
     ...(scenarioNames().length > 1
-      ? { rotation: scenarioNames().map((n) => withConcurrency(resolveScenario(n), number('concurrency', values.concurrency as string | undefined, { min: 1, max: 64 }))) }
+      ? { rotation: scenarioNames().map((n) => withConcurrency(resolveScenario(n), concurrency())) }
       : {}),
     maxLost: number('max-lost', values['max-lost'] as string | undefined, { min: 0, max: 1_000_000 }),
     ...(values.workload !== undefined ? { workload: workloadName(values.workload as string) } : {}),

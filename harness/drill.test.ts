@@ -14,6 +14,7 @@ import { parseEvents } from './history.ts';
 import type { DrillPhase } from './report/report.ts';
 import { parseScenario, resolveScenario, type Scenario } from './scenario.ts';
 import { FakeTarget } from './test-support/fake-target.ts';
+import { randomSchedule, scheduleScenario } from './schedule.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runner-'));
 afterAll(() => rmSync(runsDir, { recursive: true, force: true }));
@@ -104,6 +105,22 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
       'stop',
     ]);
     expect(report.result.checks.find((c) => c.id === 'fault-injected')?.detail).toContain('with repmgrd dead on node2: no node is left to promote itself');
+  });
+
+  it('a random schedule: every fault of the plan injected and healed in order, each on whoever held its role then; one history, PASS', async () => {
+    const target = await FakeTarget.start();
+    const settings = { seed: 5, faults: ['kill', 'freeze', 'latency', 'restart', 'switchover'] as const, forSecs: 40, intervalSecs: [0.3, 0.6] as const };
+    const scenario = scheduleScenario({ ...settings, faults: [...settings.faults] });
+    const schedule = randomSchedule({ ...settings, faults: [...settings.faults] });
+    const { report, events } = await drill(target, { scenario: { ...scenario, workload: { ...scenario.workload, concurrency: 2, pauseMs: 5 } } });
+    await target.stop();
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    const faults = events.filter((e) => e.type === 'fault');
+    expect(faults.map((e) => e.kind)).toEqual(schedule.map((s) => s.kind));
+    expect(events.filter((e) => e.type === 'heal')).toHaveLength(schedule.length);
+    // Each fault hit the node that held its role when it came (the primary moves with the failovers).
+    for (const [i, e] of faults.entries()) expect(e.node).toBe(schedule[i]!.fault.target === 'primary' ? e.primary : e.standby);
+    expect(report.result.faults?.length).toBe(schedule.length);
   });
 
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {

@@ -173,6 +173,8 @@ export interface CheckResult {
   checks: Check[];
   expectations: Expectations;
   fault: { kind: string; node: string; atMs: number } | null;
+  /** Every fault of the run, in order, and when its heal was done (a random schedule has many; the failover figures are the first's). */
+  faults?: { kind: string; node: string; atMs: number; healedAtMs: number | null }[];
   counts: { write: OpCounts; read: OpCounts };
   lost: WriteRef[];
   recovered: WriteRef[];
@@ -520,7 +522,7 @@ export function workloadRanPart(f: RunFacts): CheckPart<Pick<CheckResult, 'count
   };
 }
 
-type Failover = Pick<CheckResult, 'fault' | 'promotion' | 'endpointMove' | 'writeUnavailability' | 'longestWriteGap' | 'writesAfterFault' | 'databaseDowntime' | 'floatingIp' | 'degradedReplication'>;
+type Failover = Pick<CheckResult, 'fault' | 'faults' | 'promotion' | 'endpointMove' | 'writeUnavailability' | 'longestWriteGap' | 'writesAfterFault' | 'databaseDowntime' | 'floatingIp' | 'degradedReplication'>;
 
 /** What the nemesis said it did (the command, what it leaves), when the run recorded it. */
 function faultDetail(f: RunFacts): string {
@@ -614,10 +616,17 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
       })()
     : null;
 
+  const faultEvents = f.input.events.filter((e) => e.type === 'fault' && e.time !== undefined);
+  const faults = faultEvents.map((e, i) => {
+    const next = faultEvents[i + 1]?.time ?? Infinity;
+    const heal = f.input.events.find((h) => h.type === 'heal' && (h.time ?? -1) >= e.time! && (h.time ?? Infinity) <= next);
+    return { kind: String(e.kind ?? 'fault'), node: String(e.node ?? ''), atMs: nsToMs(e.time!), healedAtMs: heal?.time !== undefined ? nsToMs(heal.time) : null };
+  });
   return {
     checks: [{ id: 'fault-injected', name: 'the fault was injected', ok: f.fault !== null, detail: f.fault ? `${f.fault.kind} on ${f.fault.node} at ${f.fault.atMs} ms${faultDetail(f)}` : 'no fault event in the run' }],
     result: {
       fault: f.fault,
+      ...(faults.length > 1 ? { faults } : {}),
       promotion,
       endpointMove,
       writeUnavailability,

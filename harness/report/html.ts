@@ -13,6 +13,7 @@
  *   <circle data-latency="median|max" data-bucket-start-ms data-ms>                       write latency
  *   <line data-marker="fault|promotion|endpoint-move|heal|switchback" data-at-ms>         cluster events
  *   <rect data-band="write-unavailability" data-from-ms data-to-ms>                       writes down
+ *   <rect data-band="fault" data-kind data-node data-from-ms data-to-ms>                  each fault, injected to healed
  * Sections carry data-testid (verdict, figures, timeline, timeline-chart, checks, anomalies,
  * anomaly-<kind>, events, settings).
  */
@@ -270,7 +271,18 @@ function latencyPanel(panel: Panel, buckets: readonly Bucket[], x: (ms: number) 
     )}`;
 }
 
-function timelineChart(buckets: readonly Bucket[], markers: readonly Marker[], outage: CheckResult['writeUnavailability']): Markup {
+type FaultBand = NonNullable<CheckResult['faults']>[number];
+
+/** Every fault of the run as a band from its injection to its heal (to the end when it was never healed). */
+function faultBands(result: CheckResult, markers: readonly Marker[]): FaultBand[] {
+  if (result.faults) return result.faults;
+  if (!result.fault) return [];
+  const fault = result.fault;
+  const heal = markers.find((m) => m.kind === 'heal' && m.atMs >= fault.atMs);
+  return [{ ...fault, healedAtMs: heal?.atMs ?? null }];
+}
+
+function timelineChart(buckets: readonly Bucket[], markers: readonly Marker[], outage: CheckResult['writeUnavailability'], bands: readonly FaultBand[] = []): Markup {
   const lastMs = Math.max(BUCKET_MS, ...buckets.map((b) => b.startMs + BUCKET_MS), ...markers.map((m) => m.atMs), outage?.firstOkAfterMs ?? 0);
   const tickMs = niceStep(lastMs, 16);
   const endMs = Math.ceil(lastMs / tickMs) * tickMs;
@@ -295,6 +307,10 @@ function timelineChart(buckets: readonly Bucket[], markers: readonly Marker[], o
       outage &&
       html`<rect class="outage" x="${px(x(outage.lastOkBeforeMs))}" y="${plotTop}" width="${px(Math.max(x(outage.firstOkAfterMs) - x(outage.lastOkBeforeMs), 1))}" height="${plotBottom - plotTop}" data-band="write-unavailability" data-from-ms="${outage.lastOkBeforeMs}" data-to-ms="${outage.firstOkAfterMs}"><title>writes down for ${duration(outage.ms)}: last ok write before writes stopped at ${at(outage.lastOkBeforeMs)}, first ok write by the primary after the fault at ${at(outage.firstOkAfterMs)}</title></rect><text class="outage-label" x="${px((x(outage.lastOkBeforeMs) + x(outage.firstOkAfterMs)) / 2)}" y="${writes.top + 14}" text-anchor="middle">writes down ${duration(outage.ms)}</text>`
     }
+    ${bands.map(
+      (b) =>
+        html`<rect class="fault-band" x="${px(x(b.atMs))}" y="${plotTop}" width="${px(Math.max(x(b.healedAtMs ?? endMs) - x(b.atMs), 1))}" height="${plotBottom - plotTop}" data-band="fault" data-kind="${b.kind}" data-node="${b.node}" data-from-ms="${b.atMs}" data-to-ms="${b.healedAtMs ?? endMs}"><title>${b.kind} on ${b.node} from ${at(b.atMs)} ${b.healedAtMs === null ? 'to the end (never healed)' : `until its heal at ${at(b.healedAtMs)}`}</title></rect>`,
+    )}
     ${barsPanel(writes, 'write', buckets, x)}
     ${barsPanel(reads, 'read', buckets, x)}
     ${latencyPanel(latency, buckets, x)}
@@ -567,6 +583,7 @@ svg .axis-title { font-weight: 400; fill: var(--muted); }
 svg .lost { fill: url(#lost-hatch); }
 svg .bar.ok { fill: var(--ok); } svg .bar.fail { fill: var(--fail); } svg .bar.info { fill: var(--info); }
 svg .outage { fill: var(--fail); fill-opacity: .09; }
+svg .fault-band { fill: #8e0000; fill-opacity: .05; stroke: #8e0000; stroke-opacity: .25; stroke-dasharray: 3 3; }
 svg .outage-label { fill: var(--fail); font-weight: 600; }
 svg path.latency { fill: none; stroke-width: 1.4; }
 svg .latency.median { stroke: #1f5fa8; fill: #1f5fa8; }
@@ -670,7 +687,7 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
   <section data-testid="timeline"><h2>Timeline</h2>
     <section class="chart">
       ${legend(result.lost.length > 0)}
-      ${buckets.length > 0 ? timelineChart(buckets, markers, result.writeUnavailability) : html`<p class="muted">The history holds no answered operation.</p>`}
+      ${buckets.length > 0 ? timelineChart(buckets, markers, result.writeUnavailability, faultBands(result, markers)) : html`<p class="muted">The history holds no answered operation.</p>`}
     </section>
   </section>
   ${checksSection(result)}

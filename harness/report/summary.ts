@@ -25,6 +25,10 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   lines.push(
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
+  if (result.faults) {
+    lines.push(`  faults           ${result.faults.length}, each healed before the next (promotion, endpoint and downtime figures are the first fault's; the checks hold for the whole history):`);
+    for (const f of result.faults) lines.push(`                   ${f.kind} on ${f.node} at ${fmt(f.atMs)}, ${f.healedAtMs === null ? 'never healed' : `healed at ${fmt(f.healedAtMs)}`}`);
+  }
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
   if (result.floatingIp) {
     const f = result.floatingIp;

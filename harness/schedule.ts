@@ -1,0 +1,168 @@
+/**
+ * Seeded random fault schedules, as Jepsen finds its bugs: faults of several kinds, one after
+ * another, with quiet time between them, the workload running throughout, and the whole history
+ * checked at the end. The schedule is a pure function of its settings and seed (the same seed
+ * gives the same schedule), and it becomes an ordinary phase plan (harness/plan.ts): the runner
+ * knows no schedules, only plans.
+ *
+ * Each fault is healed before the next one comes, and the next one waits for the cluster to be
+ * whole again (one primary holding the endpoint, a standby streaming, the witness). A fault hits
+ * whoever holds its role when it comes: after a failover, "the primary" is the new one.
+ */
+import { ConfigError } from '../cluster/index.ts';
+import type { FaultSpec, FaultType, Role } from './fault-spec.ts';
+import type { PlanStep } from './plan.ts';
+import type { Scenario } from './scenario.ts';
+import { seededRandom } from './workloads/workload.ts';
+
+/** How each kind takes part in a schedule: what it does to which roles, how long it holds, how it is healed. */
+interface ScheduleKind {
+  roles: readonly Role[];
+  fault(target: Role): FaultSpec;
+  /** Hold until a promotion (a fault the primary does not survive), for a drawn time, or not at all. */
+  hold(target: Role): 'promotion' | 'time' | 'none';
+  /** Restart the node after the undo (a killed node, or an old primary that must rejoin). */
+  restart(target: Role): boolean;
+  /** About how long it takes, hold and heal, in seconds: what the schedule's length is planned with. */
+  estimateSecs(target: Role, holdSecs: number): number;
+}
+
+const dies = (estimate: number): Omit<ScheduleKind, 'roles' | 'fault'> => ({
+  hold: (t) => (t === 'primary' ? 'promotion' : 'time'),
+  restart: () => true,
+  estimateSecs: (t, hold) => (t === 'primary' ? estimate : hold + 10),
+});
+/** A fault a primary does not survive, on the primary; on a standby, held for a while and undone. */
+const stalls = (estimate: number): Omit<ScheduleKind, 'roles' | 'fault'> => ({
+  hold: (t) => (t === 'primary' ? 'promotion' : 'time'),
+  restart: (t) => t === 'primary',
+  estimateSecs: (t, hold) => (t === 'primary' ? estimate : hold + 2),
+});
+/** A fault the cluster rides out: held for a while, then undone. */
+const endures: Omit<ScheduleKind, 'roles' | 'fault'> = { hold: () => 'time', restart: () => false, estimateSecs: (_t, hold) => hold + 2 };
+
+export const SCHEDULE_KINDS = {
+  kill: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'kill', target, signal: 'SIGKILL' }), ...dies(25) },
+  stop: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'stop', target }), ...dies(25) },
+  'postmaster-crash': { roles: ['primary'], fault: (target) => ({ type: 'postmaster-crash', target }), ...dies(25) },
+  freeze: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'freeze', target }), ...stalls(35) },
+  partition: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'partition', target }), ...stalls(35) },
+  'partition-one-way': { roles: ['primary'], fault: (target) => ({ type: 'partition-one-way', target }), ...stalls(35) },
+  latency: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'latency', target, delayMs: 100, jitterMs: 20 }), ...endures },
+  loss: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'loss', target, lossPct: 1 }), ...endures },
+  'repmgrd-crash': { roles: ['primary', 'standby'], fault: (target) => ({ type: 'repmgrd-crash', target, thenKillPrimary: false }), ...endures },
+  restart: { roles: ['primary'], fault: (target) => ({ type: 'restart', target, pauseRepmgrd: true }), hold: () => 'none', restart: () => false, estimateSecs: () => 5 },
+  switchover: { roles: ['standby'], fault: (target) => ({ type: 'switchover', target }), hold: () => 'none', restart: () => false, estimateSecs: () => 20 },
+} satisfies Partial<Record<FaultType, ScheduleKind>>;
+
+export type ScheduleFault = keyof typeof SCHEDULE_KINDS;
+export const SCHEDULE_FAULTS = Object.keys(SCHEDULE_KINDS) as ScheduleFault[];
+
+export interface ScheduleSettings {
+  seed: number;
+  faults: readonly ScheduleFault[];
+  /** About how long the faults go on, in seconds (the schedule is planned to fill it). */
+  forSecs: number;
+  /** Quiet time before each fault, and the hold of a fault the cluster rides out, drawn from this range (seconds). */
+  intervalSecs: readonly [number, number];
+}
+
+export interface ScheduledFault {
+  kind: ScheduleFault;
+  fault: FaultSpec;
+  quietSecs: number;
+  hold: { until: 'promotion' | 'time'; maxSecs: number } | null;
+  restart: boolean;
+}
+
+/** The schedule the settings and seed give: always the same for the same ones. */
+export function randomSchedule(settings: ScheduleSettings): ScheduledFault[] {
+  if (settings.faults.length === 0) throw new ConfigError('a random schedule needs at least one fault kind');
+  const random = seededRandom(settings.seed);
+  const [low, high] = settings.intervalSecs;
+  const draw = () => Math.round((low + random() * (high - low)) * 10) / 10;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const schedule: ScheduledFault[] = [];
+  let planned = 0;
+  while (schedule.length === 0 || planned < settings.forSecs) {
+    const kind = pick(settings.faults);
+    const entry: ScheduleKind = SCHEDULE_KINDS[kind];
+    const target = pick(entry.roles);
+    const quietSecs = draw();
+    const holdSecs = draw();
+    const hold = entry.hold(target);
+    schedule.push({
+      kind,
+      fault: entry.fault(target),
+      quietSecs,
+      hold: hold === 'promotion' ? { until: 'promotion', maxSecs: 60 } : hold === 'time' ? { until: 'time', maxSecs: holdSecs } : null,
+      restart: entry.restart(target),
+    });
+    planned += quietSecs + entry.estimateSecs(target, holdSecs);
+  }
+  return schedule;
+}
+
+/** The schedule as a plan: warm-up, then each fault with its quiet time, hold and heal, then settle and final read. */
+export function scheduleToPlan(schedule: readonly ScheduledFault[], warmupSecs = 3, settleSecs = 3): PlanStep[] {
+  return [
+    { step: 'warm-up', secs: warmupSecs },
+    ...schedule.flatMap((s): PlanStep[] => [
+      { step: 'quiet', secs: s.quietSecs },
+      { step: 'fault', fault: s.fault },
+      ...(s.hold ? [{ step: 'hold', ...s.hold } as const] : []),
+      { step: 'heal', restart: s.restart },
+    ]),
+    { step: 'settle', secs: settleSecs },
+    { step: 'final-read' },
+  ];
+}
+
+/** A scenario that runs the schedule: the whole history must hold, whichever way each fault went. */
+export function scheduleScenario(settings: ScheduleSettings, schedule = randomSchedule(settings)): Scenario {
+  const counts = new Map<string, number>();
+  for (const s of schedule) counts.set(s.kind, (counts.get(s.kind) ?? 0) + 1);
+  const plan = scheduleToPlan(schedule);
+  return {
+    name: `random-${settings.seed}`,
+    description: `a random schedule (seed ${settings.seed}) of ${schedule.length} faults over about ${settings.forSecs} s: ${[...counts].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+    plan,
+    fault: schedule[0]!.fault,
+    hold: schedule[0]!.hold ?? { until: 'time', maxSecs: 0 },
+    heal: { restart: schedule[0]!.restart, switchback: false },
+    warmupSecs: 3,
+    settleSecs: 3,
+    workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20, analyticsFraction: 0.2 },
+    // Each fault on its own has the budget of the slowest built-in scenario (a partition).
+    expect: { promotion: 'either', primary: 'either', maxWriteDownSecs: 60 },
+  };
+}
+
+/** "5m", "90s", "300": seconds. */
+export function parseDuration(flag: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`--${flag} must be a duration like 90s, 5m or 1h, not "${raw}"`);
+  const value = Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? 's']!;
+  return value;
+}
+
+/** "10-30s": a range of seconds. */
+export function parseInterval(raw: string): [number, number] {
+  const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?(ms|s|m)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`--interval must be a range like 10-30s, not "${raw}"`);
+  const unit = { ms: 0.001, s: 1, m: 60 }[m[3] ?? 's']!;
+  const low = Number(m[1]) * unit;
+  const high = Number(m[2] ?? m[1]) * unit;
+  if (low < 1 || high > 600 || low > high) throw new ConfigError(`--interval must lie between 1 s and 600 s, its low end first, not "${raw}"`);
+  return [low, high];
+}
+
+/** --faults kill,freeze,...: the kinds a random schedule draws from. */
+export function parseFaultKinds(raw: string): ScheduleFault[] {
+  const kinds = raw.split(',').map((k) => k.trim()).filter(Boolean);
+  if (kinds.length === 0) throw new ConfigError('--faults needs at least one fault kind');
+  for (const k of kinds) {
+    if (!(k in SCHEDULE_KINDS)) throw new ConfigError(`--faults: "${k}" is not a fault a random schedule can draw`, { hint: `it takes: ${SCHEDULE_FAULTS.join(', ')}` });
+  }
+  return [...new Set(kinds)] as ScheduleFault[];
+}
