@@ -319,6 +319,16 @@ describe('slow and lossy links, a dead repmgrd', () => {
     expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
   });
 
+  it('a failing drill takes its fault away too: loss held while the drill waits for a promotion that never comes', async () => {
+    const base = resolveScenario('loss-primary');
+    // Expecting a failover from 1% loss: the hold ends at its limit, the verdict is FAIL, and the loss must still go.
+    const scenario = { ...base, hold: { until: 'promotion' as const, maxSecs: 4 }, expect: { ...base.expect, promotion: true, primary: 'standby' as const } };
+    const { report } = await runDrill({ cluster, runsDir, scenario, ...SHORT, keep: true });
+    expect(report.result.verdict).toBe('FAIL');
+    expect(report.result.checks.find((c) => c.id === 'standby-promoted')?.ok).toBe(false);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
   it('loss-primary (1%): TCP retransmits, nothing is promoted, writes go on', async () => {
     const { report } = await drill('loss-primary');
     passed(report.result);

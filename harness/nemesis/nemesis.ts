@@ -185,7 +185,7 @@ export const partitionOneWay: Nemesis = {
 export function shapeNemesis(kind: 'latency' | 'loss', shape: NetworkShape): Nemesis {
   return {
     kind,
-    inject: ({ cluster, node }) => timed(kind, node, `${node}'s links: ${describeShape(shape)} (iptables and an NFQUEUE in its network namespace)`, () => cluster.shapeNetwork(node, shape)),
+    inject: ({ cluster, node }) => timed(kind, node, `${node}'s links: ${describeShape(shape)} (${shape.delayMs ? 'iptables and an NFQUEUE' : "iptables' statistic match"} in its network namespace)`, () => cluster.shapeNetwork(node, shape)),
     undo: ({ cluster, node }) => cluster.unshapeNetwork(node),
     undoing: ({ node }) => `taking the ${kind} off ${node}'s links`,
     leavesClusterWhole: false,
