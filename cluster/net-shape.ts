@@ -91,6 +91,12 @@ while True:
             data = s.recv(1 << 20)
         except BlockingIOError:
             break
+        except OSError as e:
+            # ENOBUFS: the kernel dropped messages for a full socket (fail-open lets those
+            # packets through undelayed); the queue goes on.
+            if e.errno == 105:
+                continue
+            raise
         at = 0
         while at + 16 <= len(data):
             size, kind = struct.unpack_from('=IH', data, at)
