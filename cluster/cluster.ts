@@ -46,6 +46,8 @@ import {
 
 /** The app's second database (seed 003: one app, several databases). */
 export const ANALYTICS_DATABASE = 'flipdrill_analytics';
+/** The iptables chain that blocks the app's DNS, in the app's network namespace. */
+const DNS_CHAIN = 'FLIPDRILL-DNS';
 /** The iptables chain a one-way partition adds inside a node's own network namespace. */
 
 export interface ClusterCredentials {
@@ -305,6 +307,61 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     if (!(await this.isRunning(node))) return;
     const result = await this.exec(node, ['bash', '-c', unshapeScript()]);
     if (result.exitCode !== 0) throw new ClusterError(`could not take the network shape off ${node}: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  /**
+   * The app's DNS server (Docker's, at 127.0.0.11 in every container on a user network) refuses it:
+   * a rule in the app's own network namespace, added from a helper container that shares that
+   * namespace (from the node image, which has iptables, with NET_ADMIN), so the app, yours or
+   * flipdrill's, needs neither. Its open connections live on; a new one cannot resolve the endpoint.
+   */
+  async blockAppDns(): Promise<void> {
+    const result = await this.#inAppNetwork([`iptables -w -N ${DNS_CHAIN} 2>/dev/null || iptables -w -F ${DNS_CHAIN}`, `iptables -w -A ${DNS_CHAIN} -d 127.0.0.11/32 -j REJECT`, `iptables -w -C OUTPUT -j ${DNS_CHAIN} 2>/dev/null || iptables -w -I OUTPUT -j ${DNS_CHAIN}`].join('\n'));
+    if (result.exitCode !== 0) throw new ClusterError(`could not block the app's DNS: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  async unblockAppDns(): Promise<void> {
+    const helper = `${names.appContainer(this.spec)}-netfault`;
+    const app = await this.docker.inspectContainer(names.appContainer(this.spec));
+    if (app?.running) {
+      const result = await this.#inAppNetwork([`while iptables -w -D OUTPUT -j ${DNS_CHAIN} 2>/dev/null; do :; done`, `iptables -w -F ${DNS_CHAIN} 2>/dev/null || true`, `iptables -w -X ${DNS_CHAIN} 2>/dev/null || true`].join('\n'));
+      if (result.exitCode !== 0) throw new ClusterError(`could not unblock the app's DNS: ${(result.stderr || result.stdout).trim()}`);
+    }
+    if (await this.docker.inspectContainer(helper)) await this.docker.removeContainer(helper);
+  }
+
+  /** What is left of an app fault: the helper container, the rules. */
+  async appFaultsLeft(): Promise<string[]> {
+    const left: string[] = [];
+    const helper = `${names.appContainer(this.spec)}-netfault`;
+    if (await this.docker.inspectContainer(helper)) left.push(`the helper ${helper} is still there`);
+    return left;
+  }
+
+  async #inAppNetwork(script: string): Promise<ExecResult> {
+    const app = names.appContainer(this.spec);
+    const helper = `${app}-netfault`;
+    const state = await this.docker.inspectContainer(helper);
+    if (!state?.running) {
+      if (state) await this.docker.removeContainer(helper);
+      const node = await this.docker.inspectContainer(this.containerOf(this.spec.nodes[0]!.name));
+      if (!node) throw new ClusterError(`no node container to take the helper's image from`);
+      await this.docker.createContainer({
+        name: helper,
+        hostname: helper,
+        image: node.image,
+        env: {},
+        labels: projectLabels(this.spec.name),
+        publish: {},
+        networks: [],
+        networkOf: app,
+        capAdd: ['NET_ADMIN'],
+        entrypoint: ['bash', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
+        stopTimeoutSecs: 1,
+      });
+      await this.docker.startContainer(helper);
+    }
+    return this.docker.exec(helper, ['bash', '-c', script]);
   }
 
   /**

@@ -57,6 +57,13 @@ export interface NodeFaults {
   shapeNetwork(node: string, shape: NetworkShape): Promise<void>;
   /** Take the shape away. Idempotent; a node that is not running has none. */
   unshapeNetwork(node: string): Promise<void>;
+  /**
+   * The app cannot resolve names (its DNS server refuses it) until unblocked: the one fault on the
+   * app rather than on a node. Where the app is no container of the cluster's, it throws.
+   */
+  blockAppDns(): Promise<void>;
+  /** Idempotent. */
+  unblockAppDns(): Promise<void>;
   switchover(node: string): Promise<string>;
 }
 

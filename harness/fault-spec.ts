@@ -5,9 +5,10 @@
 import { NODE_FAULTS } from '../cluster/index.ts';
 
 /** Every fault kind: what a target does to one node, and those the harness builds on them. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping', 'dns'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
-export type Role = 'primary' | 'standby' | 'witness';
+/** Who a fault hits: a node by its role when the fault comes, or the app (the dns fault). */
+export type Role = 'primary' | 'standby' | 'witness' | 'app';
 
 export interface FaultSpec {
   type: FaultType;

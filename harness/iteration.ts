@@ -257,7 +257,7 @@ async function warmUp(it: Iteration, step: Extract<PlanStep, { step: 'warm-up' }
 function rolesFor(snapshot: ClusterSnapshot, fault: Scenario['fault'], scenarioName: string): { primary: string; standby?: string; node: string } {
   const primary = chooseTarget(snapshot)!.name;
   const standby = snapshot.nodes.find((n) => n.role === 'standby')?.name;
-  const node = fault.target === 'primary' ? primary : fault.target === 'standby' ? standby : snapshot.nodes.find((n) => n.role === 'witness')?.name;
+  const node = fault.target === 'app' ? 'app' : fault.target === 'primary' ? primary : fault.target === 'standby' ? standby : snapshot.nodes.find((n) => n.role === 'witness')?.name;
   if (!node) throw new ClusterError(`the ${scenarioName} scenario needs a ${fault.target}, and the cluster has none`);
   return { primary, ...(standby ? { standby } : {}), node };
 }

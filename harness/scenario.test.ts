@@ -25,6 +25,7 @@ const minimal = {
 describe('scenarios', () => {
   it('ships one file per fault, each valid', () => {
     expect(builtInScenarios().map((s) => s.name)).toEqual([
+      'dns-app',
       'flapping-primary',
       'freeze-primary',
       'kill-primary-failback',
@@ -64,8 +65,10 @@ describe('scenarios', () => {
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
     [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, dns, not "meteor"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', delayMs: 100 } }, 'fault.delayMs is for latency only'],
+    [{ ...minimal, fault: { type: 'dns', target: 'primary' } }, 'fault.target of dns must be app (it is the app that cannot resolve)'],
+    [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target app is for the dns fault only; a kill hits a node'],
     [{ ...minimal, expect: { ...minimal.expect, promotion: 'either' } }, 'expect.promotion "either" goes with expect.primary "either", and only with it'],
     [{ ...minimal, fault: { type: 'flapping', target: 'primary', cycles: 0 } }, 'fault.cycles must be a number from 1 to 100'],
     [{ ...minimal, fault: { type: 'latency', target: 'primary', delayMs: 100, jitterMs: 200 } }, 'fault.jitterMs must not be more than fault.delayMs'],
@@ -82,7 +85,6 @@ describe('scenarios', () => {
       { ...minimal, fault: { type: 'switchover', target: 'standby' }, heal: { switchback: true }, expect: { promotion: true, primary: 'standby', maxWriteDownSecs: 9 } },
       'after heal.switchback the old primary is primary again: expect.primary must be primary',
     ],
-    [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target must be one of primary, standby, witness'],
     [{ ...minimal, fault: { type: 'stop', target: 'primary', signal: 'SIGINT' } }, 'fault.signal is for kill only'],
     [{ ...minimal, hold: { until: 'time', maxSecs: -1 } }, 'hold.maxSecs must be a number from 0 to 600'],
     [{ ...minimal, expect: { promotion: true, primary: 'primary', maxWriteDownSecs: 2 } }, 'a promotion makes the standby primary: expect.primary must be standby'],

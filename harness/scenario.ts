@@ -53,7 +53,7 @@ export interface Scenario {
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
-const ROLES: Role[] = ['primary', 'standby', 'witness'];
+const ROLES: Role[] = ['primary', 'standby', 'witness', 'app'];
 
 function fail(where: string, message: string): never {
   throw new ConfigError(`scenario ${where}: ${message}`);
@@ -87,6 +87,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   const fault = obj(where, 'fault', s.fault);
   const type = oneOf(where, 'fault.type', fault.type, FAULT_TYPES);
   const target = oneOf(where, 'fault.target', fault.target, ROLES);
+  if ((type === 'dns') !== (target === 'app')) fail(where, type === 'dns' ? 'fault.target of dns must be app (it is the app that cannot resolve)' : `fault.target app is for the dns fault only; a ${type} hits a node`);
   if (type === 'lag-then-kill' && target !== 'primary') fail(where, 'fault.target of lag-then-kill must be primary');
   if (type === 'switchover' && target !== 'standby') fail(where, 'fault.target of switchover must be standby (the node that becomes primary)');
   if (fault.signal !== undefined && (type !== 'kill' || typeof fault.signal !== 'string' || !/^SIG[A-Z0-9]+$/.test(fault.signal))) {

@@ -357,6 +357,32 @@ describe('slow and lossy links, a dead repmgrd', () => {
     expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
   });
 
+  it('dns-app: the app cannot resolve the endpoint during the fault (new connections fail), nothing is promoted or lost, and the block and its helper are gone after', async () => {
+    const docker = await testDocker();
+    const app = `${cluster.name}-app`;
+    const resolves = async () => (await docker.exec(app, ['getent', 'hosts', 'pg-primary'])).exitCode === 0;
+    let duringFault: boolean | undefined;
+    const checks: Promise<void>[] = [];
+    const { report } = await runDrill({
+      cluster,
+      runsDir,
+      scenario: resolveScenario('dns-app'),
+      ...SHORT,
+      keep: true,
+      onStep: (s) => {
+        if (s.startsWith('holding the fault')) checks.push(resolves().then((r) => void (duringFault = r)));
+      },
+    });
+    await Promise.all(checks);
+    passed(report.result);
+    expect(duringFault).toBe(false);
+    expect(report.result.fault).toMatchObject({ kind: 'dns', node: 'app' });
+    expect(report.result.promotion).toBeNull();
+    expect(report.result.lost).toEqual([]);
+    expect(await resolves()).toBe(true);
+    expect(await (await attached(cluster.name)).appFaultsLeft()).toEqual([]);
+  });
+
   it('repmgrd-crash-primary: nothing happens while repmgrd is dead on the primary, and it is running again afterwards', async () => {
     const { report } = await drill('repmgrd-crash-primary');
     const r = report.result;

@@ -54,6 +54,8 @@ export interface ContainerSpec {
    * this host's loopback over tcp): no hostname, no published ports, no network attachments.
    */
   hostNetwork?: boolean;
+  /** Join this container's network namespace instead (a helper that acts on its network from inside). */
+  networkOf?: string;
   /** The user the main process runs as, overriding the image's (the agent: root, for the socket). */
   user?: string;
   /** Docker restarts the container when its process exits with an error (the agent). */
@@ -308,7 +310,7 @@ export class DockerodeClient implements DockerClient {
       }
       const container = await this.#docker.createContainer({
         name: spec.name,
-        ...(spec.hostNetwork ? {} : { Hostname: spec.hostname }),
+        ...(spec.hostNetwork || spec.networkOf ? {} : { Hostname: spec.hostname }),
         Image: spec.image,
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ...(spec.entrypoint ? { Entrypoint: spec.entrypoint, Healthcheck: { Test: ['NONE'] } } : {}),
@@ -319,7 +321,7 @@ export class DockerodeClient implements DockerClient {
         ...(spec.user ? { User: spec.user } : {}),
         HostConfig: {
           PortBindings: portBindings,
-          NetworkMode: spec.hostNetwork ? 'host' : first?.network,
+          NetworkMode: spec.hostNetwork ? 'host' : spec.networkOf ? `container:${spec.networkOf}` : first?.network,
           RestartPolicy: spec.restartOnFailure ? { Name: 'on-failure', MaximumRetryCount: 0 } : { Name: 'no' },
           CapAdd: spec.capAdd,
           ...(spec.binds ? { Binds: spec.binds } : {}),

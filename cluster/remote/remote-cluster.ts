@@ -247,6 +247,12 @@ export class RemoteCluster implements DrillTarget {
     await this.#run(node, unshapeScript(), { what: 'removing the network shape' });
   }
 
+  async blockAppDns(): Promise<void> {
+    throw new ClusterError('the dns fault blocks the app container\'s DNS; with --target the app runs on this machine, and flipdrill does not touch this machine\'s resolver');
+  }
+
+  async unblockAppDns(): Promise<void> {}
+
   async switchover(node: string): Promise<string> {
     return this.#run(node, '/usr/local/bin/flipdrill-switchover', { user: 'postgres', timeoutMs: 180_000, what: 'repmgr standby switchover' });
   }

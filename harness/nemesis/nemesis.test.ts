@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
 import { waitFor } from '../../cluster/index.ts';
-import { flapping, freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
+import { dns, flapping, freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -167,6 +167,17 @@ describe('nemeses', () => {
     await long.undo(on(other));
     expect(other.node('node1').paused).toBe(false);
     expect(other.calls).toEqual(['pause node1', 'unpause node1', 'unpause node1']);
+  });
+
+  it('dns: the app cannot resolve until the undo; no node is touched', async () => {
+    const cluster = new FakeFaults();
+    const fault = await dns.inject({ cluster, node: 'app', primary: 'node1', standby: 'node2' });
+    expect(cluster.appDnsBlocked).toBe(true);
+    expect(fault).toMatchObject({ kind: 'dns', node: 'app' });
+    await dns.undo({ cluster, node: 'app', primary: 'node1' });
+    await dns.undo({ cluster, node: 'app', primary: 'node1' });
+    expect(cluster.appDnsBlocked).toBe(false);
+    expect(cluster.calls).toEqual(['blockAppDns', 'unblockAppDns', 'unblockAppDns']);
   });
 
   it('repmgrd-crash on the primary: repmgrd killed, PostgreSQL left alone; the undo starts it again, once', async () => {

@@ -251,6 +251,18 @@ export function repmgrdCrash(thenKillPrimary = false): Nemesis {
 }
 
 /**
+ * The app cannot resolve names for a while (its DNS server refuses it), then can. Its open
+ * connections go on working; any new one (a pool growing, a reconnect after an error) fails to
+ * resolve the endpoint until the undo. `node` is "app".
+ */
+export const dns: Nemesis = {
+  kind: 'dns',
+  inject: ({ cluster }) => timed('dns', 'app', "the app's DNS server refuses it (iptables in the app's network namespace: REJECT to 127.0.0.11)", () => cluster.blockAppDns()),
+  undo: ({ cluster }) => cluster.unblockAppDns(),
+  undoing: () => "letting the app resolve names again",
+};
+
+/**
  * A planned switchover: not a failure, but the endpoint must follow it just the same, and repmgr
  * runs no promote_command to help. `node` is the standby that becomes primary. The switchover
  * returns once repmgr is done (old primary stopped, this node promoted, old primary rejoined);
@@ -373,6 +385,8 @@ export function nemesisForFault(fault: Scenario['fault']): Nemesis {
       return shapeNemesis('loss', { lossPct: fault.lossPct ?? 1 });
     case 'repmgrd-crash':
       return repmgrdCrash(fault.thenKillPrimary ?? false);
+    case 'dns':
+      return dns;
     case 'flapping':
       return flapping(fault.freezeMs ?? 2000, fault.thawMs ?? 2000, fault.cycles ?? 5);
   }

@@ -28,6 +28,8 @@ export class FakeFaults implements NodeFaults {
   /** Every call, as `method node [argument]`. */
   readonly calls: string[] = [];
   primaryNode: string;
+  /** The app's DNS is blocked. */
+  appDnsBlocked = false;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
     for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null });
@@ -101,6 +103,16 @@ export class FakeFaults implements NodeFaults {
   partitionOneWay = (node: string) => this.#act(`partitionOneWay ${node}`, node, { oneWay: true });
   healOneWay = (node: string) => this.#act(`healOneWay ${node}`, node, { oneWay: false });
   shapeNetwork = (node: string, shape: NetworkShape) => this.#act(`shapeNetwork ${node} ${JSON.stringify(shape)}`, node, { shape });
+  async blockAppDns(): Promise<void> {
+    this.calls.push('blockAppDns');
+    this.appDnsBlocked = true;
+  }
+
+  async unblockAppDns(): Promise<void> {
+    this.calls.push('unblockAppDns');
+    this.appDnsBlocked = false;
+  }
+
   async unshapeNetwork(node: string): Promise<void> {
     this.calls.push(`unshapeNetwork ${node}`);
     if (this.node(node).running) this.node(node).shape = null;
