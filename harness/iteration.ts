@@ -1,8 +1,8 @@
 /**
  * One iteration of a drill: the runner's interpreter of the scenario's phase plan (harness/plan.ts).
  *
- *   wait for a healthy cluster → for each step of the plan: warm-up, fault, [hold], heal,
- *   [switchback], settle, final read → check → report
+ *   wait for a healthy cluster → for each step of the plan: warm-up, then once or more
+ *   [quiet], fault, [hold], heal, [switchback]; then settle, final read → check → report
  *
  * The steps share one Iteration: what the run has seen so far (the fault, the promotion, the
  * writes acknowledged while settling), which the watcher and the workload update as they go.
