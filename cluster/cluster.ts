@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { DockerClient, ExecResult } from './docker/docker-client.ts';
 import type { TarFile } from './docker/tar.ts';
 import { isLoopback, type EngineAddress } from './docker/engine-address.ts';
@@ -24,6 +26,8 @@ import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credent
 import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind } from './target.ts';
 import { generateSshKeyPair, type SshKeyPair } from './ssh-key.ts';
 import { generateClusterTls, type ClusterTls } from './tls.ts';
+import { assertDataFsPossible, ballastLeft, BALLAST, createDataFs, DATA_FS_MOUNT, DATA_FS_PGDATA, dataFsPaths, fillScript, removeDataFs } from './data-fs.ts';
+import { FAKE_CLOCK_ENV, skewLeftScript, skewScript, unskewScript } from './clock.ts';
 import { shapeLeftScript, shapeScript, unshapeScript, type NetworkShape } from './net-shape.ts';
 import { createDoWrapperClient } from './endpoint/digitalocean/do-wrapper-client.ts';
 import {
@@ -330,6 +334,46 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     if (await this.docker.inspectContainer(helper)) await this.docker.removeContainer(helper);
   }
 
+  /**
+   * Fill the node's data file system (disk-full): PostgreSQL gets ENOSPC for whatever needs a new
+   * block. Returns the bytes still free. Only on a cluster started with a size-limited one.
+   */
+  async fillDisk(node: string): Promise<number> {
+    if (!this.spec.dataFs || this.node(node).initialRole === 'witness') {
+      throw new ClusterError(`${node}'s data directory is on no size-limited file system, so flipdrill will not fill it`, {
+        hint: 'the disk-full fault needs a cluster started with --data-fs-size (a drill of a disk-full scenario creates one)',
+      });
+    }
+    const result = await this.exec(node, ['bash', '-c', fillScript()]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not fill ${node}'s disk: ${(result.stderr || result.stdout).trim()}`);
+    return Number(result.stdout.trim().split('\n').at(-1));
+  }
+
+  /** Take the ballast away. Idempotent; from this host, so a stopped node is freed too. */
+  async freeDisk(node: string): Promise<void> {
+    if (!this.spec.dataFs) return;
+    const { mount } = dataFsPaths(this.spec.name, node);
+    for (const file of [BALLAST, `${BALLAST}-rest`]) rmSync(path.join(mount, file), { force: true });
+  }
+
+  /** Set the node's clock this many seconds off (clock-skew); only on a cluster started with a fake clock. */
+  async skewClock(node: string, offsetSecs: number): Promise<void> {
+    if (!this.spec.fakeClock || this.node(node).initialRole === 'witness') {
+      throw new ClusterError(`${node} reads the host's clock, which flipdrill will not set`, {
+        hint: 'the clock-skew fault needs a cluster started with --fake-clock (a drill of a clock-skew scenario creates one)',
+      });
+    }
+    const result = await this.exec(node, ['sh', '-c', skewScript(offsetSecs)]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not skew ${node}'s clock: ${(result.stderr || result.stdout).trim()}`);
+  }
+
+  /** Idempotent. A stopped node keeps its skew (the file outlives a restart): undo it once the node runs again. */
+  async unskewClock(node: string): Promise<void> {
+    if (!this.spec.fakeClock || !(await this.isRunning(node))) return;
+    const result = await this.exec(node, ['sh', '-c', unskewScript()]);
+    if (result.exitCode !== 0) throw new ClusterError(`could not set ${node}'s clock right: ${(result.stderr || result.stdout).trim()}`);
+  }
+
   /** What is left of an app fault: the helper container, the rules. */
   async appFaultsLeft(): Promise<string[]> {
     const left: string[] = [];
@@ -444,6 +488,11 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
       if (rules.stdout.includes(ONE_WAY_CHAIN)) left.push(`${node} still has the one-way partition's firewall rules`);
       const shaped = await this.exec(node, ['bash', '-c', shapeLeftScript()]);
       for (const what of shaped.stdout.trim().split('\n').filter(Boolean)) left.push(`${node} still has ${what}`);
+      if (this.spec.fakeClock) {
+        const skew = (await this.exec(node, ['sh', '-c', skewLeftScript()])).stdout.trim();
+        if (skew) left.push(`${node}'s clock is still skewed (${skew} s)`);
+      }
+      if (this.spec.dataFs && ballastLeft(this.spec.name, node)) left.push(`${node}'s disk is still full (the ballast is there)`);
       if (await this.isReady(node)) {
         const repmgrd = await this.exec(node, ['pgrep', '-x', 'repmgrd']);
         if (repmgrd.exitCode !== 0) left.push(`${node} has no repmgrd running`);
@@ -596,6 +645,8 @@ export function nodeContainerConfig(
           FLIPDRILL_METADATA_URL: `http://${spec.doSimulator.backIp}:8080/__meta/${dropletIdOf(node)}`,
         }
       : {}),
+    ...(spec.dataFs && node.initialRole !== 'witness' ? { PGDATA: DATA_FS_PGDATA } : {}),
+    ...(spec.fakeClock && node.initialRole !== 'witness' ? FAKE_CLOCK_ENV : {}),
     ...(spec.endpoint === 'virtual-ip' && node.initialRole !== 'witness'
       ? { FLIPDRILL_VIP: `${spec.virtualIp.address}/${spec.virtualIp.prefix}`, FLIPDRILL_VIP_SUBNET: spec.frontSubnet }
       : {}),
@@ -652,6 +703,13 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       await startDoSimulator(cluster, docker, images.node, labels({ [ROLE_LABEL]: 'do-simulator' }));
     }
 
+    const dataFsMounts = new Map<string, string>();
+    if (spec.dataFs) {
+      assertDataFsPossible(docker.engine);
+      onStep(`making each data node a ${spec.dataFs.sizeMb} MB file system for its data directory (for the disk-full fault)`);
+      for (const node of spec.nodes.filter((n) => n.initialRole !== 'witness')) dataFsMounts.set(node.name, await createDataFs(spec.name, node.name, spec.dataFs.sizeMb));
+    }
+
     for (const node of spec.nodes) {
       const networks = [{ network: names.backNetwork(spec), ipv4Address: node.backIp, aliases: [node.name] }];
       if (node.initialRole !== 'witness') {
@@ -663,6 +721,7 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
         hostname: node.name,
         image: images.node,
         ...nodeContainerConfig(spec, node, credentials, sshKey, tls),
+        ...(dataFsMounts.has(node.name) ? { binds: [`${dataFsMounts.get(node.name)}:${DATA_FS_MOUNT}`] } : {}),
         labels: labels({ [ROLE_LABEL]: node.initialRole, [NODE_LABEL]: node.name }),
         publish: { 5432: node.hostPort },
         networks,
@@ -1024,6 +1083,8 @@ export async function removeClusters(docker: DockerClient, logger: Logger, name?
     await docker.removeVolume(volume);
     removed.push(`volume ${volume}`);
   }
+  // Once no container holds them: the size-limited data file systems (a local engine's only).
+  if (docker.engine.kind === 'unix') removed.push(...(await removeDataFs(name)));
   logger.info({ cluster: name ?? '*', removed }, 'removed');
   return removed;
 }

@@ -46,6 +46,8 @@ const BASE_PACKAGES = [
   // containers of this image with the playbook, as it would plain Debian machines.
   'python3',
   'python3-apt',
+  // The clock-skew fault: a node's processes read their clock through it (offset 0 until skewed).
+  'libfaketime',
 ];
 
 /** Bumped when the way the base is made changes in a way the package list does not show. */

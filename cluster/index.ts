@@ -15,5 +15,7 @@ export { waitFor } from './lib/wait-for.ts';
 export type { DrillTarget, TargetSpec, TargetEndpoint, FaultKind, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost } from './target.ts';
 export { NODE_FAULTS, ONE_WAY_CHAIN } from './target.ts';
 export { describeShape, type NetworkShape } from './net-shape.ts';
+export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';
+export { engineAddress } from './docker/engine-address.ts';
 export { RemoteCluster, connectRemoteCluster } from './remote/remote-cluster.ts';
 export { loadInventory, clusterFromInventory, KNOWN_TARGETS, type InventoryCluster } from './remote/inventory.ts';

@@ -20,6 +20,11 @@ export interface NodeState {
   readonly upstream?: string;
   /** Why the node counts as down. */
   readonly error?: string;
+  /**
+   * The node's clock minus the observer's, in ms (its clock_timestamp() against the middle of the
+   * round trip), and how wrong that can be (half the round trip).
+   */
+  readonly clock?: { offsetMs: number; errorMs: number };
 }
 
 export interface ClusterSnapshot {
@@ -39,7 +44,8 @@ export const STATE_QUERY = `
               THEN (SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1)
               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
          END AS timeline,
-         (SELECT sender_host FROM pg_stat_wal_receiver LIMIT 1) AS upstream`;
+         (SELECT sender_host FROM pg_stat_wal_receiver LIMIT 1) AS upstream,
+         (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS clock_ms`;
 
 /** Open, run, close; a node that does not answer within the timeout is down. */
 export async function queryNode<T extends pg.QueryResultRow>(
@@ -78,10 +84,11 @@ export interface StateRow {
   in_recovery: boolean;
   timeline: number | null;
   upstream: string | null;
+  clock_ms?: number | null;
 }
 
-/** A node's state from its answer to STATE_QUERY. */
-export function nodeStateOf(node: ObservedNode, row: StateRow | undefined): NodeState {
+/** A node's state from its answer to STATE_QUERY, asked at `sentAt` and answered at `answeredAt` (this host's ms). */
+export function nodeStateOf(node: ObservedNode, row: StateRow | undefined, sentAt?: number, answeredAt?: number): NodeState {
   if (!row) return { name: node.name, role: 'down', error: 'no answer' };
   // The witness is a plain, writable PostgreSQL: its role comes from the cluster's definition.
   const role: ObservedRole = node.initialRole === 'witness' ? 'witness' : row.in_recovery ? 'standby' : 'primary';
@@ -90,12 +97,19 @@ export function nodeStateOf(node: ObservedNode, row: StateRow | undefined): Node
     role,
     timeline: role === 'witness' ? undefined : (row.timeline ?? undefined),
     upstream: row.upstream ?? undefined,
+    ...(typeof row.clock_ms === 'number' && sentAt !== undefined && answeredAt !== undefined
+      ? { clock: { offsetMs: Math.round((row.clock_ms - (sentAt + answeredAt) / 2) * 10) / 10, errorMs: Math.round(((answeredAt - sentAt) / 2) * 10) / 10 } }
+      : {}),
   };
 }
+
+/** This host's clock in ms, finer than Date.now(). */
+const nowMs = () => performance.timeOrigin + performance.now();
 
 export async function observeNode(node: ObservedNode, credentials: Credentials, running: boolean): Promise<NodeState> {
   if (!running) return { name: node.name, role: 'down', error: 'container not running' };
   try {
+    // No clock from a one-shot look: its time would include the connection's setup.
     const [row] = await queryNode<StateRow>(node.hostPort, credentials, STATE_QUERY, [], 1500, node.host);
     return nodeStateOf(node, row);
   } catch (error) {
@@ -150,8 +164,9 @@ export class KeptConnections {
     }
     try {
       const client = await this.#client(node);
+      const sentAt = nowMs();
       const { rows } = await client.query<StateRow>(STATE_QUERY);
-      return nodeStateOf(node, rows[0]);
+      return nodeStateOf(node, rows[0], sentAt, nowMs());
     } catch (error) {
       this.#drop(node.name);
       return { name: node.name, role: 'down', error: (error as Error).message };

@@ -2,6 +2,7 @@
  * What a cluster is: its name, nodes, networks, ports and timing. A plain value with defaults and
  * validation, so a bad value is one clear error before anything is created.
  */
+import { MAX_DATA_FS_MB, MIN_DATA_FS_MB } from './data-fs.ts';
 import { ConfigError } from './errors.ts';
 import timingProfiles from './timing-profiles.json' with { type: 'json' };
 
@@ -54,6 +55,16 @@ export interface ClusterSpec {
    * allocates from (the network's first half), with the subnet's prefix.
    */
   virtualIp: { address: string; prefix: number; dockerRange: string };
+  /**
+   * Each data node's data directory on a file system of this size (cluster/data-fs.ts), so the
+   * disk-full fault can fill it. Absent: the data directory is on the container's own disk.
+   */
+  dataFs?: { sizeMb: number };
+  /**
+   * Every process of a data node reads the clock through libfaketime, at offset 0 until the
+   * clock-skew fault sets one (cluster/clock.ts). Off: the nodes read the host's clock.
+   */
+  fakeClock: boolean;
 }
 
 export type EndpointOption = 'docker-alias' | 'do-simulator' | 'virtual-ip';
@@ -118,6 +129,10 @@ export interface ClusterOptions {
    * with only the hosts, port and credentials pointed at the cluster.
    */
   sequelizeOptions?: Record<string, unknown>;
+  /** Put each data node's data directory on a size-limited file system of this many MB (for the disk-full fault). */
+  dataFsMb?: number;
+  /** Let the clock-skew fault set a data node's clock (libfaketime preloaded in the nodes). */
+  fakeClock?: boolean;
 }
 
 export const MAX_STANDBYS = 4;
@@ -255,7 +270,14 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
     agentBackIp: hostAddress(backSubnet, 31),
     virtualIp: virtualIpOf(frontSubnet),
+    fakeClock: options.fakeClock ?? false,
+    ...(options.dataFsMb !== undefined ? { dataFs: { sizeMb: checkDataFsMb(options.dataFsMb) } } : {}),
   };
+}
+
+function checkDataFsMb(mb: number): number {
+  if (!Number.isInteger(mb) || mb < MIN_DATA_FS_MB || mb > MAX_DATA_FS_MB) throw new ConfigError(`the data file system's size must be a whole number of MB from ${MIN_DATA_FS_MB} to ${MAX_DATA_FS_MB}, not ${mb}`);
+  return mb;
 }
 
 export const names = {

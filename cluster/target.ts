@@ -64,6 +64,20 @@ export interface NodeFaults {
   blockAppDns(): Promise<void>;
   /** Idempotent. */
   unblockAppDns(): Promise<void>;
+  /**
+   * Fill the node's data file system (the disk-full fault); returns the bytes still free. Only
+   * where flipdrill made that file system size-limited (a Docker cluster started with one).
+   */
+  fillDisk(node: string): Promise<number>;
+  /** Free it again. Idempotent. */
+  freeDisk(node: string): Promise<void>;
+  /**
+   * Set the node's clock this many seconds off (the clock-skew fault). Only where flipdrill runs
+   * the node's processes on a clock it can set (a Docker cluster started with a fake clock).
+   */
+  skewClock(node: string, offsetSecs: number): Promise<void>;
+  /** Set it right again. Idempotent. */
+  unskewClock(node: string): Promise<void>;
   switchover(node: string): Promise<string>;
 }
 

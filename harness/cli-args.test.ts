@@ -16,6 +16,11 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['compare', '--scenario', 'switchover']).command).toBe('compare');
   });
 
+  it('reads the disk-full and clock-skew cluster options: a size in MB, a switch', () => {
+    expect(parseCommandLine(['up', '--data-fs-size', '1g', '--fake-clock']).cluster).toEqual({ dataFsMb: 1024, fakeClock: true });
+    expect(parseCommandLine(['up', '--data-fs-size', '512M']).cluster).toEqual({ dataFsMb: 512 });
+  });
+
   it('takes the run folder of check as its argument', () => {
     expect(parseCommandLine(['check', 'runs/x', '--max-lost', '3'])).toMatchObject({ command: 'check', target: 'runs/x', values: { 'max-lost': '3' } });
   });

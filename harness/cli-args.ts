@@ -45,6 +45,11 @@ Options:
   --standbys <n>             standbys, 1 to 4 (default 1): node2.. are standbys, the last node the witness
   --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
   --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
+  --data-fs-size <size>      each data node's data directory on a file system of this size (256m to 16g),
+                             which the disk-full fault fills (a drill of disk-full makes one of 512m);
+                             an ext4 image loop-mounted on this host: needs root and a local engine
+  --fake-clock               the data nodes read their clock through libfaketime, so the clock-skew fault
+                             can set one (a drill of clock-skew turns it on)
   --endpoint docker-alias|do-simulator|virtual-ip
                              the floating endpoint: a Docker alias (default), a DigitalOcean floating IP
                              moved by the nodes' promote hook against the API simulator, or a virtual IP
@@ -93,6 +98,13 @@ Environment:
   FLIPDRILL_BASE_IMAGE=<image>    build on this base instead of a local debootstrap one
   FLIPDRILL_DEBIAN_MIRROR=<url>   Debian mirror for the local base image`;
 
+/** A size as people write it (512m, 1g, 1024): whole megabytes. */
+function sizeInMb(raw: string): number {
+  const m = /^(\d+)\s*(m|mb|mib|g|gb|gib)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`--data-fs-size takes a size like 512m or 1g, not "${raw}"`);
+  return Number(m[1]) * (m[2]?.toLowerCase().startsWith('g') ? 1024 : 1);
+}
+
 const OPTIONS = {
   name: { type: 'string' },
   'port-base': { type: 'string' },
@@ -104,6 +116,8 @@ const OPTIONS = {
   standbys: { type: 'string' },
   app: { type: 'string' },
   tls: { type: 'boolean' },
+  'data-fs-size': { type: 'string' },
+  'fake-clock': { type: 'boolean' },
   endpoint: { type: 'string' },
   'do-faults': { type: 'string' },
   target: { type: 'string' },
@@ -226,7 +240,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   }
   if (values.target !== undefined) {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');
-    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
+    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
   }
   const cluster: ClusterOptions = {
@@ -243,6 +257,8 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     standbys: number('standbys', values.standbys, { min: 1, max: 4 }),
     client: values.client,
     appImage: values['app-image'],
+    dataFsMb: values['data-fs-size'] === undefined ? undefined : sizeInMb(values['data-fs-size']),
+    fakeClock: values['fake-clock'] ? true : undefined,
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];
   // The whole cluster definition is checked here, before any command connects to Docker or

@@ -58,6 +58,11 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     [['drill', '--nemesis', 'random', '--faults', 'kill,meteor'], /--faults: "meteor" is not a fault a random schedule can draw/],
     [['drill', '--nemesis', 'random', '--interval', '30-10s'], /--interval must lie between 1 s and 600 s, its low end first/],
     [['drill', '--nemesis', 'random', '--scenario', 'kill-primary'], /--nemesis random plans its own faults; --scenario does not go with it/],
+    [['up', '--data-fs-size', 'huge'], /--data-fs-size takes a size like 512m or 1g, not "huge"/],
+    [['up', '--data-fs-size', '64m'], /the data file system's size must be a whole number of MB from 256 to 16384, not 64/],
+    [['drill', '--target', 'vagrant', '--fake-clock'], /--fake-clock shapes a Docker cluster/],
+    [['drill', '--target', 'vagrant', '--scenario', 'disk-full-primary'], /disk-full-primary fills a file system flipdrill made for it, so it runs on Docker clusters only/],
+    [['drill', '--target', 'vagrant', '--scenario', 'clock-skew-standby'], /clock-skew-standby sets a node's clock through libfaketime .* Docker clusters only/],
   ])('flipdrill %j', async (args, message) => {
     const before = runs();
     const seen = connections;

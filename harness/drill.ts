@@ -28,6 +28,8 @@ import {
   type DrillTarget,
   type Logger,
   ClusterWatcher,
+  assertDataFsPossible,
+  engineAddress,
 } from '../cluster/index.ts';
 import { runIteration, saveNodeLogs, type DrillContext, type IterationOptions } from './iteration.ts';
 import { nemesisFor } from './nemesis/nemesis.ts';
@@ -37,6 +39,14 @@ import { renderJunitError, renderJunitIterations } from './report/junit.ts';
 import { aggregate, type Aggregate, type DrillPhase, type DrillReport, type IterationResources } from './report/report.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
 import { workloadNamed, WORKLOAD_NAMES } from './workloads/registry.ts';
+
+/** The size of the data file systems of a cluster a disk-full drill creates. */
+export const DEFAULT_DATA_FS_MB = 512;
+
+/** Every fault kind a scenario's plan injects. */
+export function faultTypesOf(scenario: Scenario): string[] {
+  return [scenario.fault.type, ...(scenario.plan ?? []).flatMap((s) => (s.step === 'fault' && s.fault ? [s.fault.type] : []))];
+}
 
 export interface DrillOptions extends IterationOptions {
   cluster?: ClusterOptions;
@@ -125,6 +135,16 @@ async function dockerCluster(
         hint: 'remove it first (npm run flipdrill -- down), or drop --replication',
       });
     }
+    if (options.cluster?.dataFsMb !== undefined && !cluster.spec.dataFs) {
+      throw new ClusterError(`the running cluster "${clusterName}" keeps its data on the containers' own disks, so the disk-full fault has nothing of flipdrill's to fill`, {
+        hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with a size-limited data file system',
+      });
+    }
+    if (options.cluster?.fakeClock && !cluster.spec.fakeClock) {
+      throw new ClusterError(`the running cluster "${clusterName}" runs its nodes on the host's clock, which the clock-skew fault does not set`, {
+        hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with --fake-clock',
+      });
+    }
     if (options.cluster?.tls !== undefined && options.cluster.tls !== cluster.spec.tls) {
       throw new ClusterError(`the running cluster "${clusterName}" runs ${cluster.spec.tls ? 'with' : 'without'} TLS`, {
         hint: 'remove it first (npm run flipdrill -- down), or drop --tls',
@@ -159,8 +179,18 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   // Your client module speaks the app contract: the contract workload writes and reads through it.
   if (options.cluster?.client || options.cluster?.appImage) options = { ...options, workload: 'contract' };
   const rotationName = rotation.map((s) => s.name).join(',');
+  // The disk-full fault fills a file system flipdrill makes for it: a cluster the drill creates
+  // gets one (512 MB unless --data-fs-size says otherwise); a running one must have been started with one.
+  const diskFull = rotation.find((s) => faultTypesOf(s).includes('disk-full'));
+  if (diskFull && options.target) throw new ConfigError(`${diskFull.name} fills a file system flipdrill made for it, so it runs on Docker clusters only, not with --target`);
+  if (diskFull && !options.connect && options.cluster?.dataFsMb === undefined) options = { ...options, cluster: { ...options.cluster, dataFsMb: DEFAULT_DATA_FS_MB } };
+  // The clock-skew fault sets a clock flipdrill gave the nodes: likewise.
+  const clockSkew = rotation.find((s) => faultTypesOf(s).includes('clock-skew'));
+  if (clockSkew && options.target) throw new ConfigError(`${clockSkew.name} sets a node's clock through libfaketime in flipdrill's containers, so it runs on Docker clusters only, not with --target`);
+  if (clockSkew && !options.connect) options = { ...options, cluster: { ...options.cluster, fakeClock: true } };
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
   // cluster definition or a missing inventory creates nothing.
+  if (options.cluster?.dataFsMb !== undefined && !options.connect && !options.target) assertDataFsPossible(engineAddress(process.env));
   if (options.target) await loadInventory(options.target);
   else defineCluster(options.cluster ?? {});
   const run = createRunFolder(options.runsDir ?? 'runs');

@@ -5,7 +5,7 @@
 import { NODE_FAULTS } from '../cluster/index.ts';
 
 /** Every fault kind: what a target does to one node, and those the harness builds on them. */
-export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping', 'dns'] as const;
+export const FAULT_TYPES = [...NODE_FAULTS, 'lag-then-kill', 'switchover', 'restart', 'postmaster-crash', 'latency', 'loss', 'repmgrd-crash', 'flapping', 'dns', 'disk-full', 'clock-skew'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 /** Who a fault hits: a node by its role when the fault comes, or the app (the dns fault). */
 export type Role = 'primary' | 'standby' | 'witness' | 'app';
@@ -24,8 +24,10 @@ export interface FaultSpec {
   jitterMs?: number;
   /** loss: percentage of packets dropped each way. */
   lossPct?: number;
-  /** repmgrd-crash: kill the primary once repmgrd is dead on the target (a standby). */
+  /** repmgrd-crash, clock-skew: kill the primary once the fault is on the target (a standby). */
   thenKillPrimary?: boolean;
+  /** clock-skew: seconds the node's clock is set off (negative: behind). */
+  offsetSecs?: number;
   /** flapping: each freeze and each thaw between them, in milliseconds, and how many freezes. */
   freezeMs?: number;
   thawMs?: number;

@@ -25,7 +25,7 @@ import {
   type EndpointState,
   type Logger,
 } from '../cluster/index.ts';
-import type { FinalRead } from './checker/checker.ts';
+import { CLOCK_TOLERANCE_MS, type FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';
 import { nemesisFor, nemesisForFault, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
@@ -498,7 +498,17 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   });
   const it: Iteration = { ctx, scenario, options, run, clock, recordEvent, fault: scenario.fault, nemesis, targets, faults: 0, before, primary, ...(standby ? { standby } : {}), node, kind, workloadSettings, app, workload, live, seen };
   // The watcher's looks: the first one after the fault that shows another primary is the promotion.
+  // Each node's clock against the harness's: a sample when it moved by more than the tolerance's
+  // half since the last one recorded (the checker judges commit stamps by them).
+  const clocks = new Map<string, number>();
   ctx.onSnapshot = (s) => {
+    for (const n of s.nodes) {
+      if (!n.clock || n.role === 'witness' || n.role === 'down') continue;
+      const last = clocks.get(n.name);
+      if (last !== undefined && Math.abs(n.clock.offsetMs - last) < CLOCK_TOLERANCE_MS / 2) continue;
+      clocks.set(n.name, n.clock.offsetMs);
+      recordEvent({ type: 'clock', node: n.name, offsetMs: n.clock.offsetMs, errorMs: n.clock.errorMs, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
+    }
     const now = chooseTarget(s);
     if (seen.faultSentAt !== undefined && seen.promotedTo === undefined && now && now.name !== it.primary && s.takenAt >= seen.faultSentAt) {
       seen.promotedTo = now.name;

@@ -25,6 +25,9 @@ const minimal = {
 describe('scenarios', () => {
   it('ships one file per fault, each valid', () => {
     expect(builtInScenarios().map((s) => s.name)).toEqual([
+      'clock-skew-primary',
+      'clock-skew-standby',
+      'disk-full-primary',
       'dns-app',
       'flapping-primary',
       'freeze-primary',
@@ -65,7 +68,7 @@ describe('scenarios', () => {
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
     [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, dns, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, dns, disk-full, clock-skew, not "meteor"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', delayMs: 100 } }, 'fault.delayMs is for latency only'],
     [{ ...minimal, fault: { type: 'dns', target: 'primary' } }, 'fault.target of dns must be app (it is the app that cannot resolve)'],
     [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target app is for the dns fault only; a kill hits a node'],
@@ -74,7 +77,7 @@ describe('scenarios', () => {
     [{ ...minimal, fault: { type: 'latency', target: 'primary', delayMs: 100, jitterMs: 200 } }, 'fault.jitterMs must not be more than fault.delayMs'],
     [{ ...minimal, fault: { type: 'latency', target: 'primary', delayMs: -1 } }, 'fault.delayMs must be a number from 1 to 30000'],
     [{ ...minimal, fault: { type: 'loss', target: 'primary', lossPct: 150 } }, 'fault.lossPct must be a number from 0.1 to 100'],
-    [{ ...minimal, fault: { type: 'repmgrd-crash', target: 'primary', thenKillPrimary: true } }, 'fault.thenKillPrimary kills the primary after repmgrd dies on a standby: fault.target must be standby'],
+    [{ ...minimal, fault: { type: 'repmgrd-crash', target: 'primary', thenKillPrimary: true } }, 'fault.thenKillPrimary kills the primary after the repmgrd-crash on a standby: fault.target must be standby'],
     [{ ...minimal, fault: { type: 'switchover', target: 'primary' } }, 'fault.target of switchover must be standby'],
     [{ ...minimal, heal: { rewind: true } }, 'unknown key "heal.rewind"'],
     [

@@ -94,11 +94,13 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
   if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
-  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['thenKillPrimary', 'repmgrd-crash'], ['freezeMs', 'flapping'], ['thawMs', 'flapping'], ['cycles', 'flapping']] as const) {
+  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['offsetSecs', 'clock-skew'], ['freezeMs', 'flapping'], ['thawMs', 'flapping'], ['cycles', 'flapping']] as const) {
     if (fault[key] !== undefined && type !== kind) fail(where, `fault.${key} is for ${kind} only`);
   }
+  if (fault.thenKillPrimary !== undefined && type !== 'repmgrd-crash' && type !== 'clock-skew') fail(where, 'fault.thenKillPrimary is for repmgrd-crash and clock-skew only');
   if (fault.thenKillPrimary !== undefined && typeof fault.thenKillPrimary !== 'boolean') fail(where, 'fault.thenKillPrimary must be true or false');
-  if (fault.thenKillPrimary === true && target !== 'standby') fail(where, 'fault.thenKillPrimary kills the primary after repmgrd dies on a standby: fault.target must be standby');
+  if (fault.offsetSecs !== undefined && (typeof fault.offsetSecs !== 'number' || !Number.isFinite(fault.offsetSecs) || fault.offsetSecs === 0 || Math.abs(fault.offsetSecs) > 86_400)) fail(where, 'fault.offsetSecs must be a number of seconds, not 0, at most 86400 either way');
+  if (fault.thenKillPrimary === true && target !== 'standby') fail(where, `fault.thenKillPrimary kills the primary after the ${type} on a standby: fault.target must be standby`);
   // The phase plan: stated as `plan`, or by the hold, heal, warmupSecs and settleSecs keys (not both).
   const stated = s.plan === undefined ? undefined : parsePlan(where, s.plan);
   if (stated) {
@@ -127,6 +129,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(type === 'latency' ? { delayMs: num(where, 'fault.delayMs', fault.delayMs, 1, 30_000, 100), jitterMs: num(where, 'fault.jitterMs', fault.jitterMs, 0, 30_000, 0) } : {}),
       ...(type === 'loss' ? { lossPct: num(where, 'fault.lossPct', fault.lossPct, 0.1, 100, 1) } : {}),
       ...(type === 'repmgrd-crash' ? { thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
+      ...(type === 'clock-skew' ? { offsetSecs: (fault.offsetSecs as number | undefined) ?? 30, thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
       ...(type === 'flapping'
         ? { freezeMs: num(where, 'fault.freezeMs', fault.freezeMs, 100, 60_000, 2000), thawMs: num(where, 'fault.thawMs', fault.thawMs, 100, 60_000, 2000), cycles: Math.round(num(where, 'fault.cycles', fault.cycles, 1, 100, 5)) }
         : {}),

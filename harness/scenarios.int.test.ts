@@ -3,12 +3,14 @@
  * expects, the negative ones included, and nothing of a fault left behind afterwards, whether the
  * drill passed or was interrupted. (kill-primary and lagging-standby have their own files.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { attachCluster, createLogger, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
+import { attachCluster, createLogger, dataFsLeft, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
+import { CLOCK_TOLERANCE_MS } from './checker/checker.ts';
 import { runDrill } from './drill.ts';
+import { loadRun } from './report/stored-run.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, printNodeLogs, testDocker } from './test-support/docker.ts';
 import { junitSchemaErrors } from './test-support/report-files.ts';
@@ -41,6 +43,8 @@ afterEach(({ task }) => {
 
 afterAll(async () => {
   for (const name of names) await removeClusters(await testDocker(), createLogger(), name);
+  // The disk-full cluster's file systems went with it: no mount, no image.
+  expect(names.flatMap((name) => dataFsLeft(name))).toEqual([]);
   // A failure keeps its run folders, and the nodes' logs go into the test output.
   if (failed) {
     printNodeLogs(runsDir);
@@ -287,8 +291,9 @@ describe('a flapping primary', () => {
 
 // One cluster for the network shapes and the repmgrd crashes, one drill after another: each heal
 // leaves it whole (the severe ones restart the old primary, which rejoins as a standby).
-describe('slow and lossy links, a dead repmgrd', () => {
-  const cluster = clusterFor(15);
+describe('slow and lossy links, a dead repmgrd, a full disk', () => {
+  // Its data directories on size-limited file systems, so the disk-full drill runs here too.
+  const cluster = { ...clusterFor(15), dataFsMb: 512 };
   const drill = (name: string) => runDrill({ cluster, runsDir, scenario: resolveScenario(name), ...SHORT, keep: true });
   const passed = (r: Awaited<ReturnType<typeof drill>>['report']['result']) => expect(r.checks.filter((c) => !c.ok)).toEqual([]);
 
@@ -383,6 +388,27 @@ describe('slow and lossy links, a dead repmgrd', () => {
     expect(await (await attached(cluster.name)).appFaultsLeft()).toEqual([]);
   });
 
+  it('disk-full-primary: writes needing space fail as rolled back (none unknown, none lost), nothing is promoted, and they come back once the ballast is gone', async () => {
+    const { report } = await drill('disk-full-primary');
+    const r = report.result;
+    passed(r);
+    expect(r.fault).toMatchObject({ kind: 'disk-full' });
+    expect(r.checks.find((c) => c.id === 'fault-injected')?.detail).toMatch(/filled with a ballast file \((\d{1,7}) bytes left\)/);
+    expect(r.promotion).toBeNull();
+    // PostgreSQL said 53100 "could not extend file": failed, and the checker found none of them present.
+    expect(r.counts.write.fail).toBeGreaterThan(0);
+    expect(r.lost).toEqual([]);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('an interrupted disk-full drill frees the disk', async () => {
+    const abort = new AbortController();
+    const run = runDrill({ cluster, runsDir, scenario: resolveScenario('disk-full-primary'), ...SHORT, keep: true, signal: abort.signal, onStep: (s) => void (s.startsWith('holding the fault') && abort.abort()) });
+    await expect(run).rejects.toBeInstanceOf(DrillAbortedError);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+    expect(dataFsLeft(cluster.name).length).toBeGreaterThan(0); // still mounted: the cluster is up
+  });
+
   it('repmgrd-crash-primary: nothing happens while repmgrd is dead on the primary, and it is running again afterwards', async () => {
     const { report } = await drill('repmgrd-crash-primary');
     const r = report.result;
@@ -404,5 +430,53 @@ describe('slow and lossy links, a dead repmgrd', () => {
     const started = await attached(cluster.name);
     expect(await faultsLeft(started)).toEqual([]);
     expect(Object.fromEntries((await started.observe()).nodes.map((n) => [n.name, n.role]))).toEqual({ node1: 'primary', node2: 'standby', node3: 'witness' });
+  });
+});
+
+// A cluster whose data nodes read their clock through libfaketime (started so by the first drill).
+describe('a skewed clock', () => {
+  const cluster = clusterFor(17);
+  const passed = (r: { checks: { ok: boolean }[] }) => expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+
+  it("clock-skew-standby: the standby 30 s behind is promoted; the checker withholds the stamp figures instead of a false split brain, and nothing is lost", async () => {
+    const { report, run } = await runDrill({ cluster, runsDir, scenario: resolveScenario('clock-skew-standby'), ...SHORT, keep: true });
+    const r = report.result;
+    passed(r);
+    expect(r.promotion?.node).toBe('node2');
+    expect(r.clocks?.trusted).toBe(false);
+    // Measured by the watcher, not taken from the scenario: 30 s behind, give or take the round trip.
+    expect(r.clocks?.skews.find((s) => s.node === 'node2')?.offsetMs).toBeCloseTo(-30_000, -2);
+    expect(r.databaseDowntime).toBeNull();
+    expect(r.splitBrain).toBeNull();
+    expect(r.lost).toEqual([]);
+    // The same run judged on its stamps alone (the clock samples taken out) shows what the check prevents.
+    const blind = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-no-clock-'));
+    cpSync(run.dir, blind, { recursive: true });
+    const events = readFileSync(path.join(run.dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l && !l.includes('"type":"clock"'));
+    writeFileSync(path.join(blind, 'events.jsonl'), `${events.join('\n')}\n`);
+    const judgedBlind = loadRun(blind).check();
+    rmSync(blind, { recursive: true, force: true });
+    expect(judgedBlind.splitBrain).not.toBeNull();
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    const kept = started.keptObserver();
+    const node2 = (await kept.observe()).nodes.find((n) => n.name === 'node2');
+    kept.close();
+    expect(Math.abs(node2!.clock!.offsetMs)).toBeLessThan(CLOCK_TOLERANCE_MS);
+  });
+
+  it('clock-skew-primary (30 s ahead): nothing is promoted, nothing is lost, and the clock is right afterwards', async () => {
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('clock-skew-primary'), ...SHORT, keep: true });
+    passed(report.result);
+    expect(report.result.promotion).toBeNull();
+    expect(report.result.clocks?.trusted).toBe(false);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
+  });
+
+  it('an interrupted clock-skew drill sets the clock right', async () => {
+    const abort = new AbortController();
+    const run = runDrill({ cluster, runsDir, scenario: resolveScenario('clock-skew-primary'), ...SHORT, keep: true, signal: abort.signal, onStep: (s) => void (s.startsWith('holding the fault') && abort.abort()) });
+    await expect(run).rejects.toBeInstanceOf(DrillAbortedError);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
   });
 });

@@ -53,6 +53,13 @@ describe('classify, beyond the captures', () => {
     expect(classify(new DatabaseError(schema as never))).toMatchObject({ verdict: 'retry-transaction', code: 'OC001' });
   });
 
+  it("a full disk's ERROR (53100) was rolled back: retried, failed if it never passes; the same code as FATAL stays unknown", () => {
+    // The form pg raises it in (seen in the disk-full drill's PostgreSQL log: "could not extend file ...").
+    const diskFull = (severity: string) => new DatabaseError(Object.assign(new Error('could not extend file "base/16387/16455": No space left on device'), { code: '53100', severity }) as never);
+    expect(classify(diskFull('ERROR'))).toMatchObject({ verdict: 'retry', outcome: 'failed', failoverSignal: false, code: '53100' });
+    expect(classify(diskFull('FATAL'))).toMatchObject({ verdict: 'unknown-outcome', outcome: 'unknown' });
+  });
+
   it('an error it cannot explain is an unknown outcome, never a failure', () => {
     expect(classify(new Error('something odd'))).toMatchObject({ verdict: 'unknown-outcome', outcome: 'unknown' });
     expect(classify('a string')).toMatchObject({ outcome: 'unknown' });

@@ -47,6 +47,12 @@ const CONNECT_PHASE = new Set([
 
 /** Refused before running: the node is starting, full, or read-only (a demoted primary). */
 const REJECTED_BEFORE_RUNNING = new Set(['57P03', '53300', '25006']);
+/**
+ * The server ran out of disk for this statement (an ERROR, so it was rolled back): it surely did
+ * not happen, and it may pass later (space freed, or another primary). Sent as FATAL it would be
+ * the connection dying, and then it may have.
+ */
+const OUT_OF_DISK = '53100';
 /** The server rolled the whole transaction back; running it again from the start is safe. */
 const TRANSACTION_ABORTED = new Set(['40001', '40P01', 'OC000', 'OC001']);
 /** Credentials, a missing database, missing privileges: retrying only hammers the server. */
@@ -69,6 +75,7 @@ interface ErrorLike {
   name?: string;
   message?: string;
   code?: string;
+  severity?: string;
   parent?: ErrorLike;
   original?: ErrorLike;
   cause?: ErrorLike;
@@ -99,6 +106,7 @@ export function classify(error: unknown): Classification {
   if (CONFIGURATION.has(code)) return result('fatal', false, code, message);
   if (CONNECT_PHASE.has(name)) return result('retry', true, label, message);
   if (REJECTED_BEFORE_RUNNING.has(code)) return result('retry', code === '25006' || code === '57P03', code, message);
+  if (code === OUT_OF_DISK && (inner.severity ?? e.severity) === 'ERROR') return result('retry', false, code, message);
   if (TRANSACTION_ABORTED.has(code)) return result('retry-transaction', false, code, message);
   // A dead client reused inside a transaction: this statement was not sent, but the transaction is gone.
   if (/not queryable/.test(message)) return result('retry-transaction', true, label, message);

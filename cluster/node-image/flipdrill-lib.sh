@@ -23,8 +23,10 @@ load_settings() {
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) ${FLIPDRILL_LOG_TAG:-flipdrill}[${NODE_NAME:-?}] $*"; }
 die() { log "FATAL: $*"; exit 1; }
 
+# FAKETIME_SHARED (a fake-clock node): libfaketime's shared state, made by a root process and
+# unreadable to postgres, which would refuse to start on it: postgres's processes make their own.
 as_postgres() {
-  if [ "$(id -u)" = 0 ]; then env HOME="$PG_HOME" setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then env -u FAKETIME_SHARED HOME="$PG_HOME" setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
 }
 
 # Did this data directory belong to a primary when it stopped (cleanly or not)?

@@ -257,6 +257,9 @@ run_repmgrd() {
 
 # --- preparation common to every role -------------------------------------------------------
 install -d -o postgres -g postgres -m 2775 /run/postgresql
+# A data directory on a file system of its own (the disk-full fault's, root's at its top): postgres
+# gets the directory itself, empty, as initdb and a clone want it.
+[ -d "$PGDATA" ] || install -d -o postgres -g postgres -m 0700 "$PGDATA"
 # Root owns the folders that root-run scripts read from (the settings) and write to (the logs);
 # postgres gets its two log files and nothing else there, so it cannot replace what root reads.
 install -d -o root -g root -m 0755 "$LOG_DIR" /etc/flipdrill /run/flipdrill

@@ -253,6 +253,18 @@ export class RemoteCluster implements DrillTarget {
 
   async unblockAppDns(): Promise<void> {}
 
+  async fillDisk(): Promise<number> {
+    throw new ClusterError('the disk-full fault fills a file system flipdrill made for it (Docker clusters only); on your machines flipdrill does not fill a disk it did not make');
+  }
+
+  async freeDisk(): Promise<void> {}
+
+  async skewClock(): Promise<void> {
+    throw new ClusterError("the clock-skew fault sets the clock of a container flipdrill runs on libfaketime; on your machines flipdrill does not touch the system clock");
+  }
+
+  async unskewClock(): Promise<void> {}
+
   async switchover(node: string): Promise<string> {
     return this.#run(node, '/usr/local/bin/flipdrill-switchover', { user: 'postgres', timeoutMs: 180_000, what: 'repmgr standby switchover' });
   }

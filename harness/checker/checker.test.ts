@@ -357,6 +357,59 @@ describe('check', () => {
     });
   });
 
+  describe('clocks that disagree', () => {
+    const clockAt = (atMs: number, node: string, offsetMs: number, errorMs = 0.5) => ev('clock', atMs, { node, offsetMs, errorMs });
+    /** node2's clock 30 s behind from 500 ms on: its commits are stamped 30 s early. */
+    const behind = [clockAt(0, 'node1', 0.2), clockAt(0, 'node2', -0.1), clockAt(500, 'node2', -30_000)];
+    const skewedHistory = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'b', 900, 10, 'ok'), ...write(1, 'd', 33_000, 10, 'ok', 'node2', 2)];
+    const skewedRows = [row('a', 'node1', 1, 105), row('b', 'node1', 1, 905), row('d', 'node2', 2, 3005)];
+
+    it('on stamps alone, a new primary 30 s behind would look like a split brain and a downtime of 0 ms', () => {
+      // What the checker concluded before it looked at the clocks: both wrong.
+      const history = [...write(0, 'a', 100, 10, 'ok'), ...write(1, 'b', 900, 10, 'ok'), ...write(1, 'd', 3000, 10, 'ok', 'node2', 2)];
+      const rows = [row('a', 'node1', 1, 105), row('b', 'node1', 1, 905), row('d', 'node2', 2, 905 - 800)];
+      const r = check({ history, events: failover, finalRead: { node: 'node2', rows } });
+      expect(r.splitBrain).not.toBeNull();
+      expect(r.databaseDowntime?.ms).toBe(0);
+      // With the clock measured, neither is claimed, and the verdict holds the fault to account.
+      const judged = check({ history, events: [...failover, clockAt(0, 'node1', 0), clockAt(500, 'node2', -800)], finalRead: { node: 'node2', rows } });
+      expect(judged.splitBrain).toBeNull();
+      expect(judged.databaseDowntime).toBeNull();
+      expect(judged.clocks).toEqual({ trusted: false, skews: [{ node: 'node1', offsetMs: 0, errorMs: 0.5 }, { node: 'node2', offsetMs: -800, errorMs: 0.5 }] });
+      const clocks = judged.checks.find((c) => c.id === 'clocks-agree')!;
+      expect(clocks.ok).toBe(false);
+      expect(clocks.detail).toContain("node2's clock was 0.80 s behind the harness's");
+      expect(judged.verdict).toBe('FAIL');
+    });
+
+    it('under the clock-skew fault the check passes and says which figures it withholds', () => {
+      const events = [ev('fault', 1000, { kind: 'clock-skew', node: 'node1', primary: 'node1', standby: 'node2' }), ...failover.slice(1), ...behind];
+      const r = check({ history: skewedHistory, events, finalRead: { node: 'node2', rows: skewedRows } });
+      expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(r.databaseDowntime).toBeNull();
+      expect(r.splitBrain).toBeNull();
+      expect(r.checks.find((c) => c.id === 'clocks-agree')?.detail).toMatch(/30\.00 s behind .*the clock-skew fault set it.*database downtime and repmgr's promotion time are not given/);
+      expect(r.checks.find((c) => c.id === 'no-split-brain')?.detail).toContain("judged on the harness's clock alone");
+    });
+
+    it("still finds a split brain on the harness's clock: a write sent after the new primary was seen, committed by the old one", () => {
+      const events = [ev('fault', 1000, { kind: 'clock-skew', node: 'node1', primary: 'node1', standby: 'node2' }), ...failover.slice(1), ...behind];
+      const history = [...skewedHistory, ...write(2, 'x', 2700, 20, 'ok', 'node1', 1)];
+      const r = check({ history, events, finalRead: { node: 'node2', rows: skewedRows } });
+      expect(r.splitBrain).toMatchObject({ newPrimary: 'node2', newTimeline: 2, writes: [{ id: 'x' }] });
+      expect(r.checks.find((c) => c.id === 'no-split-brain')?.ok).toBe(false);
+      // A write sent before the look that saw node2 is not evidence on that clock.
+      const before = check({ history: [...skewedHistory, ...write(2, 'y', 2500, 20, 'ok', 'node1', 1)], events, finalRead: { node: 'node2', rows: skewedRows } });
+      expect(before.splitBrain).toBeNull();
+    });
+
+    it('clocks within the tolerance (allowing for the measurement) change nothing', () => {
+      const r = check({ history: healthy, events: [...failover, clockAt(0, 'node1', 3), clockAt(0, 'node2', -300, 60)], finalRead: { node: 'node2', rows: healthyRows } });
+      expect(r.clocks?.trusted).toBe(true);
+      expect(r.databaseDowntime?.ms).toBe(2100);
+      expect(r.checks.find((c) => c.id === 'clocks-agree')).toMatchObject({ ok: true, detail: 'at most 300 ms off (node2, ±60 ms)' });
+    });
+  });
 });
 
 describe('pairOperations', () => {

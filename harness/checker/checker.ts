@@ -184,6 +184,13 @@ export interface CheckResult {
   staleReads: StaleRead[];
   readAnomalies: ReadAnomaly[];
   splitBrain: SplitBrain | null;
+  /**
+   * The data nodes' clocks against the harness's, as the watcher measured them (each node's largest
+   * offset): when one was off by more than CLOCK_TOLERANCE_MS, commit stamps of different nodes do
+   * not compare, and the figures built on them (database downtime, split brain by stamps) are not
+   * given. Absent: the run recorded no clock (an older run, a target that does not say).
+   */
+  clocks?: { trusted: boolean; skews: ClockSkew[] };
   /** Fault to promotion: as first observed by asking the database, and as repmgr's event records it. */
   promotion: { node: string; observedMs: number | null; reportedMs: number | null } | null;
   endpointMove: { node: string; ms: number } | null;
@@ -355,6 +362,33 @@ export function readAnomaliesOf(pairs: readonly Completed[], mutation = 'write')
   return readAnomalies;
 }
 
+/** How far a node's clock may be off the harness's before commit stamps of two nodes stop comparing. */
+export const CLOCK_TOLERANCE_MS = 250;
+
+export interface ClockSkew {
+  node: string;
+  /** The node's clock minus the harness's at its largest, in ms, and the measurement's error (half its round trip). */
+  offsetMs: number;
+  errorMs: number;
+}
+
+/** Each node's largest clock offset among the run's clock events (pure). */
+export function clockSkewsOf(events: readonly ClusterEvent[]): ClockSkew[] {
+  const worst = new Map<string, ClockSkew>();
+  for (const e of events) {
+    if (e.type !== 'clock' || typeof e.node !== 'string' || typeof e.offsetMs !== 'number') continue;
+    const sample = { node: e.node, offsetMs: e.offsetMs, errorMs: typeof e.errorMs === 'number' ? e.errorMs : 0 };
+    const was = worst.get(e.node);
+    if (!was || Math.abs(sample.offsetMs) > Math.abs(was.offsetMs)) worst.set(e.node, sample);
+  }
+  return [...worst.values()].sort((a, b) => a.node.localeCompare(b.node));
+}
+
+/** The skews beyond the tolerance, even allowing for the measurement's error. */
+export const skewedBeyondTolerance = (skews: readonly ClockSkew[]) => skews.filter((s) => Math.abs(s.offsetMs) - s.errorMs > CLOCK_TOLERANCE_MS);
+
+const describeSkew = (s: ClockSkew) => `${s.node}'s clock was ${(Math.abs(s.offsetMs) / 1000).toFixed(2)} s ${s.offsetMs > 0 ? 'ahead of' : 'behind'} the harness's`;
+
 /** Database side: last commit on an older timeline to the first on the newest; 0 when they overlap. */
 export function databaseDowntimeOf(stamps: readonly Stamp[]): CheckResult['databaseDowntime'] {
   const timelines = [...new Set(stamps.map((s) => s.timeline))].sort((a, b) => a - b);
@@ -458,6 +492,9 @@ export interface RunFacts {
   primaryAtFault?: string;
   standbyAtFault?: string;
   standbysAtFault: readonly string[];
+  /** Do commit stamps of different nodes compare (no clock was off beyond the tolerance)? Why not, if not. */
+  stampsTrusted: boolean;
+  untrustedBecause?: string;
 }
 
 /** One part of the checker: its checks, and the figures it adds to the result. */
@@ -511,6 +548,37 @@ export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts 
     ...(standbyAtFault ? { standbyAtFault } : {}),
     // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
     standbysAtFault: Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [],
+    ...trustOfStamps(input.events),
+  };
+}
+
+function trustOfStamps(events: readonly ClusterEvent[]): { stampsTrusted: boolean; untrustedBecause?: string } {
+  const off = skewedBeyondTolerance(clockSkewsOf(events));
+  return off.length ? { stampsTrusted: false, untrustedBecause: off.map(describeSkew).join('; ') } : { stampsTrusted: true };
+}
+
+/**
+ * The clocks: commit stamps of two nodes compare only if their clocks agree. A node off by more
+ * than the tolerance fails the run, unless the scenario set it off (the clock-skew fault): then the
+ * check says which figures are not given, and why.
+ */
+export function clocksPart(f: RunFacts): CheckPart<Pick<CheckResult, 'clocks'>> {
+  const skews = clockSkewsOf(f.input.events);
+  if (skews.length === 0) return { checks: [], result: {} };
+  const skewFault = f.input.events.some((e) => e.type === 'fault' && e.kind === 'clock-skew');
+  const worst = skews.reduce((a, b) => (Math.abs(b.offsetMs) > Math.abs(a.offsetMs) ? b : a));
+  return {
+    checks: [
+      {
+        id: 'clocks-agree',
+        name: `the data nodes' clocks agree with the harness's (within ${CLOCK_TOLERANCE_MS} ms), or the scenario set one off`,
+        ok: f.stampsTrusted || skewFault,
+        detail: f.stampsTrusted
+          ? `at most ${Math.abs(worst.offsetMs)} ms off (${worst.node}, ±${worst.errorMs} ms)`
+          : `${f.untrustedBecause}${skewFault ? ' (the clock-skew fault set it)' : ''}: commit stamps of different nodes do not compare, so the database downtime and repmgr's promotion time are not given, and split brain is judged on the harness's clock alone`,
+      },
+    ],
+    result: { clocks: { trusted: f.stampsTrusted, skews } },
   };
 }
 
@@ -547,7 +615,8 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
     ? {
         node: newPrimary,
         observedMs: observed?.time !== undefined && faultNs !== undefined ? nsToMs(observed.time - faultNs) : null,
-        reportedMs: repmgrPromote && faultWall !== undefined ? Math.round(repmgrPromote.wall - faultWall) : null,
+        // repmgr stamps its event on the promoted node's clock: not against the harness's when the clocks disagree.
+        reportedMs: repmgrPromote && faultWall !== undefined && f.stampsTrusted ? Math.round(repmgrPromote.wall - faultWall) : null,
       }
     : null;
   const move = events.find((e) => e.type === 'endpoint' && e.action === 'move' && faultNs !== undefined && (e.time ?? -1) >= faultNs);
@@ -632,7 +701,8 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
       writeUnavailability,
       longestWriteGap,
       writesAfterFault,
-      databaseDowntime: databaseDowntimeOf([...f.stamps.values()]),
+      // Stamps of two nodes on clocks that disagree would give a wrong figure: none rather than that.
+      databaseDowntime: f.stampsTrusted ? databaseDowntimeOf([...f.stamps.values()]) : null,
       floatingIp,
       degradedReplication,
     },
@@ -847,17 +917,45 @@ export function readsPart(f: RunFacts): CheckPart<Pick<CheckResult, 'staleReads'
 
 /** Two primaries committing acknowledged writes at overlapping times, from the commit stamps. */
 export function splitBrainPart(f: RunFacts): CheckPart<Pick<CheckResult, 'splitBrain'>> {
-  const splitBrain = splitBrainOf([...f.stamps.values()], (id) => f.ackNsById.has(id), (id) => refOf(f.okWrites.find((p) => idOf(p.invoke) === id)!));
+  const ref = (id: string) => refOf(f.okWrites.find((p) => idOf(p.invoke) === id)!);
+  const splitBrain = f.stampsTrusted ? splitBrainOf([...f.stamps.values()], (id) => f.ackNsById.has(id), ref) : splitBrainByHarnessClock(f, ref);
+  const how = f.stampsTrusted ? '' : ` (judged on the harness's clock alone: ${f.untrustedBecause})`;
   return {
     checks: [
       {
         id: 'no-split-brain',
         name: 'no split brain',
         ok: splitBrain === null,
-        detail: splitBrain ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over` : 'one primary at a time',
+        detail: splitBrain
+          ? `${splitBrain.writes.length} acknowledged writes committed by another primary after ${splitBrain.newPrimary} took over${how}`
+          : f.stampsTrusted
+            ? 'one primary at a time'
+            : `no acknowledged write sent after the harness saw a new primary was committed by an older one${how}`,
       },
     ],
     result: { splitBrain },
+  };
+}
+
+/**
+ * Split brain when the nodes' clocks cannot be compared: an acknowledged write sent after the
+ * harness saw the new primary (its own clock, both ends), yet committed by another node on an older
+ * timeline. Weaker than the stamps' judgement (a write sent just before the look is not counted),
+ * never wrong for a clock.
+ */
+export function splitBrainByHarnessClock(f: RunFacts, ref: (id: string) => WriteRef): SplitBrain | null {
+  const seen = f.input.events.find((e) => e.type === 'promotion-observed' && typeof e.time === 'number' && typeof e.node === 'string');
+  if (!seen || typeof seen.timeline !== 'number') return null;
+  const evidence = f.okWrites
+    .filter((p) => p.invoke.time > seen.time!)
+    .map((p) => f.stamps.get(idOf(p.invoke)!))
+    .filter((s): s is Stamp => s !== undefined && s.node !== seen.node && s.timeline < (seen.timeline as number));
+  if (evidence.length === 0) return null;
+  return {
+    newPrimary: String(seen.node),
+    newTimeline: seen.timeline,
+    newPrimaryFirstCommitAt: typeof seen.wall === 'number' ? seen.wall : nsToMs(seen.time!),
+    writes: evidence.map((s) => ({ ...ref(s.id), committedAtMs: s.atMs })),
   };
 }
 
@@ -881,8 +979,9 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const set = setAlgebraPart(facts);
   const reads = readsPart(facts);
   const splitBrain = splitBrainPart(facts);
+  const clocks = clocksPart(facts);
   const own = workloadPart(facts);
-  const checks = [ran, failover, expected, set, reads, splitBrain, own].flatMap((p) => p.checks);
+  const checks = [ran, failover, expected, set, reads, splitBrain, clocks, own].flatMap((p) => p.checks);
   return {
     verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
     checks,
@@ -892,6 +991,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     ...set.result,
     ...reads.result,
     ...splitBrain.result,
+    ...clocks.result,
     ...own.result,
   };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
 import { waitFor } from '../../cluster/index.ts';
-import { dns, flapping, freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
+import { clockSkew, diskFull, dns, flapping, freeze, kill, lagThenKill, nemesisFor, partitionOneWay, postmasterCrash, repmgrdCrash, restart, shapeNemesis, switchover } from './nemesis.ts';
 import { resolveScenario } from '../scenario.ts';
 
 const on = (cluster: FakeFaults, node = 'node1') => ({ cluster, node, primary: 'node1', standby: 'node2' });
@@ -178,6 +178,42 @@ describe('nemeses', () => {
     await dns.undo({ cluster, node: 'app', primary: 'node1' });
     expect(cluster.appDnsBlocked).toBe(false);
     expect(cluster.calls).toEqual(['blockAppDns', 'unblockAppDns', 'unblockAppDns']);
+  });
+
+  it('disk-full: the node fills, the undo frees it, twice is fine', async () => {
+    const cluster = new FakeFaults();
+    const fault = await diskFull.inject(on(cluster));
+    expect(cluster.node('node1').diskFull).toBe(true);
+    expect(fault).toMatchObject({ kind: 'disk-full', node: 'node1', detail: "node1's data file system filled with a ballast file (0 bytes left)" });
+    await diskFull.undo(on(cluster));
+    await diskFull.undo(on(cluster));
+    expect(cluster.node('node1').diskFull).toBe(false);
+    expect(cluster.calls).toEqual(['fillDisk node1', 'freeDisk node1', 'freeDisk node1']);
+  });
+
+  it('clock-skew: the clock is set off, and right again by the undo', async () => {
+    const cluster = new FakeFaults();
+    const skew = clockSkew(30);
+    const fault = await skew.inject(on(cluster));
+    expect(cluster.node('node1').clockOffsetSecs).toBe(30);
+    expect(fault.detail).toBe("node1's clock set 30 s ahead (libfaketime)");
+    await skew.undo(on(cluster));
+    expect(cluster.node('node1').clockOffsetSecs).toBe(0);
+    expect(skew.down).toBeUndefined();
+  });
+
+  it('clock-skew on the standby, then the primary killed: the standby is skewed first, the primary is what the heal restarts', async () => {
+    const cluster = new FakeFaults();
+    const skew = nemesisFor(resolveScenario('clock-skew-standby'));
+    const targets = { cluster, node: 'node2', primary: 'node1', standby: 'node2' };
+    expect(await skew.prepare!.run(targets)).toBe("node2's clock set 30 s behind (libfaketime)");
+    expect(cluster.node('node2').clockOffsetSecs).toBe(-30);
+    const fault = await skew.inject(targets);
+    expect(fault).toMatchObject({ kind: 'clock-skew', node: 'node1' });
+    expect(cluster.node('node1').running).toBe(false);
+    expect(skew.down!(targets)).toBe('node1');
+    await skew.undo(targets);
+    expect(cluster.node('node2').clockOffsetSecs).toBe(0);
   });
 
   it('repmgrd-crash on the primary: repmgrd killed, PostgreSQL left alone; the undo starts it again, once', async () => {

@@ -354,6 +354,52 @@ export function lagThenKill(lagMs: number): Nemesis {
   };
 }
 
+/**
+ * The node's disk fills up: a ballast file takes every free block of its data directory's file
+ * system (a size-limited one flipdrill made for this), so whatever PostgreSQL must write to a new
+ * block fails with ENOSPC. The undo deletes the ballast. What PostgreSQL and repmgr then do is the
+ * scenario's finding (docs/benchmarks.md); the workload must lose nothing acknowledged.
+ */
+export const diskFull: Nemesis = {
+  kind: 'disk-full',
+  async inject({ cluster, node }) {
+    const at = Date.now();
+    const free = await cluster.fillDisk(node);
+    return { kind: 'disk-full', node, at, confirmedAt: Date.now(), detail: `${node}'s data file system filled with a ballast file (${free} bytes left)` };
+  },
+  undo: ({ cluster, node }) => cluster.freeDisk(node),
+  undoing: ({ node }) => `freeing ${node}'s disk (deleting the ballast)`,
+};
+
+/**
+ * The node's clock runs this many seconds off (libfaketime; cluster/clock.ts): its commit stamps,
+ * repmgr's event times and logs say so. Replication and repmgr's failure detection time with
+ * monotonic clocks and do not care; the checker's stamp-based figures do, and it must say it
+ * cannot trust them rather than report a wrong number. `thenKillPrimary`: the clock of a standby
+ * is set off, then the primary is killed, so the node promoted commits on the wrong clock.
+ */
+export function clockSkew(offsetSecs: number, thenKillPrimary = false): Nemesis {
+  const undo = ({ cluster, node }: FaultTargets) => cluster.unskewClock(node);
+  const undoing = ({ node }: FaultTargets) => `setting ${node}'s clock right`;
+  const how = (node: string) => `${node}'s clock set ${Math.abs(offsetSecs)} s ${offsetSecs > 0 ? 'ahead' : 'behind'} (libfaketime)`;
+  if (!thenKillPrimary) return { kind: 'clock-skew', inject: ({ cluster, node }) => timed('clock-skew', node, how(node), () => cluster.skewClock(node, offsetSecs)), undo, undoing };
+  return {
+    kind: 'clock-skew',
+    prepare: {
+      // libfaketime reads the offset again within a second.
+      holdMs: 2000,
+      async run({ cluster, node }) {
+        await cluster.skewClock(node, offsetSecs);
+        return how(node);
+      },
+    },
+    inject: ({ cluster, node, primary }) => timed('clock-skew', primary, `${cluster.describeFault('kill', primary, 'SIGKILL')}, with ${how(node)}`, () => cluster.kill(primary, 'SIGKILL')),
+    undo,
+    undoing,
+    down: ({ primary }) => primary,
+  };
+}
+
 export function nemesisFor(scenario: Scenario): Nemesis {
   return nemesisForFault(scenario.fault);
 }
@@ -387,6 +433,10 @@ export function nemesisForFault(fault: Scenario['fault']): Nemesis {
       return repmgrdCrash(fault.thenKillPrimary ?? false);
     case 'dns':
       return dns;
+    case 'disk-full':
+      return diskFull;
+    case 'clock-skew':
+      return clockSkew(fault.offsetSecs ?? 30, fault.thenKillPrimary ?? false);
     case 'flapping':
       return flapping(fault.freezeMs ?? 2000, fault.thawMs ?? 2000, fault.cycles ?? 5);
   }

@@ -492,6 +492,8 @@ function eventDetail(e: ClusterEvent): string {
       return `${textOf(e.event)}${e.successful === false ? ' (unsuccessful)' : ''}${e.details ? `: ${textOf(e.details)}` : ''}`;
     case 'switchback':
       return `${e.ok === false ? 'failed' : 'done'}${ms(e.ms)}${e.error ? `: ${textOf(e.error)}` : ''}`;
+    case 'clock':
+      return `clock ${typeof e.offsetMs === 'number' ? `${e.offsetMs >= 0 ? '+' : ''}${e.offsetMs} ms` : '?'} against the harness's (±${textOf(e.errorMs)} ms)`;
     case 'floating-ip':
       return `${textOf(e.ip)} on ${textOf(e.holder) || 'nobody'}; assign requests: ${Array.isArray(e.assignRequests) ? e.assignRequests.map((r: { status?: unknown }) => textOf(r.status)).join(', ') : 'none'}`;
     default: {

@@ -44,6 +44,8 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   if (result.databaseDowntime) {
     const d = result.databaseDowntime;
     lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
+  } else if (result.clocks && !result.clocks.trusted) {
+    lines.push(`                   not given from the database's commit stamps: the nodes' clocks disagree (see the clocks check)`);
   }
   lines.push(`  ${writes.padEnd(17)}${write.ok} ok, ${write.fail} failed, ${write.info} unknown${open(write.open)}; ${result.writesAfterFault.onNewPrimary} ok on the new primary`);
   const dbs = Object.entries(result.writesByDatabase ?? {});

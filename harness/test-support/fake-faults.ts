@@ -21,6 +21,10 @@ export interface FakeNode {
   repmgrd: boolean;
   /** The links' delay and loss, when shaped. */
   shape: NetworkShape | null;
+  /** Is its data file system full? */
+  diskFull: boolean;
+  /** Its clock's offset, in seconds (0: right). */
+  clockOffsetSecs: number;
 }
 
 export class FakeFaults implements NodeFaults {
@@ -32,7 +36,7 @@ export class FakeFaults implements NodeFaults {
   appDnsBlocked = false;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0 });
     this.primaryNode = primary;
   }
 
@@ -111,6 +115,23 @@ export class FakeFaults implements NodeFaults {
   async unblockAppDns(): Promise<void> {
     this.calls.push('unblockAppDns');
     this.appDnsBlocked = false;
+  }
+
+  async fillDisk(node: string): Promise<number> {
+    await this.#act(`fillDisk ${node}`, node, { diskFull: true });
+    return 0;
+  }
+
+  async freeDisk(node: string): Promise<void> {
+    this.calls.push(`freeDisk ${node}`);
+    this.node(node).diskFull = false;
+  }
+
+  skewClock = (node: string, offsetSecs: number) => this.#act(`skewClock ${node} ${offsetSecs}`, node, { clockOffsetSecs: offsetSecs });
+
+  async unskewClock(node: string): Promise<void> {
+    this.calls.push(`unskewClock ${node}`);
+    if (this.node(node).running) this.node(node).clockOffsetSecs = 0;
   }
 
   async unshapeNetwork(node: string): Promise<void> {

@@ -1,0 +1,115 @@
+/**
+ * A size-limited file system for each data node's data directory, so a disk-full fault is a real
+ * ENOSPC and never the host's disk: an ext4 image on this host, loop-mounted and bound into the
+ * node's container. Only for a cluster started with `dataFsMb` (a drill of a disk-full scenario
+ * creates one), only on a Docker engine on this host, and only as root (it mounts).
+ *
+ *   /var/lib/flipdrill/data-fs/<cluster>/<node>.img   the image (sparse: it takes what is written)
+ *   /var/lib/flipdrill/data-fs/<cluster>/<node>/      its mount, the node's /var/lib/postgresql/fs
+ *
+ * The fault (fillScript) fills the file system with a ballast file from inside the node, as a
+ * runaway log or a forgotten dump would; freeing it is deleting the ballast.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ClusterError, ConfigError } from './errors.ts';
+
+const run = promisify(execFile);
+
+/** Where the images and mounts live on this host (a test may point it elsewhere). */
+export const dataFsRoot = () => process.env.FLIPDRILL_DATA_FS_DIR || '/var/lib/flipdrill/data-fs';
+/** The mount inside the node's container, and the data directory on it. */
+export const DATA_FS_MOUNT = '/var/lib/postgresql/fs';
+export const DATA_FS_PGDATA = `${DATA_FS_MOUNT}/data`;
+/** The ballast's name prefix on the node's file system. */
+export const BALLAST = 'flipdrill-ballast';
+export const MIN_DATA_FS_MB = 256;
+export const MAX_DATA_FS_MB = 16384;
+
+export function dataFsPaths(cluster: string, node: string): { image: string; mount: string } {
+  const dir = path.join(dataFsRoot(), cluster);
+  return { image: path.join(dir, `${node}.img`), mount: path.join(dir, node) };
+}
+
+/** Can this host give a cluster size-limited data file systems? One clear error if not. */
+export function assertDataFsPossible(engine: { kind: string }): void {
+  if (engine.kind !== 'unix') throw new ConfigError('a size-limited data file system needs the Docker engine on this host (it is a loop mount here, bound into the nodes); DOCKER_HOST points elsewhere');
+  if (process.getuid?.() !== 0) throw new ConfigError('a size-limited data file system needs root on this host (it loop-mounts an ext4 image)');
+}
+
+async function command(file: string, args: string[]): Promise<void> {
+  try {
+    await run(file, args, { timeout: 60_000 });
+  } catch (error) {
+    const e = error as { stderr?: string; message: string; code?: string };
+    const why = e.code === 'ENOENT' ? `${file} is not installed` : (e.stderr || e.message).trim().split('\n').slice(-2).join(' ');
+    throw new ClusterError(`could not set up the size-limited data file system: ${file} ${args.join(' ')}: ${why}`, { hint: 'it needs e2fsprogs (mkfs.ext4), util-linux (mount) and loop devices on this host' });
+  }
+}
+
+/** Make, format and mount a node's file system; returns the mount (the host side of the bind). */
+export async function createDataFs(cluster: string, node: string, sizeMb: number): Promise<string> {
+  const { image, mount } = dataFsPaths(cluster, node);
+  mkdirSync(path.dirname(image), { recursive: true, mode: 0o700 });
+  writeFileSync(image, '');
+  truncateSync(image, sizeMb * 1024 * 1024);
+  // -m 0: no blocks kept for root, so a full file system is full for PostgreSQL and the ballast alike.
+  await command('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', `fd-${node}`.slice(0, 16), image]);
+  mkdirSync(mount, { recursive: true });
+  await command('mount', ['-o', 'loop', image, mount]);
+  return mount;
+}
+
+/** The mount points under our root (of one cluster, or of all), as this host's mount table lists them. */
+function ourMounts(cluster?: string): string[] {
+  const under = cluster ? path.join(dataFsRoot(), cluster) + '/' : dataFsRoot() + '/';
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && m.startsWith(under));
+}
+
+/** Unmount and delete a cluster's file systems (or every cluster's). Returns what it removed. */
+export async function removeDataFs(cluster?: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const mount of ourMounts(cluster)) {
+    await command('umount', [mount]);
+    removed.push(`data file system ${mount}`);
+  }
+  const dirs = cluster ? [path.join(dataFsRoot(), cluster)] : existsSync(dataFsRoot()) ? readdirSync(dataFsRoot()).map((d) => path.join(dataFsRoot(), d)) : [];
+  for (const dir of dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  return removed;
+}
+
+/** What is left of a cluster's file systems once it is gone (a mount, an image). */
+export function dataFsLeft(cluster: string): string[] {
+  const dir = path.join(dataFsRoot(), cluster);
+  return [...ourMounts(cluster).map((m) => `the mount ${m}`), ...(existsSync(dir) ? [`the folder ${dir}`] : [])];
+}
+
+/**
+ * Fill the node's file system, run inside the node as root: a ballast of all the space left (a
+ * second one for what fallocate could not take). Prints the bytes still available (0, or close).
+ */
+export function fillScript(): string {
+  return [
+    'set -eu',
+    `cd ${DATA_FS_MOUNT}`,
+    'avail=$(df -B1 --output=avail . | tail -n 1 | tr -d " ")',
+    `fallocate -l "$avail" ${BALLAST} 2>/dev/null || fallocate -l $((avail - 8388608)) ${BALLAST}`,
+    `dd if=/dev/zero of=${BALLAST}-rest bs=64k 2>/dev/null || true`,
+    'sync -f .',
+    'df -B1 --output=avail . | tail -n 1 | tr -d " "',
+  ].join('\n');
+}
+
+/** Free it again: idempotent. */
+export const freeScript = () => `rm -f ${DATA_FS_MOUNT}/${BALLAST} ${DATA_FS_MOUNT}/${BALLAST}-rest`;
+
+/** Is a node's disk still full? Looked at from this host, so it answers for a stopped node too. */
+export function ballastLeft(cluster: string, node: string): boolean {
+  const { mount } = dataFsPaths(cluster, node);
+  return existsSync(path.join(mount, BALLAST)) || existsSync(path.join(mount, `${BALLAST}-rest`));
+}
