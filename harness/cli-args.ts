@@ -76,7 +76,9 @@ Options:
                              runs throughout, each fault is healed before the next, the whole history is checked
   --faults <a,b,...>         with --nemesis random: the kinds it draws from (default kill,freeze,partition,
                              latency,loss,restart,switchover; also stop, postmaster-crash, partition-one-way,
-                             repmgrd-crash)
+                             repmgrd-crash, disk-full, clock-skew)
+  --overlap                  with --nemesis random: latency, loss or a skewed clock may stay on through the
+                             next fault, healed after it (two faults at once at most)
   --for <duration>           with --nemesis random: about how long the faults go on (default 5m)
   --interval <a-b>           with --nemesis random: quiet time before each fault, and how long one the cluster
                              rides out holds, drawn from this range (default 10-30s)
@@ -118,6 +120,7 @@ const OPTIONS = {
   tls: { type: 'boolean' },
   'data-fs-size': { type: 'string' },
   'fake-clock': { type: 'boolean' },
+  overlap: { type: 'boolean' },
   endpoint: { type: 'string' },
   'do-faults': { type: 'string' },
   target: { type: 'string' },
@@ -235,7 +238,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (values.for !== undefined && (parseDuration('for', values.for) < 10 || parseDuration('for', values.for) > 24 * 3600)) throw new ConfigError(`--for must be from 10 s to 24 h, not "${values.for}"`);
     if (values.interval !== undefined) parseInterval(values.interval);
   } else {
-    const stray = ['faults', 'for', 'interval'].find((k) => values[k as keyof typeof values] !== undefined);
+    const stray = ['faults', 'for', 'interval', 'overlap'].find((k) => values[k as keyof typeof values] !== undefined);
     if (stray) throw new ConfigError(`--${stray} shapes a random schedule: give --nemesis random`);
   }
   if (values.target !== undefined) {

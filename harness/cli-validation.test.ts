@@ -55,6 +55,7 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     [['up', '--front-subnet', '10.213.1.0/24'], /overlap/],
     [['drill', '--nemesis', 'chaos'], /--nemesis takes random, not "chaos"/],
     [['drill', '--for', '5m'], /--for shapes a random schedule: give --nemesis random/],
+    [['drill', '--overlap'], /--overlap shapes a random schedule: give --nemesis random/],
     [['drill', '--nemesis', 'random', '--faults', 'kill,meteor'], /--faults: "meteor" is not a fault a random schedule can draw/],
     [['drill', '--nemesis', 'random', '--interval', '30-10s'], /--interval must lie between 1 s and 600 s, its low end first/],
     [['drill', '--nemesis', 'random', '--scenario', 'kill-primary'], /--nemesis random plans its own faults; --scenario does not go with it/],

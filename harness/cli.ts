@@ -98,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
           faults: parseFaultKinds((values.faults as string | undefined) ?? DEFAULT_SCHEDULE_FAULTS),
           forSecs: parseDuration('for', (values.for as string | undefined) ?? '5m'),
           intervalSecs: parseInterval((values.interval as string | undefined) ?? '10-30s'),
+          overlap: Boolean(values.overlap),
         })
       : resolveScenario(scenarioNames()[0]!);
   const drillOptions = (): DrillOptions => ({

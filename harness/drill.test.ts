@@ -12,6 +12,7 @@ import { DrillAbortedError } from '../cluster/index.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import { parseEvents } from './history.ts';
 import type { DrillPhase } from './report/report.ts';
+import type { PlanStep } from './plan.ts';
 import { parseScenario, resolveScenario, type Scenario } from './scenario.ts';
 import { FakeTarget } from './test-support/fake-target.ts';
 import { randomSchedule, scheduleScenario } from './schedule.ts';
@@ -121,6 +122,52 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
     // Each fault hit the node that held its role when it came (the primary moves with the failovers).
     for (const [i, e] of faults.entries()) expect(e.node).toBe(schedule[i]!.fault.target === 'primary' ? e.primary : e.standby);
     expect(report.result.faults?.length).toBe(schedule.length);
+  });
+
+  it('two faults at once: latency on the primary stays on through its kill; the kill is healed first, the latency after, and the report says when each ended', async () => {
+    const target = await FakeTarget.start();
+    const base = quick('kill-primary');
+    const plan: PlanStep[] = [
+      { step: 'warm-up', secs: 0.3 },
+      { step: 'fault', fault: { type: 'latency', target: 'primary', delayMs: 100, jitterMs: 0 } },
+      { step: 'hold', until: 'time', maxSecs: 0.2 },
+      { step: 'fault', fault: { type: 'kill', target: 'primary', signal: 'SIGKILL' } },
+      { step: 'hold', until: 'promotion', maxSecs: 10 },
+      { step: 'heal', restart: true },
+      { step: 'hold', until: 'time', maxSecs: 0.2 },
+      { step: 'heal', restart: false },
+      { step: 'settle', secs: 0.3 },
+      { step: 'final-read' },
+    ];
+    const { report } = await drill(target, { scenario: { ...base, plan, expect: { ...base.expect, promotion: 'either', primary: 'either' } } });
+    await target.stop();
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(target.calls.filter((c) => !c.startsWith('exec'))).toEqual(['shapeNetwork node1 {"delayMs":100,"jitterMs":0}', 'kill node1 SIGKILL', 'startNode node1', 'unshapeNetwork node1', 'unshapeNetwork node1', 'stop']);
+    const [latency, kill] = report.result.faults!;
+    expect([latency!.kind, kill!.kind]).toEqual(['latency', 'kill']);
+    expect(kill!.healedAtMs!).toBeLessThan(latency!.healedAtMs!);
+    expect(kill!.atMs).toBeLessThan(kill!.healedAtMs!);
+  });
+
+  it('interrupted with two faults on: both are undone, the last injected first', async () => {
+    const target = await FakeTarget.start({ failoverMs: Infinity });
+    const abort = new AbortController();
+    const plan: PlanStep[] = [
+      { step: 'warm-up', secs: 0.3 },
+      { step: 'fault', fault: { type: 'loss', target: 'standby', lossPct: 1 } },
+      { step: 'fault', fault: { type: 'freeze', target: 'primary' } },
+      { step: 'hold', until: 'time', maxSecs: 30 },
+      { step: 'heal', restart: false },
+      { step: 'heal', restart: false },
+      { step: 'settle', secs: 0.3 },
+      { step: 'final-read' },
+    ];
+    const run = drill(target, { scenario: { ...quick('freeze-primary'), plan }, signal: abort.signal, onStep: (s) => s.startsWith('holding the fault') && setTimeout(() => abort.abort(), 100) });
+    await expect(run).rejects.toThrow(DrillAbortedError);
+    await target.stop();
+    expect(target.calls.filter((c) => !c.startsWith('exec'))).toEqual(['shapeNetwork node2 {"lossPct":1}', 'pause node1', 'unpause node1', 'unshapeNetwork node2', 'stop']);
+    expect(target.node('node1').paused).toBe(false);
+    expect(target.node('node2').shape).toBeNull();
   });
 
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {

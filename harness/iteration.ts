@@ -210,6 +210,8 @@ interface Iteration {
   targets: FaultTargets;
   /** How many faults were injected so far. */
   faults: number;
+  /** The faults on now (injected, not yet healed), the last injected last: a heal heals the last. */
+  open: OpenFault[];
   /** The cluster when the iteration began. */
   before: ClusterSnapshot;
   /** Who was primary and standby when the current fault came, and the node it hits. */
@@ -231,6 +233,9 @@ interface Iteration {
     finalPrimary?: string;
   };
 }
+
+/** A fault that is on, with who was who when it came. */
+type OpenFault = Pick<Iteration, 'fault' | 'nemesis' | 'targets' | 'primary' | 'standby' | 'node'>;
 
 type StepRunner<S extends PlanStep> = (it: Iteration, step: S) => Promise<void>;
 
@@ -278,6 +283,8 @@ async function fault(it: Iteration, step: Extract<PlanStep, { step: 'fault' }>):
     it.seen.promotedTo = undefined;
   }
   it.faults += 1;
+  // On from before it is sent: a drill stopped half-way undoes it too.
+  it.open.push({ fault: it.fault, nemesis: it.nemesis, targets: it.targets, primary: it.primary, ...(it.standby ? { standby: it.standby } : {}), node: it.node });
   const { ctx, nemesis, targets, clock, node, primary, standby } = it;
   if (nemesis.prepare) {
     const detail = await nemesis.prepare.run(targets);
@@ -312,6 +319,16 @@ async function holdFault(it: Iteration, step: Extract<PlanStep, { step: 'hold' }
 }
 
 async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): Promise<void> {
+  // The fault injected last of those on: with two overlapping, the inner one first, then the outer.
+  const healing = it.open.pop();
+  if (healing) {
+    it.fault = healing.fault;
+    it.nemesis = healing.nemesis;
+    it.targets = healing.targets;
+    it.primary = healing.primary;
+    it.standby = healing.standby;
+    it.node = healing.node;
+  }
   const { ctx, nemesis, targets, node, primary, standby } = it;
   const promotedTo = it.seen.promotedTo;
   // The endpoint follows the new primary before anything is healed: a thawed or reconnected old
@@ -496,7 +513,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       if (seen.settleFrom && seen.firstOkSettlingNs === undefined && op.time > seen.settleFrom.ns && (by === undefined || by === seen.settleFrom.primary)) seen.firstOkSettlingNs = op.time;
     },
   });
-  const it: Iteration = { ctx, scenario, options, run, clock, recordEvent, fault: scenario.fault, nemesis, targets, faults: 0, before, primary, ...(standby ? { standby } : {}), node, kind, workloadSettings, app, workload, live, seen };
+  const it: Iteration = { ctx, scenario, options, run, clock, recordEvent, fault: scenario.fault, nemesis, targets, faults: 0, open: [], before, primary, ...(standby ? { standby } : {}), node, kind, workloadSettings, app, workload, live, seen };
   // The watcher's looks: the first one after the fault that shows another primary is the promotion.
   // Each node's clock against the harness's: a sample when it moved by more than the tolerance's
   // half since the last one recorded (the checker judges commit stamps by them).
@@ -549,7 +566,10 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
     return report;
   } finally {
     await workload.stop().catch(() => {});
-    await it.nemesis.undo(it.targets).catch((e) => ctx.logger.warn({ err: (e as Error).message }, 'undoing the fault failed'));
+    // Every fault still on, the last injected first (none on: the last one's undo again, which is safe).
+    for (const f of it.open.length ? [...it.open].reverse() : [it]) {
+      await f.nemesis.undo(f.targets).catch((e) => ctx.logger.warn({ err: (e as Error).message, fault: f.fault.type }, 'undoing the fault failed'));
+    }
     ctx.onSnapshot = undefined;
     ctx.onEndpointChange = undefined;
     history.close();

@@ -9,6 +9,10 @@
  * One fault is the usual plan; a seeded random schedule (harness/schedule.ts) is a plan with many,
  * each healed before the next, with quiet time between them. A fault step may name its own fault
  * (the scenario's otherwise), and its targets are who is primary and standby when it comes.
+ *
+ * Faults may overlap, two at most: a fault that is still on (after its fault or hold step) may
+ * have another come on top of it, `[quiet], fault, [hold], heal`; each heal heals the fault
+ * injected last of those still on, so the outer one is healed after the inner one.
  */
 import type { FaultSpec } from './fault-spec.ts';
 
@@ -52,17 +56,37 @@ export function planFromKeys(keys: { warmupSecs: number; hold: { until: 'promoti
   ];
 }
 
+/** How many faults may be on at once (an overlap is two). */
+export const MAX_OPEN_FAULTS = 2;
+
+/** What may follow `at` while `open` faults are on (not yet healed). */
+function follows(at: StepName | 'start', open: number): { next: readonly StepName[]; required?: StepName } {
+  if (open === 0) return FOLLOWS[at];
+  const another: StepName[] = open < MAX_OPEN_FAULTS ? ['quiet', 'fault'] : [];
+  // Still on: another fault may come on top, the outer one may be held on its own, and each is healed.
+  if (at === 'fault') return { next: ['hold', 'heal', ...another], required: 'heal' };
+  if (at === 'hold') return { next: ['heal', ...another], required: 'heal' };
+  if (at === 'heal') return { next: ['hold', 'heal', ...another], required: 'heal' };
+  return FOLLOWS[at];
+}
+
 /** Steps in the order the grammar allows, none of the required ones missing; or what is wrong. */
 export function planProblem(steps: readonly StepName[]): string | undefined {
   let at: StepName | 'start' = 'start';
+  let open = 0;
   for (const name of steps) {
     if (!STEP_ORDER.includes(name)) return `unknown step "${name}" (known: ${STEP_ORDER.join(', ')})`;
-    const follows: { next: readonly StepName[]; required?: StepName } = FOLLOWS[at];
-    if (!follows.next.includes(name)) return follows.required ? `"${follows.required}" is missing before "${name}"` : `"${name}" cannot come after "${at}"`;
+    const allowed = follows(at, open);
+    if (!allowed.next.includes(name)) {
+      if (name === 'fault' && open >= MAX_OPEN_FAULTS) return `at most ${MAX_OPEN_FAULTS} faults may be on at once: "heal" is missing before the next "fault"`;
+      return allowed.required ? `"${allowed.required}" is missing before "${name}"` : `"${name}" cannot come after "${at}"`;
+    }
+    if (name === 'fault') open += 1;
+    if (name === 'heal') open -= 1;
     at = name;
   }
   if (at === 'final-read') return undefined;
-  return `"${FOLLOWS[at].required ?? 'settle'}" is missing at the end`;
+  return `"${follows(at, open).required ?? 'settle'}" is missing at the end`;
 }
 
 /** The plan with the caller's warm-up and settle overrides (tests keep them short). */

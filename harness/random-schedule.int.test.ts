@@ -47,6 +47,30 @@ describe('--nemesis random', () => {
     expect((await Promise.all(started.spec.nodes.map((n) => started.faultsLeft(n.name)))).flat()).toEqual([]);
   }, 600_000);
 
+  it('--overlap (seed 13): the primary killed while its links are slow, then latency inside loss; each inner fault healed before its outer one, nothing lost', async () => {
+    const settings: ScheduleSettings = { seed: 13, faults: ['kill', 'freeze', 'latency', 'loss'], forSecs: 60, intervalSecs: [3, 6], overlap: true };
+    const schedule = randomSchedule(settings);
+    expect(schedule.map((s) => `${s.kind} ${s.fault.target}${s.overlapsNext ? ' (on through the next)' : ''}`)).toEqual([
+      'latency primary (on through the next)',
+      'kill primary',
+      'loss standby (on through the next)',
+      'latency primary',
+    ]);
+    const { report } = await runDrill({ cluster, runsDir, scenario: scheduleScenario(settings), seed: settings.seed, warmupMs: 1500, settleMs: 1500, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.lost).toEqual([]);
+    const [slow, kill, lossy, inner] = r.faults!;
+    // The kill came while the latency was on, and was healed (the old primary back as a standby) before it.
+    expect(kill!.atMs).toBeGreaterThan(slow!.atMs);
+    expect(kill!.healedAtMs!).toBeLessThan(slow!.healedAtMs!);
+    expect(inner!.atMs).toBeGreaterThan(lossy!.atMs);
+    expect(inner!.healedAtMs!).toBeLessThan(lossy!.healedAtMs!);
+    expect(r.promotion).not.toBeNull();
+    const started = (await attachCluster(await testDocker(), createLogger(), cluster.name))!;
+    expect((await Promise.all(started.spec.nodes.map((n) => started.faultsLeft(n.name)))).flat()).toEqual([]);
+  }, 600_000);
+
   it('interrupted in the middle of a fault: the fault is undone (no delay process, no rule, nothing paused)', async () => {
     const settings: ScheduleSettings = { seed: 11, faults: ['latency', 'freeze'], forSecs: 60, intervalSecs: [2, 3] };
     const abort = new AbortController();

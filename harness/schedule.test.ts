@@ -47,6 +47,45 @@ describe('random fault schedules', () => {
     expect(scenario.description).toContain('seed 42');
   });
 
+  it('without --overlap a seed gives the schedule it always gave (seed 42, as docs/benchmarks.md ran it)', () => {
+    expect(randomSchedule(settings).map((s) => `${s.kind} ${s.fault.target}`)).toEqual([
+      'loss primary', 'freeze standby', 'switchover standby', 'restart primary', 'loss standby', 'restart primary', 'freeze primary', 'latency primary', 'latency standby',
+    ]);
+  });
+
+  it('--overlap: a fault the cluster rides out stays on through the next one, healed after it; never three at once', () => {
+    const overlapping = { ...settings, faults: ['kill', 'freeze', 'latency', 'loss', 'clock-skew'] as const, overlap: true, forSecs: 600 };
+    const schedule = randomSchedule(overlapping);
+    expect(randomSchedule({ ...overlapping })).toEqual(schedule);
+    const outer = schedule.filter((s) => s.overlapsNext);
+    expect(outer.length).toBeGreaterThan(0);
+    for (const [i, s] of schedule.entries()) {
+      if (!s.overlapsNext) continue;
+      expect(['latency', 'loss', 'clock-skew']).toContain(s.kind);
+      expect(schedule[i + 1]).toBeDefined();
+      expect(schedule[i + 1]!.overlapsNext).toBeUndefined();
+    }
+    const plan = scheduleToPlan(schedule);
+    expect(planProblem(plan.map((s) => s.step))).toBeUndefined();
+    // The first overlap, step by step: the outer fault, the inner one with its hold and heal, then the outer's heal.
+    const i = schedule.findIndex((s) => s.overlapsNext);
+    const faultSteps = plan.flatMap((s, at) => (s.step === 'fault' ? [at] : []));
+    const from = faultSteps[i]!;
+    const inner = schedule[i + 1]!;
+    expect(plan.slice(from, from + 7).map((s) => s.step)).toEqual(['fault', 'hold', 'quiet', 'fault', ...(inner.hold ? ['hold'] : []), 'heal', 'heal'].slice(0, 7));
+    expect(plan[from]).toEqual({ step: 'fault', fault: schedule[i]!.fault });
+    // Without --overlap, the same kinds: each healed before the next.
+    expect(randomSchedule({ ...overlapping, overlap: false }).some((s) => s.overlapsNext)).toBe(false);
+  });
+
+  it('the grammar takes two faults on at once, healed last first, and refuses a third', () => {
+    const steps = (...names: string[]) => ['warm-up', ...names, 'settle', 'final-read'] as never[];
+    expect(planProblem(steps('fault', 'hold', 'quiet', 'fault', 'hold', 'heal', 'hold', 'heal'))).toBeUndefined();
+    expect(planProblem(steps('fault', 'fault', 'fault', 'heal', 'heal', 'heal'))).toBe('at most 2 faults may be on at once: "heal" is missing before the next "fault"');
+    expect(planProblem(steps('fault', 'fault', 'heal'))).toBe('"heal" is missing before "settle"');
+    expect(planProblem(['warm-up', 'fault', 'fault', 'heal', 'switchback', 'heal', 'settle', 'final-read'] as never[])).toBe('"heal" is missing before "switchback"');
+  });
+
   it('a single kind and a short time still make one fault at least', () => {
     const schedule = randomSchedule({ seed: 1, faults: ['restart'], forSecs: 1, intervalSecs: [1, 1] });
     expect(schedule).toHaveLength(1);

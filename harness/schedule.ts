@@ -8,6 +8,10 @@
  * Each fault is healed before the next one comes, and the next one waits for the cluster to be
  * whole again (one primary holding the endpoint, a standby streaming, the witness). A fault hits
  * whoever holds its role when it comes: after a failover, "the primary" is the new one.
+ *
+ * With `overlap`, a fault the cluster rides out on its own (slow or lossy links, a skewed clock)
+ * stays on while the next fault comes, is held and healed, and is healed after it: a failover
+ * through a slow network, a promotion on a wrong clock.
  */
 import { ConfigError } from '../cluster/index.ts';
 import type { FaultSpec, FaultType, Role } from './fault-spec.ts';
@@ -25,6 +29,8 @@ interface ScheduleKind {
   restart(target: Role): boolean;
   /** About how long it takes, hold and heal, in seconds: what the schedule's length is planned with. */
   estimateSecs(target: Role, holdSecs: number): number;
+  /** With --overlap: it may stay on while the next fault comes (the cluster rides it out alone, and nothing in it needs healing first). */
+  background?: boolean;
 }
 
 const dies = (estimate: number): Omit<ScheduleKind, 'roles' | 'fault'> => ({
@@ -48,8 +54,12 @@ export const SCHEDULE_KINDS = {
   freeze: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'freeze', target }), ...stalls(35) },
   partition: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'partition', target }), ...stalls(35) },
   'partition-one-way': { roles: ['primary'], fault: (target) => ({ type: 'partition-one-way', target }), ...stalls(35) },
-  latency: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'latency', target, delayMs: 100, jitterMs: 20 }), ...endures },
-  loss: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'loss', target, lossPct: 1 }), ...endures },
+  latency: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'latency', target, delayMs: 100, jitterMs: 20 }), ...endures, background: true },
+  loss: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'loss', target, lossPct: 1 }), ...endures, background: true },
+  // Its own file system for the data directory comes with the cluster the drill creates for it.
+  'disk-full': { roles: ['primary'], fault: (target) => ({ type: 'disk-full', target }), ...endures },
+  // Ahead on the primary, behind on a standby: whichever is promoted next commits on a wrong clock.
+  'clock-skew': { roles: ['primary', 'standby'], fault: (target) => ({ type: 'clock-skew', target, offsetSecs: target === 'primary' ? 30 : -30, thenKillPrimary: false }), ...endures, background: true },
   'repmgrd-crash': { roles: ['primary', 'standby'], fault: (target) => ({ type: 'repmgrd-crash', target, thenKillPrimary: false }), ...endures },
   restart: { roles: ['primary'], fault: (target) => ({ type: 'restart', target, pauseRepmgrd: true }), hold: () => 'none', restart: () => false, estimateSecs: () => 5 },
   switchover: { roles: ['standby'], fault: (target) => ({ type: 'switchover', target }), hold: () => 'none', restart: () => false, estimateSecs: () => 20 },
@@ -65,6 +75,8 @@ export interface ScheduleSettings {
   forSecs: number;
   /** Quiet time before each fault, and the hold of a fault the cluster rides out, drawn from this range (seconds). */
   intervalSecs: readonly [number, number];
+  /** Let a fault the cluster rides out stay on through the next fault (default false: each healed before the next). */
+  overlap?: boolean;
 }
 
 export interface ScheduledFault {
@@ -73,6 +85,8 @@ export interface ScheduledFault {
   quietSecs: number;
   hold: { until: 'promotion' | 'time'; maxSecs: number } | null;
   restart: boolean;
+  /** Stays on through the next fault, and is healed after it. */
+  overlapsNext?: boolean;
 }
 
 /** The schedule the settings and seed give: always the same for the same ones. */
@@ -91,31 +105,44 @@ export function randomSchedule(settings: ScheduleSettings): ScheduledFault[] {
     const quietSecs = draw();
     const holdSecs = draw();
     const hold = entry.hold(target);
+    // Drawn only with --overlap, so a seed gives the schedule it always gave without it.
+    const overlapDraw = settings.overlap && entry.background ? random() : 1;
+    const previous = schedule.at(-1);
     schedule.push({
       kind,
       fault: entry.fault(target),
       quietSecs,
       hold: hold === 'promotion' ? { until: 'promotion', maxSecs: 60 } : hold === 'time' ? { until: 'time', maxSecs: holdSecs } : null,
       restart: entry.restart(target),
+      // Half of the faults that can, and never one already inside another's overlap.
+      ...(overlapDraw < 0.5 && !previous?.overlapsNext ? { overlapsNext: true } : {}),
     });
     planned += quietSecs + entry.estimateSecs(target, holdSecs);
   }
+  // The last fault has nothing to overlap.
+  const last = schedule.at(-1)!;
+  if (last.overlapsNext) delete last.overlapsNext;
   return schedule;
 }
 
 /** The schedule as a plan: warm-up, then each fault with its quiet time, hold and heal, then settle and final read. */
 export function scheduleToPlan(schedule: readonly ScheduledFault[], warmupSecs = 3, settleSecs = 3): PlanStep[] {
-  return [
-    { step: 'warm-up', secs: warmupSecs },
-    ...schedule.flatMap((s): PlanStep[] => [
-      { step: 'quiet', secs: s.quietSecs },
-      { step: 'fault', fault: s.fault },
-      ...(s.hold ? [{ step: 'hold', ...s.hold } as const] : []),
-      { step: 'heal', restart: s.restart },
-    ]),
-    { step: 'settle', secs: settleSecs },
-    { step: 'final-read' },
-  ];
+  const steps: PlanStep[] = [{ step: 'warm-up', secs: warmupSecs }];
+  // An overlapping fault's heal waits for the next fault's.
+  let pendingHeal: PlanStep | undefined;
+  for (const s of schedule) {
+    steps.push({ step: 'quiet', secs: s.quietSecs }, { step: 'fault', fault: s.fault });
+    if (s.hold) steps.push({ step: 'hold', ...s.hold });
+    if (s.overlapsNext) {
+      pendingHeal = { step: 'heal', restart: s.restart };
+      continue;
+    }
+    steps.push({ step: 'heal', restart: s.restart });
+    if (pendingHeal) steps.push(pendingHeal);
+    pendingHeal = undefined;
+  }
+  steps.push({ step: 'settle', secs: settleSecs }, { step: 'final-read' });
+  return steps;
 }
 
 /** A scenario that runs the schedule: the whole history must hold, whichever way each fault went. */
@@ -123,9 +150,10 @@ export function scheduleScenario(settings: ScheduleSettings, schedule = randomSc
   const counts = new Map<string, number>();
   for (const s of schedule) counts.set(s.kind, (counts.get(s.kind) ?? 0) + 1);
   const plan = scheduleToPlan(schedule);
+  const overlaps = schedule.filter((s) => s.overlapsNext).length;
   return {
     name: `random-${settings.seed}`,
-    description: `a random schedule (seed ${settings.seed}) of ${schedule.length} faults over about ${settings.forSecs} s: ${[...counts].map(([k, n]) => `${k} ×${n}`).join(', ')}`,
+    description: `a random schedule (seed ${settings.seed}) of ${schedule.length} faults over about ${settings.forSecs} s: ${[...counts].map(([k, n]) => `${k} ×${n}`).join(', ')}${overlaps ? `; ${overlaps} of them on through the next` : ''}`,
     plan,
     fault: schedule[0]!.fault,
     hold: schedule[0]!.hold ?? { until: 'time', maxSecs: 0 },

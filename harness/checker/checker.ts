@@ -685,12 +685,7 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
       })()
     : null;
 
-  const faultEvents = f.input.events.filter((e) => e.type === 'fault' && e.time !== undefined);
-  const faults = faultEvents.map((e, i) => {
-    const next = faultEvents[i + 1]?.time ?? Infinity;
-    const heal = f.input.events.find((h) => h.type === 'heal' && (h.time ?? -1) >= e.time! && (h.time ?? Infinity) <= next);
-    return { kind: String(e.kind ?? 'fault'), node: String(e.node ?? ''), atMs: nsToMs(e.time!), healedAtMs: heal?.time !== undefined ? nsToMs(heal.time) : null };
-  });
+  const faults = faultsOf(f.input.events);
   return {
     checks: [{ id: 'fault-injected', name: 'the fault was injected', ok: f.fault !== null, detail: f.fault ? `${f.fault.kind} on ${f.fault.node} at ${f.fault.atMs} ms${faultDetail(f)}` : 'no fault event in the run' }],
     result: {
@@ -708,6 +703,26 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
     },
     ...(newPrimary ? { newPrimary } : {}),
   };
+}
+
+/**
+ * Every fault with the time of its heal: a heal heals the fault injected last of those still on
+ * (two may overlap: the inner one is healed first). A fault never healed has null.
+ */
+export function faultsOf(events: readonly ClusterEvent[]): NonNullable<CheckResult['faults']> {
+  const timed = events.filter((e) => (e.type === 'fault' || e.type === 'heal') && e.time !== undefined).sort((a, b) => a.time! - b.time!);
+  const out: NonNullable<CheckResult['faults']> = [];
+  const open: number[] = [];
+  for (const e of timed) {
+    if (e.type === 'fault') {
+      open.push(out.length);
+      out.push({ kind: String(e.kind ?? 'fault'), node: String(e.node ?? ''), atMs: nsToMs(e.time!), healedAtMs: null });
+    } else {
+      const healed = open.pop();
+      if (healed !== undefined) out[healed]!.healedAtMs = nsToMs(e.time!);
+    }
+  }
+  return out;
 }
 
 /** What the scenario says must have happened, held against the failover's figures. */
