@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../checker/checker.ts';
 import { aggregate, REPORT_SCHEMA, type DrillReport } from './report.ts';
-import { renderAggregate } from './summary.ts';
+import { renderAggregate, renderSummary } from './summary.ts';
 
 function report(scenario: string): DrillReport {
   const result = check({ history: [], events: [], finalRead: null, expectations: { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby' } });
@@ -34,5 +34,16 @@ describe('a soak across scenarios', () => {
     const text = renderAggregate(agg, 'runs/x');
     expect(text).toContain('FAIL  switchover: fault on ?');
     expect(text).toContain('flipdrill itself RSS 100.0 MB after the first iteration, 110.0 MB after the last (max 130.0 MB); heap 40.0 MB -> 41.0 MB; active handles 12 -> 13');
+  });
+});
+
+describe('the summary of several faults', () => {
+  const withFaults = (faults: NonNullable<DrillReport['result']['faults']>) => ({ ...report('random-13').result, faults });
+  it('says whether each was healed before the next, or how many were still on when the next came', () => {
+    const apart = renderSummary(withFaults([{ kind: 'kill', node: 'node1', atMs: 1000, healedAtMs: 5000 }, { kind: 'latency', node: 'node2', atMs: 9000, healedAtMs: 12000 }]), 'runs/r');
+    expect(apart).toContain('  faults           2, each healed before the next');
+    const nested = renderSummary(withFaults([{ kind: 'latency', node: 'node1', atMs: 1000, healedAtMs: 20000 }, { kind: 'kill', node: 'node1', atMs: 5000, healedAtMs: 15000 }]), 'runs/r');
+    expect(nested).toContain('  faults           2, 1 of them still on when the next came');
+    expect(nested).toContain('latency on node1 at 1.00 s, healed at 20.00 s');
   });
 });

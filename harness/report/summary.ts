@@ -26,7 +26,10 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
   );
   if (result.faults) {
-    lines.push(`  faults           ${result.faults.length}, each healed before the next (promotion, endpoint and downtime figures are the first fault's; the checks hold for the whole history):`);
+    // A fault still on when the next one came overlapped it.
+    const overlapping = result.faults.filter((f, i) => result.faults!.slice(i + 1).some((g) => f.healedAtMs === null || g.atMs < f.healedAtMs)).length;
+    const how = overlapping ? `${overlapping} of them still on when the next came` : 'each healed before the next';
+    lines.push(`  faults           ${result.faults.length}, ${how} (promotion, endpoint and downtime figures are the first fault's; the checks hold for the whole history):`);
     for (const f of result.faults) lines.push(`                   ${f.kind} on ${f.node} at ${fmt(f.atMs)}, ${f.healedAtMs === null ? 'never healed' : `healed at ${fmt(f.healedAtMs)}`}`);
   }
   lines.push(`  endpoint move    ${result.endpointMove ? `to ${result.endpointMove.node} after ${fmt(result.endpointMove.ms)}` : 'none'}`);
