@@ -25,6 +25,12 @@
  *              cluster comes from the library, or from docker-compose.yml (--hand-kill-cluster
  *              compose: `docker compose up --build` with flipdrill's local base image).
  *
+ *   tuning     the detection-tuning study (harness/bench/tuning.ts): per timing profile (--profiles,
+ *              default repmgr-defaults,fast,faster), the primary frozen under load for each stall of
+ *              --stalls (default 0.5,1,2,3,5 s) --tuning-runs times (default 5), then thawed: did a
+ *              standby get promoted, how long did writes stop; and each profile's kill and freeze
+ *              windows (--tuning-windows drills each, default 3). Writes tuning.svg beside bench.md.
+ *
  * --load-minutes N (default 0: none) measures on a busy machine: the loaded soak's load generator
  * (a CPU spinner a core and an fsync writer) runs for the whole bench, at most N minutes.
  *
@@ -35,11 +41,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layers.ts';
-import { connectDocker, createLogger, describeError, FlipdrillError, ImageBuilder, removeClusters, startCluster, type ClusterOptions } from '../cluster/index.ts';
+import { connectDocker, createLogger, describeError, FlipdrillError, ImageBuilder, removeClusters, startCluster, TIMING_PROFILES, type ClusterOptions } from '../cluster/index.ts';
 import { harnessOverhead } from './bench/harness-overhead.ts';
 import { handKillRounds } from './bench/hand-kill.ts';
 import { startLoad, stopOnSignals, type Load } from './bench/load.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
+import { DEFAULT_STALLS_SECS, fastestRidingOut, stallPlot, stallScenario, stallTable, windowTable, type StallRun, type TuningProfile, type WindowRun } from './bench/tuning.ts';
 import { runDrill } from './drill.ts';
 import type { DrillReport } from './report/report.ts';
 import { readHistory } from './history.ts';
@@ -71,6 +78,10 @@ const { values } = parseArgs({
     'hand-kills': { type: 'string', default: '3' },
     'hand-kill-cluster': { type: 'string', default: 'library' },
     'load-minutes': { type: 'string', default: '0' },
+    profiles: { type: 'string', default: 'repmgr-defaults,fast,faster' },
+    stalls: { type: 'string', default: DEFAULT_STALLS_SECS.join(',') },
+    'tuning-runs': { type: 'string', default: '5' },
+    'tuning-windows': { type: 'string', default: '3' },
   },
   strict: true,
 });
@@ -79,7 +90,7 @@ const int = (name: string, raw: string, min: number, max: number): number => {
   const n = Number(raw);
   return Number.isInteger(n) && n >= min && n <= max ? n : fail(`--${name} must be a whole number from ${min} to ${max}, not "${raw}"`);
 };
-const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill'] as const;
+const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill', 'tuning'] as const;
 const suites = values.suites.split(',').map((s) => s.trim());
 for (const s of suites) if (!SUITES.includes(s as (typeof SUITES)[number])) fail(`--suites takes ${SUITES.join(', ')}, not "${s}"`);
 const drills = int('drills', values.drills, 1, 50);
@@ -90,6 +101,19 @@ const layerSeconds = int('layer-seconds', values['layer-seconds'], 1, 60);
 const layerRounds = int('layer-rounds', values['layer-rounds'], 1, 10);
 const handKills = int('hand-kills', values['hand-kills'], 1, 20);
 const loadMinutes = int('load-minutes', values['load-minutes'], 0, 240);
+const tuningRuns = int('tuning-runs', values['tuning-runs'], 1, 20);
+const tuningWindows = int('tuning-windows', values['tuning-windows'], 0, 20);
+/** The profiles the study compares: the two the product has, and one faster candidate (one reconnect attempt). */
+const STUDY_PROFILES: TuningProfile[] = [
+  { name: 'repmgr-defaults', timing: TIMING_PROFILES['repmgr-defaults'] },
+  { name: 'fast', timing: TIMING_PROFILES.fast },
+  { name: 'faster', timing: { monitorIntervalSecs: 1, reconnectAttempts: 1, reconnectInterval: 0 } },
+];
+const tuningProfiles = values.profiles.split(',').map((n) => STUDY_PROFILES.find((p) => p.name === n.trim()) ?? fail(`--profiles takes ${STUDY_PROFILES.map((p) => p.name).join(', ')}, not "${n}"`));
+const stalls = values.stalls.split(',').map((raw) => {
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 0.1 && n <= 60 ? n : fail(`--stalls takes seconds from 0.1 to 60, not "${raw}"`);
+});
 const handKillCluster = values['hand-kill-cluster'] === 'library' || values['hand-kill-cluster'] === 'compose' ? values['hand-kill-cluster'] : fail(`--hand-kill-cluster takes library or compose, not "${values['hand-kill-cluster']}"`);
 
 const BASE: ClusterOptions = { name: 'flipdrill-bench', portBase: 23432, appPort: 23480, backSubnet: '10.213.51.0/24', frontSubnet: '10.213.52.0/24' };
@@ -151,6 +175,8 @@ interface DrillFigures {
   endpointMoveMs: number | null;
   writeDownMs: number | null;
   dbDownMs: number | null;
+  /** The fault to the first write the new primary acknowledged (ms): the clients' side of the breakdown. */
+  firstWriteMs: number | null;
   lost: number;
   run: string;
 }
@@ -162,6 +188,7 @@ function figures(report: DrillReport, runDir: string): DrillFigures {
     endpointMoveMs: r.endpointMove?.ms ?? null,
     writeDownMs: r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null,
     dbDownMs: r.databaseDowntime?.ms ?? null,
+    firstWriteMs: r.writeUnavailability && r.fault ? Math.max(0, Math.round(r.writeUnavailability.firstOkAfterMs - r.fault.atMs)) : null,
     lost: r.lost.length,
     run: path.relative(process.cwd(), runDir),
   };
@@ -178,7 +205,7 @@ async function drillRow(options: Parameters<typeof runDrill>[0]): Promise<{ row:
     const message = (error as Error).message.split('\n')[0]!;
     say(`drill stopped with an error: ${message}`);
     await removeClusters(docker, logger, BASE.name).catch(() => {});
-    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, lost: 0, run: message } };
+    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lost: 0, run: message } };
   }
 }
 
@@ -188,7 +215,7 @@ function save(): void {
   writeFileSync(path.join(outDir, 'bench.md'), `${[...markdown, `Details: ${path.relative(process.cwd(), outDir)}/bench.json`].join('\n')}\n`);
 }
 
-const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
 const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];
 
 if (suites.includes('configs')) {
@@ -377,6 +404,7 @@ if (suites.includes('layers')) {
 save();
 if (suites.includes('scenarios')) {
   const rows: string[][] = [];
+  const phases: string[][] = [];
   const perScenario: Record<string, unknown> = {};
   for (const scenario of only ? knownScenarios.filter((s) => only.includes(s.name)) : knownScenarios) {
     const drillRows: DrillFigures[] = [];
@@ -385,12 +413,25 @@ if (suites.includes('scenarios')) {
       drillRows.push(row);
       say(`${scenario.name} ${i + 1}/${scenarioRuns}: ${row.verdict}, writes down ${row.writeDownMs} ms`);
     }
-    const window = pick(drillRows.filter((d) => d.verdict === 'PASS'), 'writeDownMs');
-    perScenario[scenario.name] = { window, passed: drillRows.filter((d) => d.verdict === 'PASS').length, of: drillRows.length, samples: drillRows };
-    rows.push([scenario.name, `${drillRows.filter((d) => d.verdict === 'PASS').length}/${drillRows.length}`, seconds(window.median), seconds(window.worst)]);
+    const passing = drillRows.filter((d) => d.verdict === 'PASS');
+    const window = pick(passing, 'writeDownMs');
+    const [promotion, endpoint, firstWrite, db] = (['promotionMs', 'endpointMoveMs', 'firstWriteMs', 'dbDownMs'] as const).map((k) => pick(passing, k));
+    const lost = drillRows.reduce((n, d) => n + d.lost, 0);
+    perScenario[scenario.name] = { window, promotion, endpoint, firstWrite, databaseDowntime: db, lost, passed: passing.length, of: drillRows.length, samples: drillRows };
+    rows.push([scenario.name, `${passing.length}/${drillRows.length}`, seconds(window.median), seconds(window.p95), seconds(db.median), String(lost)]);
+    // Where the time goes, as the drill's events place it (medians, ms after the fault).
+    if (promotion.n) phases.push([scenario.name, seconds(promotion.median), seconds(endpoint.median), seconds(firstWrite.median)]);
   }
   results.scenarios = perScenario;
-  markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median', 'worst'], rows), '');
+  markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median (clients)', 'p95', 'database downtime median', 'lost'], rows), '');
+  if (phases.length) {
+    markdown.push(
+      '### Where the time goes (medians after the fault: detection, election and promotion end when the database says it is primary; then the endpoint; then the first write the clients get through)',
+      '',
+      markdownTable(['scenario', 'promoted', 'endpoint moved', 'first write acknowledged'], phases),
+      '',
+    );
+  }
 }
 
 if (suites.includes('hand-kill')) {
@@ -409,6 +450,58 @@ if (suites.includes('hand-kill')) {
         ['kill sent → pg-primary resolves to the new primary alone, for good (the loop looks before every attempt)', ...cells(resolved), String(resolved.n)],
       ],
     ),
+    '',
+  );
+  save();
+}
+
+if (suites.includes('tuning')) {
+  const stallRuns: StallRun[] = [];
+  const windowRuns: WindowRun[] = [];
+  // repmgr's defaults take about a minute to give up on a primary: room for it.
+  const roomy = (s: Scenario): Scenario => ({ ...s, hold: { ...s.hold, maxSecs: 180 }, expect: { ...s.expect, maxWriteDownSecs: 240 } });
+  for (const profile of tuningProfiles) {
+    const cluster: ClusterOptions = { ...BASE, timing: profile.timing };
+    await removeClusters(docker, logger, BASE.name);
+    for (const stallSecs of stalls) {
+      for (let i = 0; i < tuningRuns; i++) {
+        // One cluster for a profile's stalls, as long as none fails over; after a failover, a new one.
+        const { row, report } = await drillRow({ cluster, scenario: stallScenario(resolveScenario('freeze-primary'), stallSecs), keep: true });
+        const failedOver = Boolean(report?.result.promotion);
+        stallRuns.push({ profile: profile.name, stallSecs, verdict: row.verdict, failedOver, writeGapMs: report?.result.longestWriteGap?.ms ?? null });
+        say(`${profile.name}, stall ${stallSecs} s, ${i + 1}/${tuningRuns}: ${row.verdict}, ${failedOver ? 'failed over' : 'no failover'}, writes stopped ${seconds(report?.result.longestWriteGap?.ms ?? null)}`);
+        if (failedOver || row.verdict !== 'PASS') await removeClusters(docker, logger, BASE.name);
+      }
+    }
+    await removeClusters(docker, logger, BASE.name);
+    for (const [fault, name] of [['kill', 'kill-primary'], ['freeze', 'freeze-primary']] as const) {
+      for (let i = 0; i < tuningWindows; i++) {
+        const { row } = await drillRow({ cluster, scenario: roomy(resolveScenario(name)) });
+        windowRuns.push({ profile: profile.name, fault, verdict: row.verdict, writeDownMs: row.writeDownMs });
+        say(`${profile.name}, ${name} ${i + 1}/${tuningWindows}: ${row.verdict}, writes down ${seconds(row.writeDownMs)}`);
+      }
+    }
+    results.tuning = { profiles: tuningProfiles, stalls, stallRuns, windowRuns };
+    save();
+  }
+  const killWindows = new Map(tuningProfiles.map((p) => [p.name, summarize(windowRuns.filter((r) => r.profile === p.name && r.fault === 'kill' && r.verdict === 'PASS').map((r) => r.writeDownMs).filter((w): w is number => w !== null)).median]));
+  const fastest = fastestRidingOut(stallRuns, tuningProfiles, stalls, killWindows);
+  writeFileSync(path.join(outDir, 'tuning.svg'), `${stallPlot(stallRuns, tuningProfiles, stalls)}\n`);
+  results.tuning = { profiles: tuningProfiles, stalls, stallRuns, windowRuns, fastestRidingOut: fastest };
+  markdown.push(
+    '### Detection tuning: stalls of the primary (frozen under load, then thawed)',
+    '',
+    stallTable(stallRuns, tuningProfiles, stalls),
+    '',
+    '### Each profile\'s windows',
+    '',
+    windowTable(windowRuns, tuningProfiles),
+    '',
+    '### The fastest profile that rode out each stall (none failed over)',
+    '',
+    markdownTable(['stall', 'profile'], fastest.map((f) => [`${f.stallSecs} s`, f.profile ?? 'none of them'])),
+    '',
+    'Plot: tuning.svg',
     '',
   );
   save();
