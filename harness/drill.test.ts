@@ -170,6 +170,17 @@ describe('the drill runner, on an in-memory cluster', { timeout: 60_000 }, () =>
     expect(target.node('node2').shape).toBeNull();
   });
 
+  it('a stall that ends without a failover: the settle waits for a look after the thaw, so writes are measured resuming on the same primary', async () => {
+    const target = await FakeTarget.start({ failoverMs: Infinity });
+    const base = quick('freeze-primary');
+    const scenario: Scenario = { ...base, hold: { until: 'time', maxSecs: 1 }, expect: { ...base.expect, promotion: 'either', primary: 'either' } };
+    const { report, phases } = await drill(target, { scenario });
+    await target.stop();
+    expect(phases).toContain('settle');
+    expect(report.result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(report.result.writesAfterFault.onNewPrimary).toBeGreaterThan(0);
+  });
+
   it('a cluster that never fails over: the hold ends at its limit, the verdict is FAIL with no promotion, and nothing hangs', async () => {
     const target = await FakeTarget.start({ failoverMs: Infinity });
     const { report } = await drill(target, { scenario: quick('kill-primary', 1) });

@@ -388,6 +388,10 @@ async function switchback(it: Iteration): Promise<void> {
 /** Writes acknowledged by the primary at the end for the step's time (none to wait for without a primary). */
 async function settle(it: Iteration, step: Extract<PlanStep, { step: 'settle' }>): Promise<void> {
   const { ctx, clock } = it;
+  // The watcher's last look may be from before the heal (a thawed primary looked down while it was
+  // frozen, and the settle was skipped): judge by a look begun after this step began.
+  const from = Date.now();
+  await waitOrUndefined('a look at the cluster after the heal', async () => ctx.latest !== undefined && ctx.latest.takenAt >= from, 10_000, ctx.signal);
   const finalPrimary = ctx.latest ? chooseTarget(ctx.latest)?.name : undefined;
   if (!finalPrimary) return;
   it.seen.finalPrimary = finalPrimary;
