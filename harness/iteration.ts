@@ -400,7 +400,18 @@ async function settle(it: Iteration, step: Extract<PlanStep, { step: 'settle' }>
   ctx.onStep(`settling: writes through ${finalPrimary} for ${settleMs / 1000} s`, 'settle');
   await waitOrUndefined(
     `writes acknowledged by ${finalPrimary} for ${settleMs} ms`,
-    async () => it.seen.firstOkSettlingNs !== undefined && clock.nowNs() - it.seen.firstOkSettlingNs >= settleMs * 1e6,
+    async () => {
+      // A promotion that comes after the heal (repmgrd decided during a stall that has just ended):
+      // settle on the new primary instead, from now.
+      const now = ctx.latest ? chooseTarget(ctx.latest)?.name : undefined;
+      if (now && now !== it.seen.settleFrom!.primary) {
+        it.seen.finalPrimary = now;
+        it.seen.settleFrom = { ns: clock.nowNs(), primary: now };
+        it.seen.firstOkSettlingNs = undefined;
+        ctx.onStep(`${now} was promoted after the heal: settling on it for ${settleMs / 1000} s`, 'settle');
+      }
+      return it.seen.firstOkSettlingNs !== undefined && clock.nowNs() - it.seen.firstOkSettlingNs >= settleMs * 1e6;
+    },
     settleMs + 60_000,
     ctx.signal,
   );
@@ -414,7 +425,8 @@ async function finalRead(it: Iteration): Promise<void> {
   await it.workload.stop();
   it.options.onCounts?.(structuredClone(it.live));
   it.recordEvent({ type: 'phase', phase: 'final-read' });
-  const readFrom = it.seen.finalPrimary ?? (await cluster.primary());
+  // The primary now, by the newest timeline (one promoted since the settle began included).
+  const readFrom = (ctx.latest ? chooseTarget(ctx.latest)?.name : undefined) ?? it.seen.finalPrimary ?? (await cluster.primary());
   if (readFrom) {
     const database = (db: 'app' | 'analytics') => (db === 'app' ? cluster.credentials.app.database : ANALYTICS_DATABASE);
     const sql: SqlReader = <R,>(text: string, params: unknown[], db: 'app' | 'analytics') => cluster.query<Record<string, unknown>>(readFrom, text, params, database(db)) as Promise<R[]>;
