@@ -83,6 +83,20 @@ wait_for_local_record() {
 
 # One setting from the settings file, as the value written there (printf %q of plain values),
 # without sourcing it: for scripts that run as root.
+# Take the floating endpoint on a node that is primary now: the DigitalOcean floating IP
+# (flipdrill-flip-here; nothing without one) and the virtual IP (flipdrill-vip, through sudo).
+# Run by postgres from the promote script and the sync guard, maybe at once: one at a time, and
+# the second finds the work done (the IP already on this droplet, the address already held).
+take_endpoint() {
+  (
+    flock -w 60 9 || { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) take_endpoint: the lock was held 60 s" >>/var/log/flipdrill/repmgrd.log; exit 1; }
+    /usr/local/bin/flipdrill-flip-here "$1"
+    if [ -n "${FLIPDRILL_VIP:-}" ]; then
+      sudo -n /usr/local/bin/flipdrill-vip up || echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) take_endpoint: could not take the virtual IP" >>/var/log/flipdrill/repmgrd.log
+    fi
+  ) 9>>/run/postgresql/flipdrill-endpoint.lock
+}
+
 read_setting() {
   [ -r "$FLIPDRILL_SETTINGS" ] || return 0
   sed -n "s/^$1=//p" "$FLIPDRILL_SETTINGS" | tail -n 1

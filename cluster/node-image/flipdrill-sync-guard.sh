@@ -97,10 +97,9 @@ fi
 # switchover that is seconds before repmgr has the old primary rejoin and returns. With a
 # DigitalOcean floating IP, flipdrill-flip-here moves it (and does nothing without one); with a
 # virtual IP, flipdrill-vip takes it. The Docker alias is the endpoint agent's to move.
-if [ "${1:-}" = "standby_promote" ]; then
-  /usr/local/bin/flipdrill-flip-here promote
-  if [ -n "${FLIPDRILL_VIP:-}" ]; then sudo -n /usr/local/bin/flipdrill-vip up || note "could not take the virtual IP"; fi
-fi
+# (In a failover the promote script took it already, as soon as PostgreSQL left recovery: this
+# finds it done.)
+if [ "${1:-}" = "standby_promote" ]; then take_endpoint promote; fi
 [ "${FLIPDRILL_SYNC_REPLICATION:-on}" = "on" ] || exit 0
 # Only a streaming standby can confirm commits: turning synchronous replication on for one still
 # in 'startup' or 'catchup' would make every commit wait out its catch-up (measured: a 5 s write
