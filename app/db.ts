@@ -10,7 +10,7 @@
  *
  * Sequelize is used only here, in app/migrations.ts and in app/failover.
  */
-import { DataTypes, Model, QueryTypes, type ModelStatic, type Sequelize } from 'sequelize';
+import { DataTypes, Model, QueryTypes, Utils, type ModelStatic, type Sequelize } from 'sequelize';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
@@ -117,15 +117,48 @@ function defineEvent(sequelize: Sequelize, platform: Platform): ModelStatic<Row>
   return Event as ModelStatic<Row>;
 }
 
-function toRow<R>(row: Row, fields: string[]): R {
+function toRow<R>(row: Row | Record<string, unknown>, fields: string[]): R {
+  const get = row instanceof Model ? (f: string) => row.get(f) : (f: string) => row[f];
   const out: Record<string, unknown> = {};
-  for (const f of fields) out[f] = row.get(f);
-  out.committed_at = new Date(row.get('committed_at') as string).toISOString();
+  for (const f of fields) out[f] = get(f);
+  out.committed_at = new Date(get('committed_at') as string).toISOString();
   return out as R;
 }
 
-const COUNTRY_FIELDS = ['id', 'name', 'is_eu_member', 'committed_by', 'committed_timeline', 'committed_at'];
-const EVENT_FIELDS = ['id', 'name', 'committed_by', 'committed_timeline', 'committed_at'];
+interface QueryGenerator {
+  insertQuery(table: unknown, values: Record<string, unknown>, attributes: unknown, options: { returning: string[] }): { query: string; bind?: unknown[] };
+}
+
+/**
+ * The INSERT ... RETURNING that `M.create()` sends, generated once by Sequelize's own query
+ * generator from the model: the columns the caller gives as bind parameters, the stamps as their
+ * SQL defaults. Sent with `sequelize.query` through the same pools and hooks. create() builds that
+ * statement anew for every row, validates what the HTTP layer has already validated (and what
+ * the table's constraints check again), and makes a model instance for the answer; measured, that
+ * was most of the CPU an insert cost the app (docs/benchmarks.md, "The data layer").
+ */
+function insertStatement(M: ModelStatic<Row>, given: string[], fields: string[]): { sql: string; columns: string[] } {
+  const sequelize = M.sequelize!;
+  const attributes = M.getAttributes();
+  const columns = Object.keys(attributes).filter((k) => given.includes(k));
+  const values: Record<string, unknown> = {};
+  for (const [k, a] of Object.entries(attributes)) {
+    const sql = a.defaultValue instanceof Utils.Literal ? a.defaultValue : sequelize.literal(sequelize.escape(a.defaultValue as string | number));
+    values[k] = columns.includes(k) ? `$${k}` : sql;
+  }
+  const generator = (sequelize.getQueryInterface() as unknown as { queryGenerator: QueryGenerator }).queryGenerator;
+  const { query, bind } = generator.insertQuery(M.getTableName(), values, attributes, { returning: fields });
+  // Every given column must have become a bind parameter, in order ($1 is the first column).
+  if (!bind || bind.length !== columns.length || bind.some((v, i) => v !== `$${columns[i]}`)) throw new Error(`cannot prepare the insert into ${M.tableName}: ${query}`);
+  return { sql: query, columns };
+}
+
+const STAMP_FIELDS = ['committed_by', 'committed_timeline', 'committed_at'];
+/** What the caller gives for each row; the database adds its stamps. */
+const COUNTRY_INPUT = ['id', 'name', 'is_eu_member'];
+const EVENT_INPUT = ['id', 'name'];
+const COUNTRY_FIELDS = [...COUNTRY_INPUT, ...STAMP_FIELDS];
+const EVENT_FIELDS = [...EVENT_INPUT, ...STAMP_FIELDS];
 
 export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
   if (config.profile === 'config') return naiveDatabase(config, (cfg) => createConfiguredSequelize(cfg, config.sequelizeOptions ?? {}), 'config');
@@ -139,16 +172,19 @@ function awareSequelize(config: FailoverConfig, log: Logger, options: DatabaseOp
 }
 
 /** A table on the aware data layer: idempotent inserts through units of work, reads with fallback. */
-function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: ModelStatic<Row>, fields: string[], log: Logger): Table<Input, R> {
+function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: ModelStatic<Row>, columns: string[], fields: string[], log: Logger): Table<Input, R> {
   /**
    * If an earlier attempt's outcome is unknown (its connection died while committing), a
    * duplicate key on the retry means that attempt committed: the row is read back from the
    * primary and, if it is the same write, the insert succeeded. Never reported twice, never
    * reported failed when it happened.
    */
-  async function insertOnce(input: Input, attempt: Attempt): Promise<Row> {
+  const insert = insertStatement(M, columns, fields);
+  async function insertOnce(input: Input, attempt: Attempt): Promise<Row | Record<string, unknown>> {
     try {
-      return await M.create({ ...input });
+      const given = input as unknown as Record<string, unknown>;
+      const rows = await M.sequelize!.query<Record<string, unknown>>(insert.sql, { bind: insert.columns.map((c) => given[c]), type: QueryTypes.SELECT, useMaster: true });
+      return rows[0]!;
     } catch (error) {
       if (!attempt.earlierOutcomeUnknown || classify(error).code !== '23505') throw error;
       const existing = await M.findByPk(input.id, { useMaster: true });
@@ -210,9 +246,9 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
 
   return {
     profile: 'aware',
-    countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_FIELDS, log),
+    countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_INPUT, COUNTRY_FIELDS, log),
     bank,
-    ...(analytics && Event ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_FIELDS, log) } : {}),
+    ...(analytics && Event ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_INPUT, EVENT_FIELDS, log) } : {}),
     async writeEndpointNode() {
       const rows = await app.unitOfWork('health', () => app.sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
         idempotent: true,
