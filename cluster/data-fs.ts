@@ -65,6 +65,8 @@ export async function createDataFs(cluster: string, node: string, sizeMb: number
 /** The mount points under our root (of one cluster, or of all), as this host's mount table lists them. */
 function ourMounts(cluster?: string): string[] {
   const under = cluster ? path.join(dataFsRoot(), cluster) + '/' : dataFsRoot() + '/';
+  // Only Linux has the table (and only Linux can have made these mounts): elsewhere there are none.
+  if (!existsSync('/proc/self/mounts')) return [];
   return readFileSync('/proc/self/mounts', 'utf8')
     .split('\n')
     .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))

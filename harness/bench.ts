@@ -44,6 +44,7 @@ import { pgInserts, sequelizeInserts, type LoopResult } from '../app/bench-layer
 import { connectDocker, createLogger, describeError, FlipdrillError, ImageBuilder, removeClusters, startCluster, TIMING_PROFILES, type ClusterOptions } from '../cluster/index.ts';
 import { harnessOverhead } from './bench/harness-overhead.ts';
 import { handKillRounds } from './bench/hand-kill.ts';
+import { psqlView } from './bench/psql-view.ts';
 import { startLoad, stopOnSignals, type Load } from './bench/load.ts';
 import { markdownTable, seconds, summarize, type Summary } from './bench/stats.ts';
 import { DEFAULT_STALLS_SECS, fastestRidingOut, stallPlot, stallScenario, stallTable, windowTable, type StallRun, type TuningProfile, type WindowRun } from './bench/tuning.ts';
@@ -179,8 +180,12 @@ interface DrillFigures {
   firstWriteMs: number | null;
   lost: number;
   run: string;
+  /** The drill from its start to its verdict, bring-up and teardown included (ms). */
+  wallMs: number;
+  /** The same fault seen by a plain psql loop through the endpoint (configs suite): its longest gap (ms). */
+  psqlGapMs?: number | null;
 }
-function figures(report: DrillReport, runDir: string): DrillFigures {
+function figures(report: DrillReport, runDir: string, wallMs: number): DrillFigures {
   const r = report.result;
   return {
     verdict: r.verdict,
@@ -191,6 +196,7 @@ function figures(report: DrillReport, runDir: string): DrillFigures {
     firstWriteMs: r.writeUnavailability && r.fault ? Math.max(0, Math.round(r.writeUnavailability.firstOkAfterMs - r.fault.atMs)) : null,
     lost: r.lost.length,
     run: path.relative(process.cwd(), runDir),
+    wallMs,
   };
 }
 /**
@@ -198,14 +204,15 @@ function figures(report: DrillReport, runDir: string): DrillFigures {
  * with verdict ERROR and the error's first line, and the bench goes on.
  */
 async function drillRow(options: Parameters<typeof runDrill>[0]): Promise<{ row: DrillFigures; report?: DrillReport; historyFile?: string }> {
+  const t0 = Date.now();
   try {
     const { report, run } = await runDrill({ ...options, runsDir: outDir });
-    return { row: figures(report, run.dir), report, historyFile: run.history };
+    return { row: figures(report, run.dir, Date.now() - t0), report, historyFile: run.history };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
     say(`drill stopped with an error: ${message}`);
     await removeClusters(docker, logger, BASE.name).catch(() => {});
-    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lost: 0, run: message } };
+    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lost: 0, run: message, wallMs: Date.now() - t0 } };
   }
 }
 
@@ -215,7 +222,7 @@ function save(): void {
   writeFileSync(path.join(outDir, 'bench.md'), `${[...markdown, `Details: ${path.relative(process.cwd(), outDir)}/bench.json`].join('\n')}\n`);
 }
 
-const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'wallMs' | 'psqlGapMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
 const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];
 
 if (suites.includes('configs')) {
@@ -244,9 +251,15 @@ if (suites.includes('configs')) {
   for (const config of CONFIGS.filter((c) => !chosen || chosen.includes(c.name))) {
     const drillRows: DrillFigures[] = [];
     for (let i = 0; i < config.drills; i++) {
-      drillRows.push((await drillRow({ cluster: { ...BASE, ...config.cluster }, scenario: config.scenario })).row);
-      const d = drillRows.at(-1)!;
-      say(`${config.name} ${i + 1}/${config.drills}: ${d.verdict}, promotion ${d.promotionMs} ms, endpoint ${d.endpointMoveMs} ms, writes down ${d.writeDownMs} ms, lost ${d.lost}`);
+      // Beside the app, a plain psql loop through the same endpoint; the drill keeps its cluster
+      // until the loop is read.
+      const view = psqlView({ docker, logger, cluster: BASE.name!, say });
+      const { row } = await drillRow({ cluster: { ...BASE, ...config.cluster }, scenario: config.scenario, keep: true, onStep: view.onStep });
+      row.psqlGapMs = await view.writeGapMs().catch(() => null);
+      await removeClusters(docker, logger, BASE.name);
+      drillRows.push(row);
+      const d = row;
+      say(`${config.name} ${i + 1}/${config.drills}: ${d.verdict}, promotion ${d.promotionMs} ms, endpoint ${d.endpointMoveMs} ms, writes down ${d.writeDownMs} ms (psql ${d.psqlGapMs} ms), lost ${d.lost}`);
     }
     const summary = {
       label: config.label,
@@ -256,6 +269,7 @@ if (suites.includes('configs')) {
       endpointMoveMs: pick(drillRows, 'endpointMoveMs'),
       writeDownMs: pick(drillRows, 'writeDownMs'),
       databaseDowntimeMs: pick(drillRows, 'dbDownMs'),
+      psqlGapMs: pick(drillRows, 'psqlGapMs'),
       lost: drillRows.reduce((n, d) => n + d.lost, 0),
       samples: drillRows,
     };
@@ -267,6 +281,7 @@ if (suites.includes('configs')) {
       ...cells(summary.endpointMoveMs),
       ...cells(summary.writeDownMs),
       ...cells(summary.databaseDowntimeMs),
+      ...cells(summary.psqlGapMs),
       String(summary.lost),
     ]);
   }
@@ -275,7 +290,7 @@ if (suites.includes('configs')) {
     '### Failover by configuration (kill-primary; medians, p95 and worst in seconds)',
     '',
     markdownTable(
-      ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'lost'],
+      ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'writes down (a psql loop)', 'p95', 'worst', 'lost'],
       rows,
     ),
     '',
@@ -415,15 +430,15 @@ if (suites.includes('scenarios')) {
     }
     const passing = drillRows.filter((d) => d.verdict === 'PASS');
     const window = pick(passing, 'writeDownMs');
-    const [promotion, endpoint, firstWrite, db] = (['promotionMs', 'endpointMoveMs', 'firstWriteMs', 'dbDownMs'] as const).map((k) => pick(passing, k));
+    const [promotion, endpoint, firstWrite, db, wall] = (['promotionMs', 'endpointMoveMs', 'firstWriteMs', 'dbDownMs', 'wallMs'] as const).map((k) => pick(passing, k));
     const lost = drillRows.reduce((n, d) => n + d.lost, 0);
-    perScenario[scenario.name] = { window, promotion, endpoint, firstWrite, databaseDowntime: db, lost, passed: passing.length, of: drillRows.length, samples: drillRows };
-    rows.push([scenario.name, `${passing.length}/${drillRows.length}`, seconds(window.median), seconds(window.p95), seconds(db.median), String(lost)]);
+    perScenario[scenario.name] = { window, promotion, endpoint, firstWrite, databaseDowntime: db, wall, lost, passed: passing.length, of: drillRows.length, samples: drillRows };
+    rows.push([scenario.name, `${passing.length}/${drillRows.length}`, seconds(window.median), seconds(window.p95), seconds(db.median), String(lost), seconds(wall.median)]);
     // Where the time goes, as the drill's events place it (medians, ms after the fault).
     if (promotion.n) phases.push([scenario.name, seconds(promotion.median), seconds(endpoint.median), seconds(firstWrite.median)]);
   }
   results.scenarios = perScenario;
-  markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median (clients)', 'p95', 'database downtime median', 'lost'], rows), '');
+  markdown.push('### Scenarios', '', markdownTable(['scenario', 'PASS', 'writes down median (clients)', 'p95', 'database downtime median', 'lost', 'drill, start to verdict (median)'], rows), '');
   if (phases.length) {
     markdown.push(
       '### Where the time goes (medians after the fault: detection, election and promotion end when the database says it is primary; then the endpoint; then the first write the clients get through)',
