@@ -8,15 +8,17 @@
  *              (--drills each, default 5): repmgr's default timing, async replication, the naive
  *              app, the virtual IP, the DigitalOcean floating IP through the simulator. Median, p95
  *              and worst of promotion, endpoint move, write unavailability (clients and database
- *              stamps), lost writes; bring-up from cached images (--bring-ups, default 3) and a
- *              cold image build (unless --no-cold).
+ *              stamps, and a plain psql loop through the same endpoint beside the app, each attempt
+ *              cut at 0.5 s), lost writes; bring-up from cached images (--bring-ups, default 3) and
+ *              a cold image build (unless --no-cold).
  *   scale      the baseline drill with 1, 16 and 64 concurrent clients (window, throughput before
  *              the fault, flipdrill's memory and the app container's memory), and with 1, 2 and 4
  *              standbys (promotion, window, bring-up).
  *   layers     inserts through the app's Sequelize layer and through raw pg on the same primary,
  *              in alternating rounds (--layer-seconds, --layer-rounds); flipdrill's own overhead
  *              (operations a second it records with the app out of the loop).
- *   scenarios  every built-in scenario --scenarios N times (--only name,name).
+ *   scenarios  every built-in scenario --scenarios N times (--only name,name): PASS count, windows,
+ *              where the time goes, and each drill's time from start to verdict.
  *   hand-kill  the cluster on its own: no drill, no flipdrill process watching; a plain psql loop in
  *              a container on the application network inserts through pg-primary (each attempt
  *              cut at 0.5 s) while the primary's container is killed by hand (--hand-kills N,
