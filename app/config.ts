@@ -5,11 +5,18 @@
  *   APP_PROFILE             aware (default), naive (the tutorial's Sequelize configuration) or config
  *   SEQUELIZE_OPTIONS       with config: your Sequelize options, JSON (app/failover/configured.ts)
  *   DB_PLATFORM             repmgr (default), rds or dsql
+ *   DB_DSQL_SCHEMA          dsql, a role other than admin: its schema (default myschema)
+ *   DB_DSQL_AUTH=password   dsql: send DB_PASSWORD instead of an IAM token (a local stand-in)
  *   DB_NAME, DB_USER, DB_PASSWORD
  *   DB_WRITE_HOST           the floating endpoint, host[:port]
  *   DB_READ_HOSTS           replicas, comma-separated host[:port]
  *   DB_PORT                 default port (5432)
- *   DB_SSL_CA / DB_SSL_CA_FILE   the CA (PEM text or a file): TLS required and verified
+ *   DATABASE_URL            postgres://user:password@host:port/database?sslmode=...&sslrootcert=...
+ *                           (its parts are defaults: a DB_* variable that is set wins)
+ *   DB_SSLMODE              disable, require, verify-ca or verify-full, as libpq means them
+ *                           (default: verify-full with a CA, disable without)
+ *   DB_SSL_CA / DB_SSL_CA_FILE   the CA (PEM text or a file; `system`: the system's CAs)
+ *   DB_SSL_ACCEPT_UNVERIFIED=true   lets sslmode=require go without a CA (encrypted, unproven)
  *   DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, DB_KEEPALIVE_DELAY_MS, DB_POOL_MAX,
  *   DB_FAILOVER_WINDOW_MS, DB_READ_YOUR_WRITES_MS, DB_MAX_CONNECTION_AGE_MS
  *
@@ -49,10 +56,60 @@ function endpoint(spec: string, defaultPort: number): Endpoint {
   return { host, port: port ? Number(port) : defaultPort };
 }
 
-function tlsFrom(env: NodeJS.ProcessEnv): TlsConfig | undefined {
+const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+type SslModeSetting = (typeof SSL_MODES)[number];
+
+/** What a DATABASE_URL says: each part a default for the DB_* variable of the same meaning. */
+interface UrlParts {
+  DB_USER?: string;
+  DB_PASSWORD?: string;
+  DB_NAME?: string;
+  DB_WRITE_HOST?: string;
+  DB_PORT?: string;
+  DB_SSLMODE?: string;
+  DB_SSL_CA_FILE?: string;
+}
+
+/** The URL's query parameters the app knows (libpq's names); anything else is refused, not ignored. */
+const URL_PARAMETERS = new Set(['sslmode', 'sslrootcert']);
+
+/**
+ * postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/path/ca.pem, the
+ * form RDS consoles and platforms hand out. One host only: the app's write endpoint.
+ */
+export function parseDatabaseUrl(raw: string): UrlParts {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new AppConfigError('DATABASE_URL is not a URL (postgres://user:password@host:port/database?sslmode=...)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new AppConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${url.protocol}//`);
+  if (!url.hostname) throw new AppConfigError('DATABASE_URL names no host');
+  if (url.hostname.includes(',')) throw new AppConfigError('DATABASE_URL names several hosts: give the write endpoint, and the replicas in DB_READ_HOSTS');
+  for (const key of url.searchParams.keys()) {
+    if (!URL_PARAMETERS.has(key)) throw new AppConfigError(`DATABASE_URL has a parameter the app does not use: ${key} (it knows ${[...URL_PARAMETERS].join(', ')})`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const parts: UrlParts = {};
+  if (url.username) parts.DB_USER = decodeURIComponent(url.username);
+  if (url.password) parts.DB_PASSWORD = decodeURIComponent(url.password);
+  if (database) parts.DB_NAME = database;
+  parts.DB_WRITE_HOST = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (url.port) parts.DB_PORT = url.port;
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode) parts.DB_SSLMODE = sslmode;
+  const rootcert = url.searchParams.get('sslrootcert');
+  if (rootcert) parts.DB_SSL_CA_FILE = rootcert;
+  return parts;
+}
+
+function caFrom(env: NodeJS.ProcessEnv): { ca: string; caSource: string } | undefined {
   if (env.DB_SSL_CA) return { ca: env.DB_SSL_CA, caSource: 'DB_SSL_CA' };
   const file = env.DB_SSL_CA_FILE;
   if (!file) return undefined;
+  // libpq's word for the system's trusted CAs (PostgreSQL 16's sslrootcert=system).
+  if (file === 'system') return { ca: 'system', caSource: 'the system' };
   try {
     return { ca: readFileSync(file, 'utf8'), caSource: file };
   } catch (error) {
@@ -60,9 +117,38 @@ function tlsFrom(env: NodeJS.ProcessEnv): TlsConfig | undefined {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const password = env.DB_PASSWORD;
-  if (!password) throw new AppConfigError('DB_PASSWORD is required (flipdrill generates one per cluster)');
+/**
+ * DB_SSLMODE (or the URL's sslmode) with libpq's meanings (app/failover/config.ts). Unset: TLS
+ * verified in full when a CA is given, none otherwise.
+ */
+function tlsFrom(env: NodeJS.ProcessEnv): TlsConfig | undefined {
+  const raw = env.DB_SSLMODE;
+  if (raw === 'allow' || raw === 'prefer') throw new AppConfigError(`sslmode=${raw} falls back to plaintext without saying so; the app takes disable, require, verify-ca or verify-full`);
+  if (raw !== undefined && raw !== '' && !(SSL_MODES as readonly string[]).includes(raw)) throw new AppConfigError(`sslmode must be one of ${SSL_MODES.join(', ')}, not "${raw}"`);
+  const ca = caFrom(env);
+  const mode = (raw || (ca ? 'verify-full' : 'disable')) as SslModeSetting;
+  if (mode === 'disable') {
+    if (ca) throw new AppConfigError(`sslmode=disable with a CA (${ca.caSource}): say which you mean`);
+    return undefined;
+  }
+  const unverified = env.DB_SSL_ACCEPT_UNVERIFIED === 'true';
+  if (mode !== 'require' && !ca) throw new AppConfigError(`sslmode=${mode} needs the CA to check the server against: DB_SSL_CA, DB_SSL_CA_FILE, sslrootcert in DATABASE_URL, or sslrootcert=system`);
+  if (mode === 'require' && !ca && !unverified) {
+    throw new AppConfigError('sslmode=require without a CA encrypts but proves nothing about the server: give a CA (DB_SSL_CA_FILE, or sslrootcert in DATABASE_URL), or set DB_SSL_ACCEPT_UNVERIFIED=true to accept that');
+  }
+  return { mode, ...(ca ?? {}), ...(mode === 'require' && !ca ? { unverified: true } : {}) };
+}
+
+export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
+  // DATABASE_URL's parts are defaults; a DB_* variable that is set wins over its part.
+  const fromUrl = given.DATABASE_URL ? parseDatabaseUrl(given.DATABASE_URL) : {};
+  const env: NodeJS.ProcessEnv = { ...fromUrl };
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) env[k] = v;
+  const platform = (env.DB_PLATFORM ?? 'repmgr') as Platform;
+  // Aurora DSQL: AWS's connector signs a token for every connection; a password only with DB_DSQL_AUTH=password.
+  const tokens = platform === 'dsql' && env.DB_DSQL_AUTH !== 'password';
+  const password = env.DB_PASSWORD ?? (tokens ? '' : undefined);
+  if (password === undefined || (!password && !tokens)) throw new AppConfigError('DB_PASSWORD is required (flipdrill generates one per cluster), or a password in DATABASE_URL');
   const profile = (env.APP_PROFILE ?? 'aware') as AppProfile;
   if (profile !== 'aware' && profile !== 'naive' && profile !== 'config') throw new AppConfigError(`APP_PROFILE must be aware, naive or config, not "${profile}"`);
   let sequelizeOptions: Record<string, unknown> | undefined;
@@ -73,11 +159,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       throw new AppConfigError('APP_PROFILE=config needs SEQUELIZE_OPTIONS: your Sequelize options as JSON');
     }
   }
-  const platform = (env.DB_PLATFORM ?? 'repmgr') as Platform;
   if (!(platform in PLATFORM_DEFAULTS)) throw new AppConfigError(`DB_PLATFORM must be repmgr, rds or dsql, not "${platform}"`);
   const port = intFrom(env, 'DB_PORT', 5432);
   const base = { ...AWARE_DEFAULTS, ...PLATFORM_DEFAULTS[platform] };
-  const tls = tlsFrom(env);
+  // DSQL takes TLS only: verified against the system's CAs unless told otherwise (a local stand-in: disable).
+  const tls = tlsFrom(platform === 'dsql' && !env.DB_SSLMODE ? { DB_SSLMODE: 'verify-full', DB_SSL_CA_FILE: 'system', ...env } : env);
   const failover: FailoverConfig = {
     ...base,
     platform,
@@ -94,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     failoverWindowMs: intFrom(env, 'DB_FAILOVER_WINDOW_MS', base.failoverWindowMs),
     readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
     maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
+    ...(platform === 'dsql' ? { schema: env.DB_DSQL_SCHEMA || 'myschema' } : {}),
   };
   const analyticsName = env.ANALYTICS_DB_NAME;
   const analytics: FailoverConfig | undefined = analyticsName

@@ -5,13 +5,17 @@
  * a standby is refused when the connection opens, without leaking connections; a dead read replica
  * falls back to the primary; read-your-writes reads a session's own write from the primary while
  * the replica lags; units of work are retried whole after a serialization failure; a password
- * function (Aurora DSQL's token provider) is called for every new connection.
+ * function (Aurora DSQL's token provider) is called for every new connection; DATABASE_URL with
+ * each sslmode does what libpq's does, and a certificate that does not name the host is refused.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDocker, createLogger, ImageBuilder, startCluster, type StartedCluster } from '../cluster/index.ts';
-import type { AppConfig } from './config.ts';
+import { loadConfig, type AppConfig } from './config.ts';
 import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type FailoverConfig } from './failover/config.ts';
 import { tokenDriver } from './failover/dsql.ts';
 import { createDatabase, DatabaseOperationError, type Database } from './db.ts';
@@ -173,6 +177,62 @@ describe('the failover-aware data layer on a real cluster', () => {
     expect(error.message).toContain('no encryption');
   });
 
+  describe('configured as RDS hands it out: DATABASE_URL and sslmode, loaded by loadConfig', () => {
+    const caFile = () => {
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'flipdrill-ca-')), 'ca.pem');
+      writeFileSync(file, cluster.credentials.ca!);
+      return file;
+    };
+    /** The app's configuration from the environment, as app/main.ts loads it, with no replicas. */
+    const fromEnv = (host: string, port: number, query: string, extra: Record<string, string> = {}) => {
+      const { user, password, database } = cluster.credentials.app;
+      const loaded = loadConfig({ DATABASE_URL: `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}${query}`, DB_READ_HOSTS: '', ...extra });
+      return { ...loaded, failover: { ...loaded.failover, failoverWindowMs: Math.min(loaded.failover.failoverWindowMs, 2000) } };
+    };
+    const write = (db: Database, n: number) => db.countries.create({ id: `7b7e6f7e-7777-4777-8777-${String(n).padStart(12, '0')}`, name: `Urlland ${n}`, is_eu_member: false });
+    const refusal = async (db: Database, n: number) => (await write(db, n).catch((e: unknown) => e)) as DatabaseOperationError;
+
+    it('verify-full: through 127.0.0.1, which the certificate names, it writes; through the node\'s own address, which it does not, it is refused as a name mismatch, at once', async () => {
+      const ca = caFile();
+      const ok = open(fromEnv('127.0.0.1', cluster.node('node1').hostPort, `?sslmode=verify-full&sslrootcert=${ca}`));
+      await expect(write(ok, 1)).resolves.toMatchObject({ committed_by: 'node1' });
+      // The node's address on the cluster's own application network (a subnet this project
+      // created): reachable from the host, and in no certificate.
+      const byAddress = open(fromEnv(cluster.node('node1').frontIp, 5432, `?sslmode=verify-full&sslrootcert=${ca}`));
+      const error = await refusal(byAddress, 2);
+      expect(error).toBeInstanceOf(DatabaseOperationError);
+      expect(error.classification).toMatchObject({ verdict: 'fatal', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+      expect(error.attempts).toBe(1);
+    });
+
+    it('verify-ca: the same address is accepted (the chain is checked, the name is not); a CA that did not sign it is refused', async () => {
+      const byAddress = open(fromEnv(cluster.node('node1').frontIp, 5432, `?sslmode=verify-ca&sslrootcert=${caFile()}`));
+      await expect(write(byAddress, 3)).resolves.toMatchObject({ committed_by: 'node1' });
+      const wrong = path.join(mkdtempSync(path.join(os.tmpdir(), 'flipdrill-ca-')), 'other.pem');
+      writeFileSync(wrong, generateUnrelatedCa());
+      const error = await refusal(open(fromEnv(cluster.node('node1').frontIp, 5432, `?sslmode=verify-ca&sslrootcert=${wrong}`)), 4);
+      expect(error.classification).toMatchObject({ verdict: 'fatal', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    });
+
+    it('require: refused without a CA unless accepted explicitly; accepted, it is encrypted and unproven (a wrong CA would not matter)', async () => {
+      expect(() => fromEnv('127.0.0.1', cluster.node('node1').hostPort, '?sslmode=require')).toThrow(/DB_SSL_ACCEPT_UNVERIFIED=true/);
+      const db = open(fromEnv('127.0.0.1', cluster.node('node1').hostPort, '?sslmode=require', { DB_SSL_ACCEPT_UNVERIFIED: 'true' }));
+      await expect(write(db, 5)).resolves.toMatchObject({ committed_by: 'node1' });
+    });
+
+    it('disable: the cluster, like RDS with rds.force_ssl, refuses the connection', async () => {
+      const error = await refusal(open(fromEnv('127.0.0.1', cluster.node('node1').hostPort, '?sslmode=disable')), 6);
+      expect(error.classification).toMatchObject({ verdict: 'fatal', code: '28000' });
+    });
+
+    it('the rds platform: its defaults (a 120 s failover window) and verify-full by default with a CA, writing over TLS', async () => {
+      const loaded = loadConfig({ DATABASE_URL: `postgres://${cluster.credentials.app.user}:${encodeURIComponent(cluster.credentials.app.password)}@127.0.0.1:${cluster.node('node1').hostPort}/${cluster.credentials.app.database}?sslrootcert=${caFile()}`, DB_PLATFORM: 'rds', DB_READ_HOSTS: '' });
+      expect(loaded.failover).toMatchObject({ platform: 'rds', failoverWindowMs: PLATFORM_DEFAULTS.rds.failoverWindowMs, tls: { mode: 'verify-full' } });
+      const db = open(loaded);
+      await expect(write(db, 7)).resolves.toMatchObject({ committed_by: 'node1' });
+    });
+  });
+
   it('reads a session its own write from the primary while the replica lags (read-your-writes), and others from the replica', async () => {
     const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort], { readYourWritesMs: 10_000 }));
     await cluster.query('node2', 'SELECT pg_wal_replay_pause()');
@@ -258,6 +318,8 @@ describe('the failover-aware data layer on a real cluster', () => {
     // Both tests use it: made here, so that either runs on its own.
     beforeAll(async () => {
       await cluster.query('node1', `CREATE DATABASE flipdrill_dsql OWNER ${cluster.credentials.app.user}`);
+      // The app's user is not DSQL's admin: its tables go to a schema of its own, as on DSQL.
+      await cluster.query('node1', `CREATE SCHEMA myschema AUTHORIZATION ${cluster.credentials.app.user}`, [], 'flipdrill_dsql');
     });
 
     it('gets a token for every connection through dialectModule, sends no client_min_messages, makes its table with createTable, and writes', async () => {
@@ -278,33 +340,11 @@ describe('the failover-aware data layer on a real cluster', () => {
       expect(tokens).toBeGreaterThan(0);
       expect(sent.some((q) => /client_min_messages/i.test(q))).toBe(false);
       expect(sent.some((q) => /^CREATE TABLE IF NOT EXISTS "countries"/.test(q))).toBe(true);
+      // Not admin: every connection set its search_path, and the table is in myschema, not public.
+      expect(sent.some((q) => q === 'SET search_path TO "myschema"')).toBe(true);
+      expect(await cluster.query('node1', "SELECT schemaname FROM pg_tables WHERE tablename = 'countries'", [], 'flipdrill_dsql')).toEqual([{ schemaname: 'myschema' }]);
       // sync() would have read the table's indexes back from the catalogue; createTable does not.
       expect(sent.some((q) => /pg_index/.test(q))).toBe(false);
-    });
-
-    it('runs a transaction again from BEGIN when the server answers with a DSQL-shaped conflict (40001, OC000)', async () => {
-      const m = createFailoverSequelize(dsqlConfig().failover, {
-        logger: log,
-        driver: tokenDriver(async () => cluster.credentials.app.password),
-        dialectOptions: { clientMinMessages: 'ignore' },
-      });
-      try {
-        const attempts: number[] = [];
-        const result = await m.unitOfWork('conflicting', (attempt) =>
-          m.sequelize.transaction(async (transaction) => {
-            attempts.push(attempt.number);
-            // The real server raises the error, as DSQL does on a commit that lost a race.
-            if (attempt.number === 1) {
-              await m.sequelize.query("DO $$ BEGIN RAISE EXCEPTION 'mutation conflicts with another transaction, retry as needed (OC000)' USING ERRCODE = '40001'; END $$", { transaction });
-            }
-            return 'committed';
-          }),
-        );
-        expect(result).toBe('committed');
-        expect(attempts).toEqual([1, 2]);
-      } finally {
-        await m.close();
-      }
     });
   });
 });

@@ -8,14 +8,41 @@ export interface Endpoint {
 }
 
 /**
- * TLS as RDS wants it: encrypted, and the server proven by a CA you hold. `rejectUnauthorized`
- * has no switch here: a connection to a server whose certificate does not verify is refused.
+ * How a connection is encrypted and the server proven, with libpq's sslmode names:
+ *
+ *   verify-full  encrypted; the server's certificate chains to a CA you hold and names the host
+ *                you asked for (what RDS and this project's TLS clusters get by default)
+ *   verify-ca    encrypted; the certificate chains to your CA, whatever name it carries
+ *   require      encrypted; with a CA, checked as verify-ca (libpq does the same when a root
+ *                certificate is there); without one the server is not proven at all, which the
+ *                app refuses unless you say so (`unverified: true`: DB_SSL_ACCEPT_UNVERIFIED=true)
+ *
+ * `disable` is no TlsConfig at all. libpq's allow and prefer (plaintext if the server will not
+ * encrypt) are refused: a downgrade nobody sees is not a setting this app offers.
  */
+export type SslMode = 'require' | 'verify-ca' | 'verify-full';
+
 export interface TlsConfig {
-  /** PEM of the CA that signed the servers' certificates (RDS: global-bundle.pem). */
-  ca: string;
+  mode?: SslMode;
+  /** PEM of the CA that signed the servers' certificates (RDS: global-bundle.pem); `system`: Node's own trusted CAs. */
+  ca?: string;
   /** Where the CA came from, for error messages. */
   caSource?: string;
+  /** With mode require and no CA: encrypt, and accept whatever certificate the server shows. */
+  unverified?: boolean;
+}
+
+/** What pg's `ssl` option is for a TlsConfig: one place, for every way the app builds Sequelize. */
+export function sslOptions(tls: TlsConfig): Record<string, unknown> {
+  const mode = tls.mode ?? 'verify-full';
+  const ca = tls.ca && tls.ca !== 'system' ? { ca: tls.ca } : {};
+  if (mode === 'require' && !tls.ca) {
+    if (!tls.unverified) throw new Error('sslmode=require without a CA proves nothing about the server: give a CA (verify-full), or accept that explicitly (DB_SSL_ACCEPT_UNVERIFIED=true)');
+    return { rejectUnauthorized: false };
+  }
+  if (mode === 'verify-full') return { require: true, rejectUnauthorized: true, ...ca };
+  // verify-ca, and require with a CA: the chain is checked, the name is not.
+  return { require: true, rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined };
 }
 
 /** Where the deployment's connections go, and what the platform adds or forbids. */
@@ -47,6 +74,11 @@ export interface FailoverConfig {
   backoff: { baseMs: number; maxMs: number };
   /** Reads go to the primary for this long after the same session wrote. 0: off. */
   readYourWritesMs: number;
+  /**
+   * Aurora DSQL: the schema a role other than admin works in (its own: only admin may use public),
+   * set as the search_path of every new connection. Default myschema, as AWS's samples name it.
+   */
+  schema?: string;
   /** Check on every new write connection that the node accepts writes. */
   verifyRoleOnConnect: boolean;
   /** Sequelize asks the server for its version on first use unless told; with the primary down that fails every query. */

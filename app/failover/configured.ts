@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
-import type { FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './config.ts';
 
 /** Undo the JSON-safe encoding: { $regexp, flags } objects become RegExps again, deep. */
 export function reviveOptions(value: unknown): unknown {
@@ -36,7 +36,7 @@ export function createConfiguredSequelize(config: Pick<FailoverConfig, 'database
   delete options.replication;
   if (replication) options.replication = { write, read: config.reads.map((r) => ({ host: r.host, port: r.port })) };
   const dialectOptions = { ...((options.dialectOptions as Record<string, unknown> | undefined) ?? {}) };
-  if (config.tls) dialectOptions.ssl = { ...((dialectOptions.ssl as Record<string, unknown> | undefined) ?? {}), require: true, rejectUnauthorized: true, ca: config.tls.ca };
+  if (config.tls) dialectOptions.ssl = { ...((dialectOptions.ssl as Record<string, unknown> | undefined) ?? {}), ...sslOptions(config.tls) };
   return new Sequelize(config.database, config.user, config.password as string, {
     ...(options as Options),
     dialect: 'postgres',

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
-import type { FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './config.ts';
 
 export function createTutorialSequelize(config: Pick<FailoverConfig, 'database' | 'user' | 'password' | 'write' | 'reads' | 'tls'>): Sequelize {
   return new Sequelize(config.database, config.user, config.password as string, {
@@ -24,6 +24,6 @@ export function createTutorialSequelize(config: Pick<FailoverConfig, 'database' 
     pool: { max: 10, idle: 30000 },
     logging: false,
     // RDS's documented form, when the cluster requires TLS.
-    ...(config.tls ? { dialectOptions: { ssl: { require: true, rejectUnauthorized: true, ca: config.tls.ca } } } : {}),
+    ...(config.tls ? { dialectOptions: { ssl: sslOptions(config.tls) } } : {}),
   });
 }

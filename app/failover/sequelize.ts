@@ -10,7 +10,7 @@ import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
 import { classify, RoleMismatchError, type Classification } from './classify.ts';
-import type { FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './config.ts';
 
 export class DatabaseOperationError extends Error {
   constructor(
@@ -80,6 +80,8 @@ export interface FailoverSequelizeOptions {
   driver?: typeof pg;
   /** Extra dialectOptions the platform needs (DSQL: clientMinMessages). */
   dialectOptions?: Record<string, unknown>;
+  /** Set as the search_path of every new connection (Aurora DSQL's roles other than admin). */
+  searchPath?: string;
   /** Called with a random number in [0, 1) for backoff jitter (tests pass a fixed one). */
   random?: () => number;
 }
@@ -121,11 +123,9 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
   };
   const lastWriteBySession = new Map<string, number>();
 
-  const ssl = config.tls
-    ? // As on RDS: TLS required and the server's certificate checked against the CA you hold,
-      // including its name. There is deliberately no way to pass rejectUnauthorized: false.
-      { require: true, rejectUnauthorized: true, ca: config.tls.ca }
-    : undefined;
+  // As on RDS: TLS required and the server's certificate checked against the CA you hold,
+  // including its name, unless the sslmode says otherwise (app/failover/config.ts).
+  const ssl = config.tls ? sslOptions(config.tls) : undefined;
 
   const sequelizeOptions: Options & { databaseVersion: string } = {
     dialect: 'postgres',
@@ -189,6 +189,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
         c.__bornAt = Date.now();
         // Sequelize drops keepAliveInitialDelayMillis; set the delay on the socket itself ([E14]).
         c.connection?.stream?.setKeepAlive?.(true, config.keepAliveDelayMs);
+        if (options.searchPath) await c.query(`SET search_path TO "${options.searchPath.replace(/"/g, '""')}"`);
         const isWrite = config.reads.length === 0 || Boolean((hostConfig as Record<string, unknown>)[WRITE_POOL]);
         if (isWrite && config.verifyRoleOnConnect) {
           // libpq's target_session_attrs=read-write, by hand: the endpoint may still (or again)

@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppConfigError, loadConfig, parseDatabaseUrl } from './config.ts';
+import { sslOptions } from './failover/config.ts';
+
+const caFile = (() => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-config-'));
+  const file = path.join(dir, 'ca.pem');
+  writeFileSync(file, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
+  return file;
+})();
+
+describe('DATABASE_URL', () => {
+  it('gives user, password, database, host, port, sslmode and the CA file, decoded', () => {
+    expect(parseDatabaseUrl('postgres://app%40corp:p%2Fss%3Aw@db.example.com:6432/orders?sslmode=verify-ca&sslrootcert=/etc/ca.pem')).toEqual({
+      DB_USER: 'app@corp',
+      DB_PASSWORD: 'p/ss:w',
+      DB_NAME: 'orders',
+      DB_WRITE_HOST: 'db.example.com',
+      DB_PORT: '6432',
+      DB_SSLMODE: 'verify-ca',
+      DB_SSL_CA_FILE: '/etc/ca.pem',
+    });
+    expect(parseDatabaseUrl('postgresql://u:p@h/d')).toEqual({ DB_USER: 'u', DB_PASSWORD: 'p', DB_NAME: 'd', DB_WRITE_HOST: 'h' });
+  });
+
+  it('is the default for each DB_* variable; a variable that is set wins', () => {
+    const config = loadConfig({ DATABASE_URL: `postgres://u:secret@db.example.com:6432/orders?sslrootcert=${caFile}`, DB_NAME: 'billing', DB_READ_HOSTS: '' });
+    expect(config.failover).toMatchObject({ user: 'u', password: 'secret', database: 'billing', write: { host: 'db.example.com', port: 6432 }, reads: [] });
+    // A CA and no sslmode: verified in full, as without the URL.
+    expect(config.failover.tls).toMatchObject({ mode: 'verify-full', caSource: caFile });
+  });
+
+  it('is refused, in one line, when it is not what the app can use', () => {
+    const refused = (url: string) => {
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (error) {
+        expect(error).toBeInstanceOf(AppConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted: ${url}`);
+    };
+    expect(refused('db.example.com:5432')).toMatch(/must start with postgres:\/\//);
+    expect(refused('not a url')).toMatch(/not a URL/);
+    expect(refused('mysql://u:p@h/d')).toMatch(/must start with postgres:\/\//);
+    expect(refused('postgres://u:p@h/d?target_session_attrs=read-write')).toMatch(/parameter the app does not use: target_session_attrs/);
+    expect(refused('postgres://u@h/d')).toMatch(/DB_PASSWORD is required/);
+  });
+});
+
+describe('sslmode, with libpq meanings', () => {
+  const env = (extra: Record<string, string>) => ({ DB_PASSWORD: 'p', ...extra });
+
+  it('disable (or nothing and no CA): no TLS', () => {
+    expect(loadConfig(env({})).failover.tls).toBeUndefined();
+    expect(loadConfig(env({ DB_SSLMODE: 'disable' })).failover.tls).toBeUndefined();
+  });
+
+  it('verify-full checks the chain and the name; verify-ca the chain only', () => {
+    const full = loadConfig(env({ DB_SSLMODE: 'verify-full', DB_SSL_CA_FILE: caFile })).failover.tls!;
+    expect(sslOptions(full)).toMatchObject({ rejectUnauthorized: true, ca: expect.stringContaining('BEGIN CERTIFICATE') });
+    expect(sslOptions(full)).not.toHaveProperty('checkServerIdentity');
+    const ca = loadConfig(env({ DB_SSLMODE: 'verify-ca', DB_SSL_CA_FILE: caFile })).failover.tls!;
+    const options = sslOptions(ca);
+    expect(options).toMatchObject({ rejectUnauthorized: true });
+    expect((options.checkServerIdentity as () => unknown)()).toBeUndefined();
+  });
+
+  it('require with a CA checks the chain, as libpq does when it has a root certificate', () => {
+    const tls = loadConfig(env({ DB_SSLMODE: 'require', DB_SSL_CA_FILE: caFile })).failover.tls!;
+    expect(sslOptions(tls)).toMatchObject({ rejectUnauthorized: true, checkServerIdentity: expect.any(Function) });
+  });
+
+  it('require without a CA is refused unless accepted explicitly, and then proves nothing', () => {
+    expect(() => loadConfig(env({ DB_SSLMODE: 'require' }))).toThrow(/proves nothing about the server.*DB_SSL_ACCEPT_UNVERIFIED=true/);
+    const tls = loadConfig(env({ DB_SSLMODE: 'require', DB_SSL_ACCEPT_UNVERIFIED: 'true' })).failover.tls!;
+    expect(sslOptions(tls)).toEqual({ rejectUnauthorized: false });
+    // The same rule where the options are made, for a TlsConfig built by hand.
+    expect(() => sslOptions({ mode: 'require' })).toThrow(/proves nothing/);
+  });
+
+  it('refuses the modes that fall back to plaintext, unknown modes, verification without a CA, and a CA with disable', () => {
+    expect(() => loadConfig(env({ DB_SSLMODE: 'prefer' }))).toThrow(/falls back to plaintext/);
+    expect(() => loadConfig(env({ DB_SSLMODE: 'allow' }))).toThrow(/falls back to plaintext/);
+    expect(() => loadConfig(env({ DB_SSLMODE: 'verify_full' }))).toThrow(/must be one of disable, require, verify-ca, verify-full/);
+    expect(() => loadConfig(env({ DB_SSLMODE: 'verify-full' }))).toThrow(/needs the CA/);
+    expect(() => loadConfig(env({ DB_SSLMODE: 'disable', DB_SSL_CA_FILE: caFile }))).toThrow(/say which you mean/);
+  });
+
+  it('sslrootcert=system verifies against the system CAs', () => {
+    const tls = loadConfig({ DATABASE_URL: 'postgres://u:p@db.example.com/d?sslmode=verify-full&sslrootcert=system' }).failover.tls!;
+    expect(sslOptions(tls)).toEqual({ require: true, rejectUnauthorized: true });
+  });
+});
+
+describe('platform defaults', () => {
+  it('rds waits out a Multi-AZ failover (120 s) unless told otherwise', () => {
+    expect(loadConfig({ DB_PASSWORD: 'p', DB_PLATFORM: 'rds' }).failover.failoverWindowMs).toBe(120_000);
+    expect(loadConfig({ DB_PASSWORD: 'p', DB_PLATFORM: 'rds', DB_FAILOVER_WINDOW_MS: '30000' }).failover.failoverWindowMs).toBe(30_000);
+    expect(loadConfig({ DB_PASSWORD: 'p' }).failover.failoverWindowMs).toBe(4000);
+  });
+});
