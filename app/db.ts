@@ -231,7 +231,7 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
       const run =
         cfg.platform === 'dsql'
           ? async () => void (await db.sequelize.getQueryInterface().createTable(M.getTableName(), M.getAttributes()))
-          : async () => void (await migrate(db.sequelize, migrations(db.sequelize)));
+          : async () => void (await migrate(db.sequelize, migrations));
       await db.unitOfWork(`migrate ${M.tableName}`, run, { idempotent: true });
     } finally {
       await db.close();
@@ -308,7 +308,7 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
       for (const cfg of [config.failover, ...(config.analytics ? [config.analytics] : [])]) {
         const direct = make({ ...cfg, reads: [] });
         try {
-          await once(() => migrate(direct, (cfg === config.failover ? appMigrations : analyticsMigrations)(direct)));
+          await once(() => migrate(direct, cfg === config.failover ? appMigrations : analyticsMigrations));
         } finally {
           await direct.close();
         }
