@@ -47,6 +47,15 @@ export async function findAllCountries(Country: CountryModel): Promise<string> {
   return `All countries: ${JSON.stringify(countries, null, 2)}`;
 }
 
+// a read from the replicas, saying which server answered it and what it found there
+export async function readFromReplicas(sequelize: Sequelize): Promise<string> {
+  const [row] = await sequelize.query<{ node: string; names: string | null }>(
+    'SELECT current_setting(\'cluster_name\') AS node, (SELECT string_agg(name, \', \' ORDER BY country_id) FROM "Countries") AS names',
+    { type: QueryTypes.SELECT },
+  );
+  return `read by ${row!.node}: ${row!.names ?? 'no rows'}`;
+}
+
 // which server answers: a SELECT goes to a read replica, unless useMaster sends it to the write host
 export async function whoAnswers(sequelize: Sequelize, useMaster: boolean): Promise<string> {
   const [row] = await sequelize.query<{ node: string }>("SELECT current_setting('cluster_name') AS node", { type: QueryTypes.SELECT, useMaster });

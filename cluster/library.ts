@@ -23,7 +23,7 @@ import { createLogger, type Logger } from './lib/logger.ts';
 import { waitFor } from './lib/wait-for.ts';
 import type { ClusterSnapshot } from './observe.ts';
 import { ClusterWatcher } from './watcher.ts';
-import type { ClusterOptions } from './spec.ts';
+import { dropletIdOf, type ClusterOptions } from './spec.ts';
 import type { NodeFaults } from './target.ts';
 import { PortInUseError, SubnetConflictError } from './errors.ts';
 
@@ -122,6 +122,25 @@ export class FlipdrillCluster implements AsyncDisposable {
   /** The floating endpoint on this host, and the node it leads to now. */
   get endpoint(): { host: string; port: number; holder: string | undefined } {
     return { host: '127.0.0.1', port: this.#proxy.port, holder: this.#holder };
+  }
+
+  /**
+   * With the DigitalOcean floating IP (endpoint do-simulator): what the API simulator recorded of
+   * its moves (every assign request, when, to which droplet, which node that droplet is, the
+   * status it was answered with) and where the IP is now.
+   */
+  async floatingIp(): Promise<{ ip: string; node: string | undefined; assigns: { at: number; dropletId: number; node: string | undefined; status: number | undefined }[] }> {
+    const nodeOf = (id: number | null) => this.#cluster.spec.nodes.find((n) => dropletIdOf(n) === id)?.name;
+    const { requests } = await this.#cluster.doSimulator<{ requests: { at: number; method: string; path: string; body: unknown; status?: number }[] }>('requests');
+    const { ips } = await this.#cluster.doSimulator<{ ips: { ip: string; dropletId: number | null }[] }>('state');
+    const ip = this.#cluster.spec.doSimulator.floatingIp;
+    const assigns = requests
+      .filter((r) => r.method === 'POST' && r.path === `/v2/floating_ips/${ip}/actions` && (r.body as { type?: string } | null)?.type === 'assign')
+      .map((r) => {
+        const dropletId = Number((r.body as { droplet_id?: number }).droplet_id);
+        return { at: r.at, dropletId, node: nodeOf(dropletId), status: r.status };
+      });
+    return { ip, node: nodeOf(ips.find((i) => i.ip === ip)?.dropletId ?? null), assigns };
   }
 
   /** The node the databases say is primary now. */

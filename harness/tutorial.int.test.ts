@@ -1,7 +1,8 @@
 /**
  * `flipdrill tutorial --yes` end to end, as a reader would run it, non-interactively: every step
  * shows its code and its real output, the write through the old primary's address fails after
- * the kill, and the write through the floating endpoint lands on the promoted node.
+ * the kill, and the write through the floating endpoint lands on the promoted node; with the
+ * DigitalOcean simulator, the promote hook moves the floating IP (its log and the API's record).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, removeClusters } from '../cluster/index.ts';
@@ -10,9 +11,11 @@ import { runFlipdrill } from './test-support/run-command.ts';
 
 const NAME = 'fdtest-tutorial';
 const ARGS = ['--name', NAME, '--port-base', '23432', '--app-port', '23480', '--back-subnet', '10.213.81.0/24', '--front-subnet', '10.213.82.0/24'];
+const DO_NAME = 'fdtest-tutorial-do';
+const DO_ARGS = ['--name', DO_NAME, '--port-base', '23532', '--app-port', '23580', '--back-subnet', '10.213.83.0/24', '--front-subnet', '10.213.84.0/24', '--endpoint', 'do-simulator'];
 
 afterAll(async () => {
-  await removeClusters(await testDocker(), createLogger(), NAME);
+  for (const name of [NAME, DO_NAME]) await removeClusters(await testDocker(), createLogger(), name);
 });
 
 function tutorial(...args: string[]) {
@@ -38,7 +41,9 @@ describe('flipdrill tutorial', () => {
     expect(out).toContain('create table countries');
     expect(out).toMatch(/Portugal created - country_id: 1\n/);
     expect(out).toContain('"name": "Portugal"');
-    expect(out).toMatch(/reads answered by: node[12], node[12]; the write host is node1/);
+    // The row written on the primary, read on the standby, which says so itself.
+    expect(out).toMatch(/read by node2: Portugal\n/);
+    expect(out).toContain('the write host is node1');
     expect(out).toMatch(/node1 killed; node2 is primary [\d.]+ s later/);
     expect(out).toMatch(/the write failed: Sequelize\w*Error/);
     expect(out).toContain('the endpoint leads to node2');
@@ -48,5 +53,20 @@ describe('flipdrill tutorial', () => {
     expect(out).toContain("replication: { read: config.reads.map((r) => ({ host: r.host, port: r.port })), write: { host: config.write.host, port: config.write.port } }");
     expect(out).toContain('Done. Removing the cluster.');
     expect(await leftovers(NAME)).toEqual([]);
+  });
+
+  it("with --endpoint do-simulator: repmgr's promote hook moves the floating IP, as the node's log and the API's record show", async () => {
+    const r = await tutorial('--yes', ...DO_ARGS);
+    if (r.status !== 0) process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
+    expect(r.status).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain("== Step 7 of 9: repmgr's promote hook moves the floating IP ==");
+    expect(out).toMatch(/node2: promote_command='?\/usr\/local\/bin\/flipdrill-promote/);
+    expect(out).toMatch(/flipdrill-flip-here: moving [\d.]+ to this droplet \(promote\)/);
+    expect(out).toMatch(/flipdrill-flip-here: done/);
+    expect(out).toMatch(/POST \/v2\/floating_ips\/[\d.]+\/actions \{"type":"assign","droplet_id":\d+\} \(node2's droplet\) answered 201/);
+    expect(out).toMatch(/the floating IP [\d.]+ is on node2's droplet/);
+    expect(out).toMatch(/Spain created - country_id: \d+\n\s+the write host is node2 now/);
+    expect(await leftovers(DO_NAME)).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import {
   defineCountry,
   findAllCountries,
   insertCountry,
+  readFromReplicas,
   whoAnswers,
   type CountryModel,
 } from '../app/tutorial.ts';
@@ -157,15 +158,15 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
     },
     {
       title: 'Insert, then read from the replicas',
-      says: 'Writes go to the write host; reads go to the read hosts (the standby, then the primary), once the standby has replayed the insert (streaming replication is asynchronous in what it shows to readers). cluster_name tells which server answered.',
-      shows: source(insertCountry, findAllCountries, whoAnswers),
+      says: 'Writes go to the write host; reads go to the read hosts (the standby, then the primary), once the standby has replayed the insert (streaming replication is asynchronous in what it shows to readers). cluster_name tells which server answered: the row written on the primary is read on the standby.',
+      shows: source(insertCountry, findAllCountries, readFromReplicas, whoAnswers),
       run: async () => {
         const inserted = await insertCountry(Country!, 'Portugal', true);
         const caughtUp = await standbysCaughtUp(cluster!, 'node1');
         const all = await findAllCountries(Country!);
-        const readers = [await whoAnswers(direct!, false), await whoAnswers(direct!, false)];
+        const reads = [await readFromReplicas(direct!), await readFromReplicas(direct!)];
         const writer = await whoAnswers(direct!, true);
-        return `${inserted}\n${caughtUp}\n${all}\nreads answered by: ${readers.join(', ')}; the write host is ${writer}`;
+        return `${inserted}\n${caughtUp}\n${all}\n${reads.join('\n')}\nthe write host is ${writer}`;
       },
     },
     {
@@ -179,6 +180,29 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
         return `${killed} killed; ${promoted} is primary ${((Date.now() - t0) / 1000).toFixed(1)} s later`;
       },
     },
+    ...(options.cluster.endpoint === 'do-simulator'
+      ? [
+          {
+            title: "repmgr's promote hook moves the floating IP",
+            says: "The tutorial's promote_command: promote the standby, then ask DigitalOcean to assign the floating IP to this droplet. Here each node plays a droplet and a simulator of DigitalOcean's API on this machine answers; the hook is the node's own, flipdrill did not ask for anything.",
+            shows: `grep promote_command /etc/repmgr.conf                       # on ${name}-node2
+grep flipdrill-flip-here /var/log/flipdrill/repmgrd.log    # what the hook did
+GET /__sim/requests, /__sim/state                          # what the API was asked, where the IP is`,
+            run: async () => {
+              const c = cluster!;
+              const promoted = await c.primary();
+              const conf = await c.exec(promoted, ['grep', '^promote_command', '/etc/repmgr.conf']);
+              // The hook may still be polling the API's action when the database is primary.
+              const hookLog = async () => (await c.exec(promoted, ['grep', 'flipdrill-flip-here', '/var/log/flipdrill/repmgrd.log'])).stdout.trim();
+              const deadline = Date.now() + 30_000;
+              while (!/flipdrill-flip-here: (done|FAILED)/.test(await hookLog()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+              const ip = await c.floatingIp();
+              const assigns = ip.assigns.map((a) => `POST /v2/floating_ips/${ip.ip}/actions {"type":"assign","droplet_id":${a.dropletId}} (${a.node}'s droplet) answered ${a.status}`);
+              return `${promoted}: ${conf.stdout.trim()}\n${promoted}'s log:\n${indent(await hookLog(), '  ')}\nthe API was asked:\n${indent(assigns.join('\n') || 'nothing', '  ')}\nthe floating IP ${ip.ip} is on ${ip.node}'s droplet`;
+            },
+          },
+        ]
+      : []),
     {
       title: 'Without a floating endpoint, writes fail',
       says: "The write host is still the old primary's address: nothing answers there any more, whatever the standby became.",
@@ -194,7 +218,10 @@ export async function runTutorial(options: TutorialOptions): Promise<void> {
     },
     {
       title: 'With a floating endpoint, writes come back',
-      says: "The tutorial's answer: write to an address that follows the primary (a DigitalOcean floating IP moved by repmgr's promote hook). Here the cluster's endpoint agent moved it to the promoted node (flipdrill only watched), and it is published on this host.",
+      says:
+        options.cluster.endpoint === 'do-simulator'
+          ? "The tutorial's answer: write to an address that follows the primary, the floating IP the promote hook moved. It is published on this host (flipdrill only watched where it went)."
+          : "The tutorial's answer: write to an address that follows the primary (a DigitalOcean floating IP moved by repmgr's promote hook; --endpoint do-simulator shows that). Here the cluster's endpoint agent moved a Docker alias to the promoted node (flipdrill only watched), and it is published on this host.",
       shows: `createTutorialSequelize({ ...config, write: cluster.endpoint })   // 127.0.0.1:<endpoint port>\nawait insertCountry(Country, 'Spain', true)`,
       run: async () => {
         const c = cluster!;
