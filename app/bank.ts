@@ -116,14 +116,11 @@ export function createBank(sequelize: Sequelize, models: ReturnType<typeof defin
           return same ? done : new TransferRefused('TRANSFER_ID_REUSED', `transfer ${input.id} exists with other accounts or amount`);
         }
       }
-      const accounts = await Account.findAll({
-        where: { id: [input.from, input.to] },
-        order: [['id', 'ASC']],
-        lock: transaction.LOCK.UPDATE,
-        transaction,
-      });
-      const from = accounts.find((a) => a.get('id') === input.from);
-      const to = accounts.find((a) => a.get('id') === input.to);
+      // One lock per account, by its primary key (the only lock Aurora DSQL takes), in key order.
+      const locked = new Map<string, Row | null>();
+      for (const id of [input.from, input.to].sort()) locked.set(id, await Account.findByPk(id, { lock: transaction.LOCK.UPDATE, transaction }));
+      const from = locked.get(input.from);
+      const to = locked.get(input.to);
       if (!from || !to) return new TransferRefused('NO_SUCH_ACCOUNT', `no account ${!from ? input.from : input.to}`);
       if (Number(from.get('balance')) < input.amount) return new TransferRefused('INSUFFICIENT_FUNDS', `${input.from} has ${String(from.get('balance'))}, less than ${input.amount}`);
       await from.update({ balance: Number(from.get('balance')) - input.amount }, { transaction });

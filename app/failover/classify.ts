@@ -100,6 +100,11 @@ export function classify(error: unknown): Classification {
   const label = code || name || 'error';
 
   if (name === 'RoleMismatchError') return result('retry', true, 'ROLE_MISMATCH', message);
+  // AWS's DSQL connector could not sign a token (no credentials, no region): it will not sign one
+  // on the next try either.
+  if (/Failed to generate DSQL token|Failed to retrieve DSQL token|Region is not specified/.test(message)) {
+    return result('fatal', false, 'DSQL_TOKEN', `the Aurora DSQL connector could not make a token: check the AWS credentials and region. ${message}`);
+  }
   if (TLS_CODES.has(code)) {
     return result('fatal', false, code, `the database's TLS certificate is not trusted (${code}): check the CA the app was given. ${message}`);
   }

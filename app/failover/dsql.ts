@@ -16,6 +16,8 @@
  *     retry stays off: under a Sequelize transaction it would re-send a COMMIT whose transaction is
  *     already gone, and a re-sent COMMIT answers a false success
  *   - no replicas, no role change; sessions end after an hour, so connections retire at 55 minutes
+ *   - admin works in public with an admin token; any other role in a schema of its own (myschema
+ *     unless DB_DSQL_SCHEMA says otherwise), set as every connection's search_path in afterConnect
  *
  * Without AWS, `tokenDriver` puts the same seam (a Client subclass in `dialectModule`, the
  * password asked for on every connect) in front of the local cluster, so these code paths run in
@@ -54,9 +56,21 @@ export function tokenDriver(tokens: TokenProvider, onQuery?: (sql: string) => vo
   return { ...pg, Client: TokenClient as typeof pg.Client };
 }
 
+/** DSQL's admin role: the public schema and an admin token; any other role its own schema. */
+export const DSQL_ADMIN = 'admin';
+
 export function createDsqlSequelize(config: FailoverConfig, options: { logger: Logger; driver: typeof pg }): FailoverSequelize {
   return createFailoverSequelize(
     { ...config, reads: [], verifyRoleOnConnect: false },
-    { logger: options.logger, driver: options.driver, dialectOptions: { clientMinMessages: 'ignore' } },
+    {
+      logger: options.logger,
+      driver: options.driver,
+      // As AWS's samples: a role other than admin cannot use public, so every connection sets the
+      // search_path to the role's schema.
+      ...(config.user === DSQL_ADMIN ? {} : { searchPath: config.schema ?? 'myschema' }),
+      // AWS's connector turns TLS on unless told: without a TLS setting (sslmode=disable, a local
+      // stand-in) say so, rather than let its default decide.
+      dialectOptions: { clientMinMessages: 'ignore', ...(config.tls ? {} : { ssl: false }) },
+    },
   );
 }
