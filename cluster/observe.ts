@@ -103,8 +103,14 @@ export function nodeStateOf(node: ObservedNode, row: StateRow | undefined, sentA
   };
 }
 
-/** This host's clock in ms, finer than Date.now(). */
-const nowMs = () => performance.timeOrigin + performance.now();
+/**
+ * This host's wall clock in ms, read afresh each time. Not `performance.timeOrigin +
+ * performance.now()`: that is anchored when the process starts and runs on the monotonic clock,
+ * so once the system clock is stepped or slewed (a VM resumed, NTP catching up) every node reads
+ * as that far off, though the nodes and this host share one clock. A millisecond is fine enough
+ * against a tolerance of 250 ms.
+ */
+export const hostNowMs = (): number => Date.now();
 
 export async function observeNode(node: ObservedNode, credentials: Credentials, running: boolean): Promise<NodeState> {
   if (!running) return { name: node.name, role: 'down', error: 'container not running' };
@@ -164,9 +170,9 @@ export class KeptConnections {
     }
     try {
       const client = await this.#client(node);
-      const sentAt = nowMs();
+      const sentAt = hostNowMs();
       const { rows } = await client.query<StateRow>(STATE_QUERY);
-      return nodeStateOf(node, rows[0], sentAt, nowMs());
+      return nodeStateOf(node, rows[0], sentAt, hostNowMs());
     } catch (error) {
       this.#drop(node.name);
       return { name: node.name, role: 'down', error: (error as Error).message };
