@@ -223,22 +223,24 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
    * already run (SequelizeMeta) with ordinary queries, which a replicated instance would send to a
    * replica that may not have the latest migration yet.
    */
-  const migrateOne = async (cfg: FailoverConfig, M: ModelStatic<Row>, migrations: typeof appMigrations) => {
+  const migrateOne = async (cfg: FailoverConfig, models: ModelStatic<Row>[], migrations: typeof appMigrations) => {
     const db = awareSequelize({ ...cfg, reads: [] }, log, options);
     try {
-      // DSQL: createTable, not sync() nor umzug's storage table (made with sync()): sync's index
-      // introspection breaks on DSQL's metadata.
-      const run =
-        cfg.platform === 'dsql'
-          ? async () => void (await db.sequelize.getQueryInterface().createTable(M.getTableName(), M.getAttributes()))
-          : async () => void (await migrate(db.sequelize, migrations));
-      await db.unitOfWork(`migrate ${M.tableName}`, run, { idempotent: true });
+      // DSQL: createTable for each model, not sync() nor umzug's storage table (made with sync()):
+      // sync's index introspection breaks on DSQL's metadata. One DDL statement per transaction.
+      const qi = db.sequelize.getQueryInterface();
+      if (cfg.platform === 'dsql') {
+        for (const M of models) await db.unitOfWork(`create ${M.tableName}`, async () => void (await qi.createTable(M.getTableName(), M.getAttributes())), { idempotent: true });
+      } else {
+        await db.unitOfWork(`migrate ${cfg.database}`, async () => void (await migrate(db.sequelize, migrations)), { idempotent: true });
+      }
     } finally {
       await db.close();
     }
   };
 
-  const bank = createBank(app.sequelize, defineBankModels(app.sequelize, stampAttributes(app.sequelize, platform)), {
+  const bankModels = defineBankModels(app.sequelize, stampAttributes(app.sequelize, platform));
+  const bank = createBank(app.sequelize, bankModels, {
     write: (what, work) => app.unitOfWork(what, (attempt) => work(attempt), { idempotent: true }),
     read: (what, work) => app.read(what, work),
     noteWrite: (session) => app.noteWrite(session),
@@ -256,8 +258,9 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      await migrateOne(config.failover, Country, appMigrations);
-      if (config.analytics && Event) await migrateOne(config.analytics, Event, analyticsMigrations);
+      // The app's migrations make the countries and the bank's tables (on DSQL: the models' tables).
+      await migrateOne(config.failover, [Country, bankModels.Account, bankModels.Transfer], appMigrations);
+      if (config.analytics && Event) await migrateOne(config.analytics, [Event], analyticsMigrations);
     },
     async close() {
       await Promise.all([app.close(), analytics?.close()]);

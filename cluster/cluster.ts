@@ -50,6 +50,15 @@ import {
 
 /** The app's second database (seed 003: one app, several databases). */
 export const ANALYTICS_DATABASE = 'flipdrill_analytics';
+/** The DSQL stand-in's name on the client network (the dsql app's write endpoint). */
+const DSQL_STAND_IN_HOST = 'dsql';
+
+/** What the DSQL stand-in counted, as its /stats gives it. */
+export interface DsqlStandInCounts {
+  refused: Record<string, number>;
+  conflicts: number;
+  sessions: number;
+}
 /** The iptables chain that blocks the app's DNS, in the app's network namespace. */
 const DNS_CHAIN = 'FLIPDRILL-DNS';
 /** The iptables chain a one-way partition adds inside a node's own network namespace. */
@@ -118,6 +127,17 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
   /** The DigitalOcean API simulator, from this host. */
   get doSimulatorUrl(): string {
     return `http://127.0.0.1:${this.spec.doSimulator.hostPort}`;
+  }
+
+  /**
+   * With the dsql app: what the DSQL stand-in counted since it started (statements refused by rule,
+   * write conflicts answered as OC000, client sessions); undefined with any other app.
+   */
+  async dsqlStandInStats(): Promise<DsqlStandInCounts | undefined> {
+    if (this.spec.appProfile !== 'dsql') return undefined;
+    const res = await fetch(`http://127.0.0.1:${this.spec.dsqlStandIn.statsPort}/stats`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new ClusterError(`the DSQL stand-in answered ${res.status} to /stats`);
+    return (await res.json()) as DsqlStandInCounts;
   }
 
   /** The simulator's control plane (/__sim/...): faults, state, recorded requests. */
@@ -426,7 +446,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
   /** The Sequelize setup the running app uses. */
   async appProfile(): Promise<AppProfile> {
     const app = await this.docker.inspectContainer(names.appContainer(this.spec));
-    return (app?.env.APP_PROFILE as AppProfile | undefined) ?? 'aware';
+    return profileOf(app?.env ?? {});
   }
 
   /**
@@ -437,8 +457,15 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     const name = names.appContainer(this.spec);
     const app = await this.docker.inspectContainer(name);
     if (!app) throw new ClusterError(`the app container ${name} is missing`, { hint: 'run: npm run flipdrill -- down, then up' });
-    if ((app.env.APP_PROFILE ?? 'aware') === profile) return;
-    this.#log.info({ from: app.env.APP_PROFILE ?? 'aware', to: profile }, 'replacing the app');
+    const running = profileOf(app.env);
+    if (running === profile) return;
+    // The DSQL stand-in is part of the cluster's start, in front of its endpoint.
+    if (running === 'dsql' || profile === 'dsql') {
+      throw new ClusterError(`the running cluster ${this.spec.name} runs the ${running} app; the dsql app and its DSQL stand-in come with a cluster of their own`, {
+        hint: 'remove it (flipdrill down), or give the drill another --name',
+      });
+    }
+    this.#log.info({ from: running, to: profile }, 'replacing the app');
     await this.docker.removeContainer(name);
     const env = { ...app.env, APP_PROFILE: profile };
     // Only what flipdrill set: the image's own variables (PATH, NODE_ENV...) come back from the image.
@@ -670,7 +697,14 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
   if (spec.app.image && !(await docker.imageExists(spec.app.image))) {
     throw new ConfigError(`--app-image ${spec.app.image}: no such image on this Docker engine`, { hint: 'build or pull it first: flipdrill pulls nothing' });
   }
-  for (const port of [...spec.nodes.map((n) => n.hostPort), ...(spec.app.start ? [spec.app.hostPort] : []), ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : [])]) await assertPortFree(port);
+  const withStandIn = spec.app.start && spec.appProfile === 'dsql';
+  for (const port of [
+    ...spec.nodes.map((n) => n.hostPort),
+    ...(spec.app.start ? [spec.app.hostPort] : []),
+    ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : []),
+    ...(withStandIn ? [spec.dsqlStandIn.statsPort] : []),
+  ])
+    await assertPortFree(port);
   await assertSubnetsFree(docker, spec);
 
   const credentials: ClusterCredentials = {
@@ -749,6 +783,10 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       await startClientHost(cluster, docker, images.app, await prepareClientModule(spec.app.client), labels({ [ROLE_LABEL]: 'app' }), start.signal);
       return cluster;
     }
+    if (withStandIn) {
+      onStep('starting the DSQL stand-in in front of the endpoint (it refuses what Aurora DSQL refuses)');
+      await startDsqlStandInContainer(cluster, docker, images.node, labels({ [ROLE_LABEL]: 'dsql' }), start.signal);
+    }
     onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
     await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);
     log.info({ url: cluster.appUrl }, 'app ready');
@@ -794,6 +832,45 @@ async function startDoSimulator(cluster: StartedCluster, docker: DockerClient, i
     intervalMs: 200,
     hint: `see: docker logs ${name}`,
   });
+}
+
+/**
+ * The Aurora DSQL stand-in (cluster/dsql/stand-in.ts) in its own container, from the node image's
+ * Node and bundle, on the client network in front of the floating endpoint: it logs in there as the
+ * databases' owner for every session, so a session after a failover reaches the new primary. Its
+ * counts are published on 127.0.0.1 only.
+ */
+async function startDsqlStandInContainer(cluster: StartedCluster, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  const { spec, credentials } = cluster;
+  const name = names.dsqlStandInContainer(spec);
+  await docker.createContainer({
+    name,
+    hostname: 'dsql',
+    image,
+    entrypoint: ['/usr/local/bin/node', '/usr/local/lib/flipdrill/flipdrill-dsql.cjs'],
+    env: {
+      DSQL_UPSTREAM_HOST: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
+      DSQL_DATABASES: `${credentials.app.database},${ANALYTICS_DATABASE}`,
+      DSQL_UPSTREAM_USER: credentials.app.user,
+      DSQL_UPSTREAM_PASSWORD: credentials.app.password,
+      // Every address of its own container: the client network and the published stats port.
+      DSQL_HOST: '0.0.0.0',
+    },
+    labels,
+    publish: { 8080: spec.dsqlStandIn.statsPort },
+    networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.dsqlStandIn.frontIp, aliases: [DSQL_STAND_IN_HOST] }],
+    stopTimeoutSecs: 2,
+  });
+  await docker.startContainer(name);
+  await waitFor(
+    'the DSQL stand-in to answer',
+    async () => {
+      const info = await docker.inspectContainer(name);
+      if (info && !info.running && info.status === 'exited') throw new ClusterError(`the DSQL stand-in ${name} exited at start: ${(await docker.logs(name, 5).catch(() => '')).trim().split('\n').slice(-2).join(' | ')}`);
+      return (await cluster.dsqlStandInStats().then(() => true, () => false));
+    },
+    { timeoutMs: 70_000, intervalMs: 200, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ClusterError },
+  );
 }
 
 /**
@@ -850,9 +927,29 @@ async function startEndpointAgent(cluster: StartedCluster, docker: DockerClient,
   );
 }
 
+/** The app's profile from its environment: the dsql app is the aware one on the DSQL platform. */
+const profileOf = (env: Record<string, string | undefined>): AppProfile => (env.DB_PLATFORM === 'dsql' ? 'dsql' : ((env.APP_PROFILE as AppProfile | undefined) ?? 'aware'));
+
 /** The app container's environment: where it connects, as whom, with which profile. */
 function appEnv(cluster: StartedCluster, profile: AppProfile): Record<string, string> {
   const { spec, credentials } = cluster;
+  if (profile === 'dsql') {
+    return {
+      // The aware layer's Aurora DSQL profile, as it runs against DSQL, through the stand-in.
+      APP_PROFILE: 'aware',
+      DB_PLATFORM: 'dsql',
+      DB_WRITE_HOST: DSQL_STAND_IN_HOST,
+      // DSQL's admin role (its tables in public, where the harness's final read finds them). The
+      // stand-in takes any password as a token; DB_DSQL_AUTH=password sends this one through the
+      // connector's seam instead of signing one with AWS credentials.
+      DB_USER: 'admin',
+      DB_DSQL_AUTH: 'password',
+      DB_PASSWORD: `stand-in-token-${randomBytes(6).toString('hex')}`,
+      DB_NAME: credentials.app.database,
+      DB_SSLMODE: 'disable',
+      ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
+    };
+  }
   return {
     APP_PROFILE: profile,
     DB_PASSWORD: credentials.app.password,

@@ -2,6 +2,7 @@
  * Bundle the Node tools that run inside the node image into cluster/node-image/dist/:
  *   flipdrill-flip.cjs   the DigitalOcean floating IP hook (do-wrapper adapter and the move)
  *   flipdrill-dosim.cjs  the DigitalOcean API simulator, run in its own container for drills
+ *   flipdrill-dsql.cjs   the Aurora DSQL stand-in, in its own container in front of the endpoint (--app dsql)
  * The image carries the host's Node binary (see images.ts); these need no node_modules. Runs on
  * `npm ci` (prepare) and whenever flipdrill builds the node image.
  */
@@ -18,6 +19,7 @@ export async function bundleNodeTools(): Promise<string[]> {
   const entries = [
     ['endpoint/digitalocean/flip-cli.ts', 'flipdrill-flip.cjs'],
     ['endpoint/digitalocean/simulator-main.ts', 'flipdrill-dosim.cjs'],
+    ['dsql/stand-in-main.ts', 'flipdrill-dsql.cjs'],
   ] as const;
   const out: string[] = [];
   for (const [entry, name] of entries) {

@@ -12,6 +12,8 @@ describe('defineCluster', () => {
     ]);
     expect(spec.app).toEqual({ hostPort: 20100, frontIp: '10.2.0.20', start: true });
     expect(defineCluster({ name: 'drill', app: false }).app.start).toBe(false);
+    // The dsql app's stand-in: next to the app on the client network, its counts on the port after the simulator's.
+    expect(spec.dsqlStandIn).toEqual({ frontIp: '10.2.0.21', statsPort: 20102 });
     expect(spec.replication).toBe('sync');
     expect(spec.timing).toEqual({ monitorIntervalSecs: 1, reconnectAttempts: 2, reconnectInterval: 0 });
   });
@@ -24,6 +26,10 @@ describe('defineCluster', () => {
     [{ backSubnet: '10.0.0.5/24' }, /host bits set; did you mean 10.0.0.0\/24/],
     [{ frontSubnet: 'banana' }, /not an IPv4 CIDR/],
     [{ frontSubnet: '10.0.0.0/8' }, /prefix from \/16 to \/28/],
+    [{ appProfile: 'dsql' as const, tls: true }, /--app dsql talks to its local DSQL stand-in without TLS: leave out --tls/],
+    [{ appProfile: 'dsql' as const, client: 'my-client.ts' }, /--app dsql is flipdrill's app on its DSQL profile: it does not go with a client module/],
+    [{ appProfile: 'dsql' as const, portBase: 20000, appPort: 19999 }, /the DSQL stand-in port 20001 \(app port \+ 2\) collides with the node ports 20000-20002/],
+    [{ appProfile: 'dsql' as const, appPort: 65534 }, /the DSQL stand-in port \(app port \+ 2\) must be a port/],
   ])('rejects %o with one clear message', (options, message) => {
     expect(() => defineCluster(options)).toThrow(ConfigError);
     expect(() => defineCluster(options)).toThrow(message);

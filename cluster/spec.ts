@@ -48,6 +48,8 @@ export interface ClusterSpec {
   /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
   endpoint: EndpointOption;
   doSimulator: { hostPort: number; backIp: string; floatingIp: string; region: string };
+  /** With the dsql app: the DSQL stand-in's address on the client network, and its stats port on 127.0.0.1. */
+  dsqlStandIn: { frontIp: string; statsPort: number };
   /** The endpoint agent's address on the replication network (where it asks the nodes their role). */
   agentBackIp: string;
   /**
@@ -72,10 +74,14 @@ export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator
 /** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
 export const dropletIdOf = (node: Pick<NodeSpec, 'id'>) => 100 + node.id;
 
-/** flipdrill's app on the failover-aware layer, on the tutorial's Sequelize setup, or on a Sequelize config of yours. */
-export type AppProfile = 'aware' | 'naive' | 'config';
+/**
+ * flipdrill's app on the failover-aware layer, on the tutorial's Sequelize setup, on a Sequelize
+ * config of yours, or on the aware layer's Aurora DSQL profile through a local DSQL stand-in in
+ * front of the endpoint (cluster/dsql/stand-in.ts).
+ */
+export type AppProfile = 'aware' | 'naive' | 'config' | 'dsql';
 /** What --app chooses from (`config` comes with a Sequelize config of yours). */
-export const APP_PROFILES: AppProfile[] = ['aware', 'naive'];
+export const APP_PROFILES: AppProfile[] = ['aware', 'naive', 'dsql'];
 
 /**
  * repmgrd's timing profiles, in one file that the Ansible role reads too.
@@ -239,8 +245,16 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   if (options.client && options.appImage) throw new ConfigError('a client module or an app image: one of them runs in place of the app, not both');
   if (options.appImage !== undefined && !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(options.appImage)) throw new ConfigError(`--app-image "${options.appImage}" is not an image name like myorg/app:tag`);
   const appProfile = options.appProfile ?? (options.sequelizeOptions ? 'config' : DEFAULTS.appProfile);
-  if (!APP_PROFILES.includes(appProfile) && appProfile !== 'config') throw new ConfigError(`the app profile must be ${APP_PROFILES.join(' or ')}, not "${String(appProfile)}"`);
+  if (!APP_PROFILES.includes(appProfile) && appProfile !== 'config') throw new ConfigError(`the app profile must be ${APP_PROFILES.slice(0, -1).join(', ')} or ${APP_PROFILES.at(-1)}, not "${String(appProfile)}"`);
   if (appProfile === 'config' && !options.sequelizeOptions) throw new ConfigError('the config app profile needs a Sequelize config (--sequelize-config)');
+  // The DSQL stand-in's stats on 127.0.0.1: the port after the simulator's.
+  const dsqlPort = appPort + 2;
+  if (appProfile === 'dsql') {
+    checkPort('the DSQL stand-in port (app port + 2)', dsqlPort);
+    if (options.client || options.appImage) throw new ConfigError('--app dsql is flipdrill\'s app on its DSQL profile: it does not go with a client module or an app image of yours');
+    if (options.tls) throw new ConfigError('--app dsql talks to its local DSQL stand-in without TLS: leave out --tls');
+    if (dsqlPort >= portBase && dsqlPort <= lastPort) throw new ConfigError(`the DSQL stand-in port ${dsqlPort} (app port + 2) collides with the node ports ${portBase}-${lastPort}`);
+  }
 
   const roles: NodeRole[] = ['primary', ...Array.from({ length: standbys }, () => 'standby' as const), 'witness'];
   const nodes = roles.map((initialRole, i) => ({
@@ -269,6 +283,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
     agentBackIp: hostAddress(backSubnet, 31),
+    dsqlStandIn: { frontIp: hostAddress(frontSubnet, 21), statsPort: dsqlPort },
     virtualIp: virtualIpOf(frontSubnet),
     fakeClock: options.fakeClock ?? false,
     ...(options.dataFsMb !== undefined ? { dataFs: { sizeMb: checkDataFsMb(options.dataFsMb) } } : {}),
@@ -284,6 +299,7 @@ export const names = {
   container: (spec: ClusterSpec, node: string) => `${spec.name}-${node}`,
   appContainer: (spec: ClusterSpec) => `${spec.name}-app`,
   doSimulatorContainer: (spec: ClusterSpec) => `${spec.name}-do-api`,
+  dsqlStandInContainer: (spec: ClusterSpec) => `${spec.name}-dsql`,
   agentContainer: (spec: Pick<ClusterSpec, 'name'>) => `${spec.name}-endpoint-agent`,
   backNetwork: (spec: ClusterSpec) => `${spec.name}-back`,
   frontNetwork: (spec: ClusterSpec) => `${spec.name}-front`,

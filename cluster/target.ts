@@ -120,6 +120,8 @@ export interface AppHost {
   readonly appUrl: string;
   appProfile(): Promise<AppProfile>;
   useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void>;
+  /** With the dsql app: what the DSQL stand-in counted since it started (refusals, OC000 conflicts, sessions). */
+  dsqlStandInStats?(): Promise<{ refused: Record<string, number>; conflicts: number; sessions: number } | undefined>;
 }
 
 /**

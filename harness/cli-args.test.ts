@@ -35,7 +35,7 @@ describe('parseCommandLine', () => {
     [['up', '--timing', 'slow'], '--timing must be fast or repmgr-defaults, not "slow"'],
     [['check'], 'check needs a run folder'],
     [['check', 'a', 'b'], 'unexpected argument "b"'],
-    [['drill', '--app', 'clever'], '--app must be aware or naive, not "clever"'],
+    [['drill', '--app', 'clever'], '--app must be aware, naive or dsql, not "clever"'],
     [['compare', '--app', 'naive'], 'compare runs both app profiles; --app is for drill and up'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);

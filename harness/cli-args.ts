@@ -43,7 +43,8 @@ Options:
   --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
   --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
   --standbys <n>             standbys, 1 to 4 (default 1): node2.. are standbys, the last node the witness
-  --app aware|naive          the app's Sequelize setup (default aware; naive is the tutorial's)
+  --app aware|naive|dsql     the app's Sequelize setup (default aware; naive is the tutorial's; dsql is the
+                             aware app's Aurora DSQL profile, through a local DSQL stand-in in front of the endpoint)
   --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
   --data-fs-size <size>      each data node's data directory on a file system of this size (256m to 16g),
                              which the disk-full fault fills (a drill of disk-full makes one of 512m);
@@ -202,7 +203,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     throw new ConfigError(`--timing must be fast or repmgr-defaults, not "${timing}"`);
   }
   const app = values.app;
-  if (app !== undefined && !APP_PROFILES.includes(app as AppProfile)) throw new ConfigError(`--app must be ${APP_PROFILES.join(' or ')}, not "${app}"`);
+  if (app !== undefined && !APP_PROFILES.includes(app as AppProfile)) throw new ConfigError(`--app must be ${APP_PROFILES.slice(0, -1).join(', ')} or ${APP_PROFILES.at(-1)}, not "${app}"`);
   if (app !== undefined && name === 'compare') throw new ConfigError('compare runs both app profiles; --app is for drill and up');
   const endpoint = values.endpoint;
   if (endpoint !== undefined && !ENDPOINT_OPTIONS.includes(endpoint as EndpointOption)) {

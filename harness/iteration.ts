@@ -480,11 +480,15 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion !== false;
   const before = await waitForHealthy(ctx, needStandby);
   const { primary, standby, node } = rolesFor(before, scenario.fault, scenario.name);
+  // The DSQL stand-in counts from its start: this run's counts are the difference.
+  const dsqlBefore = await cluster.dsqlStandInStats?.().catch(() => undefined);
   const targets: FaultTargets = { cluster, node, primary, ...(standby ? { standby } : {}) };
   const nemesis = nemesisFor(scenario);
 
   const kind = workloadNamed(options.workload ?? 'set')!;
   const workloadSettings = kind.settings(`${scope}/`);
+  // The dsql app stamps its rows 'dsql' (Aurora DSQL has no node names): no stamp names a node.
+  const nodeStamps = (await cluster.appProfile()) !== 'dsql';
   const settings: RunSettings = {
     schema: RUN_SCHEMA,
     runId: run.id,
@@ -499,6 +503,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       maxWriteDownMs: scenario.expect.maxWriteDownSecs * 1000,
       ...(scenario.expect.rejoin ? { rejoin: true } : {}),
       ...(plan.some((s) => s.step === 'switchback') ? { switchback: true } : {}),
+      ...(nodeStamps ? {} : { nodeStamps: false }),
     },
     workload: workloadSettings,
   };
@@ -524,7 +529,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       }
       if (!isMutation || op.type !== 'ok') return;
       seen.okWrites += 1;
-      const by = (op.value as WrittenValue).committed_by;
+      const by = nodeStamps ? (op.value as WrittenValue).committed_by : undefined;
       // A write with no stamps (a client of yours that does not say which node committed it) counts as the primary's.
       if (seen.settleFrom && seen.firstOkSettlingNs === undefined && op.time > seen.settleFrom.ns && (by === undefined || by === seen.settleFrom.primary)) seen.firstOkSettlingNs = op.time;
     },
@@ -551,6 +556,13 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
 
   try {
     for (const step of plan) await (STEPS[step.step] as StepRunner<PlanStep>)(it, step);
+
+    // What the DSQL stand-in counted (statements refused, conflicts answered as OC000), with the dsql app.
+    const dsql = await cluster.dsqlStandInStats?.().catch((e: Error) => ctx.logger.warn({ err: e.message }, 'the DSQL stand-in did not give its counts'));
+    if (dsql) {
+      const refused = Object.fromEntries(Object.entries(dsql.refused).map(([rule, n]) => [rule, n - (dsqlBefore?.refused[rule] ?? 0)]).filter(([, n]) => Number(n) > 0));
+      recordEvent({ type: 'dsql-stand-in', refused, conflicts: dsql.conflicts - (dsqlBefore?.conflicts ?? 0), sessions: dsql.sessions - (dsqlBefore?.sessions ?? 0) });
+    }
 
     ctx.onStep('checking the history', 'check');
     history.close();

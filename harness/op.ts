@@ -49,7 +49,7 @@ export interface ClusterEvent {
    * `endpoint`: a change of the endpoint the drill saw (move, fence, unfence); `endpoint-agent`:
    * what the cluster's endpoint agent says it did, with its reason, read from its log.
    */
-  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'endpoint-agent' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip' | 'clock';
+  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'endpoint-agent' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip' | 'clock' | 'dsql-stand-in';
   /** Monotonic nanoseconds since the drill started (absent for events read back from repmgr). */
   time?: number;
   /** Wall-clock milliseconds since the epoch. */

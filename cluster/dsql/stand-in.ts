@@ -23,7 +23,9 @@
  * here the second writer of a row learns of it at its own statement, after at most lock_timeout
  * (PostgreSQL locks rows where DSQL does not). Text rules, not a parser: SQL built in ways they do
  * not foresee can slip through. No TLS, no IAM signature check, no connection rate limit, no
- * one-hour session limit, no five-minute transaction limit, and one database.
+ * one-hour session limit, no five-minute transaction limit. A client names its database as with
+ * PostgreSQL: each database the stand-in was given plays one DSQL cluster (DSQL has one database,
+ * `postgres`, per cluster; that name, or none, is the first database given).
  */
 import net from 'node:net';
 import pg from 'pg';
@@ -55,6 +57,8 @@ import {
 export interface DsqlStandInOptions {
   /** The PostgreSQL behind it, and who the stand-in logs in as there (the database's owner). */
   upstream: { host: string; port: number; database: string; user: string; password: string };
+  /** Other databases of the same server a client may name (each one DSQL cluster's), with the same owner. */
+  databases?: string[];
   /** Where it listens (default 127.0.0.1, a free port). */
   listen?: { host?: string; port?: number };
   /** How long the second writer of a row waits before it is told of the conflict (default 50 ms). */
@@ -69,6 +73,8 @@ export interface DsqlStandInStats {
   conflicts: number;
   /** Client logins, with the role and the password (token) each gave, oldest first (the last 100). */
   logins: { user: string; password: string }[];
+  /** Every client login since the start. */
+  sessions: number;
 }
 
 export interface DsqlStandIn {
@@ -83,8 +89,8 @@ const CONFLICTS = new Set(['40001', '40P01', '55P03']);
 const REFUSE = 'flipdrill_dsql.refuse';
 
 /** The function a refused statement is replaced by: it raises DSQL's error in the server. */
-async function installRefuse(upstream: DsqlStandInOptions['upstream']): Promise<void> {
-  const client = new pg.Client({ ...upstream, connectionTimeoutMillis: 5000 });
+async function installRefuse(upstream: DsqlStandInOptions['upstream'], database: string): Promise<void> {
+  const client = new pg.Client({ ...upstream, database, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     await client.query('CREATE SCHEMA IF NOT EXISTS flipdrill_dsql');
@@ -115,20 +121,27 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
   const { upstream } = options;
   const log = options.logger;
   const lockTimeoutMs = options.lockTimeoutMs ?? 50;
-  await installRefuse(upstream);
-  const stats: DsqlStandInStats = { refused: {}, conflicts: 0, logins: [] };
+  const databases = [upstream.database, ...(options.databases ?? []).filter((d) => d !== upstream.database)];
+  for (const database of databases) await installRefuse(upstream, database);
+  /** The database a client's startup names: one given, else the first (DSQL's `postgres`, or none). */
+  const databaseOf = (asked: string | undefined) => (asked && databases.includes(asked) ? asked : upstream.database);
+  const stats: DsqlStandInStats = { refused: {}, conflicts: 0, logins: [], sessions: 0 };
   const sockets = new Set<net.Socket>();
 
-  // Primary keys, looked up once per table name, on a connection of the stand-in's own.
+  // Primary keys, looked up once per database and table name, on a connection of the stand-in's own.
   const keys = new Map<string, string[]>();
-  let meta: pg.Client | undefined;
-  const primaryKey = async (table: string): Promise<string[] | undefined> => {
-    if (keys.has(table)) return keys.get(table);
+  const metas = new Map<string, pg.Client>();
+  const primaryKey = async (database: string, table: string): Promise<string[] | undefined> => {
+    const key = `${database}.${table}`;
+    if (keys.has(key)) return keys.get(key);
     try {
+      let meta = metas.get(database);
       if (!meta) {
-        meta = new pg.Client({ ...upstream, connectionTimeoutMillis: 2000, query_timeout: 2000 });
-        meta.on('error', () => (meta = undefined));
-        await meta.connect();
+        const client = new pg.Client({ ...upstream, database, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+        metas.set(database, client);
+        client.on('error', () => metas.delete(database));
+        meta = client;
+        await client.connect();
       }
       const { rows } = await meta.query<{ attname: string }>(
         `SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
@@ -136,12 +149,12 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
         [table],
       );
       const found = rows.map((r) => r.attname);
-      keys.set(table, found);
+      keys.set(key, found);
       return found;
     } catch {
       // Not known now (the server is moving): let the statement through rather than invent a refusal.
-      meta?.end().catch(() => {});
-      meta = undefined;
+      metas.get(database)?.end().catch(() => {});
+      metas.delete(database);
       return undefined;
     }
   };
@@ -196,16 +209,18 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
     }
     fromClient.startup = false;
     const user = params.user ?? '';
+    const database = databaseOf(params.database);
     client.write(authenticationCleartextPassword());
     const password = await next();
     if (!password || password.type !== 'p') return void client.end();
     const token = new Reader(password.body).string();
     if (!token) return void client.end(errorResponse('FATAL', '28P01', `password authentication failed for user "${user}"`));
+    stats.sessions += 1;
     stats.logins.push({ user, password: token });
     if (stats.logins.length > 100) stats.logins.shift();
 
     const facts: SessionFacts = { admin: user === 'admin' };
-    const server = await login(params).catch((error: Error) => {
+    const server = await login(params, database).catch((error: Error) => {
       // The database behind it is down or moving: a connection error, as DSQL's endpoint would give.
       client.end(errorResponse('FATAL', '08006', `the database is not reachable right now (${error.message})`));
       return undefined;
@@ -248,7 +263,7 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
     /** The refusal for one statement, if DSQL would refuse it; notes what the session did otherwise. */
     const judge = async (sql: string) => {
       const table = lockedTable(sql);
-      const refusal = check(sql, facts, table ? await primaryKey(table) : undefined);
+      const refusal = check(sql, facts, table ? await primaryKey(database, table) : undefined);
       if (refusal) {
         stats.refused[refusal.rule] = (stats.refused[refusal.rule] ?? 0) + 1;
         return refusal;
@@ -282,7 +297,7 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
   }
 
   /** Log in to PostgreSQL as the stand-in's own user; resolves once the server said AuthenticationOk. */
-  function login(params: Record<string, string>): Promise<{ socket: net.Socket; framer: Framer }> {
+  function login(params: Record<string, string>, database: string): Promise<{ socket: net.Socket; framer: Framer }> {
     return new Promise((resolve, reject) => {
       const socket = net.connect(upstream.port, upstream.host);
       socket.setNoDelay(true);
@@ -301,7 +316,7 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
         socket.write(
           startupMessage({
             user: upstream.user,
-            database: upstream.database,
+            database,
             ...settings,
             // DSQL's snapshot isolation, and conflicts told quickly instead of waited on.
             default_transaction_isolation: 'repeatable read',
@@ -345,11 +360,11 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
   return {
     host: address.address,
     port: address.port,
-    stats: () => ({ refused: { ...stats.refused }, conflicts: stats.conflicts, logins: [...stats.logins] }),
+    stats: () => ({ refused: { ...stats.refused }, conflicts: stats.conflicts, logins: [...stats.logins], sessions: stats.sessions }),
     async stop() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await meta?.end().catch(() => {});
+      await Promise.all([...metas.values()].map((m) => m.end().catch(() => {})));
     },
   };
 }

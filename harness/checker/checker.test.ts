@@ -68,6 +68,33 @@ describe('check', () => {
     expect(r.recoveryPoint).toEqual({ lostWrites: 0, seconds: 0, lastSurvivingCommitAt: null, lastLostCommitAt: null });
   });
 
+  it("with stamps that name no node (the dsql app): the writes after the fault count as the new primary's, and no figure is built on stamps", () => {
+    const dsql = [...write(0, 'a', 100, 10, 'ok', 'dsql', 1), ...write(1, 'b', 900, 10, 'ok', 'dsql', 1), ...write(1, 'd', 3000, 10, 'ok', 'dsql', 1)];
+    const rows = [row('a', 'dsql', 1, 105), row('b', 'dsql', 1, 905), row('d', 'dsql', 1, 3005)];
+    const judged = check({ history: dsql, events: failover, finalRead: { node: 'node2', rows }, expectations: { nodeStamps: false } });
+    expect(judged.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(judged.writesAfterFault).toEqual({ ok: 1, onNewPrimary: 1 });
+    expect(judged.writeUnavailability).toEqual({ ms: 2100, lastOkBeforeMs: 910, firstOkAfterMs: 3010 });
+    expect(judged.databaseDowntime).toBeNull();
+    expect(judged.checks.find((c) => c.id === 'writes-resumed')?.detail).toMatch(/stamps name no node/);
+    // Without the expectation, 'dsql' is taken for a node: no write resumed on node2.
+    const misjudged = check({ history: dsql, events: failover, finalRead: { node: 'node2', rows } });
+    expect(misjudged.checks.find((c) => c.id === 'writes-resumed')?.ok).toBe(false);
+  });
+
+  it("with the DSQL stand-in's counts: a refused statement fails the run, conflicts are counted and pass", () => {
+    const counts = (refused: Record<string, number>) => ev('dsql-stand-in', 3100, { refused, conflicts: 12, sessions: 40 });
+    const clean = check({ history: healthy, events: [...failover, counts({})], finalRead: { node: 'node2', rows: healthyRows } });
+    expect(clean.verdict).toBe('PASS');
+    expect(clean.dsql).toEqual({ refused: {}, conflicts: 12, sessions: 40 });
+    expect(clean.checks.find((c) => c.id === 'dsql-rules')).toMatchObject({ ok: true, detail: 'none refused; 12 write conflicts answered as OC000, 40 sessions' });
+    const refused = check({ history: healthy, events: [...failover, counts({ truncate: 1, 'for-update': 2 })], finalRead: { node: 'node2', rows: healthyRows } });
+    expect(refused.verdict).toBe('FAIL');
+    expect(refused.checks.find((c) => c.id === 'dsql-rules')).toMatchObject({ ok: false, detail: '3 refused: truncate 1, for-update 2; 12 write conflicts answered as OC000, 40 sessions' });
+    // No counts (any other app): no such check.
+    expect(check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows } }).checks.map((c) => c.id)).not.toContain('dsql-rules');
+  });
+
   it('"either" (a flapping primary): a failover passes, no failover passes, and a lost write or a stray endpoint still fails', () => {
     const either = { promotion: 'either', finalPrimary: 'either' } as const;
     const withFailover = check({ history: healthy, events: failover, finalRead: { node: 'node2', rows: healthyRows }, expectations: either });

@@ -71,6 +71,12 @@ export interface Expectations {
   rejoin?: boolean;
   /** The old primary must be primary again after a planned switchover back (fail-back). */
   switchback?: boolean;
+  /**
+   * false: the app's commit stamps name no node (Aurora DSQL's profile stamps every row 'dsql', on
+   * one timeline): its writes are judged as a client's that gives no stamps, and the figures built
+   * on stamps (database downtime, split brain by stamps) are not given.
+   */
+  nodeStamps?: boolean;
 }
 
 export interface CheckInput {
@@ -229,6 +235,11 @@ export interface CheckResult {
   degradedReplication: string | null;
   /** The workload: its name, the `f` counted as writes, its figures and its report lines. */
   workload?: { name: string; mutation: string; lines: string[]; [detail: string]: unknown };
+  /**
+   * With the dsql app: what the Aurora DSQL stand-in counted during the run: statements it refused
+   * (by rule), write conflicts it answered as OC000 (the app retries them), client sessions.
+   */
+  dsql?: { refused: Record<string, number>; conflicts: number; sessions: number };
 }
 
 const nsToMs = (ns: number) => Math.round(ns / 1e4) / 100;
@@ -519,14 +530,15 @@ export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts 
   const ackNsById = new Map<string, number>();
   for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
   const stamps = new Map<string, Stamp>();
-  for (const p of okWrites) {
+  const nodeStamps = expectations.nodeStamps !== false;
+  for (const p of nodeStamps ? okWrites : []) {
     const v = p.completion!.value as Partial<WrittenValue>;
     const at = v.committed_at ? Date.parse(v.committed_at) : NaN;
     if (v.committed_by && v.committed_timeline !== undefined && !Number.isNaN(at)) {
       stamps.set(idOf(p.invoke)!, { id: idOf(p.invoke)!, node: v.committed_by, timeline: v.committed_timeline, atMs: at });
     }
   }
-  for (const row of input.finalRead?.rows ?? []) {
+  for (const row of nodeStamps ? (input.finalRead?.rows ?? []) : []) {
     if (row.committed_at_us !== undefined) stamps.set(row.id, { id: row.id, node: row.committed_by, timeline: row.committed_timeline, atMs: row.committed_at_us / 1000 });
   }
   return {
@@ -630,7 +642,7 @@ export function failoverPart(f: RunFacts): CheckPart<Failover> & { newPrimary?: 
     const completedNs = (p: Completed) => p.completion!.time;
     const before = okWrites.filter((p) => completedNs(p) <= faultNs);
     const after = okWrites.filter((p) => completedNs(p) > faultNs);
-    const by = (p: Completed) => (p.completion!.value as Partial<WrittenValue>).committed_by;
+    const by = (p: Completed) => (expectations.nodeStamps === false ? undefined : (p.completion!.value as Partial<WrittenValue>).committed_by);
     const primaryAfter = newPrimary ?? (expectations.promotion === true ? undefined : primaryAtFault);
     // A write acknowledged without stamps (a user's client or app that does not say which node
     // committed it) counts as committed by the primary after the fault: it cannot be told apart.
@@ -767,7 +779,10 @@ export function expectationsPart(f: RunFacts, failover: Failover): CheckPart<Pic
         id: 'writes-resumed',
         name: 'writes resumed on the new primary',
         ok: writesAfterFault.onNewPrimary > 0,
-        detail: `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
+        detail:
+          expectations.nodeStamps === false
+            ? `${writesAfterFault.onNewPrimary} acknowledged writes after the fault (the app's stamps name no node: each counts as ${newPrimary ?? 'the new primary'}'s)`
+            : `${writesAfterFault.onNewPrimary} acknowledged writes committed by ${newPrimary ?? 'no new primary'} after the fault`,
       },
     );
   } else {
@@ -974,6 +989,32 @@ export function splitBrainByHarnessClock(f: RunFacts, ref: (id: string) => Write
   };
 }
 
+/**
+ * The Aurora DSQL stand-in's counts (the dsql app): the app's statements must all be ones DSQL
+ * takes, failover included; its conflicts are counted, and whether a retried conflict was applied
+ * once is the workload's to judge (the bank's conservation and ledger).
+ */
+export function dsqlPart(f: RunFacts): CheckPart<Pick<CheckResult, 'dsql'>> {
+  const e = f.input.events.find((x) => x.type === 'dsql-stand-in');
+  if (!e) return { checks: [], result: {} };
+  const refused = (typeof e.refused === 'object' && e.refused !== null ? e.refused : {}) as Record<string, number>;
+  const conflicts = Number(e.conflicts ?? 0);
+  const sessions = Number(e.sessions ?? 0);
+  const total = Object.values(refused).reduce((a, n) => a + n, 0);
+  return {
+    checks: [
+      {
+        id: 'dsql-rules',
+        name: "the DSQL stand-in refused none of the app's statements (what Aurora DSQL refuses)",
+        ok: total === 0,
+        detail: `${total === 0 ? 'none refused' : `${total} refused: ${Object.entries(refused).map(([rule, n]) => `${rule} ${n}`).join(', ')}`}; ${conflicts} write conflict${conflicts === 1 ? '' : 's'} answered as OC000, ${sessions} session${sessions === 1 ? '' : 's'}`,
+        properties: { refused: total, conflicts, sessions },
+      },
+    ],
+    result: { dsql: { refused, conflicts, sessions } },
+  };
+}
+
 /** The workload's own checker, composed in. */
 export function workloadPart(f: RunFacts): CheckPart<Pick<CheckResult, 'workload'>> {
   const workload = f.input.workload ?? SET;
@@ -996,7 +1037,8 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const splitBrain = splitBrainPart(facts);
   const clocks = clocksPart(facts);
   const own = workloadPart(facts);
-  const checks = [ran, failover, expected, set, reads, splitBrain, clocks, own].flatMap((p) => p.checks);
+  const dsql = dsqlPart(facts);
+  const checks = [ran, failover, expected, set, reads, splitBrain, clocks, own, dsql].flatMap((p) => p.checks);
   return {
     verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
     checks,
@@ -1008,5 +1050,6 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     ...splitBrain.result,
     ...clocks.result,
     ...own.result,
+    ...dsql.result,
   };
 }

@@ -494,6 +494,8 @@ function eventDetail(e: ClusterEvent): string {
       return `${e.ok === false ? 'failed' : 'done'}${ms(e.ms)}${e.error ? `: ${textOf(e.error)}` : ''}`;
     case 'clock':
       return `clock ${typeof e.offsetMs === 'number' ? `${e.offsetMs >= 0 ? '+' : ''}${e.offsetMs} ms` : '?'} against the harness's (±${textOf(e.errorMs)} ms)`;
+    case 'dsql-stand-in':
+      return `the DSQL stand-in: ${textOf(e.conflicts)} write conflicts answered as OC000, ${textOf(e.sessions)} sessions, refused: ${Object.entries((e.refused ?? {}) as Record<string, unknown>).map(([rule, n]) => `${rule} ${textOf(n)}`).join(', ') || 'nothing'}`;
     case 'floating-ip':
       return `${textOf(e.ip)} on ${textOf(e.holder) || 'nobody'}; assign requests: ${Array.isArray(e.assignRequests) ? e.assignRequests.map((r: { status?: unknown }) => textOf(r.status)).join(', ') : 'none'}`;
     default: {

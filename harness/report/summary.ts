@@ -47,6 +47,8 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   if (result.databaseDowntime) {
     const d = result.databaseDowntime;
     lines.push(`                   ${fmt(d.ms)} seen by the database (last commit on timeline ${d.oldTimeline} to first commit on timeline ${d.newTimeline})`);
+  } else if (result.expectations.nodeStamps === false) {
+    lines.push(`                   not given from the database: the app's commit stamps name no node (Aurora DSQL's profile)`);
   } else if (result.clocks && !result.clocks.trusted) {
     lines.push(`                   not given from the database's commit stamps: the nodes' clocks disagree (see the clocks check)`);
   }
@@ -82,6 +84,12 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
     lines.push(...listed(result.splitBrain.writes, writeLine));
   }
   if (result.degradedReplication) lines.push(`  note             ${result.degradedReplication}`);
+  if (result.dsql) {
+    const refused = Object.entries(result.dsql.refused);
+    lines.push(
+      `  DSQL stand-in    ${result.dsql.conflicts} write conflicts answered as OC000 (retried by the app), ${result.dsql.sessions} sessions; refused ${refused.length ? refused.map(([rule, n]) => `${rule} x${n}`).join(', ') : 'nothing'}`,
+    );
+  }
   for (const line of result.workload?.lines ?? []) lines.push(`  ${line}`);
   lines.push('  checks');
   for (const c of result.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
