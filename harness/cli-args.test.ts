@@ -4,6 +4,32 @@ import { ConfigError } from '../cluster/errors.ts';
 import { parseCommandLine } from './cli-args.ts';
 
 describe('parseCommandLine', () => {
+  it('asks for help: globally, for a command by --help or by help <command>, and the version', () => {
+    expect(parseCommandLine(['--help'])).toMatchObject({ command: 'help' });
+    expect(parseCommandLine(['--help']).target).toBeUndefined();
+    expect(parseCommandLine(['drill', '--help'])).toMatchObject({ command: 'help', target: 'drill' });
+    expect(parseCommandLine(['help', 'check'])).toMatchObject({ command: 'help', target: 'check' });
+    expect(parseCommandLine(['--version']).command).toBe('version');
+  });
+
+  it('suggests the command or option meant by a typo, and nothing for a word far from any', () => {
+    const hint = (argv: string[]) => {
+      try {
+        parseCommandLine(argv);
+      } catch (error) {
+        return (error as ConfigError).hint;
+      }
+      return undefined;
+    };
+    expect(hint(['dril'])).toBe('did you mean drill?');
+    expect(hint(['scenario'])).toBe('did you mean scenarios?');
+    expect(hint(['drill', '--concurency', '2'])).toBe('did you mean --concurrency?');
+    expect(hint(['drill', '--scenaro', 'x'])).toBe('did you mean --scenario?');
+    expect(hint(['xyzzy'])).toMatch(/^commands: drill, up/);
+    expect(hint(['drill', '--xyzzy'])).toBe('see: flipdrill --help');
+  });
+
+
   it('turns flags into cluster options, leaving out what was not given', () => {
     const parsed = parseCommandLine(['drill', '--name', 'ci', '--port-base', '25432', '--replication', 'async', '--keep']);
     expect(parsed.command).toBe('drill');
@@ -37,6 +63,11 @@ describe('parseCommandLine', () => {
     [['check', 'a', 'b'], 'unexpected argument "b"'],
     [['drill', '--app', 'clever'], '--app must be aware, naive or dsql, not "clever"'],
     [['compare', '--app', 'naive'], 'compare runs both app profiles; --app is for drill and up'],
+    [['drill', '--max-lost', '-1'], '--max-lost must be an integer from 0 to 1000000, not "-1"'],
+    [['drill', '--concurrency', '-4'], '--concurrency must be an integer from 1 to 64, not "-4"'],
+    [['status', '--scenario', 'kill-primary'], '--scenario is not an option of status'],
+    [['report'], 'report needs the folder of run folders'],
+    [['help', 'frob'], 'unknown command "frob"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(ConfigError);
     expect(() => parseCommandLine(argv)).toThrow(message);

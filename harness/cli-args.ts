@@ -1,105 +1,19 @@
 /** The command line's grammar: parsed and validated before anything is created. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 import { checkClientModule } from '../cluster/client-module.ts';
+import { packageRoot } from '../cluster/lib/package-root.ts';
+import { COMMANDS, globalHelp, OPTION_HELP, type Command } from './cli-help.ts';
 import { parseDuration, parseFaultKinds, parseInterval } from './schedule.ts';
 
 
-export const USAGE = `flipdrill: failover drills for a repmgr PostgreSQL cluster behind a floating endpoint
+/** flipdrill's version, from its package.json. */
+export const VERSION = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 
-Usage: flipdrill <command> [options]     (from a clone: npm run flipdrill -- <command> [options])
-
-Commands:
-  drill     bring up the cluster (or reuse a running one), kill the primary under load,
-            check that writes resumed and no acknowledged write was lost, tear down.
-            Exit 0 on PASS, 1 on FAIL.
-  up        bring up the cluster and the app, and leave them running
-  status    each node's role (asked of the database), the endpoint's holder, whether the
-            endpoint agent runs, the app URL
-  down      remove every container, network and volume flipdrill made
-  scenarios list the built-in scenarios, a line each
-  compare   run a scenario against the tutorial's Sequelize setup (naive) and the failover-aware
-            one (aware), each on a fresh cluster, and print them side by side.
-            Exit 0 when the aware app passes.
-  flip status|assign [--ip A.B.C.D] [--droplet ID]
-            the DigitalOcean floating IP by hand: who holds it, or move it (to this droplet, from
-            the metadata service, or to --droplet); DIGITALOCEAN_TOKEN or DIGITALOCEAN_TOKEN_FILE,
-            FLIPDRILL_FLOATING_IP, FLIPDRILL_DO_API_URL, FLIPDRILL_METADATA_URL
-  tutorial  the tutorial this project grows out of (Sequelize read replication on a repmgr cluster,
-            then a floating endpoint), step by step on a local cluster: each step shows the real
-            code or command and its real output. Pauses between steps; --yes runs straight through.
-  check <run folder>
-            re-run the checker on a stored run and print the same summary.
-            Exit 0 on a valid history, 1 on anomalies, 2 on a malformed history.
-
-Options:
-  --name <name>              cluster name, prefix of containers and networks (default flipdrill)
-  --port-base <port>         node1's port on 127.0.0.1; node2 and node3 take the next two (default 15432)
-  --app-port <port>          the app's port on 127.0.0.1 (default 18080)
-  --back-subnet <cidr>       replication network (default 10.213.1.0/24)
-  --front-subnet <cidr>      application network (default 10.213.2.0/24)
-  --replication sync|async   synchronous replication keeps acknowledged writes (default sync)
-  --timing fast|repmgr-defaults   repmgrd failure detection (default fast: about 2 s)
-  --standbys <n>             standbys, 1 to 4 (default 1): node2.. are standbys, the last node the witness
-  --app aware|naive|dsql     the app's Sequelize setup (default aware; naive is the tutorial's; dsql is the
-                             aware app's Aurora DSQL profile, through a local DSQL stand-in in front of the endpoint)
-  --tls                      nodes serve TLS from a per-cluster CA; the app must use it and verifies it
-  --data-fs-size <size>      each data node's data directory on a file system of this size (256m to 16g),
-                             which the disk-full fault fills (a drill of disk-full makes one of 512m);
-                             an ext4 image loop-mounted on this host: needs root and a local engine
-  --fake-clock               the data nodes read their clock through libfaketime, so the clock-skew fault
-                             can set one (a drill of clock-skew turns it on)
-  --endpoint docker-alias|do-simulator|virtual-ip
-                             the floating endpoint: a Docker alias (default), a DigitalOcean floating IP
-                             moved by the nodes' promote hook against the API simulator, or a virtual IP
-                             the promote hook takes on the new primary
-  --do-faults 429,pending-event
-                             drill: the simulator refuses the hook's first assign requests this way
-  --target vagrant|digitalocean|<inventory>
-                             drill: machines provisioned by ansible/site.yml instead of containers, reached
-                             over SSH as the inventory says; the app runs on this machine (needs ansible)
-  --json                     machine-readable output (status, drill, check)
-  --scenario <name|file>     drill, compare: a built-in scenario (see flipdrill scenarios) or a scenario .json file;
-                             with --repeat, several (a,b,c) take turns: a soak across faults on one cluster
-  --workload set|bank        drill, compare: set (default): inserts and reads of client-chosen ids; bank:
-                             transfers between 8 accounts in Sequelize transactions, and balance snapshots
-  --client <module>          drill, up, compare: your client module (.mjs, .js, .ts) in place of flipdrill's app, in a
-                             container on the application network; see docs/app-contract.md
-  --app-image <image>        drill, up: your app's image (on this engine) in place of flipdrill's app; it gets
-                             PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, DATABASE_URL and answers the
-                             app contract on port 8080 (docs/app-contract.md)
-  --sequelize-config <file>  drill, up, compare: flipdrill's app on your sequelize-cli config (config.json or
-                             config.js), one environment of it (--sequelize-env, default production), with only
-                             the hosts and credentials pointed at the cluster; compare shows it beside aware
-  --nemesis random           drill: a seeded random schedule of faults instead of one scenario; the workload
-                             runs throughout, each fault is healed before the next, the whole history is checked
-  --faults <a,b,...>         with --nemesis random: the kinds it draws from (default kill,freeze,partition,
-                             latency,loss,restart,switchover; also stop, postmaster-crash, partition-one-way,
-                             repmgrd-crash, disk-full, clock-skew)
-  --overlap                  with --nemesis random: latency, loss or a skewed clock may stay on through the
-                             next fault, healed after it (two faults at once at most)
-  --for <duration>           with --nemesis random: about how long the faults go on (default 5m)
-  --interval <a-b>           with --nemesis random: quiet time before each fault, and how long one the cluster
-                             rides out holds, drawn from this range (default 10-30s)
-  --repeat <n>               drill: run the scenario n times on one cluster, failing over back and forth
-  --max-lost <n>             drill, check: acknowledged writes that may be lost before FAIL (default 0)
-  --keep                     drill, tutorial: leave the cluster it created running
-  --yes                      tutorial: do not pause between steps
-  --runs-dir <dir>           drill: where run folders go (default runs)
-  --warmup <seconds>         drill: load before the fault (default 3)
-  --settle <seconds>         drill: load after writes resumed on the new primary (default 3)
-  --concurrency <n>          drill: concurrent clients (default 4)
-  --seed <n>                 drill: seed of the workload's choices, and of --nemesis random's schedule
-  --verbose                  debug-level logs in the run folder
-  -h, --help                 this help
-
-Environment:
-  DOCKER_HOST=unix:///path|tcp://host:port   the Docker engine, as for docker's CLI (no TLS)
-  FLIPDRILL_NO_DOCKER_INSTALL=1   never install or start a Docker engine
-  FLIPDRILL_BASE_IMAGE=<image>    build on this base instead of a local debootstrap one
-  FLIPDRILL_DEBIAN_MIRROR=<url>   Debian mirror for the local base image`;
+/** The global help (`flipdrill --help`); each command's is commandHelp(name). */
+export const USAGE = globalHelp(VERSION);
 
 /** A size as people write it (512m, 1g, 1024): whole megabytes. */
 function sizeInMb(raw: string): number {
@@ -149,13 +63,51 @@ const OPTIONS = {
   'max-lost': { type: 'string' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 /** The kinds --nemesis random draws from when --faults does not say. */
 export const DEFAULT_SCHEDULE_FAULTS = 'kill,freeze,partition,latency,loss,restart,switchover';
 
-const COMMANDS = ['drill', 'compare', 'up', 'status', 'down', 'check', 'flip', 'scenarios', 'tutorial', 'help'] as const;
-type Command = (typeof COMMANDS)[number];
+/** Edits (insert, delete, replace one character) from a to b. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The known word nearest to a mistyped one, if it is near (a typo, not another word). */
+export function didYouMean(word: string, known: readonly string[]): string | undefined {
+  const [best] = known.map((k) => ({ k, d: distance(word.toLowerCase(), k) })).sort((a, b) => a.d - b.d);
+  return best && best.d <= Math.max(1, Math.floor(best.k.length / 3)) ? best.k : undefined;
+}
+
+/**
+ * `--max-lost -1`: node's parser takes -1 for an option and says the argument is "ambiguous".
+ * A value that looks like a negative number is passed as the option's value instead, so the
+ * option's own check refuses it with its range.
+ */
+function negativesAsValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && !name.includes('=') && OPTIONS[name as keyof typeof OPTIONS]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
   if (raw === undefined) return undefined;
@@ -167,8 +119,8 @@ export function number(flag: string, raw: string | undefined, { min, max, intege
 }
 
 export interface ParsedCommand {
-  command: Command;
-  /** check: the run folder; flip: status or assign. */
+  command: Command | 'version';
+  /** check: the run folder; report: the runs folder; flip: status or assign; help: the command asked about. */
   target?: string;
   values: Record<string, string | boolean | undefined>;
   cluster: ClusterOptions;
@@ -177,23 +129,39 @@ export interface ParsedCommand {
 export function parseCommandLine(argv: string[]): ParsedCommand {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: negativesAsValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
     // Node's message goes on about positionals after '--'; its first sentence is the point.
     const first = String((error as Error).message).split(/\.\s/)[0]!.replace(/\.$/, '');
-    throw new ConfigError(first.charAt(0).toLowerCase() + first.slice(1), { hint: 'see: flipdrill --help' });
+    const unknown = /^Unknown option '--([^']+)'/.exec(first)?.[1];
+    const near = unknown ? didYouMean(unknown, Object.keys(OPTIONS)) : undefined;
+    throw new ConfigError(first.charAt(0).toLowerCase() + first.slice(1), { hint: near ? `did you mean --${near}?` : 'see: flipdrill --help' });
   }
   const { values, positionals } = parsed;
+  if (values.version) return { command: 'version', values, cluster: {} };
   const name = positionals[0] ?? (values.help ? 'help' : undefined);
   if (!name) throw new ConfigError('no command given', { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}; see flipdrill --help` });
-  if (!COMMANDS.includes(name as Command)) throw new ConfigError(`unknown command "${name}"`, { hint: `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}` });
-  const wanted = name === 'check' || name === 'flip' ? 2 : 1;
-  if (name === 'flip' && positionals[1] !== 'status' && positionals[1] !== 'assign' && !values.help) {
+  if (!COMMANDS.includes(name as Command)) {
+    const near = didYouMean(name, COMMANDS);
+    throw new ConfigError(`unknown command "${name}"`, { hint: near ? `did you mean ${near}?` : `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')}` });
+  }
+  // `flipdrill help drill` and `flipdrill drill --help`: that command's help.
+  if (name === 'help' || values.help) {
+    const about = name === 'help' ? positionals[1] : name;
+    if (about !== undefined && !COMMANDS.includes(about as Command)) {
+      const near = didYouMean(about, COMMANDS);
+      throw new ConfigError(`unknown command "${about}"`, { hint: near ? `did you mean ${near}?` : 'see: flipdrill --help' });
+    }
+    if (positionals.length > (name === 'help' ? 2 : positionals.length)) throw new ConfigError(`unexpected argument "${positionals[2]}"`, { hint: 'see: flipdrill --help' });
+    return { command: 'help', ...(about !== undefined && about !== 'help' ? { target: about } : {}), values, cluster: {} };
+  }
+  const wanted = name === 'check' || name === 'flip' || name === 'report' ? 2 : 1;
+  if (name === 'flip' && positionals[1] !== 'status' && positionals[1] !== 'assign') {
     throw new ConfigError('flip needs status or assign', { hint: 'for example: flipdrill flip status --ip 203.0.113.10' });
   }
-  if (name === 'check' && positionals.length < 2 && !values.help) throw new ConfigError('check needs a run folder', { hint: 'for example: flipdrill check runs/<timestamp>' });
-  if (positionals.length > wanted) throw new ConfigError(`unexpected argument "${positionals[wanted]}"`, { hint: 'see: flipdrill --help' });
-
+  if (name === 'check' && positionals.length < 2) throw new ConfigError('check needs a run folder', { hint: 'for example: flipdrill check runs/<timestamp>' });
+  if (name === 'report' && positionals.length < 2) throw new ConfigError('report needs the folder of run folders', { hint: 'for example: flipdrill report runs' });
+  if (positionals.length > wanted) throw new ConfigError(`unexpected argument "${positionals[wanted]}"`, { hint: `see: flipdrill ${name} --help` });
   const replication = values.replication;
   if (replication !== undefined && replication !== 'sync' && replication !== 'async') {
     throw new ConfigError(`--replication must be sync or async, not "${replication}"`);
@@ -278,6 +246,23 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     }
     if (!statSync(file).isFile() && !statSync(file).isDirectory()) throw new ConfigError(`--target ${values.target} is neither a file nor a folder`);
   }
-  return { command: values.help ? 'help' : (name as Command), target: positionals[1], values, cluster };
+  // The numbers, here too: a bad one is refused before anything is created.
+  number('max-lost', values['max-lost'], { min: 0, max: 1_000_000 });
+  number('repeat', values.repeat, { min: 1, max: 1000 });
+  number('warmup', values.warmup, { min: 1, max: 600 });
+  number('settle', values.settle, { min: 1, max: 600 });
+  number('concurrency', values.concurrency, { min: 1, max: 64 });
+  number('seed', values.seed, { min: 0, max: 2 ** 31 - 1 });
+  // An option for another command is a mistake, not something to ignore.
+  for (const [flag, value] of Object.entries(values)) {
+    if (value === undefined || flag === 'help' || flag === 'version') continue;
+    const help = OPTION_HELP[flag];
+    // status and down find the cluster by its name: the flags that shaped it may come along, unused.
+    const shapedIt = (name === 'status' || name === 'down') && help?.for.includes('up');
+    if (help && !help.for.includes(name as Command) && !shapedIt) {
+      throw new ConfigError(`--${flag} is not an option of ${name}`, { hint: `it is for ${help.for.join(', ')}; see: flipdrill ${name} --help` });
+    }
+  }
+  return { command: name as Command, target: positionals[1], values, cluster };
 }
 

@@ -64,6 +64,10 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     [['drill', '--target', 'vagrant', '--fake-clock'], /--fake-clock shapes a Docker cluster/],
     [['drill', '--target', 'vagrant', '--scenario', 'disk-full-primary'], /disk-full-primary fills a file system flipdrill made for it, so it runs on Docker clusters only/],
     [['drill', '--target', 'vagrant', '--scenario', 'clock-skew-standby'], /clock-skew-standby sets a node's clock through libfaketime .* Docker clusters only/],
+    [['drill', '--max-lost', '-1'], /^flipdrill: --max-lost must be an integer from 0 to 1000000, not "-1"$/],
+    [['drill', '--concurency', '8'], /^flipdrill: unknown option '--concurency' \(did you mean --concurrency\?\)$/],
+    [['drill', '--app', 'dsql', '--tls'], /--app dsql talks to its local DSQL stand-in without TLS/],
+    [['report', '/nonexistent/runs'], /^flipdrill: no folder at \/nonexistent\/runs/],
   ])('flipdrill %j', async (args, message) => {
     const before = runs();
     const seen = connections;
@@ -83,6 +87,47 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     expect(r.code).toBe(2);
     expect(connections).toBeGreaterThan(seen);
   }, 30_000);
+  it('flipdrill --version, drill --help (its own, not the global help), help check, and a typo answered with the command meant', async () => {
+    const version = await cli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^flipdrill \d+\.\d+\.\d+\n$/);
+    const global = await cli(['--help']);
+    const drill = await cli(['drill', '--help']);
+    expect(drill.code).toBe(0);
+    expect(drill.stdout).not.toBe(global.stdout);
+    expect(drill.stdout).toMatch(/^Usage: flipdrill drill \[options\]/);
+    expect(drill.stdout).toContain('--scenario <name|file>');
+    expect(drill.stdout).toMatch(/Exit codes:\n  0 +PASS\n  1 +FAIL/);
+    const check = await cli(['help', 'check']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^Usage: flipdrill check <run folder>/);
+    expect(check.stdout).not.toContain('--scenario');
+    const typo = await cli(['dril']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.trim()).toBe('flipdrill: unknown command "dril" (did you mean drill?)');
+  }, 60_000);
+
+  it('with --json an error is JSON on stdout, with the same exit code, and nothing is created', async () => {
+    const before = runs();
+    const seen = connections;
+    const r = await cli(['drill', '--json', '--port-base', 'x']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ error: '--port-base must be an integer from 1024 to 65533, not "x"' });
+    const typo = await cli(['drill', '--json', '--concurency', '2']);
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.stdout)).toEqual({ error: "unknown option '--concurency'", hint: 'did you mean --concurrency?' });
+    expect(runs()).toEqual(before);
+    expect(connections).toBe(seen);
+  }, 60_000);
+
+  it('flipdrill scenarios --json: every built-in scenario, with its fault and what it expects', async () => {
+    const r = await cli(['scenarios', '--json']);
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout) as { name: string; expect: { promotion: unknown } }[];
+    expect(listed.map((s) => s.name)).toEqual(builtInScenarios().map((s) => s.name));
+    expect(listed[0]!.expect).toEqual(builtInScenarios()[0]!.expect);
+  });
+
   it('flipdrill scenarios: every built-in scenario, one line each, with the outcome it expects', async () => {
     const r = await cli(['scenarios']);
     expect(r.code).toBe(0);

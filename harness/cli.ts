@@ -16,7 +16,12 @@ import {
   removeClusters,
   startCluster,
 } from '../cluster/index.ts';
-import { DEFAULT_SCHEDULE_FAULTS, number, parseCommandLine, USAGE } from './cli-args.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_SCHEDULE_FAULTS, number, parseCommandLine, USAGE, VERSION } from './cli-args.ts';
+import { commandHelp, type Command } from './cli-help.ts';
+import { REPORT_SCHEMA, type DrillReport } from './report/report.ts';
+import { shownPath } from './report/run-folder.ts';
 import { MalformedHistoryError } from './checker/checker.ts';
 import { HistoryFormatError } from './history.ts';
 import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
@@ -39,13 +44,28 @@ function stepPrinter(quiet: boolean): (step: string) => void {
   };
 }
 
+/** With --json, stdout holds JSON only: results, and errors as {"error", "hint"}. */
+let jsonOutput = false;
+
 async function main(argv: string[]): Promise<number> {
+  jsonOutput = argv.includes('--json');
   const { command, target, values, cluster } = parseCommandLine(argv);
+  if (command === 'version') {
+    process.stdout.write(values.json ? `${JSON.stringify({ version: VERSION })}\n` : `flipdrill ${VERSION}\n`);
+    return 0;
+  }
   if (command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${target ? commandHelp(target as Command) : USAGE}\n`);
     return 0;
   }
   if (command === 'check') return checkCommand(target!, values);
+  if (command === 'report') {
+    if (!existsSync(target!)) throw new ConfigError(`no folder at ${target}`, { hint: 'give the folder drills write their run folders to (default runs)' });
+    const { writeRunsIndex } = await import('./report/runs-index.ts');
+    const { file, runs } = writeRunsIndex(target!);
+    process.stdout.write(values.json ? `${JSON.stringify({ file: shownPath(file), runs })}\n` : `${runs} runs: ${shownPath(file)}\n`);
+    return 0;
+  }
   // Your Sequelize config, read here (it may be JavaScript): one environment of it, for the app.
   if (values['sequelize-config'] !== undefined) {
     cluster.sequelizeOptions = await loadSequelizeConfig(values['sequelize-config'] as string, (values['sequelize-env'] as string | undefined) ?? 'production');
@@ -58,6 +78,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'scenarios') {
     const all = builtInScenarios();
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(all.map((s) => ({ name: s.name, description: s.description, fault: s.fault, expect: s.expect })), null, 2)}\n`);
+      return 0;
+    }
     const width = Math.max(...all.map((s) => s.name.length));
     const expects = all.map((s) => `${s.expect.promotion === 'either' ? 'failover or none' : s.expect.promotion ? 'failover' : 'no failover'}, writes down ≤ ${s.expect.maxWriteDownSecs} s`);
     const expectWidth = Math.max(...expects.map((e) => e.length));
@@ -119,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
     signal: abort.signal,
     onStep: (step, phase) => progress.step(step, phase),
     onCounts: (counts) => progress.counts(counts),
+    onDrillClock: (wallOriginMs) => progress.drillClock(wallOriginMs),
     logLevel,
     // --verbose: the run folder's log, human-readable, on stderr too.
     ...(values.verbose ? { logEcho: { write: (line: string) => progress.log(line) } } : {}),
@@ -157,19 +182,20 @@ async function main(argv: string[]): Promise<number> {
         onRunFolder: (run) => (runDir = run.dir),
       }).finally(() => progress.end());
       if (aggregate) {
-        process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, runDir!)}\n`);
+        process.stdout.write(values.json ? `${JSON.stringify(aggregate, null, 2)}\n` : `\n${renderAggregate(aggregate, shownPath(runDir!))}\n`);
         return aggregate.verdict === 'PASS' ? 0 : 1;
       }
-      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, runDir!, report.scenario)}\n`);
+      process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${renderSummary(report.result, shownPath(runDir!), report.scenario)}\n`);
       return report.result.verdict === 'PASS' ? 0 : 1;
     } catch (error) {
       if (error instanceof DrillAbortedError || abort.signal.aborted) {
-        process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${runDir}` : ''}\n`);
+        process.stderr.write(`flipdrill: drill interrupted; everything it created is removed${runDir ? `; run folder: ${shownPath(runDir)}` : ''}\n`);
         return 130;
       }
       if (!runDir) throw error;
       // What went wrong first, in one line; then where the record of it is.
-      process.stderr.write(`flipdrill: ${describeError(error)}\n  (run folder: ${runDir})\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ error: describeError(error), runFolder: shownPath(runDir) })}\n`);
+      process.stderr.write(`flipdrill: ${describeError(error)}\n  (run folder: ${shownPath(runDir)})\n`);
       return 2;
     }
   }
@@ -179,7 +205,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'down') {
     const removed = await removeClusters(docker, logger, cluster.name);
-    process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing of flipdrill to remove\n');
+    if (values.json) process.stdout.write(`${JSON.stringify({ removed })}\n`);
+    else process.stdout.write(removed.length ? `removed ${removed.join(', ')}\n` : 'nothing of flipdrill to remove\n');
     return 0;
   }
 
@@ -205,6 +232,7 @@ async function main(argv: string[]): Promise<number> {
       onStep(`replacing the app with the ${cluster.appProfile} one`);
       await existing.useAppProfile(cluster.appProfile, abort.signal);
     }
+    if (values.json) process.stdout.write(`${JSON.stringify(await existing.status(), null, 2)}\n`);
   } else {
     onStep('building images (cached after the first run)');
     const images = await new ImageBuilder({ docker, logger, onStep }).ensureAll();
@@ -213,6 +241,10 @@ async function main(argv: string[]): Promise<number> {
     const started = await startCluster(cluster, { docker, images, logger, onStep, signal: abort.signal });
     onStep(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const status = await started.status();
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ...status, nodes: status.nodes.map((n) => ({ ...n, hostPort: started.node(n.name).hostPort })) }, null, 2)}\n`);
+      return 0;
+    }
     process.stdout.write(
       `${status.nodes.map((n) => `${n.name} ${n.role} 127.0.0.1:${started.node(n.name).hostPort}`).join('\n')}\n` +
         `app ${status.app.url}\nendpoint ${started.spec.endpointAlias} on ${status.endpoint.holder}\n` +
@@ -240,10 +272,11 @@ function checkCommand(dir: string, values: Record<string, string | boolean | und
     const stored = loadRun(dir);
     const result = stored.check(maxLost === undefined ? {} : { maxLost });
     // A run folder may come from anywhere: what it says reaches the terminal without control characters.
-    process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${printable(renderSummary(result, dir, stored.settings?.scenario))}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify(reportDocument(dir, stored.settings, result), null, 2)}\n` : `${printable(renderSummary(result, shownPath(dir), stored.settings?.scenario))}\n`);
     return result.verdict === 'PASS' ? 0 : 1;
   } catch (error) {
     if (error instanceof MalformedHistoryError || error instanceof HistoryFormatError || error instanceof RunFolderError) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ error: `malformed run, not checked: ${error.message}` })}\n`);
       process.stderr.write(`flipdrill: malformed run, not checked: ${printable(error.message)}\n`);
       return 2;
     }
@@ -251,14 +284,29 @@ function checkCommand(dir: string, values: Record<string, string | boolean | und
   }
 }
 
+/**
+ * `check --json`: the report document, as report.json holds it, with the checker's new result; a
+ * run cut off before its report.json gets the parts its run.json gives.
+ */
+function reportDocument(dir: string, settings: ReturnType<typeof loadRun>['settings'], result: DrillReport['result']): DrillReport | Record<string, unknown> {
+  const file = path.join(dir, 'report.json');
+  if (existsSync(file)) {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as DrillReport;
+    if (stored.schema === REPORT_SCHEMA) return { ...stored, result };
+  }
+  return { schema: REPORT_SCHEMA, runId: settings?.runId ?? path.basename(dir), scenario: settings?.scenario ?? null, startedAt: settings?.startedAt ?? null, seed: settings?.seed ?? null, result };
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof DrillAbortedError) {
+      if (jsonOutput) process.stdout.write(`${JSON.stringify({ error: 'interrupted; everything created was removed' })}\n`);
       process.stderr.write('flipdrill: interrupted; everything created was removed\n');
       process.exit(130);
     }
     const known = error instanceof FlipdrillError;
+    if (jsonOutput) process.stdout.write(`${JSON.stringify({ error: known ? error.message : describeError(error), ...(known && error.hint ? { hint: error.hint } : {}) })}\n`);
     process.stderr.write(`flipdrill: ${describeError(error)}\n`);
     if (!known && process.env.FLIPDRILL_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
     process.exit(2);

@@ -8,6 +8,7 @@ import { attachCluster, ConfigError, connectDocker, createLogger, type AppProfil
 import type { CheckResult } from './checker/checker.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import type { DrillReport } from './report/report.ts';
+import { shownPath } from './report/run-folder.ts';
 
 export const COMPARISON_SCHEMA = 'flipdrill.comparison/v1';
 
@@ -109,7 +110,7 @@ export function renderComparison(c: Comparison): string {
   for (const [label, value] of rows) lines.push(`${label.padEnd(width)}${c.columns.map((col) => value(col).padEnd(colWidth)).join('')}`);
   for (const col of c.columns) {
     if (col.failedChecks.length) lines.push(`${col.profile} failed: ${col.failedChecks.join('; ')}`);
-    lines.push(`${col.profile} run folder: ${col.runDir}`);
+    lines.push(`${col.profile} run folder: ${shownPath(col.runDir)}`);
   }
   return lines.join('\n');
 }

@@ -55,6 +55,11 @@ export interface IterationOptions {
   doFaults?: ('429' | 'pending-event')[];
   /** The workload's running totals, a few times a second while it runs. */
   onCounts?: (counts: LiveCounts) => void;
+  /**
+   * When this iteration's clock starts (wall-clock ms): the time 0 of its history, its events and
+   * its report.html's axis, so the console can count from the same origin.
+   */
+  onDrillClock?: (wallOriginMs: number) => void;
 }
 
 /** A timed load phase (a scenario's lag or hold is a duration, not a condition). Aborts with the drill. */
@@ -471,6 +476,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   const { cluster } = ctx;
   const plan = withOverrides(planOf(scenario), options);
   const clock = new DrillClock();
+  options.onDrillClock?.(clock.wallOrigin);
   const startedAt = new Date(clock.wallOrigin).toISOString();
   const history = new JsonLinesWriter<Op>(run.history);
   const events = new JsonLinesWriter<ClusterEvent>(run.events);

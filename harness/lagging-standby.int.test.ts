@@ -66,9 +66,12 @@ describe('a lagging standby, then the primary killed', () => {
   it('flipdrill check on that run folder gives the same verdict, and follows --max-lost', async () => {
     const again = await flipdrillCheck(asyncRun.run.dir, '--json');
     expect(again.status).toBe(1);
+    // The report document (report.json's form), with the checker's new result.
     const rechecked = JSON.parse(again.stdout);
-    expect(rechecked.lost).toEqual(asyncRun.report.result.lost);
-    expect(rechecked.verdict).toBe('FAIL');
+    expect(rechecked.schema).toBe(asyncRun.report.schema);
+    expect(rechecked.result.lost).toEqual(asyncRun.report.result.lost);
+    expect(rechecked.result.verdict).toBe('FAIL');
+    expect(reportSchemaErrors(rechecked)).toEqual([]);
 
     const budget = await flipdrillCheck(asyncRun.run.dir, '--max-lost', String(asyncRun.report.result.lost.length));
     expect(budget.status).toBe(0);

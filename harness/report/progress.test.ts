@@ -44,6 +44,24 @@ describe('live progress', () => {
     expect(text.endsWith('\r\x1b[2K')).toBe(true);
   });
 
+  it("once the drill's clock runs, each line also gives t: the time on the drill's clock, report.html's axis", () => {
+    let now = 1000;
+    const c = capture();
+    const p = new ProgressRenderer(c.out, 'plain', () => now);
+    p.step('bringing up the cluster', 'cluster');
+    now = 10_000;
+    p.drillClock(10_000);
+    p.step('warming up', 'warm-up');
+    now = 13_210;
+    p.step('fault: kill', 'fault');
+    expect(c.text()).toBe('[   0.0s] bringing up the cluster\n[   9.0s t=0.00s] warming up\n[  12.2s t=3.21s] fault: kill\n');
+    const j = capture();
+    const q = new ProgressRenderer(j.out, 'json', () => now);
+    q.drillClock(now - 3210);
+    q.step('fault: kill', 'fault');
+    expect(JSON.parse(j.text())).toEqual({ atMs: 0, tMs: 3210, phase: 'fault', step: 'fault: kill' });
+  });
+
   it('json: one parseable object per line', () => {
     let now = 0;
     const c = capture();

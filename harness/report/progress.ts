@@ -1,5 +1,7 @@
 /**
  * What a person (or a CI log, or a program) sees while a drill runs, on stderr:
+ * Each step line carries the time since the command started and, once a drill's clock runs, t: the
+ * time since the drill started, the origin of its history and of report.html's axis.
  *   tty    each step on a line of its own with the time since the start, and below them one
  *          status line, redrawn a few times a second: the phase, how long it has lasted, and the
  *          workload's ok / fail / unknown counts
@@ -29,6 +31,8 @@ export class ProgressRenderer {
   readonly #now: () => number;
   readonly #started: number;
   #phase?: { name: DrillPhase; since: number };
+  /** The drill's time 0, on this renderer's clock (since the command started). */
+  #drillOrigin?: number;
   #counts?: LiveCounts;
   #statusShown = false;
   #timer?: NodeJS.Timeout;
@@ -42,16 +46,22 @@ export class ProgressRenderer {
     if (mode === 'tty') this.#timer = setInterval(() => this.#drawStatus(), 250).unref();
   }
 
+  /** A drill's clock started at this wall-clock time (each iteration's, with --repeat). */
+  drillClock(wallOriginMs: number): void {
+    this.#drillOrigin = wallOriginMs - this.#started;
+  }
+
   step(step: string, phase?: DrillPhase): void {
     const at = this.#now() - this.#started;
     if (phase && phase !== this.#phase?.name) this.#phase = { name: phase, since: at };
+    const t = this.#drillOrigin === undefined ? undefined : at - this.#drillOrigin;
     if (this.#mode === 'json') {
-      this.#out.write(`${JSON.stringify({ atMs: at, ...(phase ? { phase } : {}), step })}\n`);
+      this.#out.write(`${JSON.stringify({ atMs: at, ...(t !== undefined ? { tMs: t } : {}), ...(phase ? { phase } : {}), step })}\n`);
       return;
     }
     const counts = this.#mode === 'plain' && this.#counts ? `  (${formatCounts(this.#counts)})` : '';
     this.#clearStatus();
-    this.#out.write(`[${seconds(at)}] ${step}${counts}\n`);
+    this.#out.write(`[${seconds(at)}${t !== undefined ? ` t=${(t / 1000).toFixed(2)}s` : ''}] ${step}${counts}\n`);
     this.#drawStatus();
   }
 

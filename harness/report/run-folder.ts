@@ -47,3 +47,9 @@ export function createRunFolder(root: string, now = new Date(), name?: string): 
 export function writeJson(file: string, value: unknown): void {
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A run folder as the user can follow it: relative to the current folder when it is below it. */
+export function shownPath(dir: string, cwd = process.cwd()): string {
+  const relative = path.relative(cwd, path.resolve(dir));
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(dir);
+}
