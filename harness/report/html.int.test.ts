@@ -25,6 +25,12 @@ const PROMOTED_MS = 4300;
 const MOVED_MS = 4450;
 const HEALED_MS = 6000;
 const END_MS = 7500;
+/** With `held`: writes a proxy held through the outage, invoked at HELD_AT_MS and acknowledged at HELD_UNTIL_MS. */
+const HELD = 4;
+const HELD_AT_MS = 3170;
+const HELD_UNTIL_MS = 5350;
+/** With `secondFault`: a fault on node2 injected here and never healed. */
+const SECOND_FAULT_MS = 6200;
 
 /** A deterministic stream of numbers in [0, 1) (a linear congruential generator), so every run of the test writes the same history. */
 function numbers(seed: number): () => number {
@@ -40,9 +46,12 @@ function numbers(seed: number): () => number {
  * the primary killed at FAULT_MS (the writes in flight end unknown, the next ones fail fast until
  * the endpoint moves), node2 promoted, then writes on node2 on timeline 2. With `lostBeforeFault`,
  * the last acknowledged writes node1 committed before the fault never reached node2 (asynchronous
- * replication), so the final read misses them.
+ * replication), so the final read misses them. With `held`, HELD more writes are held through the
+ * outage and acknowledged by node2, and one more is still waiting when the history ends; with `secondFault`, a latency fault on node2 is never healed;
+ * with `repmgrWallOnly`, repmgr's events carry only their wall-clock time, as read back from its
+ * table; with `agent`, the endpoint agent's fence and move are in the events as its log has them.
  */
-function writeRunFolder(name: string, options: { replication: 'sync' | 'async'; lostBeforeFault: number }): string {
+function writeRunFolder(name: string, options: { replication: 'sync' | 'async'; lostBeforeFault: number; held?: boolean; secondFault?: boolean; repmgrWallOnly?: boolean; agent?: boolean }): string {
   const dir = path.join(root, name);
   const random = numbers(7);
   const ops: Op[] = [];
@@ -86,6 +95,16 @@ function writeRunFolder(name: string, options: { replication: 'sync' | 'async'; 
       }
     }
   }
+  if (options.held) {
+    for (let i = 0; i < HELD; i++) {
+      const value = { id: `${name}-held${i}`, name: `${name}/held${i}` };
+      const written: WrittenValue = { ...value, committed_by: 'node2', committed_timeline: 2, committed_at: new Date(WALL_ORIGIN + HELD_UNTIL_MS - 1).toISOString() };
+      ops.push({ process: 100 + i, type: 'invoke', f: 'write', value, time: HELD_AT_MS * 1e6 }, { process: 100 + i, type: 'ok', f: 'write', value: written, time: HELD_UNTIL_MS * 1e6 });
+      rows.push({ id: value.id, committed_by: 'node2', committed_timeline: 2, committed_at_us: (WALL_ORIGIN + HELD_UNTIL_MS - 1) * 1000 });
+    }
+    // And one still held when the history ends: no answer at all.
+    ops.push({ process: 100 + HELD, type: 'invoke', f: 'write', value: { id: `${name}-cut`, name: `${name}/cut` }, time: (END_MS - 10) * 1e6 });
+  }
   ops.sort((a, b) => a.time - b.time);
   const lost = new Set(
     acknowledgedOnNode1
@@ -106,6 +125,16 @@ function writeRunFolder(name: string, options: { replication: 'sync' | 'async'; 
     event('phase', END_MS + 50, { phase: 'final-read' }),
     event('repmgr', PROMOTED_MS + 120, { event: 'repmgrd_failover_promote', node: 'node2', successful: true, details: 'node "node2" (ID: 2) promoted to primary; old primary "node1" (ID: 1) marked as failed' }),
   ];
+  if (options.secondFault) events.push(event('fault', SECOND_FAULT_MS, { kind: 'latency', node: 'node2', detail: "node2's links: 100 ms delay" }));
+  if (options.repmgrWallOnly) {
+    events.push(event('repmgr', PROMOTED_MS + 40, { event: 'standby_promote', node: 'node2', successful: true, details: 'server "node2" (ID: 2) was successfully promoted to primary' }));
+    events.push(event('repmgr', HEALED_MS + 300, { event: 'node_rejoin', node: 'node1', successful: true, details: 'node 1 is now attached to node 2' }));
+    for (const e of events) if (e.type === 'repmgr') delete e.time;
+  }
+  if (options.agent) {
+    events.push(event('endpoint-agent', FAULT_MS + 240, { action: 'fence', node: 'node1', reason: 'node1 is down', durationMs: 3 }));
+    events.push(event('endpoint-agent', MOVED_MS - 30, { action: 'move', node: 'node2', reason: 'node2 is primary (timeline 2): moving the endpoint to node2', durationMs: 81 }));
+  }
 
   const settings: RunSettings = {
     schema: RUN_SCHEMA,
@@ -142,6 +171,63 @@ function stored(dir: string) {
   const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as DrillReport;
   const count = (f: Op['f'], type: Op['type']) => history.filter((op) => op.f === f && op.type === type).length;
   return { history, events, report, count };
+}
+
+/**
+ * Runs in the page: what the panels by start time, the fault bands, the lanes and the time axis
+ * draw, from their attributes, with positions in CSS pixels from the chart's left edge. No named
+ * inner functions (see snapshotPage in browser.ts).
+ */
+function readPanels() {
+  const doc = (globalThis as unknown as { document: PageDocument }).document;
+  const chart = doc.querySelector('[data-testid="timeline-chart"]')!;
+  const box = chart.getBoundingClientRect();
+  return {
+    chart: {
+      width: box.width,
+      endMs: Number(chart.getAttribute('data-end-ms')),
+      left: Number(chart.getAttribute('data-plot-left')),
+      right: Number(chart.getAttribute('data-plot-right')),
+      wallOrigin: chart.getAttribute('data-wall-origin') ?? '',
+    },
+    dots: Array.from(doc.querySelectorAll('[data-outcome]')).map((g) => ({
+      outcome: g.getAttribute('data-outcome') ?? '',
+      count: Number(g.getAttribute('data-count')),
+      circles: Array.from(g.querySelectorAll('circle')).map((c) => ({
+        x: c.getBoundingClientRect().x + c.getBoundingClientRect().width / 2 - box.x,
+        width: c.getBoundingClientRect().width,
+        cy: Number(c.getAttribute('cy')),
+        title: c.querySelector('title')?.textContent ?? '',
+      })),
+    })),
+    legend: Array.from(doc.querySelectorAll('[data-legend="start-latency"] text')).map((t) => t.textContent ?? ''),
+    bands: Array.from(doc.querySelectorAll('[data-band="fault"]')).map((b) => ({
+      kind: b.getAttribute('data-kind') ?? '',
+      node: b.getAttribute('data-node') ?? '',
+      fromMs: Number(b.getAttribute('data-from-ms')),
+      toMs: Number(b.getAttribute('data-to-ms')),
+      healed: b.getAttribute('data-healed') === 'true',
+      x: b.getBoundingClientRect().x - box.x,
+      width: b.getBoundingClientRect().width,
+      height: b.getBoundingClientRect().height,
+    })),
+    faultLabels: Array.from(doc.querySelectorAll('.fault-lane-label')).map((t) => t.textContent ?? ''),
+    lane: Array.from(doc.querySelectorAll('[data-lane-marker]')).map((m) => ({
+      lane: m.getAttribute('data-lane-marker') ?? '',
+      atMs: Number(m.getAttribute('data-at-ms')),
+      what: m.getAttribute('data-event') ?? m.getAttribute('data-action') ?? '',
+      x: m.getBoundingClientRect().x + m.getBoundingClientRect().width / 2 - box.x,
+      width: m.getBoundingClientRect().width,
+      title: m.querySelector('title')?.textContent ?? '',
+    })),
+    ticks: Array.from(doc.querySelectorAll('[data-x-tick-ms]')).map((t) => ({
+      ms: Number(t.getAttribute('data-x-tick-ms')),
+      x: (t.querySelector('line')?.getBoundingClientRect().x ?? 0) - box.x,
+      title: t.querySelector('title')?.textContent ?? '',
+    })),
+    noReads: Array.from(doc.querySelectorAll('[data-no-reads-from-ms]')).map((r) => ({ fromMs: Number(r.getAttribute('data-no-reads-from-ms')), toMs: Number(r.getAttribute('data-no-reads-to-ms')) })),
+    inFlight: Array.from(doc.querySelectorAll('[data-inflight]')).map((r) => ({ startMs: Number(r.getAttribute('data-inflight-start-ms')), peak: Number(r.getAttribute('data-inflight')), height: r.getBoundingClientRect().height })),
+  };
 }
 
 let browser: ReportBrowser;
@@ -235,6 +321,12 @@ describe('report.html in Chromium', () => {
     // The chart hatches them where they were acknowledged: all before the fault.
     expect(page.lostWrites.reduce((n, l) => n + l.count, 0)).toBe(57);
     expect(page.lostWrites.every((l) => l.startMs < FAULT_MS)).toBe(true);
+    // And by start time: 57 dots of their own colour, all invoked before the fault.
+    const panels = await browser.read(path.join(dir, 'report.html'), readPanels);
+    const lostDots = panels.value.dots.find((g) => g.outcome === 'lost')!;
+    expect(lostDots.circles).toHaveLength(57);
+    const faultX = ((panels.value.chart.left + (FAULT_MS / panels.value.chart.endMs) * (panels.value.chart.right - panels.value.chart.left)) * panels.value.chart.width) / 1200;
+    expect(lostDots.circles.every((c) => c.x < faultX)).toBe(true);
     expect(page.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['acknowledged writes lost within budget (0)']);
   });
 
@@ -286,5 +378,91 @@ describe('report.html in Chromium', () => {
       expect(target).toBe(path.join(aggregate.iterations[i]!.dir, 'report.html'));
       expect(statSync(target).isFile()).toBe(true);
     }
+  });
+
+  it('by start time: a dot per operation, held writes as a column; a band per fault, injection to undo; repmgr and the agent in their lanes; wall clock on hover', async () => {
+    const dir = writeRunFolder('panels', { replication: 'sync', lostBeforeFault: 0, held: true, secondFault: true, repmgrWallOnly: true, agent: true });
+    const { history, events, report, count } = stored(dir);
+    const page = await browser.read(writeHtmlReport(dir), readPanels);
+    expect(page.pageErrors).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.externalRequests).toEqual([]);
+    const { chart, dots, bands, lane, ticks } = page.value;
+    /** Where a moment of the drill is drawn, in CSS pixels from the chart's left edge. */
+    const xOf = (ms: number) => (chart.left + (ms / chart.endMs) * (chart.right - chart.left)) * (chart.width / 1200);
+
+    // Every invocation of the history is a dot, drawn, in the group of its outcome.
+    const invocations = history.filter((op) => op.type === 'invoke').length;
+    const circles = dots.flatMap((g) => g.circles);
+    expect(circles).toHaveLength(invocations);
+    expect(circles.every((c) => c.width > 0)).toBe(true);
+    const answered = history.filter((op) => op.type !== 'invoke').length;
+    const lost = report.result.lost.length;
+    expect(Object.fromEntries(dots.map((g) => [g.outcome, g.circles.length]))).toEqual({
+      ok: count('write', 'ok') + count('read', 'ok') - lost,
+      info: count('write', 'info') + count('read', 'info'),
+      open: invocations - answered,
+      fail: count('write', 'fail') + count('read', 'fail'),
+      lost,
+    });
+    expect(dots.every((g) => g.count === g.circles.length)).toBe(true);
+    const [cut] = dots.find((g) => g.outcome === 'open')!.circles;
+    expect(Math.abs(cut!.x - xOf(END_MS - 10))).toBeLessThan(1);
+    expect(cut!.title).toMatch(/^write panels-cut invoked at 7\.490 s \(2026-11-21T09:00:07\.490Z\): no answer by the end of the history, \d+ ms later$/);
+    expect(page.value.legend).toEqual(['ok', 'unknown', 'no answer (cut off)', 'failed', 'ok, then lost', 'small: a read']);
+
+    // The held writes: a column where they were invoked, above every other ok dot, each saying how long it waited.
+    const ok = [...dots.find((g) => g.outcome === 'ok')!.circles].sort((a, b) => a.cy - b.cy);
+    const column = ok.slice(0, HELD);
+    expect(column.every((c) => Math.abs(c.x - xOf(HELD_AT_MS)) < 1 && c.cy === column[0]!.cy)).toBe(true);
+    expect(ok[HELD]!.cy).toBeGreaterThan(column[0]!.cy + 20);
+    for (const c of column) expect(c.title).toMatch(/^write panels-held\d invoked at 3\.170 s \(2026-11-21T09:00:03\.170Z\): ok after 2\.18 s$/);
+
+    // A band per fault, from its injection to its heal, the one never healed to the end of the run.
+    const faults = events.filter((e) => e.type === 'fault');
+    expect(bands).toHaveLength(faults.length);
+    expect(bands.map((b) => [b.kind, b.node, b.fromMs, b.toMs, b.healed])).toEqual([
+      ['kill', 'node1', FAULT_MS, HEALED_MS, true],
+      ['latency', 'node2', SECOND_FAULT_MS, END_MS + 50, false],
+    ]);
+    for (const b of bands) {
+      expect(Math.abs(b.x - xOf(b.fromMs))).toBeLessThan(1);
+      expect(Math.abs(b.x + b.width - xOf(b.toMs))).toBeLessThan(1);
+      expect(b.height).toBeGreaterThan(400);
+    }
+    expect(page.value.faultLabels).toEqual(['kill node1', 'latency node2']);
+
+    // repmgr's events (wall clock only) and the agent's actions, each a mark at its moment.
+    const repmgr = events.filter((e) => e.type === 'repmgr');
+    expect(repmgr.length).toBe(3);
+    expect(repmgr.every((e) => e.time === undefined)).toBe(true);
+    const repmgrMarks = lane.filter((m) => m.lane === 'repmgr');
+    expect(repmgrMarks.map((m) => [m.what, m.atMs])).toEqual(repmgr.map((e) => [e.event, e.wall - WALL_ORIGIN]));
+    for (const [i, m] of repmgrMarks.entries()) {
+      expect(m.width).toBeGreaterThan(3);
+      expect(Math.abs(m.x - xOf(m.atMs))).toBeLessThan(1);
+      expect(m.title).toContain(`repmgr ${String(repmgr[i]!.event)} on ${String(repmgr[i]!.node)} at ${(m.atMs / 1000).toFixed(3)} s (${new Date(repmgr[i]!.wall).toISOString()})`);
+    }
+    const agent = events.filter((e) => e.type === 'endpoint-agent');
+    expect(lane.filter((m) => m.lane === 'endpoint-agent').map((m) => [m.what, m.atMs, Math.abs(m.x - xOf(m.atMs)) < 1])).toEqual(agent.map((e) => [e.action, e.time! / 1e6, true]));
+
+    // One origin: 0 s is the drill's start (report.json's startedAt); each tick's wall clock on hover.
+    expect(chart.wallOrigin).toBe(report.startedAt);
+    expect(ticks.length).toBeGreaterThan(5);
+    for (const t of ticks) {
+      expect(Math.abs(t.x - xOf(t.ms))).toBeLessThan(1);
+      expect(t.title).toBe(`${new Date(WALL_ORIGIN + t.ms).toISOString()}: ${Number((t.ms / 1000).toFixed(3))} s since the drill started`);
+    }
+
+    // "no reads sent" exactly where no read was invoked; in flight at most the clients plus the held writes.
+    const readsInvokedIn = (from: number, to: number) => history.filter((op) => op.f === 'read' && op.type === 'invoke' && op.time >= from * 1e6 && op.time < to * 1e6).length;
+    expect(page.value.noReads.length).toBeGreaterThan(0);
+    for (const q of page.value.noReads) expect(readsInvokedIn(q.fromMs, q.toMs)).toBe(0);
+    const quietBuckets = new Set(page.value.noReads.flatMap((q) => Array.from({ length: (q.toMs - q.fromMs) / 100 }, (_, i) => q.fromMs + i * 100)));
+    const firstBucket = Math.floor(history[0]!.time / 1e8) * 100;
+    for (let b = firstBucket; b < END_MS; b += 100) if (!quietBuckets.has(b)) expect(readsInvokedIn(b, b + 100)).toBeGreaterThan(0);
+    expect(page.value.inFlight.length).toBeGreaterThan(50);
+    expect(page.value.inFlight.every((f) => f.height > 0 && f.peak <= 4 + HELD)).toBe(true);
+    expect(page.value.inFlight.find((f) => f.startMs === Math.floor(HELD_AT_MS / 100) * 100 + 100)!.peak).toBeGreaterThanOrEqual(HELD);
   });
 });

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { check, type CheckResult, type FinalRead } from '../checker/checker.ts';
+import { check, pairOperations, type CheckResult, type FinalRead } from '../checker/checker.ts';
 import type { DrillReport } from './report.ts';
 import type { ClusterEvent, Op } from '../op.ts';
-import { LIST_LIMIT, renderHtmlReport, writeHtmlReport } from './html.ts';
+import { faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, LIST_LIMIT, noReadStretches, packRows, renderHtmlReport, runTimeOf, startLatencyDots, writeHtmlReport } from './html.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-html-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -253,5 +253,244 @@ describe('writeHtmlReport', () => {
   it('refuses a folder whose drill has not finished', () => {
     const empty = mkdtempSync(path.join(dir, 'unfinished-'));
     expect(() => writeHtmlReport(empty)).toThrow(/no report\.json/);
+  });
+});
+
+describe('report.html time origin', () => {
+  const startedAt = new Date(WALL_ORIGIN).toISOString();
+
+  it('puts an event at its drill time; one with only a wall clock (repmgr read back) where that wall time falls after startedAt', () => {
+    const time = runTimeOf(startedAt, []);
+    expect(time.wallOrigin).toBe(WALL_ORIGIN);
+    // The drill clock wins over the wall clock when an event has both.
+    expect(time.msOf({ type: 'fault', time: ns(3200), wall: WALL_ORIGIN + 9999 })).toBe(3200);
+    expect(time.msOf({ type: 'repmgr', wall: WALL_ORIGIN + 4321.456 })).toBe(4321.46);
+    expect(time.isoOf(1500)).toBe('2026-01-01T00:00:01.500Z');
+  });
+
+  it("takes startedAt over an event's two clocks, which the drill reads one after the other", () => {
+    // A phase event recorded 3 ms of wall clock after its drill time: startedAt is the clock's own origin.
+    const time = runTimeOf(startedAt, [{ type: 'phase', time: ns(100), wall: WALL_ORIGIN + 103 }]);
+    expect(time.msOf({ type: 'repmgr', wall: WALL_ORIGIN + 2000 })).toBe(2000);
+  });
+
+  it('without a usable startedAt, takes the origin from an event that has both clocks; with neither, places nothing', () => {
+    const time = runTimeOf('not a date', [{ type: 'phase', time: ns(100), wall: WALL_ORIGIN + 100 }]);
+    expect(time.msOf({ type: 'repmgr', wall: WALL_ORIGIN + 2000 })).toBe(2000);
+    const none = runTimeOf(undefined, []);
+    expect(none.msOf({ type: 'repmgr', wall: WALL_ORIGIN })).toBeNull();
+    expect(none.isoOf(0)).toBe('');
+  });
+
+  it('labels the axis in seconds since the drill started, each tick with its wall-clock time on hover', () => {
+    const page = render(inTimeOrder(write(0, 'a', 100, 110, 'ok'), write(1, 'b', 2500, 2510, 'ok')), [], { node: 'node1', rows: rowsOf(['a', 'b']) });
+    expect(page).toContain(`data-wall-origin="${startedAt}"`);
+    const ticks = [...page.matchAll(/<g class="x-tick" data-x-tick-ms="(\d+)"><title>([^<]*)<\/title>.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(ticks.slice(0, 2)).toEqual([
+      ['0', '2026-01-01T00:00:00.000Z: 0 s since the drill started', '0 s'],
+      ['200', '2026-01-01T00:00:00.200Z: 0.2 s since the drill started', '0.2 s'],
+    ]);
+    expect(ticks.at(-1)![0]).toBe('2600');
+  });
+});
+
+describe('report.html fault bands', () => {
+  const time = runTimeOf(new Date(WALL_ORIGIN).toISOString(), []);
+
+  it('pairs every fault with its heal, the fault injected last healed first; one never healed lasts to the end of the run', () => {
+    const bands = faultBandsOf(
+      [
+        event('fault', 1000, { kind: 'loss', node: 'node1' }),
+        event('fault', 1500, { kind: 'freeze', node: 'node2' }),
+        event('promotion-observed', 1700, { node: 'node2' }),
+        event('heal', 2000, { node: 'node2', restarted: false }),
+        event('heal', 3000, { node: 'node1', restarted: true, role: 'standby', ms: 900 }),
+        event('fault', 4000, { kind: 'kill', node: 'node1' }),
+      ],
+      time,
+      9000,
+    );
+    expect(bands.map((b) => [b.kind, b.node, b.fromMs, b.toMs, b.healed])).toEqual([
+      ['loss', 'node1', 1000, 3000, true],
+      ['freeze', 'node2', 1500, 2000, true],
+      ['kill', 'node1', 4000, 9000, false],
+    ]);
+    expect(bands[0]!.title).toBe('loss on node1 from 1.000 s until its heal at 3.000 s (restarted, standby after 900 ms)');
+    expect(bands[2]!.title).toContain('to the end of the run (never healed)');
+  });
+
+  it('orders by time whatever the order in the file, and a heal with no fault on heals nothing', () => {
+    const bands = faultBandsOf([event('heal', 500, { node: 'node1' }), event('heal', 2500, { node: 'node1' }), event('fault', 2000, { kind: 'kill', node: 'node1' })], time, 9000);
+    expect(bands.map((b) => [b.fromMs, b.toMs])).toEqual([[2000, 2500]]);
+  });
+
+  it('packs overlapping bands into rows of their own', () => {
+    expect(packRows([{ from: 0, to: 100 }, { from: 50, to: 80 }, { from: 60, to: 90 }, { from: 95, to: 120 }, { from: 200, to: 210 }])).toEqual([0, 1, 2, 1, 0]);
+    // Touching is not overlapping, within the gap it is.
+    expect(packRows([{ from: 0, to: 10 }, { from: 16, to: 20 }, { from: 25, to: 30 }], 6)).toEqual([0, 0, 1]);
+  });
+
+  it('draws one band per fault across the chart, from its injection to its undo, named in the fault lane', () => {
+    const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'), write(1, 'b', 1200, 1210, 'ok'), write(0, 'c', 4900, 4910, 'ok'));
+    const events = [
+      event('fault', 1000, { kind: 'loss', node: 'node1' }),
+      event('heal', 2000, { node: 'node1', restarted: false }),
+      event('fault', 3000, { kind: 'freeze', node: 'node2' }),
+      event('phase', 5000, { phase: 'final-read' }),
+    ];
+    const page = render(history, events, { node: 'node1', rows: rowsOf(['a', 'b', 'c']) });
+    const bands = elements(page, 'rect').filter((r) => r['data-band'] === 'fault');
+    expect(bands.map((b) => [b['data-kind'], b['data-node'], b['data-from-ms'], b['data-to-ms'], b['data-healed']])).toEqual([
+      ['loss', 'node1', '1000', '2000', 'true'],
+      ['freeze', 'node2', '3000', '5000', 'false'],
+    ]);
+    // Positioned on the axis: the first from 1 s to 2 s of a 5 s chart.
+    const [x1, w1] = [Number(bands[0]!.x), Number(bands[0]!.width)];
+    const plot = elements(page, 'svg')[0]!;
+    const scale = (Number(plot['data-plot-right']) - Number(plot['data-plot-left'])) / Number(plot['data-end-ms']);
+    expect(x1).toBeCloseTo(Number(plot['data-plot-left']) + 1000 * scale, 0);
+    expect(w1).toBeCloseTo(1000 * scale, 0);
+    expect(page).toMatch(/<text class="fault-lane-label"[^>]*>loss node1<\/text>/);
+    expect(page).toMatch(/<text class="fault-lane-label"[^>]*>freeze node2<\/text>/);
+  });
+});
+
+describe('report.html repmgr and endpoint agent lanes', () => {
+  const time = runTimeOf(new Date(WALL_ORIGIN).toISOString(), []);
+
+  it("marks repmgr's events, placed by their wall clock when they have no drill time, with a tooltip", () => {
+    const marker = laneMarkerOf({ type: 'repmgr', event: 'standby_promote', node: 'node2', successful: true, details: 'promoted', wall: WALL_ORIGIN + 4833.9 }, time);
+    expect(marker).toEqual({
+      lane: 'repmgr',
+      atMs: 4833.9,
+      what: 'standby_promote',
+      failed: false,
+      title: 'repmgr standby_promote on node2 at 4.834 s (2026-01-01T00:00:04.833Z): promoted',
+    });
+    expect(laneMarkerOf({ type: 'endpoint-agent', action: 'move', node: 'node2', reason: 'node2 is primary', durationMs: 81, wall: WALL_ORIGIN + 3967, time: ns(3967) }, time)?.title).toBe(
+      'endpoint agent: move node2 at 3.967 s (2026-01-01T00:00:03.967Z) (took 81 ms): node2 is primary',
+    );
+    expect(laneMarkerOf(event('fault', 1, {}), time)).toBeNull();
+  });
+
+  it('draws a mark per repmgr event and per endpoint agent action, at its time', () => {
+    const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'), write(1, 'b', 4900, 4910, 'ok'));
+    const events: ClusterEvent[] = [
+      event('fault', 3000, { kind: 'kill', node: 'node1' }),
+      event('endpoint-agent', 3967, { action: 'fence', node: 'node1', reason: 'down' }),
+      event('endpoint-agent', 3968, { action: 'move', node: 'node2', reason: 'primary' }),
+      { type: 'repmgr', event: 'standby_promote', node: 'node2', successful: true, wall: WALL_ORIGIN + 4200 },
+      { type: 'repmgr', event: 'repmgrd_failover_promote', node: 'node2', successful: false, wall: WALL_ORIGIN + 4400.5 },
+    ];
+    const page = render(history, events, { node: 'node2', rows: rowsOf(['a', 'b']) });
+    const marks = elements(page, 'path').filter((p) => p['data-lane-marker'] !== undefined);
+    expect(marks.map((m) => [m['data-lane-marker'], m['data-at-ms'], m['data-event'] ?? m['data-action']])).toEqual([
+      ['repmgr', '4200', 'standby_promote'],
+      ['repmgr', '4400.5', 'repmgrd_failover_promote'],
+      ['endpoint-agent', '3967', 'fence'],
+      ['endpoint-agent', '3968', 'move'],
+    ]);
+    expect(marks[1]!.class).toContain('unsuccessful');
+    // The events table puts them on the same axis.
+    expect(page).toMatch(/<tr class="event repmgr" data-event-type="repmgr"><td class="num">4\.200 s<\/td>/);
+  });
+});
+
+describe('report.html operations by start time', () => {
+  // Two quick writes and a read; four writes invoked at 3.17 s and held until 5.35 s (the outage);
+  // a write refused, one unknown, one never answered, one acknowledged then lost; a read after.
+  const history = inTimeOrder(
+    write(0, 'a', 0, 10, 'ok'),
+    write(1, 'b', 20, 30, 'ok'),
+    read(2, 'a', 40, 45),
+    write(6, 'gone', 100, 120, 'ok'),
+    ...[0, 1, 2, 3].map((p) => write(10 + p, `held${p}`, 3170, 5350, 'ok', 'node2', 2)),
+    write(4, 'refused', 3200, 3202, 'fail'),
+    write(5, 'unknown', 3300, 3400, 'info'),
+    [{ process: 7, type: 'invoke', f: 'write', value: { id: 'cut', name: 'run/cut' }, time: ns(5000) }],
+    read(8, 'a', 5400, 5410),
+  );
+  const pairs = pairOperations(history);
+  const endNs = historyEndNs(history);
+
+  it('has one dot per invocation, at its start, as high as it waited, by outcome', () => {
+    const dots = startLatencyDots(pairs, new Set(['gone']), 'write', endNs);
+    expect(dots).toHaveLength(history.filter((op) => op.type === 'invoke').length);
+    const byId = Object.fromEntries(dots.map((d) => [`${d.f}:${d.id}:${d.startMs}`, d]));
+    expect(dots.filter((d) => d.startMs === 3170).map((d) => [d.outcome, d.latencyMs])).toEqual([
+      ['ok', 2180],
+      ['ok', 2180],
+      ['ok', 2180],
+      ['ok', 2180],
+    ]);
+    expect(byId['write:gone:100']).toMatchObject({ outcome: 'lost', latencyMs: 20 });
+    expect(byId['write:refused:3200']).toMatchObject({ outcome: 'fail', error: 'SequelizeConnectionRefusedError' });
+    expect(byId['write:unknown:3300']).toMatchObject({ outcome: 'info', latencyMs: 100 });
+    // Never answered: drawn as waiting until the history ends.
+    expect(byId['write:cut:5000']).toMatchObject({ outcome: 'open', latencyMs: 410 });
+    expect(byId['read:a:40']).toMatchObject({ outcome: 'ok', isMutation: false, latencyMs: 5 });
+  });
+
+  it('counts the most operations in flight at once in each 100 ms, an answer and an invocation of the same instant not both', () => {
+    const peaks = new Map(inFlightPeaks(pairs, endNs).map((p) => [p.startMs, p.peak]));
+    expect(peaks.get(0)).toBe(1);
+    expect(peaks.get(100)).toBe(1);
+    expect(peaks.get(200)).toBe(0);
+    expect(peaks.get(3100)).toBe(4);
+    expect(peaks.get(3200)).toBe(5);
+    expect(peaks.get(3300)).toBe(5);
+    // The unknown write was answered at exactly 3.4 s: from then on it is not in flight.
+    expect(peaks.get(3400)).toBe(4);
+    // The held writes answered at 5.35 s, the cut one still waiting, a read.
+    expect(peaks.get(5000)).toBe(5);
+    expect(peaks.get(5300)).toBe(5);
+    expect(peaks.get(5400)).toBe(2);
+    expect([...peaks.keys()].at(-1)).toBe(5400);
+    // Back to back on one process: answered and asked again at 10 ms is one operation at a time; one
+    // answered in the nanosecond it was asked was never waiting.
+    const chain = pairOperations(inTimeOrder(write(0, 'x', 0, 10, 'ok'), write(0, 'y', 10, 20, 'ok'), read(1, 'x', 15, 15)));
+    expect(inFlightPeaks(chain, ns(20))).toEqual([{ startMs: 0, peak: 1 }]);
+  });
+
+  it('finds the stretches in which no read was sent', () => {
+    expect(noReadStretches(pairs, 'write', endNs)).toEqual([{ fromMs: 100, toMs: 5400 }]);
+    // A workload that never reads: the whole run.
+    const writesOnly = pairOperations(inTimeOrder(write(0, 'x', 0, 10, 'ok'), write(0, 'y', 250, 260, 'ok')));
+    expect(noReadStretches(writesOnly, 'write', ns(260))).toEqual([{ fromMs: 0, toMs: 300 }]);
+  });
+
+  it('draws every dot in a group per outcome, the in-flight bars and "no reads sent" over the quiet stretch', () => {
+    const page = render(history, [event('fault', 3150, { kind: 'kill', node: 'node1' })], { node: 'node2', rows: rowsOf(['a', 'b', 'held0', 'held1', 'held2', 'held3', 'refused']) });
+    const groups = [...page.matchAll(/<g class="dots [a-z]+" data-outcome="([a-z]+)" data-count="(\d+)">(.*?)<\/g>/g)].map((m) => [m[1], Number(m[2]), (m[3]!.match(/<circle /g) ?? []).length]);
+    expect(groups).toEqual([
+      ['ok', 8, 8],
+      ['info', 1, 1],
+      ['open', 1, 1],
+      ['fail', 1, 1],
+      ['lost', 1, 1],
+    ]);
+    // The held writes: one column at 3.17 s, 2.18 s up (the highest ok dots), each with its tooltip.
+    const chart = elements(page, 'svg')[0]!;
+    const panel = elements(page, 'g').find((g) => g['data-panel'] === 'start-latency')!;
+    const msAtX = (cx: number) => ((cx - Number(chart['data-plot-left'])) / (Number(chart['data-plot-right']) - Number(chart['data-plot-left']))) * Number(chart['data-end-ms']);
+    const [low, high, top, height] = ['data-y-low-ms', 'data-y-high-ms', 'data-top', 'data-height'].map((k) => Number(panel[k]));
+    const msAtY = (cy: number) => 10 ** (Math.log10(low!) + ((top! + height! - cy) / height!) * (Math.log10(high!) - Math.log10(low!)));
+    const okGroup = page.slice(page.indexOf('data-outcome="ok"'), page.indexOf('data-outcome="info"'));
+    const highest = elements(okGroup, 'circle')
+      .map((c) => ({ x: Number(c.cx), y: Number(c.cy) }))
+      .sort((p, q) => p.y - q.y)
+      .slice(0, 5);
+    expect(highest.slice(0, 4).every((c) => c.x === highest[0]!.x && c.y === highest[0]!.y)).toBe(true);
+    expect(msAtX(highest[0]!.x)).toBeCloseTo(3170, -1);
+    expect(msAtY(highest[0]!.y)).toBeGreaterThan(2100);
+    expect(msAtY(highest[0]!.y)).toBeLessThan(2260);
+    expect(msAtY(highest[4]!.y)).toBeLessThan(100);
+    expect(page.match(/write held\d invoked at 3\.170 s \(2026-01-01T00:00:03\.170Z\): ok after 2\.18 s/g)).toHaveLength(4);
+    expect(page).toContain('write cut invoked at 5.000 s (2026-01-01T00:00:05.000Z): no answer by the end of the history, 410 ms later');
+    const inflight = elements(page, 'rect').filter((r) => r['data-inflight'] !== undefined);
+    expect(inflight.find((r) => r['data-inflight-start-ms'] === '3200')?.['data-inflight']).toBe('5');
+    const quiet = elements(page, 'rect').filter((r) => r['data-no-reads-from-ms'] !== undefined);
+    expect(quiet.map((r) => [r['data-no-reads-from-ms'], r['data-no-reads-to-ms']])).toEqual([['100', '5400']]);
+    expect(page).toMatch(/<text class="no-reads-label"[^>]*>no reads sent<\/text>/);
   });
 });

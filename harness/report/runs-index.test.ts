@@ -1,0 +1,219 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CheckResult } from '../checker/checker.ts';
+import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type DrillReport } from './report.ts';
+import { indexRowOf, readRuns, renderRunsIndex, reportProblem, scenarioSeries, sortRows, timeTicks, writeRunsIndex, type IndexRow } from './runs-index.ts';
+
+const root = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runs-index-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const T0 = Date.parse('2026-11-20T02:00:00.000Z');
+const HOUR = 3_600_000;
+
+/** A report.json as a drill writes it, with only what the index reads filled in. */
+function reportOf(options: { scenario?: string; startedAtMs?: number; verdict?: 'PASS' | 'FAIL'; windowMs?: number | null; lost?: number; app?: string } = {}): DrillReport {
+  const { scenario = 'kill-primary', startedAtMs = T0, verdict = 'PASS', windowMs = 1200, lost = 0, app = 'aware' } = options;
+  const result = {
+    verdict,
+    checks: [],
+    writeUnavailability: windowMs === null ? null : { ms: windowMs, lastOkBeforeMs: 3000, firstOkAfterMs: 3000 + windowMs },
+    // A longer gap later in the run is not the window the index shows.
+    longestWriteGap: windowMs === null ? null : { ms: windowMs + 5000, fromMs: 9000, toMs: 14_000 + windowMs },
+    lost: Array.from({ length: lost }, (_, i) => ({ id: `w${i}`, process: 0, invokedAtMs: 1, completedAtMs: 2 })),
+  } as unknown as CheckResult;
+  return {
+    schema: REPORT_SCHEMA,
+    runId: 'r',
+    scenario,
+    startedAt: new Date(startedAtMs).toISOString(),
+    finishedAt: new Date(startedAtMs + 20_000).toISOString(),
+    seed: 1,
+    cluster: { name: 'c', replication: 'async', timing: {}, tls: false, app, reused: false, images: null },
+    workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20, operations: 100 },
+    result,
+  };
+}
+
+function runFolder(runsDir: string, name: string, report: unknown, options: { html?: boolean } = {}): void {
+  const dir = path.join(runsDir, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'report.json'), typeof report === 'string' ? report : JSON.stringify(report));
+  if (options.html !== false) writeFileSync(path.join(dir, 'report.html'), '<!doctype html><title>run</title>');
+}
+
+const row = (dir: string, startedAtMs: number, extra: Partial<IndexRow> = {}): IndexRow => ({
+  dir,
+  startedAt: new Date(startedAtMs).toISOString(),
+  startedAtMs,
+  scenario: 'kill-primary',
+  verdict: 'PASS',
+  windowMs: 1000,
+  lost: 0,
+  app: 'aware',
+  link: `${dir}/report.html`,
+  ...extra,
+});
+
+describe('index rows', () => {
+  it('takes the scenario, verdict, writes-down window, lost count and app profile from report.json', () => {
+    expect(indexRowOf(reportOf({ verdict: 'FAIL', windowMs: 2345.67, lost: 3, app: 'dsql' }), '2026-11-20_02-00-00-000', true)).toEqual({
+      dir: '2026-11-20_02-00-00-000',
+      startedAt: '2026-11-20T02:00:00.000Z',
+      startedAtMs: T0,
+      scenario: 'kill-primary',
+      verdict: 'FAIL',
+      windowMs: 2345.67,
+      lost: 3,
+      app: 'dsql',
+      link: '2026-11-20_02-00-00-000/report.html',
+    });
+  });
+
+  it('has no window when writes never resumed, and links report.json when the run has no page', () => {
+    const r = indexRowOf(reportOf({ windowMs: null }), 'run/iteration-01', false);
+    expect(r.windowMs).toBeNull();
+    expect(r.link).toBe('run/iteration-01/report.json');
+  });
+
+  it('escapes each segment of the link: a folder name cannot become a query or a fragment', () => {
+    expect(indexRowOf(reportOf(), 'odd #1?x=y', true).link).toBe('odd%20%231%3Fx%3Dy/report.html');
+  });
+
+  it('says why a report.json cannot be indexed', () => {
+    expect(reportProblem(reportOf())).toBeNull();
+    expect(reportProblem([])).toBe('report.json is not an object');
+    expect(reportProblem({ ...reportOf(), schema: AGGREGATE_SCHEMA })).toBe(`report.json of schema "${AGGREGATE_SCHEMA}", not ${REPORT_SCHEMA}`);
+    expect(reportProblem({ ...reportOf(), startedAt: 'yesterday' })).toBe('report.json has no valid startedAt');
+    expect(reportProblem({ ...reportOf(), result: { verdict: 'MAYBE', lost: [] } })).toBe('report.json has no verdict');
+  });
+
+  it('sorts newest first, runs of the same moment by folder name', () => {
+    const rows = [row('b', T0), row('old', T0 - HOUR), row('new', T0 + HOUR), row('a', T0)];
+    expect(sortRows(rows).map((r) => r.dir)).toEqual(['new', 'a', 'b', 'old']);
+  });
+
+  it('groups the runs by scenario, scenarios by name, runs oldest first', () => {
+    const rows = [row('k2', T0 + HOUR), row('s1', T0, { scenario: 'freeze-primary' }), row('k1', T0)];
+    expect(scenarioSeries(rows).map((s) => [s.scenario, s.runs.map((r) => r.dir)])).toEqual([
+      ['freeze-primary', ['s1']],
+      ['kill-primary', ['k1', 'k2']],
+    ]);
+  });
+
+  it('ticks the time axis at round UTC moments, at most the number asked for', () => {
+    expect(timeTicks(T0 - 10 * 60_000, T0 + 20 * 60_000)).toEqual({ step: 5 * 60_000, ticks: [0, 1, 2, 3, 4, 5, 6].map((i) => T0 - 10 * 60_000 + i * 5 * 60_000) });
+    const nightly = timeTicks(T0, T0 + 30 * 24 * HOUR);
+    expect(nightly.step).toBe(7 * 24 * HOUR);
+    expect(nightly.ticks.length).toBeLessThanOrEqual(8);
+    expect(nightly.ticks.every((t) => t % (24 * HOUR) === 0)).toBe(true);
+  });
+});
+
+describe('readRuns', () => {
+  const runsDir = path.join(root, 'runs');
+  runFolder(runsDir, '2026-11-20_02-00-00-000', reportOf({ startedAtMs: T0, windowMs: 900 }));
+  runFolder(runsDir, '2026-11-21_02-00-00-000', reportOf({ startedAtMs: T0 + 24 * HOUR, windowMs: 4100, verdict: 'FAIL', lost: 2 }), { html: false });
+  runFolder(runsDir, 'broken', '{"schema": "flipdrill.report/v1", ');
+  runFolder(runsDir, 'foreign', { ...reportOf(), schema: 'someone-else/v3' });
+  mkdirSync(path.join(runsDir, 'unfinished'));
+  writeFileSync(path.join(runsDir, 'notes.txt'), 'not a folder');
+  // A --repeat run: aggregate.json at its top, a drill per iteration.
+  const repeat = path.join(runsDir, '2026-11-22_02-00-00-000');
+  mkdirSync(repeat);
+  writeFileSync(path.join(repeat, 'aggregate.json'), JSON.stringify({ schema: AGGREGATE_SCHEMA, iterations: [] }));
+  runFolder(repeat, 'iteration-01', reportOf({ startedAtMs: T0 + 48 * HOUR, scenario: 'kill-primary-failback' }));
+  runFolder(repeat, 'iteration-02', reportOf({ startedAtMs: T0 + 48 * HOUR + 60_000, scenario: 'kill-primary-failback' }));
+  const future = path.join(runsDir, 'future-repeat');
+  mkdirSync(future);
+  writeFileSync(path.join(future, 'aggregate.json'), JSON.stringify({ schema: 'flipdrill.aggregate/v9' }));
+  runFolder(future, 'iteration-01', reportOf());
+
+  it("lists the single drills and the --repeat runs' iterations, newest first, and says why it left the rest out", () => {
+    const { rows, skipped } = readRuns(runsDir);
+    expect(rows.map((r) => [r.dir, r.verdict, r.windowMs, r.lost, r.link])).toEqual([
+      ['2026-11-22_02-00-00-000/iteration-02', 'PASS', 1200, 0, '2026-11-22_02-00-00-000/iteration-02/report.html'],
+      ['2026-11-22_02-00-00-000/iteration-01', 'PASS', 1200, 0, '2026-11-22_02-00-00-000/iteration-01/report.html'],
+      ['2026-11-21_02-00-00-000', 'FAIL', 4100, 2, '2026-11-21_02-00-00-000/report.json'],
+      ['2026-11-20_02-00-00-000', 'PASS', 900, 0, '2026-11-20_02-00-00-000/report.html'],
+    ]);
+    expect(skipped.map((s) => s.dir)).toEqual(['broken', 'foreign', 'future-repeat', 'unfinished']);
+    expect(skipped.find((s) => s.dir === 'broken')?.reason).toMatch(/^report\.json unreadable/);
+    expect(skipped.find((s) => s.dir === 'foreign')?.reason).toBe('report.json of schema "someone-else/v3", not flipdrill.report/v1');
+    expect(skipped.find((s) => s.dir === 'future-repeat')?.reason).toBe('aggregate.json of schema "flipdrill.aggregate/v9", not flipdrill.aggregate/v1');
+  });
+
+  it('writes index.html into the runs folder, the same bytes for the same folders', () => {
+    const first = writeRunsIndex(runsDir);
+    expect(first).toEqual({ file: path.join(runsDir, 'index.html'), runs: 4 });
+    const page = readFileSync(first.file, 'utf8');
+    writeRunsIndex(runsDir);
+    expect(readFileSync(first.file, 'utf8')).toBe(page);
+    // index.html itself is no run folder.
+    expect(readRuns(runsDir).rows).toHaveLength(4);
+    expect(page.match(/<tr class="(PASS|FAIL)" data-run=/g)).toHaveLength(4);
+    expect(page.match(/data-point=""/g)).toHaveLength(4);
+    expect(page).toContain('data-testid="skipped" data-count="4"');
+  });
+});
+
+describe('the index page', () => {
+  const rows = sortRows([
+    row('n1', T0, { windowMs: 800 }),
+    row('n2', T0 + 24 * HOUR, { windowMs: 900 }),
+    row('n3', T0 + 48 * HOUR, { windowMs: 3000, verdict: 'FAIL', lost: 5 }),
+    row('never', T0 + 72 * HOUR, { windowMs: null, verdict: 'FAIL' }),
+    row('f1', T0 + HOUR, { scenario: 'freeze-primary', windowMs: 9000, app: 'config' }),
+  ]);
+  const page = renderRunsIndex(rows, [], 'runs');
+  const points = [...page.matchAll(/<circle class="point ([A-Z]+)( never)?" cx="([\d.]+)" cy="([\d.]+)"[^>]*data-run="([^"]+)"/g)].map((m) => ({ verdict: m[1], never: Boolean(m[2]), x: Number(m[3]), y: Number(m[4]), run: m[5] }));
+  const at = (run: string) => points.find((p) => p.run === run)!;
+
+  it('has a row per run, newest first, with its figures and link', () => {
+    const rowsShown = [...page.matchAll(/<tr class="(PASS|FAIL)" data-run="([^"]+)"[^>]*>(.*?)<\/tr>/g)].map((m) => [m[2], m[1]]);
+    expect(rowsShown).toEqual([
+      ['never', 'FAIL'],
+      ['n3', 'FAIL'],
+      ['n2', 'PASS'],
+      ['f1', 'PASS'],
+      ['n1', 'PASS'],
+    ]);
+    expect(page).toContain('<td class="num">3.00 s</td><td class="num">5</td><td>aware</td>');
+    expect(page).toContain('<td class="num">never resumed</td>');
+    expect(page).toContain('<a href="n3/report.html"><code>n3</code></a>');
+  });
+
+  it('draws a point per run, later to the right, a longer window higher within its scenario, coloured by verdict', () => {
+    expect(points).toHaveLength(5);
+    expect(at('n1').x).toBeLessThan(at('f1').x);
+    expect(at('f1').x).toBeLessThan(at('n2').x);
+    expect(at('n2').x).toBeLessThan(at('n3').x);
+    expect(at('n3').y).toBeLessThan(at('n2').y);
+    expect(at('n2').y).toBeLessThan(at('n1').y);
+    expect([at('n3').verdict, at('n1').verdict]).toEqual(['FAIL', 'PASS']);
+    // Writes never resumed: above its row's scale, hollow.
+    expect(at('never').never).toBe(true);
+    expect(at('never').y).toBeLessThan(at('n3').y);
+    expect(page.match(/data-trend-scenario="([^"]+)" data-runs="(\d+)"/g)).toEqual(['data-trend-scenario="freeze-primary" data-runs="1"', 'data-trend-scenario="kill-primary" data-runs="4"']);
+  });
+
+  it('escapes every string from the folders: names, scenarios, app profiles', () => {
+    const evil = '<script>alert("x")</script>';
+    const escaped = renderRunsIndex([row(`a"><img src=x onerror=alert(1)>`, T0, { scenario: evil, app: evil, link: 'a%22%3E/report.html' })], [{ dir: evil, reason: evil }], evil);
+    expect(escaped).not.toMatch(/<script/i);
+    expect(escaped).not.toMatch(/<img/i);
+    expect(escaped).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(escaped).toContain('data-run="a&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"');
+  });
+
+  it('is the same page for the same runs, whatever order they come in', () => {
+    expect(renderRunsIndex(sortRows([...rows].reverse()), [], 'runs')).toBe(page);
+  });
+
+  it('says so when there is no drill yet', () => {
+    const empty = renderRunsIndex([], [], 'runs');
+    expect(empty).toContain('No drill with a report.json here yet.');
+    expect(empty).not.toContain('data-point');
+  });
+});
