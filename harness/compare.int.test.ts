@@ -1,6 +1,6 @@
 /**
  * naive versus aware on the same planned switchover, each on its own fresh cluster. What is
- * asserted is what these runs really showed on our machines (README, "What to change in your
+ * asserted is what these runs really showed on this project's machines (docs/concepts/sequelize-config.md, "What to change in your
  * Sequelize config"): the tutorial's app passes the switchover's errors on to its clients, and its
  * pool often keeps write connections on the demoted node, which answers 25006 (read-only) to every
  * INSERT; whether that happens, and whether it ever lets go, depends on timing (25006 in 4 of 5

@@ -1,6 +1,6 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a scratch project with pg, vitest and
- * TypeScript from the registry, the README's vitest example pasted in as it stands twice (two
+ * TypeScript from the registry, the library guide's vitest example (docs/guides/library.md) pasted in as it stands twice (two
  * files, which vitest runs in parallel, each starting a cluster without choosing a name, ports or
  * subnets), type-checked against the package's declarations, and run against real clusters.
  */
@@ -15,11 +15,11 @@ import { runCommand } from './test-support/run-command.ts';
 const work = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-package-'));
 const scratch = path.join(work, 'scratch');
 
-/** The README's example, between its markers. */
+/** The library guide's example, between its markers. */
 function readmeExample(): string {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(path.join(REPO_ROOT, 'docs', 'guides', 'library.md'), 'utf8');
   const block = /<!-- example:vitest -->\n```ts\n([\s\S]*?)```\n<!-- \/example:vitest -->/.exec(readme);
-  if (!block) throw new Error('README.md has no <!-- example:vitest --> block');
+  if (!block) throw new Error('docs/guides/library.md has no <!-- example:vitest --> block');
   return block[1]!;
 }
 
@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 
 describe('the flipdrill package in a project of its own', () => {
-  it('packs, installs, type-checks the README example, and runs it twice in parallel, each on a cluster of its own', async () => {
+  it('packs, installs, type-checks the library guide\'s example, and runs it twice in parallel, each on a cluster of its own', async () => {
     const pack = await runCommand('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT });
     expect(pack.status, pack.stderr).toBe(0);
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));

@@ -21,7 +21,7 @@
  *
  * Without AWS, `tokenDriver` puts the same seam (a Client subclass in `dialectModule`, the
  * password asked for on every connect) in front of the local cluster, so these code paths run in
- * tests. What that cannot show is listed in the README.
+ * tests. What that cannot show is listed in docs/guides/deployments.md.
  */
 import pg from 'pg';
 import type { Logger } from 'pino';

@@ -4,7 +4,7 @@
  * server version asked of the write host, no role check, no fallback for a dead replica.
  *
  * It exists so a drill can measure what those defaults do in a failover, next to the aware
- * profile (`flipdrill compare`). Do not copy it: the README's "What to change in your Sequelize
+ * profile (`flipdrill compare`). Do not copy it: docs/concepts/sequelize-config.md, "What to change in your Sequelize
  * config" lists what each missing setting costs, from those drills.
  */
 import pg from 'pg';

@@ -3,7 +3,7 @@
  * FailoverConfig, and the two things an app needs around it: units of work that are retried as a
  * whole when the classifier says so, and reads that survive a dead replica. Every option says
  * which failure it is for; the evidence is in shared/reference/sequelize-failover.md ([E…] are its
- * experiments) and in the drills this project runs (README, "What to change in your Sequelize
+ * experiments) and in the drills this project runs (docs/concepts/sequelize-config.md, "What to change in your Sequelize
  * config").
  */
 import pg from 'pg';

@@ -46,7 +46,7 @@ export interface ContainerSpec {
   stopTimeoutSecs?: number;
   /**
    * Host paths bound into the container (host:container[:ro]). Only the endpoint agent has one:
-   * the engine's socket, which gives it root on this host (see the README).
+   * the engine's socket, which gives it root on this host (see docs/concepts/how-it-works.md).
    */
   binds?: string[];
   /**
