@@ -246,6 +246,11 @@ export class ReportBrowser implements AsyncDisposable {
     });
   }
 
+  /** A full-page PNG of any page of ours. */
+  async screenshot(file: string, out: string): Promise<void> {
+    await this.#open(file, async (page) => void (await page.screenshot({ path: out, fullPage: true })));
+  }
+
   /** Open any page of ours and read it with `read` (run in the page): what it returns, and the page's trouble. */
   async read<T>(file: string, read: () => T): Promise<{ value: T } & PageTrouble> {
     return this.#open(file, async (page, seen) => ({ value: (await page.evaluate(read)) as T, ...seen }));

@@ -1,0 +1,21 @@
+/**
+ * `npm run docs:screenshot -- <page.html> <out.png>`: a full-page PNG of a report.html or a runs
+ * index, as Debian's Chromium draws it (the docs' screenshots are made this way from real runs).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ReportBrowser } from '../test-support/browser.ts';
+
+const [page, out] = process.argv.slice(2);
+if (!page || !out || !existsSync(page)) {
+  process.stderr.write('usage: npm run docs:screenshot -- <report.html or index.html> <out.png>\n');
+  process.exit(2);
+}
+await using browser = await ReportBrowser.launch();
+const { consoleErrors, pageErrors, externalRequests } = await browser.read(page, () => true);
+if (consoleErrors.length || pageErrors.length || externalRequests.length) {
+  process.stderr.write(`the page has trouble: ${JSON.stringify({ consoleErrors, pageErrors, externalRequests })}\n`);
+  process.exit(1);
+}
+await browser.screenshot(page, out);
+process.stdout.write(`written: ${path.relative(process.cwd(), out)}\n`);
