@@ -319,6 +319,24 @@ describe('report.html fault bands', () => {
     expect(bands[2]!.title).toContain('to the end of the run (never healed)');
   });
 
+  it("starts a fault's band at its preparation (a lagging standby's frozen WAL sender, seconds before the kill)", () => {
+    const bands = faultBandsOf(
+      [
+        event('phase', 3200, { phase: 'prepare', detail: 'WAL sender on node1 frozen with SIGSTOP: node2 receives nothing' }),
+        event('fault', 6200, { kind: 'lag-then-kill', node: 'node1' }),
+        event('heal', 7400, { node: 'node1', restarted: false }),
+        event('fault', 8000, { kind: 'kill', node: 'node2' }),
+      ],
+      time,
+      9000,
+    );
+    expect(bands.map((b) => [b.kind, b.fromMs, b.toMs])).toEqual([
+      ['lag-then-kill', 3200, 7400],
+      ['kill', 8000, 9000],
+    ]);
+    expect(bands[0]!.title).toContain('from 3.200 s (WAL sender on node1 frozen with SIGSTOP: node2 receives nothing; the fault itself at 6.200 s)');
+  });
+
   it('orders by time whatever the order in the file, and a heal with no fault on heals nothing', () => {
     const bands = faultBandsOf([event('heal', 500, { node: 'node1' }), event('heal', 2500, { node: 'node1' }), event('fault', 2000, { kind: 'kill', node: 'node1' })], time, 9000);
     expect(bands.map((b) => [b.fromMs, b.toMs])).toEqual([[2000, 2500]]);

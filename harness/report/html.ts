@@ -252,25 +252,34 @@ export interface FaultBand {
  */
 export function faultBandsOf(events: readonly ClusterEvent[], time: RunTime, endMs: number): FaultBand[] {
   const timed = events
-    .filter((e) => e.type === 'fault' || e.type === 'heal')
+    .filter((e) => e.type === 'fault' || e.type === 'heal' || (e.type === 'phase' && e.phase === 'prepare'))
     .map((e) => ({ e, ms: time.msOf(e) }))
     .filter((t): t is { e: ClusterEvent; ms: number } => t.ms !== null)
     .sort((a, b) => a.ms - b.ms);
-  const bands: (Omit<FaultBand, 'title'> & { detail: string; heal: string })[] = [];
+  const bands: (Omit<FaultBand, 'title'> & { detail: string; heal: string; injectedMs: number; prepared: string })[] = [];
   const open: number[] = [];
+  // A fault that begins with a preparation (the lagging standby's frozen WAL sender, seconds before
+  // the kill): its band starts there.
+  let prepare: { ms: number; detail: string } | undefined;
   for (const { e, ms } of timed) {
+    if (e.type === 'phase') {
+      prepare = { ms, detail: textOf(e.detail) };
+      continue;
+    }
     if (e.type === 'fault') {
       open.push(bands.length);
-      bands.push({ kind: textOf(e.kind) || 'fault', node: textOf(e.node), fromMs: ms, toMs: Math.max(endMs, ms), healed: false, detail: textOf(e.detail), heal: '' });
+      const fromMs = prepare?.ms ?? ms;
+      bands.push({ kind: textOf(e.kind) || 'fault', node: textOf(e.node), fromMs, toMs: Math.max(endMs, ms), healed: false, detail: textOf(e.detail), heal: '', injectedMs: ms, prepared: prepare?.detail ?? '' });
+      prepare = undefined;
       continue;
     }
     const healed = open.pop();
     if (healed === undefined) continue;
     Object.assign(bands[healed]!, { toMs: ms, healed: true, heal: healDetail(e) });
   }
-  return bands.map(({ detail, heal, ...b }) => ({
+  return bands.map(({ detail, heal, injectedMs, prepared, ...b }) => ({
     ...b,
-    title: `${b.kind} on ${b.node} from ${at(b.fromMs)} ${b.healed ? `until its heal at ${at(b.toMs)} (${heal})` : 'to the end of the run (never healed)'}${detail ? `: ${detail}` : ''}`,
+    title: `${b.kind} on ${b.node} from ${at(b.fromMs)}${prepared ? ` (${prepared}; the fault itself at ${at(injectedMs)})` : ''} ${b.healed ? `until its heal at ${at(b.toMs)} (${heal})` : 'to the end of the run (never healed)'}${detail ? `: ${detail}` : ''}`,
   }));
 }
 

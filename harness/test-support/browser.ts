@@ -246,9 +246,12 @@ export class ReportBrowser implements AsyncDisposable {
     });
   }
 
-  /** A full-page PNG of any page of ours. */
-  async screenshot(file: string, out: string): Promise<void> {
-    await this.#open(file, async (page) => void (await page.screenshot({ path: out, fullPage: true })));
+  /** A full-page PNG of any page of ours, or its top `maxHeight` pixels. */
+  async screenshot(file: string, out: string, options: { maxHeight?: number } = {}): Promise<void> {
+    await this.#open(file, async (page) => {
+      const clip = options.maxHeight ? { x: 0, y: 0, width: VIEWPORT.width, height: options.maxHeight } : undefined;
+      await page.screenshot({ path: out, fullPage: true, ...(clip ? { clip } : {}) });
+    });
   }
 
   /** Open any page of ours and read it with `read` (run in the page): what it returns, and the page's trouble. */
