@@ -15,6 +15,8 @@ export interface FaultSpec {
   target: Role;
   /** kill: the signal (default SIGKILL). */
   signal?: string;
+  /** freeze: first freeze the primary's backend serving the standby's repmgrd, so repmgrd waits on a query when the whole node freezes. */
+  midQuery?: boolean;
   /** lag-then-kill: seconds of writes with the primary's WAL sender frozen before the kill. */
   lagSecs?: number;
   /** restart: pause repmgrd around the restart, as repmgr's documentation says to (default true). */

@@ -30,6 +30,7 @@ describe('scenarios', () => {
       'disk-full-primary',
       'dns-app',
       'flapping-primary',
+      'freeze-primary-mid-query',
       'freeze-primary',
       'kill-primary-failback',
       'kill-primary-switchback',

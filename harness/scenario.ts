@@ -94,6 +94,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
     fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
   }
   if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
+  if (fault.midQuery !== undefined && (type !== 'freeze' || target !== 'primary' || typeof fault.midQuery !== 'boolean')) fail(where, 'fault.midQuery is for a freeze of the primary only, and is true or false');
   for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['offsetSecs', 'clock-skew'], ['freezeMs', 'flapping'], ['thawMs', 'flapping'], ['cycles', 'flapping']] as const) {
     if (fault[key] !== undefined && type !== kind) fail(where, `fault.${key} is for ${kind} only`);
   }
@@ -126,6 +127,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(type === 'kill' ? { signal: (fault.signal as string | undefined) ?? 'SIGKILL' } : {}),
       ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
       ...(type === 'restart' ? { pauseRepmgrd: (fault.pauseRepmgrd as boolean | undefined) ?? true } : {}),
+      ...(type === 'freeze' && fault.midQuery === true ? { midQuery: true } : {}),
       ...(type === 'latency' ? { delayMs: num(where, 'fault.delayMs', fault.delayMs, 1, 30_000, 100), jitterMs: num(where, 'fault.jitterMs', fault.jitterMs, 0, 30_000, 0) } : {}),
       ...(type === 'loss' ? { lossPct: num(where, 'fault.lossPct', fault.lossPct, 0.1, 100, 1) } : {}),
       ...(type === 'repmgrd-crash' ? { thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),

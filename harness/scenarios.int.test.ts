@@ -98,6 +98,21 @@ describe('the fault catalogue', () => {
     await started.stop();
   });
 
+  it("freeze-primary-mid-query: repmgrd waits on a query to the frozen primary; the node's watch closes that connection, the standby is promoted, the primary and its backend are thawed", async () => {
+    const cluster = clusterFor(18);
+    const { report } = await runDrill({ cluster, runsDir, scenario: resolveScenario('freeze-primary-mid-query'), ...SHORT, keep: true });
+    const r = report.result;
+    expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.promotion?.node).toBe('node2');
+    const started = await attached(cluster.name);
+    // The watch on node2 said what it did; without it, repmgrd waits for the thaw (60 s) and the drill FAILs.
+    expect(await (await testDocker()).logs(`${cluster.name}-node2`, 400)).toMatch(/flipdrill-repmgrd-watch\[node2\] repmgrd silent for \d+ s while node1 \([\d.]+\) answers no new connection: closed \d+ connection/);
+    expect(await faultsLeft(started)).toEqual([]);
+    // No process on node1 is left stopped (its backend was thawed with it).
+    expect((await started.exec('node1', ['sh', '-c', "ps -eo stat= | grep -c '^T' || true"])).stdout.trim()).toBe('0');
+    await started.stop();
+  });
+
   // One retry: in about one run in eight (7 of 8 passed here) repmgrd did not promote within 60 s
   // of the partition. The drill keeps the nodes' logs of such a run (node-logs/) for the diagnosis,
   // which is open; the safety assertions below hold either way.

@@ -373,6 +373,10 @@ else
   settle_local_record
 fi
 run_repmgrd
+# A data node's repmgrd can wait forever on a primary that froze mid-query: see flipdrill-repmgrd-watch.
+if [ "$NODE_ROLE" != "witness" ]; then
+  /usr/local/bin/flipdrill-repmgrd-watch &
+fi
 # The virtual IP is the primary's alone: taken here by a node that starts as primary, given up by
 # any other (an old primary that rejoined).
 if [ -n "${FLIPDRILL_VIP:-}" ] && [ "$NODE_ROLE" != "witness" ]; then

@@ -106,6 +106,44 @@ export const freeze: Nemesis = {
   undoing: ({ node }) => `thawing ${node}`,
 };
 
+/**
+ * The primary's backend serving the standby's repmgrd, signalled: found by its process title
+ * (`postgres: node1: repmgr repmgr <the standby's address>(port) idle`), the standby's address as
+ * the primary resolves its name. True if there was one.
+ */
+async function signalRepmgrdBackend(cluster: NodeFaults, primary: string, standby: string, signal: 'STOP' | 'CONT'): Promise<boolean> {
+  const script = `address=$(getent hosts "$1" | awk '{ print $1; exit }'); [ -n "$address" ] || exit 3
+pkill -${signal} -f "^postgres: [^ ]*: repmgr repmgr $(printf '%s' "$address" | sed 's/[.]/[.]/g')[(]"`;
+  const result = await cluster.exec(primary, ['sh', '-c', script, 'sh', standby]);
+  return result.exitCode === 0;
+}
+
+/**
+ * The primary freezes while the standby's repmgrd waits on a query to it, the way a stall of its
+ * processes can land (a stuck storage stack, SIGSTOP, a paused VM): first the backend answering
+ * that repmgrd is frozen, so its next pg_is_in_recovery() waits; then, seconds later, the whole
+ * primary. repmgrd neither logs nor fails over by itself then (the frozen kernel still acknowledges
+ * every packet, and libpq has no limit on a query): the node's watch (flipdrill-repmgrd-watch)
+ * must close that connection for the failover to happen. The undo thaws the node and its backend.
+ */
+export const freezeMidQuery: Nemesis = {
+  kind: 'freeze',
+  prepare: {
+    holdMs: 3000,
+    async run({ cluster, primary, standby }) {
+      if (!standby) throw new ClusterError('the mid-query freeze needs a standby, and there is none');
+      if (!(await signalRepmgrdBackend(cluster, primary, standby, 'STOP'))) throw new ClusterError(`no backend serving ${standby}'s repmgrd found on ${primary}`);
+      return `the backend on ${primary} serving ${standby}'s repmgrd frozen with SIGSTOP: its next query waits`;
+    },
+  },
+  inject: ({ cluster, node }) => timed('freeze', node, cluster.describeFault('freeze', node), () => cluster.pause(node)),
+  async undo({ cluster, node, primary, standby }) {
+    await cluster.unpause(node);
+    if (standby && (await cluster.isRunning(primary))) await signalRepmgrdBackend(cluster, primary, standby, 'CONT').catch(() => false);
+  },
+  undoing: ({ node }) => `thawing ${node} and its backend`,
+};
+
 /** Wait `ms`, or less if `stop` fires first (a fault's own rhythm, not a guess at a condition). */
 function rest(ms: number, stop: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -412,7 +450,7 @@ export function nemesisForFault(fault: Scenario['fault']): Nemesis {
     case 'stop':
       return stop;
     case 'freeze':
-      return freeze;
+      return fault.midQuery ? freezeMidQuery : freeze;
     case 'partition':
       return partition;
     case 'partition-one-way':
