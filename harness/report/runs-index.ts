@@ -207,8 +207,8 @@ function trendChart(rows: readonly IndexRow[]): Markup {
   const to = last + pad;
   const x = (ms: number) => LEFT + ((ms - from) / (to - from)) * (RIGHT - LEFT);
   const { step, ticks } = timeTicks(from, to);
-  const height = TOP + series.length * (ROW_HEIGHT + ROW_GAP) + 30;
-  const bottom = height - 30;
+  const height = TOP + series.length * (ROW_HEIGHT + ROW_GAP) + 40;
+  const bottom = height - 40;
 
   const row = ({ scenario, runs }: { scenario: string; runs: IndexRow[] }, i: number) => {
     const top = TOP + i * (ROW_HEIGHT + ROW_GAP) + 12;
