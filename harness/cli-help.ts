@@ -101,8 +101,9 @@ summary a drill prints; with --json, the report document (report.json's form) wi
     usage: 'report <runs dir>',
     summary: 'write an index page of many runs (verdict, scenario, window, lost, date) with a trend chart',
     description: `Writes <runs dir>/index.html: every run folder in it, newest first (verdict, scenario, writes-down
-window, lost writes, date), each linked to its report, and a chart of the window over time per
-scenario, so a regression across nightly drills shows.`,
+window, lost writes, date), each linked to its report, and a chart of the window over time, one row
+per scenario and way of drilling it (workload, app profile, replication, TLS), so a regression
+across nightly drills shows.`,
     examples: ['flipdrill report runs'],
     exits: [[0, 'written']],
   },

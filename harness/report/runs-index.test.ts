@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckResult } from '../checker/checker.ts';
 import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type DrillReport } from './report.ts';
-import { indexRowOf, readRuns, renderRunsIndex, reportProblem, scenarioSeries, sortRows, timeTicks, writeRunsIndex, type IndexRow } from './runs-index.ts';
+import { indexRowOf, readRuns, renderRunsIndex, reportProblem, runSeries, seriesOf, sortRows, timeTicks, writeRunsIndex, type IndexRow } from './runs-index.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-runs-index-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -13,8 +13,8 @@ const T0 = Date.parse('2026-11-20T02:00:00.000Z');
 const HOUR = 3_600_000;
 
 /** A report.json as a drill writes it, with only what the index reads filled in. */
-function reportOf(options: { scenario?: string; startedAtMs?: number; verdict?: 'PASS' | 'FAIL'; windowMs?: number | null; lost?: number; app?: string } = {}): DrillReport {
-  const { scenario = 'kill-primary', startedAtMs = T0, verdict = 'PASS', windowMs = 1200, lost = 0, app = 'aware' } = options;
+function reportOf(options: { scenario?: string; startedAtMs?: number; verdict?: 'PASS' | 'FAIL'; windowMs?: number | null; lost?: number; app?: string; workload?: string } = {}): DrillReport {
+  const { scenario = 'kill-primary', startedAtMs = T0, verdict = 'PASS', windowMs = 1200, lost = 0, app = 'aware', workload } = options;
   const result = {
     verdict,
     checks: [],
@@ -31,7 +31,7 @@ function reportOf(options: { scenario?: string; startedAtMs?: number; verdict?: 
     finishedAt: new Date(startedAtMs + 20_000).toISOString(),
     seed: 1,
     cluster: { name: 'c', replication: 'async', timing: {}, tls: false, app, reused: false, images: null },
-    workload: { concurrency: 4, readFraction: 0.3, pauseMs: 20, operations: 100 },
+    workload: { ...(workload ? { name: workload } : {}), concurrency: 4, readFraction: 0.3, pauseMs: 20, operations: 100 },
     result,
   };
 }
@@ -52,13 +52,17 @@ const row = (dir: string, startedAtMs: number, extra: Partial<IndexRow> = {}): I
   windowMs: 1000,
   lost: 0,
   app: 'aware',
+  workload: 'set',
+  replication: 'sync',
+  tls: false,
   link: `${dir}/report.html`,
   ...extra,
+  series: extra.series ?? seriesOf({ scenario: 'kill-primary', app: 'aware', workload: 'set', replication: 'sync', tls: false, ...extra }),
 });
 
 describe('index rows', () => {
-  it('takes the scenario, verdict, writes-down window, lost count and app profile from report.json', () => {
-    expect(indexRowOf(reportOf({ verdict: 'FAIL', windowMs: 2345.67, lost: 3, app: 'dsql' }), '2026-11-20_02-00-00-000', true)).toEqual({
+  it('takes the scenario, verdict, writes-down window, lost count, app profile, workload and replication from report.json', () => {
+    expect(indexRowOf(reportOf({ verdict: 'FAIL', windowMs: 2345.67, lost: 3, app: 'dsql', workload: 'bank' }), '2026-11-20_02-00-00-000', true)).toEqual({
       dir: '2026-11-20_02-00-00-000',
       startedAt: '2026-11-20T02:00:00.000Z',
       startedAtMs: T0,
@@ -67,8 +71,22 @@ describe('index rows', () => {
       windowMs: 2345.67,
       lost: 3,
       app: 'dsql',
+      workload: 'bank',
+      replication: 'async',
+      tls: false,
+      series: 'kill-primary · bank · dsql app · async',
       link: '2026-11-20_02-00-00-000/report.html',
     });
+    // A report from before the workload was named ran the set workload.
+    expect(indexRowOf(reportOf(), 'r', true).workload).toBe('set');
+  });
+
+  it('names a series by its scenario and whatever of the drill is not the default', () => {
+    const plain = { scenario: 'kill-primary', workload: 'set', app: 'aware', replication: 'sync', tls: false };
+    expect(seriesOf(plain)).toBe('kill-primary');
+    expect(seriesOf({ ...plain, app: null, replication: null })).toBe('kill-primary');
+    expect(seriesOf({ ...plain, workload: 'bank' })).toBe('kill-primary · bank');
+    expect(seriesOf({ ...plain, app: 'naive', tls: true })).toBe('kill-primary · naive app · TLS');
   });
 
   it('has no window when writes never resumed, and links report.json when the run has no page', () => {
@@ -94,11 +112,12 @@ describe('index rows', () => {
     expect(sortRows(rows).map((r) => r.dir)).toEqual(['new', 'a', 'b', 'old']);
   });
 
-  it('groups the runs by scenario, scenarios by name, runs oldest first', () => {
-    const rows = [row('k2', T0 + HOUR), row('s1', T0, { scenario: 'freeze-primary' }), row('k1', T0)];
-    expect(scenarioSeries(rows).map((s) => [s.scenario, s.runs.map((r) => r.dir)])).toEqual([
-      ['freeze-primary', ['s1']],
-      ['kill-primary', ['k1', 'k2']],
+  it('groups the runs by series (a bank drill of a scenario apart from its set drills), series by name, runs oldest first', () => {
+    const rows = [row('k2', T0 + HOUR), row('s1', T0, { scenario: 'freeze-primary' }), row('b1', T0 + 2 * HOUR, { workload: 'bank' }), row('k1', T0)];
+    expect(runSeries(rows).map((s) => [s.series, s.scenario, s.runs.map((r) => r.dir)])).toEqual([
+      ['freeze-primary', 'freeze-primary', ['s1']],
+      ['kill-primary', 'kill-primary', ['k1', 'k2']],
+      ['kill-primary · bank', 'kill-primary', ['b1']],
     ]);
   });
 
@@ -179,7 +198,7 @@ describe('the index page', () => {
       ['f1', 'PASS'],
       ['n1', 'PASS'],
     ]);
-    expect(page).toContain('<td class="num">3.00 s</td><td class="num">5</td><td>aware</td>');
+    expect(page).toContain('<td>kill-primary</td><td>set</td><td class="verdict">FAIL</td><td class="num">3.00 s</td><td class="num">5</td><td>aware</td>');
     expect(page).toContain('<td class="num">never resumed</td>');
     expect(page).toContain('<a href="n3/report.html"><code>n3</code></a>');
   });
@@ -195,7 +214,10 @@ describe('the index page', () => {
     // Writes never resumed: above its row's scale, hollow.
     expect(at('never').never).toBe(true);
     expect(at('never').y).toBeLessThan(at('n3').y);
-    expect(page.match(/data-trend-scenario="([^"]+)" data-runs="(\d+)"/g)).toEqual(['data-trend-scenario="freeze-primary" data-runs="1"', 'data-trend-scenario="kill-primary" data-runs="4"']);
+    expect(page.match(/data-trend-series="([^"]+)" data-trend-scenario="([^"]+)" data-runs="(\d+)"/g)).toEqual([
+      'data-trend-series="freeze-primary · config app" data-trend-scenario="freeze-primary" data-runs="1"',
+      'data-trend-series="kill-primary" data-trend-scenario="kill-primary" data-runs="4"',
+    ]);
   });
 
   it('escapes every string from the folders: names, scenarios, app profiles', () => {

@@ -1,9 +1,10 @@
 /**
  * <runs>/index.html: one page over every drill of a runs folder, for a team looking for a
- * regression across nightly drills. A trend chart of the writes-down window per scenario over
- * time, each point coloured by the run's verdict, and a table of the runs, newest first: when,
- * scenario, verdict, writes-down window, lost writes, app profile, and a link to the run's own
- * report.html.
+ * regression across nightly drills. A trend chart of the writes-down window over time, one row
+ * per series (a scenario, drilled with one workload, app profile, replication mode and TLS or
+ * not: a bank drill of kill-primary is not compared with a set drill of it), each point coloured by
+ * the run's verdict, and a table of the runs, newest first: when, scenario, workload, verdict,
+ * writes-down window, lost writes, app profile, and a link to the run's own report.html.
  *
  * Read from what the run folders hold (report.json), never from a drill in progress: a folder
  * without a readable report.json of the drill's schema is left out (and named at the foot of the
@@ -16,7 +17,7 @@
  * What the page shows is also in its attributes:
  *   <tr data-run data-scenario data-verdict data-window-ms data-lost>     one per run, newest first
  *   <circle data-point data-run data-scenario data-verdict data-window-ms data-started-ms>   one per run
- *   <g data-trend-scenario data-runs>                                    one row of the chart per scenario
+ *   <g data-trend-series data-trend-scenario data-runs>                  one row of the chart per series
  */
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,13 @@ export interface IndexRow {
   lost: number;
   /** The app profile the drill ran (reports from before it was recorded have none). */
   app: string | null;
+  /** The workload (set or bank; reports from before it was named ran set). */
+  workload: string;
+  /** The replication mode (sync or async), when the report says. */
+  replication: string | null;
+  tls: boolean;
+  /** What the trend chart compares the run with: its scenario and whatever of the above is not the default. */
+  series: string;
   /** The run's page relative to the index: its report.html, or its report.json when it has no page. */
   link: string;
 }
@@ -48,17 +56,38 @@ export interface SkippedFolder {
 /** A href relative to the index for a file of a run folder: each segment escaped, so a name cannot become a query or a fragment. */
 const hrefOf = (dir: string, file: string) => [...dir.split('/'), file].map(encodeURIComponent).join('/');
 
+/**
+ * The name of a run's series: the scenario, then each way the run was drilled that differs from a
+ * plain `flipdrill drill` (set workload, aware app, sync replication, no TLS), so that runs are
+ * compared only with runs drilled the same way.
+ */
+export function seriesOf(run: Pick<IndexRow, 'scenario' | 'workload' | 'app' | 'replication' | 'tls'>): string {
+  const parts = [run.scenario];
+  if (run.workload !== 'set') parts.push(run.workload);
+  if (run.app !== null && run.app !== 'aware') parts.push(`${run.app} app`);
+  if (run.replication !== null && run.replication !== 'sync') parts.push(run.replication);
+  if (run.tls) parts.push('TLS');
+  return parts.join(' · ');
+}
+
 /** One row of the index: pure, from the report and where its folder is. */
 export function indexRowOf(report: DrillReport, dir: string, hasHtml: boolean): IndexRow {
+  const how = {
+    scenario: report.scenario,
+    app: typeof report.cluster?.app === 'string' ? report.cluster.app : null,
+    workload: typeof report.workload?.name === 'string' ? report.workload.name : 'set',
+    replication: typeof report.cluster?.replication === 'string' ? report.cluster.replication : null,
+    tls: report.cluster?.tls === true,
+  };
   return {
     dir,
     startedAt: report.startedAt,
     startedAtMs: Date.parse(report.startedAt),
-    scenario: report.scenario,
     verdict: report.result.verdict,
     windowMs: report.result.writeUnavailability?.ms ?? null,
     lost: report.result.lost.length,
-    app: typeof report.cluster?.app === 'string' ? report.cluster.app : null,
+    ...how,
+    series: seriesOf(how),
     link: hrefOf(dir, hasHtml ? 'report.html' : 'report.json'),
   };
 }
@@ -156,8 +185,8 @@ export function readRuns(runsDir: string): { rows: IndexRow[]; skipped: SkippedF
 }
 
 // ---------------------------------------------------------------------------------------------
-// The trend chart: one row per scenario, sharing a time axis, so a slower failover stands out
-// against the runs of its own scenario.
+// The trend chart: one row per series, sharing a time axis, so a slower failover stands out
+// against the runs drilled the same way.
 
 const WIDTH = 1200;
 const LEFT = 210;
@@ -185,20 +214,20 @@ const utc = (ms: number, to: 'second' | 'minute' | 'day' = 'second') => {
   return to === 'day' ? iso.slice(0, 10) : to === 'minute' ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 };
 
-/** The scenarios in name order, each with its runs oldest first. */
-export function scenarioSeries(rows: readonly IndexRow[]): { scenario: string; runs: IndexRow[] }[] {
+/** The series in name order (a scenario's plain drills first, then its variants), each with its runs oldest first. */
+export function runSeries(rows: readonly IndexRow[]): { series: string; scenario: string; runs: IndexRow[] }[] {
   const by = new Map<string, IndexRow[]>();
-  for (const row of rows) by.set(row.scenario, [...(by.get(row.scenario) ?? []), row]);
+  for (const row of rows) by.set(row.series, [...(by.get(row.series) ?? []), row]);
   return [...by.entries()]
     .sort(([a], [b]) => byText(a, b))
-    .map(([scenario, runs]) => ({ scenario, runs: [...runs].sort((a, b) => a.startedAtMs - b.startedAtMs || byText(a.dir, b.dir)) }));
+    .map(([series, runs]) => ({ series, scenario: runs[0]!.scenario, runs: [...runs].sort((a, b) => a.startedAtMs - b.startedAtMs || byText(a.dir, b.dir)) }));
 }
 
 const describeRun = (r: IndexRow) =>
   `${r.dir} · ${utc(r.startedAtMs)} UTC · ${r.verdict} · ${r.windowMs === null ? 'writes never resumed' : `writes down ${duration(r.windowMs)}`} · ${r.lost} lost`;
 
 function trendChart(rows: readonly IndexRow[]): Markup {
-  const series = scenarioSeries(rows);
+  const series = runSeries(rows);
   const first = Math.min(...rows.map((r) => r.startedAtMs));
   const last = Math.max(...rows.map((r) => r.startedAtMs));
   // A little room either side, so that the first and the last point are not cut by the edge; a single run gets an hour around it.
@@ -210,7 +239,7 @@ function trendChart(rows: readonly IndexRow[]): Markup {
   const height = TOP + series.length * (ROW_HEIGHT + ROW_GAP) + 40;
   const bottom = height - 40;
 
-  const row = ({ scenario, runs }: { scenario: string; runs: IndexRow[] }, i: number) => {
+  const row = ({ series: name, scenario, runs }: { series: string; scenario: string; runs: IndexRow[] }, i: number) => {
     const top = TOP + i * (ROW_HEIGHT + ROW_GAP) + 12;
     const windows = runs.map((r) => r.windowMs).filter((w): w is number => w !== null);
     const most = Math.max(...windows, 1);
@@ -224,9 +253,9 @@ function trendChart(rows: readonly IndexRow[]): Markup {
       .map((r, j) => `${j === 0 ? 'M' : 'L'}${px(x(r.startedAtMs))},${px(y(r.windowMs!))}`)
       .join('');
     const failed = runs.filter((r) => r.verdict === 'FAIL').length;
-    const shown = scenario.length > 28 ? `${scenario.slice(0, 27)}…` : scenario;
-    return html`<g class="trend-row" data-trend-scenario="${scenario}" data-runs="${runs.length}">
-      <text class="scenario-name" x="${LEFT - 12}" y="${top + 18}" text-anchor="end"><title>${scenario}</title>${shown}</text>
+    const shown = name.length > 28 ? `${name.slice(0, 27)}…` : name;
+    return html`<g class="trend-row" data-trend-series="${name}" data-trend-scenario="${scenario}" data-runs="${runs.length}">
+      <text class="scenario-name" x="${LEFT - 12}" y="${top + 18}" text-anchor="end"><title>${name}</title>${shown}</text>
       <text class="tick" x="${LEFT - 12}" y="${top + 34}" text-anchor="end">${runs.length} ${runs.length === 1 ? 'run' : 'runs'}${failed > 0 ? `, ${failed} FAIL` : ''}</text>
       <line class="grid" x1="${LEFT}" x2="${RIGHT}" y1="${px(y(yMax))}" y2="${px(y(yMax))}"/>
       <text class="tick" x="${RIGHT + 2}" y="${px(y(yMax)) + 4}">${duration(yMax)}</text>
@@ -239,7 +268,7 @@ function trendChart(rows: readonly IndexRow[]): Markup {
     </g>`;
   };
 
-  return html`<svg data-testid="trend-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="writes-down window of each run over time, one row per scenario" data-points="${rows.length}">
+  return html`<svg data-testid="trend-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="writes-down window of each run over time, one row per series of runs drilled the same way" data-points="${rows.length}">
     ${ticks.map(
       (t) =>
         html`<g class="time-tick" data-time-ms="${t}"><title>${new Date(t).toISOString()}</title><line class="grid vertical" x1="${px(x(t))}" x2="${px(x(t))}" y1="${TOP}" y2="${bottom}"/><text class="tick" x="${px(x(t))}" y="${bottom + 16}" text-anchor="middle">${utc(t, step >= DAY ? 'day' : 'minute')}</text></g>`,
@@ -281,10 +310,10 @@ export function renderRunsIndex(rows: readonly IndexRow[], skipped: readonly Ski
     </section>
   </section>
   <section data-testid="runs"><h2>Runs</h2>
-    <table class="runs"><thead><tr><th>started (UTC)</th><th>run</th><th>scenario</th><th>verdict</th><th class="num">writes down</th><th class="num">lost</th><th>app</th></tr></thead><tbody>
+    <table class="runs"><thead><tr><th>started (UTC)</th><th>run</th><th>scenario</th><th>workload</th><th>verdict</th><th class="num">writes down</th><th class="num">lost</th><th>app</th></tr></thead><tbody>
       ${rows.map(
         (r) =>
-          html`<tr class="${r.verdict}" data-run="${r.dir}" data-scenario="${r.scenario}" data-verdict="${r.verdict}" data-window-ms="${r.windowMs ?? ''}" data-lost="${r.lost}"><td class="nowrap" title="${r.startedAt}">${utc(r.startedAtMs)}</td><td><a href="${r.link}"><code>${r.dir}</code></a></td><td>${r.scenario}</td><td class="verdict">${r.verdict}</td><td class="num">${r.windowMs === null ? 'never resumed' : duration(r.windowMs)}</td><td class="num">${r.lost}</td><td>${r.app ?? 'not recorded'}</td></tr>`,
+          html`<tr class="${r.verdict}" data-run="${r.dir}" data-scenario="${r.scenario}" data-verdict="${r.verdict}" data-window-ms="${r.windowMs ?? ''}" data-lost="${r.lost}"><td class="nowrap" title="${r.startedAt}">${utc(r.startedAtMs)}</td><td><a href="${r.link}"><code>${r.dir}</code></a></td><td>${r.scenario}</td><td>${r.workload}</td><td class="verdict">${r.verdict}</td><td class="num">${r.windowMs === null ? 'never resumed' : duration(r.windowMs)}</td><td class="num">${r.lost}</td><td>${r.app ?? 'not recorded'}</td></tr>`,
       )}
     </tbody></table>
     ${
