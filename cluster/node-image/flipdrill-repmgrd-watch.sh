@@ -16,6 +16,12 @@
 # fails over. Closing them when repmgrd is not stuck does no harm: it, and the WAL receiver, only
 # had a connection to a server that does not answer. Each stall is acted on once.
 #
+# The watch's own looks are bounded by `timeout`: its probe can be caught by the same freeze
+# (connected, its query sent, the server frozen before it answers; or, in the mid-query drill, its
+# backend frozen with repmgrd's, which it matches), and libpq would then wait on it as long as
+# repmgrd does. Unbounded, one mid-query freeze in ten of a bench run was never failed over, the
+# watch silent throughout.
+#
 # Runs as root (ss -K needs CAP_NET_ADMIN), started by flipdrill-node after repmgrd.
 set -uo pipefail
 FLIPDRILL_LOG_TAG=flipdrill-repmgrd-watch
@@ -25,7 +31,10 @@ load_settings
 
 WATCH_SECS=${FLIPDRILL_REPMGRD_WATCH_SECS:-3}
 REPMGRD_LOG="$LOG_DIR/repmgrd.log"
-local_sql() { as_postgres "$PGBIN/psql" -X -qAt -d repmgr -c "$1" 2>/dev/null; }
+# At most PROBE_SECS for any look, whatever the server does; then killed.
+PROBE_SECS=3
+bounded() { as_postgres timeout --kill-after=1 "$PROBE_SECS" "$@"; }
+local_sql() { bounded "$PGBIN/psql" -X -qAt -d repmgr -c "$1" 2>/dev/null; }
 
 stalled_since=''
 log_size=''
@@ -43,7 +52,7 @@ while sleep 1; do
   [ "$(local_sql 'SELECT pg_is_in_recovery()')" = t ] || { stalled_since=''; acted=''; continue; }
   upstream=$(local_sql "SELECT u.node_name FROM repmgr.nodes n JOIN repmgr.nodes u ON u.node_id = n.upstream_node_id WHERE n.node_id = ${NODE_ID:-0}")
   [ -n "$upstream" ] || continue
-  if as_postgres "$PGBIN/psql" -X -qAt "host=$upstream port=5432 user=repmgr dbname=repmgr connect_timeout=2 tcp_user_timeout=1000" -c 'SELECT 1' >/dev/null 2>&1; then
+  if bounded "$PGBIN/psql" -X -qAt "host=$upstream port=5432 user=repmgr dbname=repmgr connect_timeout=2 tcp_user_timeout=1000" -c 'SELECT 1' >/dev/null 2>&1; then
     stalled_since=''
     acted=''
     continue
