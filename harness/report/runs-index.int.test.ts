@@ -143,7 +143,7 @@ describe('the runs index in Chromium', () => {
       expect(Number(r.windowMs)).toBe(report.result.writeUnavailability!.ms);
       expect(Number(r.windowMs)).toBeGreaterThanOrEqual(newestFirst[i]!.downMs);
     }
-    expect(rows[0]!.cells.slice(0, 4)).toEqual(['2026-11-20 02:00:00', '2026-11-20_02-00-00-000', 'kill-primary', 'FAIL']);
+    expect(rows[0]!.cells.slice(0, 5)).toEqual(['2026-11-20 02:00:00', '2026-11-20_02-00-00-000', 'kill-primary', 'set', 'FAIL']);
     expect(page.value.skipped).toBe('1');
 
     // Each link, resolved from the page's own place, is that run's report.html, and it shows that run.
