@@ -68,6 +68,15 @@ async function clusterShow(from = 'node1'): Promise<string> {
   return r.stdout;
 }
 
+async function watchRunning(): Promise<Record<string, boolean>> {
+  const running: Record<string, boolean> = {};
+  for (const node of machines.names) {
+    const r = await (await testDocker()).exec(`${NAME}-${node}`, ['/etc/init.d/flipdrill-repmgrd-watch', 'status']);
+    running[node] = r.exitCode === 0;
+  }
+  return running;
+}
+
 async function vipHolders(): Promise<string[]> {
   const held: string[] = [];
   for (const node of ['node1', 'node2']) {
@@ -135,6 +144,11 @@ describe('ansible/: a real converge of plain Debian machines', () => {
     const sync = await (await testDocker()).exec(`${NAME}-node1`, ['psql', '-qAt', '-c', 'SELECT sync_state FROM pg_stat_replication'], { user: 'postgres' });
     expect(sync.stdout.trim()).toBe('sync');
     expect(await vipHolders()).toEqual(['node1']);
+    // The repmgrd watch runs on the data nodes (from its init script), not on the witness, and
+    // finds the nodes by repmgr's names.
+    expect(await watchRunning()).toEqual({ node1: true, node2: true, node3: false });
+    const hosts = await (await testDocker()).exec(`${NAME}-node2`, ['getent', 'hosts', 'node1']);
+    expect(hosts.stdout).toContain(machines.addresses.node1);
   });
 
   it('changes nothing on a second run', async () => {
@@ -167,5 +181,24 @@ describe('ansible/: a real converge of plain Debian machines', () => {
     expect(show).toMatch(/node1\s*\|\s*standby\s*\|\s*running\s*\|\s*node2/);
     expect(show).toMatch(/node2\s*\|\s*primary\s*\|\s*\* running/);
     expect(await vipHolders()).toEqual(['node2']);
+  });
+
+  it("passes the mid-query freeze of the primary over SSH: node1's repmgrd watch closes the stuck connection, node1 is promoted and alone holds the virtual IP", async () => {
+    try {
+      const { report } = await runDrill({ target: machines.sshInventory, scenario: resolveScenario('freeze-primary-mid-query'), runsDir, warmupMs: 2000, settleMs: 2000 });
+      const { result } = report;
+      expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(result.promotion?.node).toBe('node1');
+      const docker = await testDocker();
+      // Without the watch, repmgrd on node1 waits for the thaw and the drill FAILs (60 s hold).
+      const watchLog = await docker.exec(`${NAME}-node1`, ['cat', '/var/log/flipdrill/flipdrill-repmgrd-watch.log']);
+      expect(watchLog.stdout).toMatch(/flipdrill-repmgrd-watch\[node1\] repmgrd silent for \d+ s while node2 \([\d.]+\) answers no new connection: closed \d+ connection/);
+      expect(await vipHolders()).toEqual(['node1']);
+      // Nothing on node2 is left stopped (its backend was thawed with it).
+      expect((await docker.exec(`${NAME}-node2`, ['sh', '-c', "ps -eo stat= | grep -c '^T' || true"])).stdout.trim()).toBe('0');
+    } catch (error) {
+      printNodeLogs(runsDir);
+      throw error;
+    }
   });
 });
