@@ -287,7 +287,7 @@ svg .trend-line { fill: none; stroke: #9aa4b1; stroke-width: 1.2; }
 svg .point { stroke: #fff; stroke-width: 1; }
 svg .point.PASS { fill: var(--ok); } svg .point.FAIL { fill: var(--fail); }
 svg .point.never { fill: #fff; stroke-width: 2; } svg .point.never.PASS { stroke: var(--ok); } svg .point.never.FAIL { stroke: var(--fail); }
-table.runs td.verdict { font-weight: 700; color: var(--ok); }
+table.runs td.verdict { font-size: inherit; font-weight: 700; letter-spacing: normal; min-width: 0; color: var(--ok); }
 table.runs tr.FAIL td { background: #fff5f5; }
 table.runs tr.FAIL td.verdict { color: var(--fail); }
 .swatch.dot { border-radius: 50%; }
