@@ -190,7 +190,7 @@ describe('ansible/: a real converge of plain Debian machines', () => {
       expect(result.checks.filter((c) => !c.ok)).toEqual([]);
       expect(result.promotion?.node).toBe('node1');
       const docker = await testDocker();
-      // Without the watch, repmgrd on node1 waits for the thaw and the drill FAILs (60 s hold).
+      // The watch acted: on containers, without it, repmgrd waited for the thaw (not tried on these machines).
       const watchLog = await docker.exec(`${NAME}-node1`, ['cat', '/var/log/flipdrill/flipdrill-repmgrd-watch.log']);
       expect(watchLog.stdout).toMatch(/flipdrill-repmgrd-watch\[node1\] repmgrd silent for \d+ s while node2 \([\d.]+\) answers no new connection: closed \d+ connection/);
       expect(await vipHolders()).toEqual(['node1']);
