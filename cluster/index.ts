@@ -12,8 +12,8 @@ export { ClusterWatcher, endpointChanges, type EndpointObservation } from './wat
 export * from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './lib/logger.ts';
 export { waitFor } from './lib/wait-for.ts';
-export type { DrillTarget, TargetSpec, TargetEndpoint, FaultKind, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost } from './target.ts';
-export { NODE_FAULTS, ONE_WAY_CHAIN } from './target.ts';
+export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capabilities, CapabilityName, FaultsWith, FreezeCapability, PartitionCapability, OneWayPartitionCapability, NetworkShapeCapability, AppDnsCapability, DiskFillCapability, ClockCapability, SwitchoverCapability, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost } from './target.ts';
+export { CORE_FAULTS, CAPABILITY_NAMES, ONE_WAY_CHAIN, capabilityLeftovers } from './target.ts';
 export { describeShape, type NetworkShape } from './net-shape.ts';
 export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';
 export { engineAddress } from './docker/engine-address.ts';

@@ -30,55 +30,119 @@ export interface EndpointMover {
   problem?: string;
 }
 
-/** The faults a target does to one node itself; the harness's scenarios build the rest on them. */
-export const NODE_FAULTS = ['kill', 'stop', 'freeze', 'partition', 'partition-one-way'] as const;
-/** A fault, as the command that does it on this kind of target (for the record). */
-export type FaultKind = (typeof NODE_FAULTS)[number];
+/** The faults every target does to a node with its core alone: the names its describeFault takes. */
+export const CORE_FAULTS = ['kill', 'stop'] as const;
+export type CoreFault = (typeof CORE_FAULTS)[number];
 
 /** The firewall chain of the one-way partition, on containers and machines alike (checked for leftovers). */
 export const ONE_WAY_CHAIN = 'FLIPDRILL-ONE-WAY';
 
-/** What a nemesis may do to one node, and the little it needs to look at (a fault is all it acts through). */
-export interface NodeFaults {
-  /** The command a fault runs on this target (recorded with the fault). */
-  describeFault(kind: FaultKind, node: string, signal?: string): string;
+/**
+ * What every target can do to its nodes (Jepsen's DB protocol): run a command, kill, stop and
+ * start a node. Everything else a fault may need is an optional capability (below), present only
+ * where the target can do it; a fault names the capabilities it needs and a target without one is
+ * refused before anything starts.
+ */
+export interface NodeCore {
+  /** What kind of target this is, for people ("Docker cluster flipdrill", "machines of inventory.yml over SSH"). */
+  readonly driver: string;
+  /** The command kill or stop runs on this target (recorded with the fault). */
+  describeFault(kind: CoreFault, node: string, signal?: string): string;
   isRunning(node: string): Promise<boolean>;
   exec(node: string, cmd: string[], options?: { user?: string }): Promise<ExecResult>;
   kill(node: string, signal?: string): Promise<void>;
   stopNode(node: string): Promise<void>;
   startNode(node: string): Promise<void>;
+}
+
+/**
+ * Each capability is what one kind of fault acts through, with what it leaves behind: `leftovers`
+ * names whatever of it is still on the given nodes (a heal must have taken it all away); a node
+ * that is not running has none. Undos are idempotent and safe when nothing was done.
+ */
+interface Leftovers {
+  leftovers(nodes: readonly string[]): Promise<string[]>;
+}
+
+/** The node freezes (its processes stopped, its kernel answering) until thawed. */
+export interface FreezeCapability extends Leftovers {
+  describe(node: string): string;
   pause(node: string): Promise<void>;
   unpause(node: string): Promise<void>;
+}
+
+/** The node cut off from the other nodes and the app, both ways. */
+export interface PartitionCapability extends Leftovers {
+  describe(node: string): string;
   partition(node: string): Promise<void>;
   heal(node: string): Promise<void>;
+}
+
+/** The node hears nothing from the other nodes; it can still send, and the app still reaches it. */
+export interface OneWayPartitionCapability extends Leftovers {
+  describe(node: string): string;
   partitionOneWay(node: string): Promise<void>;
   healOneWay(node: string): Promise<void>;
-  /** Slow or lossy links for the node (cluster/net-shape.ts), replacing any shape before. */
+}
+
+/** Slow or lossy links for the node (cluster/net-shape.ts), replacing any shape before. */
+export interface NetworkShapeCapability extends Leftovers {
+  /** How the shape is made here (for the record). */
+  describe(node: string, shape: NetworkShape): string;
   shapeNetwork(node: string, shape: NetworkShape): Promise<void>;
-  /** Take the shape away. Idempotent; a node that is not running has none. */
   unshapeNetwork(node: string): Promise<void>;
-  /**
-   * The app cannot resolve names (its DNS server refuses it) until unblocked: the one fault on the
-   * app rather than on a node. Where the app is no container of the cluster's, it throws.
-   */
+}
+
+/** The app cannot resolve names (its DNS server refuses it) until unblocked: a fault on the app, not a node. */
+export interface AppDnsCapability extends Leftovers {
   blockAppDns(): Promise<void>;
-  /** Idempotent. */
   unblockAppDns(): Promise<void>;
-  /**
-   * Fill the node's data file system (the disk-full fault); returns the bytes still free. Only
-   * where flipdrill made that file system size-limited (a Docker cluster started with one).
-   */
+}
+
+/** The node's data file system fills up; only where flipdrill made that file system (size-limited) itself. */
+export interface DiskFillCapability extends Leftovers {
+  /** Returns the bytes still free. */
   fillDisk(node: string): Promise<number>;
-  /** Free it again. Idempotent. */
   freeDisk(node: string): Promise<void>;
-  /**
-   * Set the node's clock this many seconds off (the clock-skew fault). Only where flipdrill runs
-   * the node's processes on a clock it can set (a Docker cluster started with a fake clock).
-   */
+}
+
+/** The node's clock set off; only where flipdrill runs the node's processes on a clock it can set. */
+export interface ClockCapability extends Leftovers {
   skewClock(node: string, offsetSecs: number): Promise<void>;
-  /** Set it right again. Idempotent. */
   unskewClock(node: string): Promise<void>;
+}
+
+/** A planned switchover to a standby, by the cluster's HA manager. Returns its output; throws with it on failure. */
+export interface SwitchoverCapability {
   switchover(node: string): Promise<string>;
+}
+
+/** Every optional capability, by the name a fault declares it with. */
+export interface Capabilities {
+  freeze: FreezeCapability;
+  partition: PartitionCapability;
+  'one-way-partition': OneWayPartitionCapability;
+  'network-shape': NetworkShapeCapability;
+  'app-dns': AppDnsCapability;
+  'disk-fill': DiskFillCapability;
+  clock: ClockCapability;
+  switchover: SwitchoverCapability;
+}
+export type CapabilityName = keyof Capabilities;
+export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
+
+/** What a nemesis may do to a cluster: the core, and the capabilities this target has. */
+export interface NodeFaults extends NodeCore {
+  readonly capabilities: Partial<Capabilities>;
+}
+
+/** The driver with these capabilities surely there (what a fault that declared them gets). */
+export type FaultsWith<N extends CapabilityName> = NodeCore & { readonly capabilities: Partial<Capabilities> & Pick<Capabilities, N> };
+
+/** What every capability of the target left on these nodes (a whole cluster has none). */
+export async function capabilityLeftovers(target: NodeFaults, nodes: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(Object.values(target.capabilities).map((c) => ('leftovers' in c ? c.leftovers(nodes) : Promise.resolve([]))));
+  return found.flat();
 }
 
 /** What the harness reads of the cluster: its state, its SQL, its logs. */
