@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 import { checkClientModule } from '../cluster/client-module.ts';
 import { packageRoot } from '../cluster/lib/package-root.ts';
-import { COMMANDS, globalHelp, OPTION_HELP, type Command } from './cli-help.ts';
+import { COMMANDS, DEFAULT_SCHEDULE_FAULTS, globalHelp, OPTION_HELP, type Command } from './cli-help.ts';
 import { parseDuration, parseFaultKinds, parseInterval } from './schedule.ts';
 
 
@@ -67,7 +67,7 @@ const OPTIONS = {
 } as const;
 
 /** The kinds --nemesis random draws from when --faults does not say. */
-export const DEFAULT_SCHEDULE_FAULTS = 'kill,freeze,partition,latency,loss,restart,switchover';
+export { DEFAULT_SCHEDULE_FAULTS } from './cli-help.ts';
 
 /** Edits (insert, delete, replace one character) from a to b. */
 function distance(a: string, b: string): number {

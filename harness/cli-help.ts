@@ -4,6 +4,11 @@
  * the tables below (`npm run docs:cli` writes the reference; a test keeps it in step).
  */
 
+import { SCHEDULE_FAULTS } from './faults/index.ts';
+
+/** The kinds a random schedule draws from unless --faults says otherwise (each one the registry lets schedules draw). */
+export const DEFAULT_SCHEDULE_FAULTS = 'kill,freeze,partition,latency,loss,restart,switchover';
+
 export const COMMANDS = ['drill', 'up', 'status', 'down', 'scenarios', 'compare', 'check', 'report', 'flip', 'tutorial', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -201,7 +206,7 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
   nemesis: { arg: 'random', text: 'a seeded random schedule of faults instead of one scenario; the workload runs throughout, each fault is healed before the next, the whole history is checked', for: ['drill'] },
   faults: {
     arg: '<a,b,...>',
-    text: 'with --nemesis random: the kinds it draws from (default kill,freeze,partition,latency,loss,restart,switchover; also stop, postmaster-crash, partition-one-way, repmgrd-crash, disk-full, clock-skew)',
+    text: `with --nemesis random: the kinds it draws from (default ${DEFAULT_SCHEDULE_FAULTS}; also ${SCHEDULE_FAULTS.filter((k) => !DEFAULT_SCHEDULE_FAULTS.split(',').includes(k)).join(', ')})`,
     for: ['drill'],
   },
   overlap: { text: 'with --nemesis random: latency, loss or a skewed clock may stay on through the next fault, healed after it (two faults at once at most)', for: ['drill'] },

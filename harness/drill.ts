@@ -30,9 +30,11 @@ import {
   ClusterWatcher,
   assertDataFsPossible,
   engineAddress,
+  REMOTE_CAPABILITIES,
+  type CapabilityName,
 } from '../cluster/index.ts';
 import { runIteration, saveNodeLogs, type DrillContext, type IterationOptions } from './iteration.ts';
-import { nemesisFor } from './nemesis/nemesis.ts';
+import { clusterNeeds, nemesisForFault, refusal } from './faults/index.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { writeRepeatHtmlReport } from './report/html.ts';
 import { renderJunitError, renderJunitIterations } from './report/junit.ts';
@@ -40,12 +42,23 @@ import { aggregate, type Aggregate, type DrillPhase, type DrillReport, type Iter
 import { resolveScenario, type Scenario } from './scenario.ts';
 import { workloadNamed, WORKLOAD_NAMES } from './workloads/registry.ts';
 
-/** The size of the data file systems of a cluster a disk-full drill creates. */
+/** The size of the data file systems of a cluster the drill creates for faults that fill one. */
 export const DEFAULT_DATA_FS_MB = 512;
 
 /** Every fault kind a scenario's plan injects. */
 export function faultTypesOf(scenario: Scenario): string[] {
   return [scenario.fault.type, ...(scenario.plan ?? []).flatMap((s) => (s.step === 'fault' && s.fault ? [s.fault.type] : []))];
+}
+
+/** The first scenario whose faults the target cannot take, as one line. */
+function firstRefusal(rotation: readonly Scenario[], has: readonly CapabilityName[], driver: string): string | undefined {
+  for (const scenario of rotation) {
+    // Switching back is a planned switchover too.
+    const switchback = scenario.heal.switchback || (scenario.plan ?? []).some((s) => s.step === 'switchback');
+    const problem = refusal([...faultTypesOf(scenario), ...(switchback ? ['switchover'] : [])], has, driver, scenario.name);
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 export interface DrillOptions extends IterationOptions {
@@ -136,12 +149,12 @@ async function dockerCluster(
       });
     }
     if (options.cluster?.dataFsMb !== undefined && !cluster.spec.dataFs) {
-      throw new ClusterError(`the running cluster "${clusterName}" keeps its data on the containers' own disks, so the disk-full fault has nothing of flipdrill's to fill`, {
+      throw new ClusterError(`the running cluster "${clusterName}" keeps its data on the containers' own disks, not on a size-limited data file system of flipdrill's`, {
         hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with a size-limited data file system',
       });
     }
     if (options.cluster?.fakeClock && !cluster.spec.fakeClock) {
-      throw new ClusterError(`the running cluster "${clusterName}" runs its nodes on the host's clock, which the clock-skew fault does not set`, {
+      throw new ClusterError(`the running cluster "${clusterName}" runs its nodes on the host's clock, not on a clock flipdrill can set (--fake-clock)`, {
         hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with --fake-clock',
       });
     }
@@ -167,7 +180,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   const rotation = options.rotation?.length ? options.rotation : [options.scenario ?? resolveScenario('kill-primary')];
   const repeat = options.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw new ConfigError(`--repeat must be a whole number from 1, not ${repeat}`);
-  const oneShot = rotation.find((s) => !s.heal.restart && !nemesisFor(s).leavesClusterWhole);
+  const oneShot = rotation.find((s) => !s.heal.restart && !nemesisForFault(s.fault).leavesClusterWhole);
   if (repeat > 1 && oneShot) {
     throw new ConfigError(`--repeat needs scenarios that bring the faulted node back (heal.restart, a switchover, a restart), and ${oneShot.name} does not`, {
       hint: 'for example: --scenario kill-primary-failback',
@@ -179,15 +192,16 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   // Your client module speaks the app contract: the contract workload writes and reads through it.
   if (options.cluster?.client || options.cluster?.appImage) options = { ...options, workload: 'contract' };
   const rotationName = rotation.map((s) => s.name).join(',');
-  // The disk-full fault fills a file system flipdrill makes for it: a cluster the drill creates
-  // gets one (512 MB unless --data-fs-size says otherwise); a running one must have been started with one.
-  const diskFull = rotation.find((s) => faultTypesOf(s).includes('disk-full'));
-  if (diskFull && options.target) throw new ConfigError(`${diskFull.name} fills a file system flipdrill made for it, so it runs on Docker clusters only, not with --target`);
-  if (diskFull && !options.connect && options.cluster?.dataFsMb === undefined) options = { ...options, cluster: { ...options.cluster, dataFsMb: DEFAULT_DATA_FS_MB } };
-  // The clock-skew fault sets a clock flipdrill gave the nodes: likewise.
-  const clockSkew = rotation.find((s) => faultTypesOf(s).includes('clock-skew'));
-  if (clockSkew && options.target) throw new ConfigError(`${clockSkew.name} sets a node's clock through libfaketime in flipdrill's containers, so it runs on Docker clusters only, not with --target`);
-  if (clockSkew && !options.connect) options = { ...options, cluster: { ...options.cluster, fakeClock: true } };
+  // What the faults need of the target: machines over SSH are refused here, before anything is
+  // created, if they lack a capability; a cluster the drill creates gets what the faults' modules
+  // ask for (a size-limited data file system, 512 MB unless --data-fs-size says otherwise; a fake clock).
+  if (options.target) {
+    const problem = firstRefusal(rotation, REMOTE_CAPABILITIES, `machines of ${options.target} over SSH`);
+    if (problem) throw new ConfigError(problem);
+  }
+  const needs = clusterNeeds(rotation.flatMap(faultTypesOf));
+  if (needs.dataFs && !options.connect && !options.target && options.cluster?.dataFsMb === undefined) options = { ...options, cluster: { ...options.cluster, dataFsMb: DEFAULT_DATA_FS_MB } };
+  if (needs.fakeClock && !options.connect && !options.target) options = { ...options, cluster: { ...options.cluster, fakeClock: true } };
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
   // cluster definition or a missing inventory creates nothing.
   if (options.cluster?.dataFsMb !== undefined && !options.connect && !options.target) assertDataFsPossible(engineAddress(process.env));
@@ -226,6 +240,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     } else {
       ({ cluster, created, images } = await dockerCluster(options, logger, onStep, signal));
     }
+    // A target without what a fault needs is refused before any fault (one line: which capability, which target).
+    const problem = firstRefusal(rotation, Object.keys(cluster.capabilities) as CapabilityName[], cluster.driver);
+    if (problem) throw new ClusterError(problem);
     ctx = { cluster, created, images, logger, onStep, signal, seed: options.seed ?? randomInt(2 ** 31) };
     const context = ctx;
     // The harness only looks: the cluster moves its endpoint itself (see cluster/endpoint/agent/).

@@ -24,11 +24,12 @@ import {
   type EndpointObservation,
   type EndpointState,
   type Logger,
+  type SwitchoverCapability,
 } from '../cluster/index.ts';
 import { CLOCK_TOLERANCE_MS, type FinalRead } from './checker/checker.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';
-import { nemesisFor, nemesisForFault, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
+import { faultKind, nemesisForFault, type FaultTargets, type Nemesis } from './faults/index.ts';
 import type { ClusterEvent, Op, WrittenValue } from './op.ts';
 import { withOverrides, type PlanStep } from './plan.ts';
 import { writeJson, type RunFolder } from './report/run-folder.ts';
@@ -343,7 +344,9 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
   // The node the fault left down: the one it hit, unless the nemesis says otherwise.
   const down = nemesis.down?.(targets) ?? node;
   const restarting = step.restart ? `restarting ${down}` : undefined;
-  const rejoining = it.fault.type === 'switchover' ? `nothing to undo (repmgr rejoins ${primary} as a standby itself)` : undefined;
+  // A planned promotion (a switchover): the manager rejoins the old primary itself.
+  const planned = faultKind(it.fault.type)?.plannedPromotion === true;
+  const rejoining = planned ? `nothing to undo (the HA manager rejoins ${primary} as a standby itself)` : undefined;
   const order = nemesis.undoAfterRestart ? [restarting, undoing] : [undoing, restarting];
   ctx.onStep(`healing: ${order.filter(Boolean).join(', then ') || rejoining || `nothing to undo (${down} stays down)`}`, 'heal');
   if (!(step.restart && nemesis.undoAfterRestart)) await nemesis.undo(targets);
@@ -356,8 +359,8 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
     it.recordEvent({ type: 'heal', node: down, restarted: true, role: back ? wantedRole : roleOf(ctx, down), ms: Date.now() - t0 });
     ctx.onStep(back ? `${down} is back as a ${wantedRole} after ${((Date.now() - t0) / 1000).toFixed(1)} s` : `${down} did not come back as a ${wantedRole}`);
     if (nemesis.undoAfterRestart) await nemesis.undo(targets);
-  } else if (it.fault.type === 'switchover') {
-    // repmgr made the old primary rejoin during the switchover; the heal is seeing it stream.
+  } else if (planned) {
+    // The manager made the old primary rejoin during the switchover; the heal is seeing it stream.
     const t0 = Date.now();
     const back = await waitForRole(ctx, primary, 'standby', t0);
     it.recordEvent({ type: 'heal', node: primary, restarted: false, role: back ? 'standby' : roleOf(ctx, primary), ms: Date.now() - t0 });
@@ -365,6 +368,13 @@ async function heal(it: Iteration, step: Extract<PlanStep, { step: 'heal' }>): P
   } else {
     it.recordEvent({ type: 'heal', node, restarted: false });
   }
+}
+
+/** The target's switchover (the drill refused a switchback on a target without one before it began). */
+function switchoverOf(cluster: DrillTarget): SwitchoverCapability {
+  const capability = cluster.capabilities.switchover;
+  if (!capability) throw new ClusterError(`${cluster.driver} has no switchover capability to switch back with`);
+  return capability;
 }
 
 /** Fail back: the old primary, a standby again, becomes primary again by a planned switchover. */
@@ -381,7 +391,7 @@ async function switchback(it: Iteration): Promise<void> {
   const t0 = Date.now();
   it.recordEvent({ type: 'phase', phase: 'switchback', detail: `repmgr standby switchover on ${primary}` });
   let error: string | undefined;
-  await ctx.cluster.switchover(primary).catch((e: Error) => (error = e.message));
+  await switchoverOf(ctx.cluster).switchover(primary).catch((e: Error) => (error = e.message));
   const followed = error ? undefined : await waitOrUndefined(`the endpoint on ${primary}`, async () => (await ctx.cluster.endpoint.state()).holder === primary, 30_000, ctx.signal);
   // Timed from when it was asked for, so the endpoint's move (during the switchover) comes after it.
   it.recordEvent({ type: 'switchback', node: primary, ok: Boolean(followed), ms: Date.now() - t0, ...(error ? { error } : {}), wall: t0, time: clock.nsOf(t0) });
@@ -489,7 +499,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   // The DSQL stand-in counts from its start: this run's counts are the difference.
   const dsqlBefore = await cluster.dsqlStandInStats?.().catch(() => undefined);
   const targets: FaultTargets = { cluster, node, primary, ...(standby ? { standby } : {}) };
-  const nemesis = nemesisFor(scenario);
+  const nemesis = nemesisForFault(scenario.fault);
 
   const kind = workloadNamed(options.workload ?? 'set')!;
   const workloadSettings = kind.settings(`${scope}/`);

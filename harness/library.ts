@@ -9,12 +9,13 @@
  *   await fault.undo();
  *   const result = check(history, { final: idsOnThePrimary, node: await cluster.primary() });
  *
- * Every fault the CLI has, each resolving once the fault is in place, with its undo; the drill's
+ * Every fault kind the CLI has (`faults`, from the fault registry), each resolving once the fault is in place, with its undo; the drill's
  * recorder and checker; and the failover-aware Sequelize layer the README recommends.
  */
 import type { FlipdrillCluster } from '../cluster/library.ts';
-import { ClusterError } from '../cluster/errors.ts';
-import { freeze as freezeNemesis, kill as killNemesis, partition as partitionNemesis, partitionOneWay as oneWayNemesis, restart as restartNemesis, stop as stopNemesis, switchover as switchoverNemesis, type FaultTargets, type Nemesis } from './nemesis/nemesis.ts';
+import { ClusterError, ConfigError } from '../cluster/errors.ts';
+import { FAULTS, faultKind, faultsLeft, libraryName, nemesisForFault, parseFault, refusal, type FaultTargets, type Nemesis, type Role } from './faults/index.ts';
+import type { CapabilityName } from '../cluster/target.ts';
 import type { Recorder } from './record.ts';
 
 export { startCluster, connectionString, FlipdrillCluster, type ConnectionSettings, type LibraryOptions, type ClusterChange, type ClusterOptions } from '../cluster/library.ts';
@@ -50,9 +51,9 @@ async function targetsOf(cluster: FlipdrillCluster, target: FaultTarget): Promis
   const primary = Object.keys(roles).find((n) => roles[n] === 'primary') ?? (await cluster.primary());
   const standby = Object.keys(roles).find((n) => roles[n] === 'standby');
   const witness = Object.keys(roles).find((n) => roles[n] === 'witness');
-  const node = target === 'primary' ? primary : target === 'standby' ? standby : target === 'witness' ? witness : target;
-  if (!node || !cluster.nodes.some((n) => n.name === node)) throw new ClusterError(`cluster ${cluster.name} has no ${target} right now`);
-  return { cluster: cluster.faults, node, primary, ...(standby ? { standby } : {}) };
+  const node = target === 'app' ? 'app' : target === 'primary' ? primary : target === 'standby' ? standby : target === 'witness' ? witness : target;
+  if (!node || (node !== 'app' && !cluster.nodes.some((n) => n.name === node))) throw new ClusterError(`cluster ${cluster.name} has no ${target} right now`);
+  return { cluster: cluster.faults, node, primary, ...(standby ? { standby } : {}), ...(witness ? { witness } : {}) };
 }
 
 async function inject(cluster: FlipdrillCluster, target: FaultTarget, nemesis: Nemesis, options: FaultOptions): Promise<Fault> {
@@ -63,26 +64,54 @@ async function inject(cluster: FlipdrillCluster, target: FaultTarget, nemesis: N
   return { kind: done.kind, node: done.node, at: done.at, detail: done.detail, undo: () => nemesis.undo(targets) };
 }
 
-/** SIGKILL (or `signal`) the node's container: no clean shutdown. */
-export const kill = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions & { signal?: string } = {}) => inject(cluster, target, killNemesis(options.signal), options);
+/** A fault of one kind as a function: its options checked by its module, the target's capabilities by the registry. */
+export type FaultFunction = (cluster: FlipdrillCluster, target: FaultTarget, options?: FaultOptions & object) => Promise<Fault>;
+
+function faultFunction(kind: string): FaultFunction {
+  return async (cluster, target, options = {}) => {
+    const problem = refusal([kind], Object.keys(cluster.faults.capabilities) as CapabilityName[], cluster.faults.driver);
+    if (problem) throw new ClusterError(problem);
+    const { record, ...rest } = options as FaultOptions & Record<string, unknown>;
+    // A node named rather than a role: its options are checked as for the kind's first role.
+    const role = (['primary', 'standby', 'witness', 'app'] as const).includes(target as Role) ? (target as Role) : faultKind(kind)!.roles[0]!;
+    const spec = parseFault({ type: kind, target: role, ...rest }, (message) => {
+      throw new ConfigError(message);
+    });
+    return inject(cluster, target, nemesisForFault(spec), record ? { record } : {});
+  };
+}
+
+/**
+ * Every fault kind flipdrill has (harness/faults/), by its name in camelCase: `faults.latency(cluster,
+ * 'primary', { delayMs: 200 })`. Each resolves once the fault is in place, with its undo.
+ */
+export const faults: Readonly<Record<string, FaultFunction>> = Object.fromEntries(FAULTS.map((k) => [libraryName(k), faultFunction(k.kind)]));
+
+/** SIGKILL (or `signal`) the node: no clean shutdown. */
+export const kill = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions & { signal?: string } = {}) => faults.kill!(cluster, target, options);
 /** Stop the node cleanly (SIGTERM, fast shutdown): it sends its last WAL first. */
-export const stop = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => inject(cluster, target, stopNemesis, options);
+export const stop = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => faults.stop!(cluster, target, options);
 /** Freeze the node (docker pause) until undo: alive, silent, and back believing it is what it was. */
-export const freeze = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => inject(cluster, target, freezeNemesis, options);
+export const freeze = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => faults.freeze!(cluster, target, options);
 /** Disconnect the node from both networks until undo. */
-export const partition = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => inject(cluster, target, partitionNemesis, options);
+export const partition = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => faults.partition!(cluster, target, options);
 /** Drop every packet from the other nodes inside the node (iptables); the app still reaches it. */
-export const partitionOneWay = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => inject(cluster, target, oneWayNemesis, options);
+export const partitionOneWay = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions = {}) => faults.partitionOneWay!(cluster, target, options);
 /** Restart PostgreSQL on the node in place (repmgrd paused around it unless `pauseRepmgrd: false`). */
-export const restart = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions & { pauseRepmgrd?: boolean } = {}) => inject(cluster, target, restartNemesis(options.pauseRepmgrd ?? true), options);
-/** A planned `repmgr standby switchover` to the target, a standby; resolves once repmgr is done. */
-export const switchover = (cluster: FlipdrillCluster, target: FaultTarget = 'standby', options: FaultOptions = {}) => inject(cluster, target, switchoverNemesis, options);
+export const restart = (cluster: FlipdrillCluster, target: FaultTarget, options: FaultOptions & { pauseRepmgrd?: boolean } = {}) => faults.restart!(cluster, target, options);
+/** A planned switchover to the target, a standby; resolves once the HA manager is done. */
+export const switchover = (cluster: FlipdrillCluster, target: FaultTarget = 'standby', options: FaultOptions = {}) => faults.switchover!(cluster, target, options);
+
+/** What any fault left on a node (nothing, on a whole cluster). */
+export function leftovers(cluster: FlipdrillCluster, nodes: readonly string[] = cluster.nodes.map((n) => n.name)): Promise<string[]> {
+  return faultsLeft(cluster.faults, nodes);
+}
 
 /** Take every fault off a node: thaw it, reconnect it, drop the one-way rules, and start it if it is down. */
 export async function heal(cluster: FlipdrillCluster, node: string): Promise<void> {
-  const faults = cluster.faults;
-  await faults.unpause(node).catch(() => {});
-  await faults.heal(node);
-  if (await faults.isRunning(node)) await faults.healOneWay(node);
+  const { capabilities } = cluster.faults;
+  await capabilities.freeze?.unpause(node).catch(() => {});
+  await capabilities.partition?.heal(node);
+  if (await cluster.faults.isRunning(node)) await capabilities['one-way-partition']?.healOneWay(node);
   else await cluster.startNode(node);
 }

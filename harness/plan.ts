@@ -14,7 +14,7 @@
  * have another come on top of it, `[quiet], fault, [hold], heal`; each heal heals the fault
  * injected last of those still on, so the outer one is healed after the inner one.
  */
-import type { FaultSpec } from './fault-spec.ts';
+import type { FaultSpec } from './faults/types.ts';
 
 export type PlanStep =
   | { step: 'warm-up'; secs: number }

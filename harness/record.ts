@@ -14,7 +14,7 @@
 import type { FlipdrillCluster } from '../cluster/library.ts';
 import { check as checkHistory, type CheckResult, type Expectations, type FinalRow } from './checker/checker.ts';
 import { DrillClock } from './history.ts';
-import type { InjectedFault } from './nemesis/nemesis.ts';
+import type { InjectedFault } from './faults/index.ts';
 import type { ClusterEvent, Op } from './op.ts';
 
 /** What a write may resolve with: the database's stamps, when the code knows them (else nothing). */

@@ -12,10 +12,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../cluster/index.ts';
-import { FAULT_TYPES, type FaultSpec, type Role } from './fault-spec.ts';
+import { faultKind, parseFault, type FaultSpec } from './faults/index.ts';
 import { planFromKeys, planProblem, STEP_ORDER, type PlanStep } from './plan.ts';
 
-export { FAULT_TYPES, type FaultSpec, type FaultType, type Role } from './fault-spec.ts';
+export { FAULT_TYPES, type FaultSpec, type FaultType, type Role } from './faults/index.ts';
 
 export interface Scenario {
   name: string;
@@ -53,8 +53,6 @@ export interface Scenario {
 
 export const SCENARIO_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
 
-const ROLES: Role[] = ['primary', 'standby', 'witness', 'app'];
-
 function fail(where: string, message: string): never {
   throw new ConfigError(`scenario ${where}: ${message}`);
 }
@@ -84,24 +82,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   for (const key of Object.keys(s)) if (!known.has(key)) fail(where, `unknown key "${key}" (known: ${[...known].join(', ')})`);
   if (typeof s.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(s.name)) fail(where, 'name must be lowercase letters, digits and dashes');
   if (typeof s.description !== 'string' || s.description.length === 0) fail(where, 'description must be a sentence');
-  const fault = obj(where, 'fault', s.fault);
-  const type = oneOf(where, 'fault.type', fault.type, FAULT_TYPES);
-  const target = oneOf(where, 'fault.target', fault.target, ROLES);
-  if ((type === 'dns') !== (target === 'app')) fail(where, type === 'dns' ? 'fault.target of dns must be app (it is the app that cannot resolve)' : `fault.target app is for the dns fault only; a ${type} hits a node`);
-  if (type === 'lag-then-kill' && target !== 'primary') fail(where, 'fault.target of lag-then-kill must be primary');
-  if (type === 'switchover' && target !== 'standby') fail(where, 'fault.target of switchover must be standby (the node that becomes primary)');
-  if (fault.signal !== undefined && (type !== 'kill' || typeof fault.signal !== 'string' || !/^SIG[A-Z0-9]+$/.test(fault.signal))) {
-    fail(where, 'fault.signal is for kill only, and names a signal like SIGKILL');
-  }
-  if (fault.pauseRepmgrd !== undefined && (type !== 'restart' || typeof fault.pauseRepmgrd !== 'boolean')) fail(where, 'fault.pauseRepmgrd is for restart only, and is true or false');
-  if (fault.midQuery !== undefined && (type !== 'freeze' || target !== 'primary' || typeof fault.midQuery !== 'boolean')) fail(where, 'fault.midQuery is for a freeze of the primary only, and is true or false');
-  for (const [key, kind] of [['delayMs', 'latency'], ['jitterMs', 'latency'], ['lossPct', 'loss'], ['offsetSecs', 'clock-skew'], ['freezeMs', 'flapping'], ['thawMs', 'flapping'], ['cycles', 'flapping']] as const) {
-    if (fault[key] !== undefined && type !== kind) fail(where, `fault.${key} is for ${kind} only`);
-  }
-  if (fault.thenKillPrimary !== undefined && type !== 'repmgrd-crash' && type !== 'clock-skew') fail(where, 'fault.thenKillPrimary is for repmgrd-crash and clock-skew only');
-  if (fault.thenKillPrimary !== undefined && typeof fault.thenKillPrimary !== 'boolean') fail(where, 'fault.thenKillPrimary must be true or false');
-  if (fault.offsetSecs !== undefined && (typeof fault.offsetSecs !== 'number' || !Number.isFinite(fault.offsetSecs) || fault.offsetSecs === 0 || Math.abs(fault.offsetSecs) > 86_400)) fail(where, 'fault.offsetSecs must be a number of seconds, not 0, at most 86400 either way');
-  if (fault.thenKillPrimary === true && target !== 'standby') fail(where, `fault.thenKillPrimary kills the primary after the ${type} on a standby: fault.target must be standby`);
+  const fault = parseFault(obj(where, 'fault', s.fault), (message) => fail(where, message));
   // The phase plan: stated as `plan`, or by the hold, heal, warmupSecs and settleSecs keys (not both).
   const stated = s.plan === undefined ? undefined : parsePlan(where, s.plan);
   if (stated) {
@@ -121,21 +102,7 @@ export function parseScenario(raw: unknown, where: string): Scenario {
   const scenario: Scenario = {
     name: s.name,
     description: s.description,
-    fault: {
-      type,
-      target,
-      ...(type === 'kill' ? { signal: (fault.signal as string | undefined) ?? 'SIGKILL' } : {}),
-      ...(type === 'lag-then-kill' ? { lagSecs: num(where, 'fault.lagSecs', fault.lagSecs, 0.5, 120, 3) } : {}),
-      ...(type === 'restart' ? { pauseRepmgrd: (fault.pauseRepmgrd as boolean | undefined) ?? true } : {}),
-      ...(type === 'freeze' && fault.midQuery === true ? { midQuery: true } : {}),
-      ...(type === 'latency' ? { delayMs: num(where, 'fault.delayMs', fault.delayMs, 1, 30_000, 100), jitterMs: num(where, 'fault.jitterMs', fault.jitterMs, 0, 30_000, 0) } : {}),
-      ...(type === 'loss' ? { lossPct: num(where, 'fault.lossPct', fault.lossPct, 0.1, 100, 1) } : {}),
-      ...(type === 'repmgrd-crash' ? { thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
-      ...(type === 'clock-skew' ? { offsetSecs: (fault.offsetSecs as number | undefined) ?? 30, thenKillPrimary: (fault.thenKillPrimary as boolean | undefined) ?? false } : {}),
-      ...(type === 'flapping'
-        ? { freezeMs: num(where, 'fault.freezeMs', fault.freezeMs, 100, 60_000, 2000), thawMs: num(where, 'fault.thawMs', fault.thawMs, 100, 60_000, 2000), cycles: Math.round(num(where, 'fault.cycles', fault.cycles, 1, 100, 5)) }
-        : {}),
-    },
+    fault,
     hold: { until: oneOf(where, 'hold.until', hold.until, ['promotion', 'time'] as const), maxSecs: num(where, 'hold.maxSecs', hold.maxSecs, 0, 600) },
     heal: { restart: (heal.restart as boolean | undefined) ?? false, switchback: (heal.switchback as boolean | undefined) ?? false },
     warmupSecs: stated ? fromPlan('warm-up')!.secs : num(where, 'warmupSecs', s.warmupSecs, 0.5, 600, 3),
@@ -153,8 +120,8 @@ export function parseScenario(raw: unknown, where: string): Scenario {
       ...(expect.rejoin !== undefined ? { rejoin: expect.rejoin as boolean } : {}),
     },
   };
-  if ((scenario.fault.jitterMs ?? 0) > (scenario.fault.delayMs ?? 0)) fail(where, 'fault.jitterMs must not be more than fault.delayMs');
-  const switchover = scenario.fault.type === 'switchover';
+  // A planned promotion (a switchover): the manager promotes the standby and rejoins the old primary itself.
+  const switchover = faultKind(fault.type)?.plannedPromotion === true;
   if (scenario.heal.switchback) {
     if (!scenario.expect.promotion) fail(where, 'heal.switchback switches back after a promotion: expect.promotion must be true');
     if (!switchover && !(scenario.heal.restart && scenario.fault.target === 'primary')) {

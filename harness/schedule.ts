@@ -14,59 +14,14 @@
  * through a slow network, a promotion on a wrong clock.
  */
 import { ConfigError } from '../cluster/index.ts';
-import type { FaultSpec, FaultType, Role } from './fault-spec.ts';
+import { faultKind, scheduledSpec, SCHEDULE_FAULTS, type FaultSpec, type ScheduleEntry } from './faults/index.ts';
 import type { PlanStep } from './plan.ts';
 import type { Scenario } from './scenario.ts';
 import { seededRandom } from './workloads/workload.ts';
 
-/** How each kind takes part in a schedule: what it does to which roles, how long it holds, how it is healed. */
-interface ScheduleKind {
-  roles: readonly Role[];
-  fault(target: Role): FaultSpec;
-  /** Hold until a promotion (a fault the primary does not survive), for a drawn time, or not at all. */
-  hold(target: Role): 'promotion' | 'time' | 'none';
-  /** Restart the node after the undo (a killed node, or an old primary that must rejoin). */
-  restart(target: Role): boolean;
-  /** About how long it takes, hold and heal, in seconds: what the schedule's length is planned with. */
-  estimateSecs(target: Role, holdSecs: number): number;
-  /** With --overlap: it may stay on while the next fault comes (the cluster rides it out alone, and nothing in it needs healing first). */
-  background?: boolean;
-}
-
-const dies = (estimate: number): Omit<ScheduleKind, 'roles' | 'fault'> => ({
-  hold: (t) => (t === 'primary' ? 'promotion' : 'time'),
-  restart: () => true,
-  estimateSecs: (t, hold) => (t === 'primary' ? estimate : hold + 10),
-});
-/** A fault a primary does not survive, on the primary; on a standby, held for a while and undone. */
-const stalls = (estimate: number): Omit<ScheduleKind, 'roles' | 'fault'> => ({
-  hold: (t) => (t === 'primary' ? 'promotion' : 'time'),
-  restart: (t) => t === 'primary',
-  estimateSecs: (t, hold) => (t === 'primary' ? estimate : hold + 2),
-});
-/** A fault the cluster rides out: held for a while, then undone. */
-const endures: Omit<ScheduleKind, 'roles' | 'fault'> = { hold: () => 'time', restart: () => false, estimateSecs: (_t, hold) => hold + 2 };
-
-export const SCHEDULE_KINDS = {
-  kill: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'kill', target, signal: 'SIGKILL' }), ...dies(25) },
-  stop: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'stop', target }), ...dies(25) },
-  'postmaster-crash': { roles: ['primary'], fault: (target) => ({ type: 'postmaster-crash', target }), ...dies(25) },
-  freeze: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'freeze', target }), ...stalls(35) },
-  partition: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'partition', target }), ...stalls(35) },
-  'partition-one-way': { roles: ['primary'], fault: (target) => ({ type: 'partition-one-way', target }), ...stalls(35) },
-  latency: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'latency', target, delayMs: 100, jitterMs: 20 }), ...endures, background: true },
-  loss: { roles: ['primary', 'standby'], fault: (target) => ({ type: 'loss', target, lossPct: 1 }), ...endures, background: true },
-  // Its own file system for the data directory comes with the cluster the drill creates for it.
-  'disk-full': { roles: ['primary'], fault: (target) => ({ type: 'disk-full', target }), ...endures },
-  // Ahead on the primary, behind on a standby: whichever is promoted next commits on a wrong clock.
-  'clock-skew': { roles: ['primary', 'standby'], fault: (target) => ({ type: 'clock-skew', target, offsetSecs: target === 'primary' ? 30 : -30, thenKillPrimary: false }), ...endures, background: true },
-  'repmgrd-crash': { roles: ['primary', 'standby'], fault: (target) => ({ type: 'repmgrd-crash', target, thenKillPrimary: false }), ...endures },
-  restart: { roles: ['primary'], fault: (target) => ({ type: 'restart', target, pauseRepmgrd: true }), hold: () => 'none', restart: () => false, estimateSecs: () => 5 },
-  switchover: { roles: ['standby'], fault: (target) => ({ type: 'switchover', target }), hold: () => 'none', restart: () => false, estimateSecs: () => 20 },
-} satisfies Partial<Record<FaultType, ScheduleKind>>;
-
-export type ScheduleFault = keyof typeof SCHEDULE_KINDS;
-export const SCHEDULE_FAULTS = Object.keys(SCHEDULE_KINDS) as ScheduleFault[];
+/** The kinds a random schedule draws from: those whose module says how (harness/faults/). */
+export { SCHEDULE_FAULTS } from './faults/index.ts';
+export type ScheduleFault = string;
 
 export interface ScheduleSettings {
   seed: number;
@@ -100,7 +55,7 @@ export function randomSchedule(settings: ScheduleSettings): ScheduledFault[] {
   let planned = 0;
   while (schedule.length === 0 || planned < settings.forSecs) {
     const kind = pick(settings.faults);
-    const entry: ScheduleKind = SCHEDULE_KINDS[kind];
+    const entry: ScheduleEntry = faultKind(kind)!.schedule!;
     const target = pick(entry.roles);
     const quietSecs = draw();
     const holdSecs = draw();
@@ -110,7 +65,7 @@ export function randomSchedule(settings: ScheduleSettings): ScheduledFault[] {
     const previous = schedule.at(-1);
     schedule.push({
       kind,
-      fault: entry.fault(target),
+      fault: scheduledSpec(kind, target),
       quietSecs,
       hold: hold === 'promotion' ? { until: 'promotion', maxSecs: 60 } : hold === 'time' ? { until: 'time', maxSecs: holdSecs } : null,
       restart: entry.restart(target),
@@ -190,7 +145,7 @@ export function parseFaultKinds(raw: string): ScheduleFault[] {
   const kinds = raw.split(',').map((k) => k.trim()).filter(Boolean);
   if (kinds.length === 0) throw new ConfigError('--faults needs at least one fault kind');
   for (const k of kinds) {
-    if (!(k in SCHEDULE_KINDS)) throw new ConfigError(`--faults: "${k}" is not a fault a random schedule can draw`, { hint: `it takes: ${SCHEDULE_FAULTS.join(', ')}` });
+    if (!SCHEDULE_FAULTS.includes(k)) throw new ConfigError(`--faults: "${k}" is not a fault a random schedule can draw`, { hint: `it takes: ${SCHEDULE_FAULTS.join(', ')}` });
   }
   return [...new Set(kinds)] as ScheduleFault[];
 }
