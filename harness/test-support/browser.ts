@@ -2,7 +2,7 @@
  * report.html in a real browser: Debian's Chromium driven by playwright-core, so a test sees the
  * page as its reader does (the SVG laid out and drawn, no script or console errors, nothing
  * fetched from outside) and reads back what the chart shows from its data attributes (see
- * harness/report/html.ts for what they are).
+ * harness/report/html/drill-page.ts for what they are).
  *
  *   await using browser = await ReportBrowser.launch();
  *   const page = await browser.inspect(`${runDir}/report.html`, { screenshot: '/tmp/report.png' });
@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { MarkerKind, Outcome } from '../report/html.ts';
+import type { MarkerKind, Outcome } from '../report/html/timeline.ts';
 
 /** Debian's package: `apt-get install -y --no-install-recommends chromium`. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
