@@ -36,7 +36,7 @@ import {
 import { runIteration, saveNodeLogs, type DrillContext, type IterationOptions } from './iteration.ts';
 import { clusterNeeds, nemesisForFault, refusal } from './faults/index.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
-import { writeRepeatHtmlReport } from './report/html.ts';
+import { writeRepeatHtmlReport } from './report/html/repeat-page.ts';
 import { renderJunitError, renderJunitIterations } from './report/junit.ts';
 import { aggregate, type Aggregate, type DrillPhase, type DrillReport, type IterationResources } from './report/report.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';

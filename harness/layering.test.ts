@@ -1,8 +1,9 @@
 /**
  * The layering rule, enforced: cluster/ (the cluster, its images and its endpoint agent) imports
  * nothing from harness/ or app/; app/ (what runs in the app container, and the failover data
- * layer users take) imports nothing from harness/; and no module imports itself back through
- * others, type imports included. Read from the sources, tests included.
+ * layer users take) imports nothing from harness/; no module imports itself back through
+ * others, type imports included; and only tests (`*.test.ts`) and test support itself import
+ * harness/test-support/, never the code that ships. Read from the sources, tests included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,6 +39,18 @@ export function forbidden(graph: Graph): string[] {
     const allowed = ALLOWED[layerOf(file) as (typeof LAYERS)[number]];
     if (!allowed) continue;
     for (const t of targets) if (!allowed.includes(layerOf(t))) out.push(`${file} imports ${t}`);
+  }
+  return out;
+}
+
+const TEST_SUPPORT = 'harness/test-support/';
+
+/** Imports of test support by code that is neither a test (`*.test.ts`) nor test support itself. */
+export function testSupportImports(graph: Graph): string[] {
+  const out: string[] = [];
+  for (const [file, targets] of Object.entries(graph)) {
+    if (file.endsWith('.test.ts') || file.startsWith(TEST_SUPPORT)) continue;
+    for (const t of targets) if (t.startsWith(TEST_SUPPORT)) out.push(`${file} imports ${t}`);
   }
   return out;
 }
@@ -122,7 +135,17 @@ describe('layering', () => {
     expect(cycles({ 'harness/a.ts': ['harness/a.ts'] })).toEqual([['harness/a.ts']]);
   });
 
-  it('the sources keep the rule: cluster/ imports nothing of harness/ or app/, app/ nothing of harness/, and no import cycles', () => {
+  it('names production code that imports test support, and lets tests and test support import it', () => {
+    const graph: Graph = {
+      'harness/report/screenshot.ts': ['harness/test-support/browser.ts', 'harness/report/browser.ts'],
+      'harness/report/html.int.test.ts': ['harness/test-support/browser.ts'],
+      'harness/test-support/browser.ts': ['harness/report/browser.ts', 'harness/test-support/docker.ts'],
+      'harness/report/browser.ts': [],
+    };
+    expect(testSupportImports(graph)).toEqual(['harness/report/screenshot.ts imports harness/test-support/browser.ts']);
+  });
+
+  it('the sources keep the rule: cluster/ imports nothing of harness/ or app/, app/ nothing of harness/, no import cycles, and no production code imports test support', () => {
     const graph = repoGraph(packageRoot());
     // The walk found the code it should: a reader that finds nothing would pass anything.
     expect(graph['harness/drill.ts']).toContain('harness/report/report.ts');
@@ -130,5 +153,6 @@ describe('layering', () => {
     expect(Object.keys(graph).length).toBeGreaterThan(100);
     expect(forbidden(graph)).toEqual([]);
     expect(cycles(graph)).toEqual([]);
+    expect(testSupportImports(graph)).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@ import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type Aggregate, type DrillReport } fro
 import { parseHistory, parseEvents } from '../history.ts';
 import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
 import { ReportBrowser, type PageDocument, type RenderedReport } from '../test-support/browser.ts';
-import { writeHtmlReport, writeRepeatHtmlReport } from './html.ts';
+import { writeHtmlReport } from './html/drill-page.ts';
+import { writeRepeatHtmlReport } from './html/repeat-page.ts';
 import { writeJson } from './run-folder.ts';
 import { loadRun, RUN_SCHEMA, type RunSettings } from './stored-run.ts';
 

@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { check, pairOperations, type CheckResult, type FinalRead } from '../checker/checker.ts';
 import type { DrillReport } from './report.ts';
 import type { ClusterEvent, Op } from '../op.ts';
-import { faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, LIST_LIMIT, noReadStretches, packRows, renderHtmlReport, runTimeOf, startLatencyDots, writeHtmlReport } from './html.ts';
+import { renderHtmlReport, writeHtmlReport } from './html/drill-page.ts';
+import { LIST_LIMIT } from './html/sections.ts';
+import { faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, noReadStretches, packRows, runTimeOf, startLatencyDots } from './html/timeline.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-html-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check, type FinalRead } from '../checker/checker.ts';
 import type { ClusterEvent, Op } from '../op.ts';
 import { ReportBrowser, type PageDocument, type PageElement } from '../test-support/browser.ts';
-import { writeHtmlReport } from './html.ts';
+import { writeHtmlReport } from './html/drill-page.ts';
 import { REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { writeJson } from './run-folder.ts';
 import { writeRunsIndex } from './runs-index.ts';

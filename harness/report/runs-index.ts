@@ -21,7 +21,10 @@
  */
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { duration, html, niceStep, page, px, type Markup } from './html.ts';
+import { duration, px } from './html/format.ts';
+import { html, type Markup } from './html/markup.ts';
+import { page } from './html/page.ts';
+import { niceStep } from './html/panels.ts';
 import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { readRunFile } from './stored-run.ts';
 

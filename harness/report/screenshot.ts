@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ReportBrowser } from '../test-support/browser.ts';
+import { PageBrowser } from './browser.ts';
 
 const [page, out, height] = process.argv.slice(2);
 const maxHeight = height === undefined ? undefined : Number(height);
@@ -13,7 +13,7 @@ if (!page || !out || !existsSync(page) || (maxHeight !== undefined && !(Number.i
   process.stderr.write('usage: npm run docs:screenshot -- <report.html or index.html> <out.png> [max height in pixels, at least 200]\n');
   process.exit(2);
 }
-await using browser = await ReportBrowser.launch();
+await using browser = await PageBrowser.launch();
 const { consoleErrors, pageErrors, externalRequests } = await browser.read(page, () => true);
 if (consoleErrors.length || pageErrors.length || externalRequests.length) {
   process.stderr.write(`the page has trouble: ${JSON.stringify({ consoleErrors, pageErrors, externalRequests })}\n`);

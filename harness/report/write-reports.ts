@@ -5,7 +5,7 @@
  *   junit.xml     one test case per expectation of the scenario
  *   report.html   a self-contained page with the timeline chart
  */
-import { writeHtmlReport } from './html.ts';
+import { writeHtmlReport } from './html/drill-page.ts';
 import { writeJunitReport } from './junit.ts';
 
 export function writeRunReports(runDir: string): { junit: string; html: string } {

@@ -1,34 +1,16 @@
 /**
- * report.html in a real browser: Debian's Chromium driven by playwright-core, so a test sees the
- * page as its reader does (the SVG laid out and drawn, no script or console errors, nothing
- * fetched from outside) and reads back what the chart shows from its data attributes (see
- * harness/report/html.ts for what they are).
+ * report.html in a real browser (harness/report/browser.ts), so a test sees the page as its reader
+ * does (the SVG laid out and drawn, no script or console errors, nothing fetched from outside) and
+ * reads back what the chart shows from its data attributes (see harness/report/html/drill-page.ts
+ * for what they are).
  *
  *   await using browser = await ReportBrowser.launch();
  *   const page = await browser.inspect(`${runDir}/report.html`, { screenshot: '/tmp/report.png' });
  *
  * or, for one page, `await inspectHtmlReport(file)`.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import type { MarkerKind, Outcome } from '../report/html.ts';
-
-/** Debian's package: `apt-get install -y --no-install-recommends chromium`. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-// Root in a container has no user namespace for Chromium's sandbox; the rest keeps a test run
-// from reaching the network (updates, sync, field trials) behind the page's back.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** A page wide enough for the chart's 1200 units to draw at about one pixel each. */
-const VIEWPORT = { width: 1360, height: 900 };
-
-/** Chromium is not installed, or does not start: the test cannot look at the page at all. */
-export class BrowserUnavailableError extends Error {
-  override name = 'BrowserUnavailableError';
-}
+import { CHROMIUM_PATH, launchChromium, PageBrowser, type PageTrouble } from '../report/browser.ts';
+import type { MarkerKind, Outcome } from '../report/html/timeline.ts';
 
 /** One segment of a stacked bar: the operations of one kind answered in one 100 ms bucket. */
 export interface ChartBar {
@@ -167,9 +149,6 @@ function snapshotPage() {
 
 type PageSnapshot = ReturnType<typeof snapshotPage>;
 
-/** What a page did that it should not: script errors, and requests to anywhere but its own file. */
-type PageTrouble = Pick<RenderedReport, 'consoleErrors' | 'pageErrors' | 'externalRequests'>;
-
 function readSnapshot(raw: PageSnapshot, seen: PageTrouble): RenderedReport {
   const bars: ChartBar[] = raw.bars.map((b) => ({ ...b, f: b.f as ChartBar['f'], type: b.type as Outcome, startMs: Number(b.startMs), count: Number(b.count) }));
   const totals = {} as RenderedReport['totals'];
@@ -199,72 +178,19 @@ function readSnapshot(raw: PageSnapshot, seen: PageTrouble): RenderedReport {
   };
 }
 
-export class ReportBrowser implements AsyncDisposable {
-  readonly #browser: Browser;
-
-  private constructor(browser: Browser) {
-    this.#browser = browser;
-  }
-
-  static async launch(executablePath = CHROMIUM_PATH): Promise<ReportBrowser> {
-    if (!existsSync(executablePath)) {
-      throw new BrowserUnavailableError(`no Chromium at ${executablePath} (apt-get install -y --no-install-recommends chromium)`);
-    }
-    try {
-      return new ReportBrowser(await chromium.launch({ executablePath, args: CHROMIUM_ARGS }));
-    } catch (error) {
-      throw new BrowserUnavailableError(`Chromium at ${executablePath} did not start: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  /** Open a page of ours in a fresh context (no cookies, no cache), noting its errors and any outside request. */
-  async #open<T>(file: string, use: (page: Page, seen: PageTrouble) => Promise<T>): Promise<T> {
-    const context = await this.#browser.newContext({ viewport: VIEWPORT });
-    try {
-      const page = await context.newPage();
-      const seen: PageTrouble = { consoleErrors: [], pageErrors: [], externalRequests: [] };
-      page.on('console', (message) => {
-        if (message.type() === 'error') seen.consoleErrors.push(message.text());
-      });
-      page.on('pageerror', (error) => seen.pageErrors.push(error.message));
-      page.on('request', (request) => {
-        if (!/^(file|data|about):/.test(request.url())) seen.externalRequests.push(request.url());
-      });
-      await page.goto(pathToFileURL(path.resolve(file)).href, { waitUntil: 'load' });
-      return await use(page, seen);
-    } finally {
-      await context.close();
-    }
+/** The browser the tests look at our pages with: a PageBrowser that also reads back what a report.html shows. */
+export class ReportBrowser extends PageBrowser {
+  static override async launch(executablePath = CHROMIUM_PATH): Promise<ReportBrowser> {
+    return new ReportBrowser(await launchChromium(executablePath));
   }
 
   /** Open a report.html, read what it shows, optionally save a full-page PNG. */
   async inspect(file: string, options: { screenshot?: string } = {}): Promise<RenderedReport> {
-    return this.#open(file, async (page, seen) => {
+    return this.open(file, async (page, seen) => {
       const raw = await page.evaluate(snapshotPage);
       if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
       return readSnapshot(raw, seen);
     });
-  }
-
-  /** A full-page PNG of any page of ours, or its top `maxHeight` pixels. */
-  async screenshot(file: string, out: string, options: { maxHeight?: number } = {}): Promise<void> {
-    await this.#open(file, async (page) => {
-      const clip = options.maxHeight ? { x: 0, y: 0, width: VIEWPORT.width, height: options.maxHeight } : undefined;
-      await page.screenshot({ path: out, fullPage: true, ...(clip ? { clip } : {}) });
-    });
-  }
-
-  /** Open any page of ours and read it with `read` (run in the page): what it returns, and the page's trouble. */
-  async read<T>(file: string, read: () => T): Promise<{ value: T } & PageTrouble> {
-    return this.#open(file, async (page, seen) => ({ value: (await page.evaluate(read)) as T, ...seen }));
-  }
-
-  async close(): Promise<void> {
-    await this.#browser.close();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }
 
