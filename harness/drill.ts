@@ -33,7 +33,8 @@ import {
   REMOTE_CAPABILITIES,
   type CapabilityName,
 } from '../cluster/index.ts';
-import { runIteration, saveNodeLogs, type DrillContext, type IterationOptions } from './iteration.ts';
+import { saveNodeLogs, type DrillContext, type IterationOptions } from './runner/context.ts';
+import { runIteration } from './runner/iteration.ts';
 import { clusterNeeds, nemesisForFault, refusal } from './faults/index.ts';
 import { createRunFolder, writeJson, type RunFolder } from './report/run-folder.ts';
 import { writeRepeatHtmlReport } from './report/html/repeat-page.ts';
