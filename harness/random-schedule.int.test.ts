@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { attachCluster, createLogger, DrillAbortedError, removeClusters } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
+import { faultsLeft } from './faults/index.ts';
 import { randomSchedule, scheduleScenario, type ScheduleSettings } from './schedule.ts';
 import { leftovers, printNodeLogs, testDocker } from './test-support/docker.ts';
 import { reportSchemaErrors } from './test-support/report-files.ts';
@@ -44,7 +45,7 @@ describe('--nemesis random', () => {
     const page = readFileSync(path.join(run.dir, 'report.html'), 'utf8');
     expect(page.match(/data-band="fault"/g)).toHaveLength(schedule.length);
     const started = (await attachCluster(await testDocker(), createLogger(), cluster.name))!;
-    expect((await Promise.all(started.spec.nodes.map((n) => started.faultsLeft(n.name)))).flat()).toEqual([]);
+    expect(await faultsLeft(started, started.spec.nodes.map((n) => n.name))).toEqual([]);
   }, 600_000);
 
   it('--overlap (seed 13): the primary killed while its links are slow, then latency inside loss; each inner fault healed before its outer one, nothing lost', async () => {
@@ -68,7 +69,7 @@ describe('--nemesis random', () => {
     expect(inner!.healedAtMs!).toBeLessThan(lossy!.healedAtMs!);
     expect(r.promotion).not.toBeNull();
     const started = (await attachCluster(await testDocker(), createLogger(), cluster.name))!;
-    expect((await Promise.all(started.spec.nodes.map((n) => started.faultsLeft(n.name)))).flat()).toEqual([]);
+    expect(await faultsLeft(started, started.spec.nodes.map((n) => n.name))).toEqual([]);
   }, 600_000);
 
   it('interrupted in the middle of a fault: the fault is undone (no delay process, no rule, nothing paused)', async () => {
@@ -91,7 +92,7 @@ describe('--nemesis random', () => {
     await expect(drill).rejects.toBeInstanceOf(DrillAbortedError);
     expect(faults).toBe(2);
     const started = (await attachCluster(await testDocker(), createLogger(), cluster.name))!;
-    expect((await Promise.all(started.spec.nodes.map((n) => started.faultsLeft(n.name)))).flat()).toEqual([]);
+    expect(await faultsLeft(started, started.spec.nodes.map((n) => n.name))).toEqual([]);
     await started.stop();
     expect(await leftovers(cluster.name)).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { attachCluster, createLogger, dataFsLeft, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
 import { CLOCK_TOLERANCE_MS } from './checker/checker.ts';
 import { runDrill } from './drill.ts';
+import { faultsLeft as anyFaultLeft } from './faults/index.ts';
 import { loadRun } from './report/stored-run.ts';
 import { resolveScenario } from './scenario.ts';
 import { leftovers, printNodeLogs, testDocker } from './test-support/docker.ts';
@@ -31,9 +32,9 @@ async function attached(name: string): Promise<StartedCluster> {
   return (await attachCluster(await testDocker(), createLogger(), name))!;
 }
 
-/** What a heal must have undone, on every node of a cluster that is still running. */
+/** What a heal must have undone, on every node of a cluster that is still running (and the app). */
 async function faultsLeft(cluster: StartedCluster): Promise<string[]> {
-  return (await Promise.all(cluster.spec.nodes.map((n) => cluster.faultsLeft(n.name)))).flat();
+  return anyFaultLeft(cluster, cluster.spec.nodes.map((n) => n.name));
 }
 
 let failed = false;
@@ -400,7 +401,7 @@ describe('slow and lossy links, a dead repmgrd, a full disk', () => {
     expect(report.result.promotion).toBeNull();
     expect(report.result.lost).toEqual([]);
     expect(await resolves()).toBe(true);
-    expect(await (await attached(cluster.name)).appFaultsLeft()).toEqual([]);
+    expect(await faultsLeft(await attached(cluster.name))).toEqual([]);
   });
 
   it('disk-full-primary: writes needing space fail as rolled back (none unknown, none lost), nothing is promoted, and they come back once the ballast is gone', async () => {
