@@ -8,7 +8,7 @@
  *
  * `pauseRepmgrd: false` restarts without the pause, as a plain `systemctl restart` does: under the
  * fast failure detection the standby's repmgrd may find the primary down during the fraction of a
- * second it restarts, retry at once, and promote itself (measured: docs/benchmarks.md).
+ * second it restarts, retry at once, and promote itself (measured: docs/benchmarks-history.md).
  */
 import { ClusterError } from '../../cluster/index.ts';
 import { defineFault, NODE_ROLES } from './types.ts';
