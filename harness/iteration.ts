@@ -25,7 +25,7 @@ import {
   type EndpointState,
   type Logger,
 } from '../cluster/index.ts';
-import { CLOCK_TOLERANCE_MS } from './checker/checker.ts';
+import { CLOCK_TOLERANCE_MS } from './checker/clocks.ts';
 import type { FinalRead } from './checker/types.ts';
 import { AppClient } from './client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from './history.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent, Op } from '../op.ts';
-import { check, MalformedHistoryError, pairOperations } from './checker.ts';
+import { check } from './checker.ts';
+import { MalformedHistoryError, pairOperations } from './history.ts';
 import type { FinalRow } from './types.ts';
 
 const MS = 1e6;

@@ -33,73 +33,12 @@
  * ok write by the primary after the fault) and by the database (CloudNativePG's way: last commit on the old timeline to first
  * commit on the new one, from the rows' own clock_timestamp() and timeline stamps).
  */
-import type { ClusterEvent, Op, WrittenValue } from '../op.ts';
-import type { Check, CheckInput, CheckPart, CheckResult, ClockSkew, Completed, Expectations, FinalRow, OpCounts, ReadAnomaly, SplitBrain, StaleRead, WorkloadCheck, WriteRef } from './types.ts';
 
-const SET: WorkloadCheck = { name: 'set', mutation: 'write', fs: ['write', 'read'], check: () => ({ checks: [], details: {}, lines: [] }) };
-
-const nsToMs = (ns: number) => Math.round(ns / 1e4) / 100;
-
-/** A history that cannot be checked: it is never reported as PASS. */
-export class MalformedHistoryError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`history line ${line}: ${message}`);
-    this.name = 'MalformedHistoryError';
-  }
-}
-
-function idOf(op: Op): string | undefined {
-  const v = op.value as { id?: unknown } | null;
-  return typeof v?.id === 'string' ? v.id : undefined;
-}
-
-/**
- * Pair every invocation with its completion. A completion with no open invocation, a process that
- * invokes twice, or a completion that goes back in time is malformed; an invocation the history
- * ends before completing is kept open (the operation's outcome is unknown).
- * `lines[i]` is the file line of `history[i]` (defaults to i + 1).
- */
-export function pairOperations(history: readonly Op[], lines?: readonly number[], workload: Pick<WorkloadCheck, 'name' | 'mutation' | 'fs'> = SET): Completed[] {
-  const open = new Map<number, { op: Op; index: number }>();
-  const pairs: Completed[] = [];
-  const line = (i: number) => lines?.[i] ?? i + 1;
-  history.forEach((op, i) => {
-    if (!workload.fs.includes(op.f)) throw new MalformedHistoryError(line(i), `f must be ${workload.fs.join(' or ')} (the ${workload.name} workload's), not ${JSON.stringify(op.f)}`);
-    if (op.type === 'invoke') {
-      if (open.has(op.process)) {
-        throw new MalformedHistoryError(line(i), `process ${op.process} invokes again before its operation at line ${line(open.get(op.process)!.index)} completed`);
-      }
-      if (op.f === workload.mutation && !idOf(op)) throw new MalformedHistoryError(line(i), `a ${op.f} must have a value with an id`);
-      open.set(op.process, { op, index: i });
-      return;
-    }
-    const pending = open.get(op.process);
-    if (!pending) throw new MalformedHistoryError(line(i), `${op.type} for process ${op.process}, which has no operation in progress`);
-    if (pending.op.f !== op.f) throw new MalformedHistoryError(line(i), `completes a ${op.f} but process ${op.process} invoked a ${pending.op.f}`);
-    if (op.time < pending.op.time) throw new MalformedHistoryError(line(i), 'completes before it was invoked (time goes backwards)');
-    if (op.f === workload.mutation && idOf(op) !== idOf(pending.op)) {
-      throw new MalformedHistoryError(line(i), `completes ${op.f} ${idOf(op) ?? '(no id)'} but the invocation wrote ${idOf(pending.op)}`);
-    }
-    open.delete(op.process);
-    pairs.push({ invoke: pending.op, completion: op });
-  });
-  for (const { op } of open.values()) pairs.push({ invoke: op, completion: null });
-  return pairs.sort((a, b) => a.invoke.time - b.invoke.time);
-}
-
-function refOf(pair: Completed): WriteRef {
-  const v = pair.completion?.type === 'ok' ? (pair.completion.value as Partial<WrittenValue>) : undefined;
-  return {
-    id: idOf(pair.invoke)!,
-    process: pair.invoke.process,
-    invokedAtMs: nsToMs(pair.invoke.time),
-    completedAtMs: pair.completion ? nsToMs(pair.completion.time) : null,
-    ...(v?.committed_by !== undefined ? { committedBy: v.committed_by, committedTimeline: v.committed_timeline } : {}),
-  };
-}
+import type { ClusterEvent, WrittenValue } from '../op.ts';
+import { CLOCK_TOLERANCE_MS, clockSkewsOf } from './clocks.ts';
+import { factsOf, type RunFacts, type Stamp } from './facts.ts';
+import { idOf, isoOf, nsToMs, refOf, SET } from './history.ts';
+import type { Check, CheckInput, CheckPart, CheckResult, Completed, FinalRow, OpCounts, ReadAnomaly, SplitBrain, StaleRead, WriteRef } from './types.ts';
 
 function countsOf(pairs: readonly Completed[], f: string): OpCounts {
   // Keys come from the history (error codes): a map with no prototype, so "__proto__" is just a key.
@@ -114,18 +53,6 @@ function countsOf(pairs: readonly Completed[], f: string): OpCounts {
     }
   }
   return counts;
-}
-
-/** Commit stamps known for a write id: from its acknowledgement, or from the final read (µs precision). */
-export interface Stamp {
-  id: string;
-  node: string;
-  timeline: number;
-  atMs: number;
-}
-
-function isoOf(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', `${String(Math.round((ms % 1) * 1000)).padStart(3, '0')}Z`);
 }
 
 /** Reads that did not find a write acknowledged before the read was invoked (replica lag): reported, not a FAIL. */
@@ -163,26 +90,6 @@ export function readAnomaliesOf(pairs: readonly Completed[], mutation = 'write')
   }
   return readAnomalies;
 }
-
-/** How far a node's clock may be off the harness's before commit stamps of two nodes stop comparing. */
-export const CLOCK_TOLERANCE_MS = 250;
-
-/** Each node's largest clock offset among the run's clock events (pure). */
-export function clockSkewsOf(events: readonly ClusterEvent[]): ClockSkew[] {
-  const worst = new Map<string, ClockSkew>();
-  for (const e of events) {
-    if (e.type !== 'clock' || typeof e.node !== 'string' || typeof e.offsetMs !== 'number') continue;
-    const sample = { node: e.node, offsetMs: e.offsetMs, errorMs: typeof e.errorMs === 'number' ? e.errorMs : 0 };
-    const was = worst.get(e.node);
-    if (!was || Math.abs(sample.offsetMs) > Math.abs(was.offsetMs)) worst.set(e.node, sample);
-  }
-  return [...worst.values()].sort((a, b) => a.node.localeCompare(b.node));
-}
-
-/** The skews beyond the tolerance, even allowing for the measurement's error. */
-export const skewedBeyondTolerance = (skews: readonly ClockSkew[]) => skews.filter((s) => Math.abs(s.offsetMs) - s.errorMs > CLOCK_TOLERANCE_MS);
-
-const describeSkew = (s: ClockSkew) => `${s.node}'s clock was ${(Math.abs(s.offsetMs) / 1000).toFixed(2)} s ${s.offsetMs > 0 ? 'ahead of' : 'behind'} the harness's`;
 
 /** Database side: last commit on an older timeline to the first on the newest; 0 when they overlap. */
 export function databaseDowntimeOf(stamps: readonly Stamp[]): CheckResult['databaseDowntime'] {
@@ -256,95 +163,6 @@ export function splitBrainOf(stamps: readonly Stamp[], acknowledged: (id: string
     }
   }
   return null;
-}
-
-/**
- * What every part of the checker reads: the run's operations paired, its mutations (the
- * workload's writes) and which of them the final read holds, the fault as recorded, and the commit
- * stamps. Derived once from the input, never changed.
- */
-export interface RunFacts {
-  input: CheckInput;
-  expectations: Expectations;
-  /** The workload's `f` that changes the database: what every part calls writes. */
-  mutation: string;
-  pairs: readonly Completed[];
-  /** The workload's mutations, and those acknowledged. */
-  writes: readonly Completed[];
-  okWrites: readonly Completed[];
-  /** Is the mutation's row in the final read? (false without one) */
-  present(p: Completed): boolean;
-  /** How many times each id is in the final read. */
-  finalCount: ReadonlyMap<string, number>;
-  /** When each acknowledged mutation was acknowledged (ns since the drill started). */
-  ackNsById: ReadonlyMap<string, number>;
-  /** Commit stamps by id: from the final read (µs) where the row survived, else from the acknowledgement (ms). */
-  stamps: ReadonlyMap<string, Stamp>;
-  fault: CheckResult['fault'];
-  faultNs?: number;
-  faultWall?: number;
-  faultNode?: string;
-  primaryAtFault?: string;
-  standbyAtFault?: string;
-  standbysAtFault: readonly string[];
-  /** Do commit stamps of different nodes compare (no clock was off beyond the tolerance)? Why not, if not. */
-  stampsTrusted: boolean;
-  untrustedBecause?: string;
-}
-
-export function factsOf(input: CheckInput, lines?: readonly number[]): RunFacts {
-  const expectations: Expectations = { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby', ...input.expectations };
-  const workload = input.workload ?? SET;
-  const pairs = pairOperations(input.history, lines, workload);
-  const faultEvent = input.events.find((e) => e.type === 'fault');
-  const faultNs = faultEvent?.time;
-  const faultNode = typeof faultEvent?.node === 'string' ? faultEvent.node : undefined;
-  // Who was primary and standby when the fault hit (older runs only name the faulted node, the primary).
-  const standbyAtFault = typeof faultEvent?.standby === 'string' ? faultEvent.standby : undefined;
-  const writes = pairs.filter((p) => p.invoke.f === workload.mutation);
-  const okWrites = writes.filter((p) => p.completion?.type === 'ok');
-  const finalCount = new Map<string, number>();
-  for (const row of input.finalRead?.rows ?? []) finalCount.set(row.id, (finalCount.get(row.id) ?? 0) + 1);
-  const ackNsById = new Map<string, number>();
-  for (const p of okWrites) ackNsById.set(idOf(p.invoke)!, p.completion!.time);
-  const stamps = new Map<string, Stamp>();
-  const nodeStamps = expectations.nodeStamps !== false;
-  for (const p of nodeStamps ? okWrites : []) {
-    const v = p.completion!.value as Partial<WrittenValue>;
-    const at = v.committed_at ? Date.parse(v.committed_at) : NaN;
-    if (v.committed_by && v.committed_timeline !== undefined && !Number.isNaN(at)) {
-      stamps.set(idOf(p.invoke)!, { id: idOf(p.invoke)!, node: v.committed_by, timeline: v.committed_timeline, atMs: at });
-    }
-  }
-  for (const row of nodeStamps ? (input.finalRead?.rows ?? []) : []) {
-    if (row.committed_at_us !== undefined) stamps.set(row.id, { id: row.id, node: row.committed_by, timeline: row.committed_timeline, atMs: row.committed_at_us / 1000 });
-  }
-  return {
-    input,
-    expectations,
-    mutation: workload.mutation,
-    pairs,
-    writes,
-    okWrites,
-    present: (p) => finalCount.has(idOf(p.invoke)!),
-    finalCount,
-    ackNsById,
-    stamps,
-    fault: faultEvent && faultNs !== undefined && faultNode ? { kind: String(faultEvent.kind ?? 'fault'), node: faultNode, atMs: nsToMs(faultNs) } : null,
-    ...(faultNs !== undefined ? { faultNs } : {}),
-    ...(typeof faultEvent?.wall === 'number' ? { faultWall: faultEvent.wall } : {}),
-    ...(faultNode ? { faultNode } : {}),
-    ...((typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode) ? { primaryAtFault: typeof faultEvent?.primary === 'string' ? faultEvent.primary : faultNode } : {}),
-    ...(standbyAtFault ? { standbyAtFault } : {}),
-    // With several standbys, repmgr elects one of them (the most advanced): any of them will do.
-    standbysAtFault: Array.isArray(faultEvent?.standbys) ? (faultEvent.standbys as string[]) : standbyAtFault ? [standbyAtFault] : [],
-    ...trustOfStamps(input.events),
-  };
-}
-
-function trustOfStamps(events: readonly ClusterEvent[]): { stampsTrusted: boolean; untrustedBecause?: string } {
-  const off = skewedBeyondTolerance(clockSkewsOf(events));
-  return off.length ? { stampsTrusted: false, untrustedBecause: off.map(describeSkew).join('; ') } : { stampsTrusted: true };
 }
 
 /**
