@@ -22,7 +22,7 @@ import { DEFAULT_SCHEDULE_FAULTS, number, parseCommandLine, USAGE, VERSION } fro
 import { commandHelp, type Command } from './cli-help.ts';
 import { REPORT_SCHEMA, type DrillReport } from './report/report.ts';
 import { shownPath } from './report/run-folder.ts';
-import { MalformedHistoryError } from './checker/checker.ts';
+import { MalformedHistoryError } from './checker/history.ts';
 import { HistoryFormatError } from './history.ts';
 import { builtInScenarios, resolveScenario, type Scenario } from './scenario.ts';
 import { parseDuration, parseFaultKinds, parseInterval, scheduleScenario } from './schedule.ts';

@@ -5,7 +5,7 @@
  * wrong shows up as numbers: a longer window, writes that never resume, errors by kind.
  */
 import { attachCluster, ConfigError, connectDocker, createLogger, type AppProfile } from '../cluster/index.ts';
-import type { CheckResult } from './checker/checker.ts';
+import type { CheckResult } from './checker/types.ts';
 import { runDrill, type DrillOptions } from './drill.ts';
 import type { DrillReport } from './report/report.ts';
 import { shownPath } from './report/run-folder.ts';

@@ -21,7 +21,7 @@ import type { Recorder } from './record.ts';
 export { startCluster, connectionString, FlipdrillCluster, type ConnectionSettings, type LibraryOptions, type ClusterChange, type ClusterOptions } from '../cluster/library.ts';
 export { FlipdrillError, ClusterError, ConfigError, WaitTimeoutError } from '../cluster/errors.ts';
 export { record, check, Recorder, type CheckOptions, type WriteStamps } from './record.ts';
-export type { CheckResult, Check, Expectations } from './checker/checker.ts';
+export type { CheckResult, Check, Expectations } from './checker/types.ts';
 export type { Op } from './op.ts';
 export { createFailoverSequelize, DatabaseOperationError, type FailoverSequelize, type FailoverSequelizeOptions, type Attempt, type UnitOfWorkOptions } from '../app/failover/sequelize.ts';
 export { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type FailoverConfig, type Endpoint, type TlsConfig, type Platform } from '../app/failover/config.ts';

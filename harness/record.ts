@@ -12,7 +12,8 @@
  * a fault that shows another primary) and the endpoint's moves, with their times.
  */
 import type { FlipdrillCluster } from '../cluster/library.ts';
-import { check as checkHistory, type CheckResult, type Expectations, type FinalRow } from './checker/checker.ts';
+import { check as checkHistory } from './checker/checker.ts';
+import type { CheckResult, Expectations, FinalRow } from './checker/types.ts';
 import { DrillClock } from './history.ts';
 import type { InjectedFault } from './faults/index.ts';
 import type { ClusterEvent, Op } from './op.ts';

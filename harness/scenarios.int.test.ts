@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { attachCluster, createLogger, dataFsLeft, DrillAbortedError, removeClusters, type StartedCluster } from '../cluster/index.ts';
-import { CLOCK_TOLERANCE_MS } from './checker/checker.ts';
+import { CLOCK_TOLERANCE_MS } from './checker/clocks.ts';
 import { runDrill } from './drill.ts';
 import { faultsLeft as anyFaultLeft } from './faults/index.ts';
 import { loadRun } from './report/stored-run.ts';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterEvent, Op } from '../op.ts';
-import { check, MalformedHistoryError, pairOperations, type FinalRow } from './checker.ts';
+import { check } from './checker.ts';
+import { MalformedHistoryError, pairOperations } from './history.ts';
+import type { FinalRow } from './types.ts';
 
 const MS = 1e6;
 const W0 = Date.parse('2026-11-21T10:00:00.000Z'); // wall clock at drill start

@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { FakeFaults } from '../test-support/fake-faults.ts';
 import { waitFor } from '../../cluster/index.ts';
-import { nemesisForFault, type Nemesis, type Role } from './index.ts';
+import { nemesisForFault, type FaultSpec, type Nemesis, type Role } from './index.ts';
 import type { NetworkShape } from '../../cluster/index.ts';
 
 /** The nemesis of one kind, as a scenario would state it. */
 const nemesisOf = (type: string, options: Record<string, unknown> = {}, target: Role = 'primary'): Nemesis => nemesisForFault({ type, target, ...options });
-const nemesisFor = (scenario: { fault: { type: string; target: Role } }) => nemesisForFault(scenario.fault);
+const nemesisFor = (scenario: { fault: FaultSpec }) => nemesisForFault(scenario.fault);
 const kill = (signal = 'SIGKILL') => nemesisOf('kill', { signal });
 const restart = (pauseRepmgrd = true) => nemesisOf('restart', { pauseRepmgrd });
 const postmasterCrash = nemesisOf('postmaster-crash');

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FinalRead, FinalRow } from '../checker/checker.ts';
+import type { FinalRead, FinalRow } from '../checker/types.ts';
 import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type Aggregate, type DrillReport } from './report.ts';
 import { parseHistory, parseEvents } from '../history.ts';
 import type { ClusterEvent, Op, WrittenValue } from '../op.ts';

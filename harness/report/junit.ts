@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Check, CheckResult, WriteRef } from '../checker/checker.ts';
+import type { Check, CheckResult, WriteRef } from '../checker/types.ts';
 
 /** What junit.xml needs of report.json. */
 export interface JunitInput {

@@ -3,7 +3,7 @@
  * schemas, the phases and live counts the progress line shows, and the aggregate of a --repeat.
  * Readers of reports (HTML, JUnit, summary, check) import these from here, not from the runner.
  */
-import type { CheckResult } from '../checker/checker.ts';
+import type { CheckResult } from '../checker/types.ts';
 
 export const REPORT_SCHEMA = 'flipdrill.report/v1';
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckResult } from '../checker/checker.ts';
+import type { CheckResult } from '../checker/types.ts';
 import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type DrillReport } from './report.ts';
 import { indexRowOf, readRuns, renderRunsIndex, reportProblem, runSeries, seriesOf, sortRows, timeTicks, writeRunsIndex, type IndexRow } from './runs-index.ts';
 

@@ -9,7 +9,8 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { check, type CheckResult, type Expectations, type FinalRead } from '../checker/checker.ts';
+import { check } from '../checker/checker.ts';
+import type { CheckResult, Expectations, FinalRead } from '../checker/types.ts';
 import { workloadOf } from '../workloads/registry.ts';
 import type { WorkloadSettings } from '../workloads/workload.ts';
 import { parseEvents, parseHistoryLines } from '../history.ts';

@@ -1,5 +1,5 @@
 /** The summary a person reads at the end of a drill, and of `flipdrill check`. */
-import type { CheckResult, WriteRef } from '../checker/checker.ts';
+import type { CheckResult, WriteRef } from '../checker/types.ts';
 import type { Aggregate } from './report.ts';
 
 const fmt = (ms: number | null | undefined) =>

@@ -4,7 +4,7 @@
  * the final read (every write read back from the primary, with what the cluster recorded).
  */
 import { ANALYTICS_DATABASE, chooseTarget, waitFor } from '../../cluster/index.ts';
-import type { FinalRead } from '../checker/checker.ts';
+import type { FinalRead } from '../checker/types.ts';
 import type { PlanStep } from '../plan.ts';
 import { writeJson } from '../report/run-folder.ts';
 import type { SqlReader } from '../workloads/workload.ts';

@@ -4,7 +4,7 @@
  * live counts and the first write acknowledged by the primary while settling.
  */
 import { chooseTarget, type ClusterSnapshot } from '../../cluster/index.ts';
-import { CLOCK_TOLERANCE_MS } from '../checker/checker.ts';
+import { CLOCK_TOLERANCE_MS } from '../checker/clocks.ts';
 import type { DrillClock } from '../history.ts';
 import type { Op, WrittenValue } from '../op.ts';
 import type { LiveCounts } from '../report/report.ts';

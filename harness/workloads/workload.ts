@@ -13,7 +13,7 @@
  * whoever stops it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Completed, FinalRead, WorkloadVerdict } from '../checker/checker.ts';
+import type { Completed, FinalRead, WorkloadVerdict } from '../checker/types.ts';
 import type { DrillClock, JsonLinesWriter } from '../history.ts';
 import type { Completion, Op } from '../op.ts';
 

@@ -4,7 +4,7 @@
  * vertical lines across all of them, each fault a band from injection to heal, repmgr's events
  * and the endpoint agent's actions as marks in lanes above, and the write outage shaded.
  */
-import type { CheckResult } from '../../checker/checker.ts';
+import type { CheckResult } from '../../checker/types.ts';
 import { html, type Markup } from './markup.ts';
 import { at, duration, px } from './format.ts';
 import { BUCKET_MS, LABELLED, packRows, type Bucket, type Dot, type FaultBand, type LaneMarker, type Marker, type RunTime } from './timeline.ts';

@@ -30,7 +30,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pairOperations } from '../../checker/checker.ts';
+import { pairOperations } from '../../checker/history.ts';
 import type { DrillReport } from '../report.ts';
 import { parseHistoryLines, readEvents } from '../../history.ts';
 import type { ClusterEvent, Op } from '../../op.ts';

@@ -1,5 +1,5 @@
 /** The sections of report.html around its chart: the figures, the checks, the anomalies with the operations behind them, the cluster's events and the settings. */
-import type { CheckResult, ReadAnomaly, WriteRef } from '../../checker/checker.ts';
+import type { CheckResult, ReadAnomaly, WriteRef } from '../../checker/types.ts';
 import type { ClusterEvent, WrittenValue } from '../../op.ts';
 import type { DrillReport } from '../report.ts';
 import { html, type Markup } from './markup.ts';

@@ -4,7 +4,7 @@
  * cluster's events placed on the run's one time axis (markers, lane marks, fault bands). Data only;
  * chart.ts and panels.ts draw it.
  */
-import { pairOperations } from '../../checker/checker.ts';
+import { pairOperations } from '../../checker/history.ts';
 import type { ClusterEvent, Op } from '../../op.ts';
 import { at, duration, nsToMs, textOf } from './format.ts';
 

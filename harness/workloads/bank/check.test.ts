@@ -3,7 +3,9 @@
  * 3 accounts of 10 (30 in all); node1 killed at 1000 ms, node2 primary after it.
  */
 import { describe, expect, it } from 'vitest';
-import { check, MalformedHistoryError, type CheckResult, type FinalRead } from '../../checker/checker.ts';
+import { check } from '../../checker/checker.ts';
+import { MalformedHistoryError } from '../../checker/history.ts';
+import type { CheckResult, FinalRead } from '../../checker/types.ts';
 import type { ClusterEvent, Op } from '../../op.ts';
 import { bank } from './bank.ts';
 import type { BankSettings } from './check.ts';

@@ -9,7 +9,7 @@
  *   bank-final-balances        the final balances are the opening ones plus exactly the transfers
  *                              the primary holds: each applied once, and nothing else moved money
  */
-import type { Check, Completed, FinalRead, WorkloadVerdict } from '../../checker/checker.ts';
+import type { Check, Completed, FinalRead, WorkloadVerdict } from '../../checker/types.ts';
 import type { WorkloadSettings } from '../workload.ts';
 
 export interface BankSettings extends WorkloadSettings {
