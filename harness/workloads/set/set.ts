@@ -66,6 +66,6 @@ export const set: WorkloadKind = {
     return { rows: rows.map((r) => ({ ...r, committed_at_us: Number(r.committed_at_us) })) };
   },
 
-  // The set algebra is the checker's own (harness/checker/checker.ts): nothing to add.
+  // The set algebra is the checker's own (harness/checker/parts/set-algebra.ts): nothing to add.
   check: () => ({ checks: [], details: {}, lines: [] }),
 };
