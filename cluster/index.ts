@@ -1,5 +1,9 @@
 /** The cluster package's public surface: what the harness may use. */
-export { startCluster, attachCluster, removeClusters, StartedCluster, ANALYTICS_DATABASE, type ClusterStatus, type ClusterCredentials } from './cluster.ts';
+export { startCluster } from './docker/start.ts';
+export { attachCluster } from './docker/attach.ts';
+export { removeClusters } from './docker/remove.ts';
+export { StartedCluster, type ClusterStatus } from './docker/started-cluster.ts';
+export { ANALYTICS_DATABASE, type ClusterCredentials } from './docker/cluster-facts.ts';
 export { defineCluster, hostAddress, names, projectLabels, CLUSTER_LABEL, dropletIdOf, DEFAULTS, TIMING_PROFILES, APP_PROFILES, ENDPOINT_OPTIONS, type EndpointOption, type AppProfile, type ClusterOptions, type ClusterSpec, type NodeSpec, type ReplicationMode, type RepmgrTiming } from './spec.ts';
 export { connectDocker, type StepReporter } from './docker/engine.ts';
 export type { DockerClient, ExecResult } from './docker/docker-client.ts';

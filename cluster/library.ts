@@ -13,7 +13,8 @@
  * holds the endpoint, so code outside Docker fails over the way the app inside it does. The port
  * decides nothing: it follows where the agent put the endpoint, as a look at the engine shows it.
  */
-import { startCluster as startDockerCluster, type StartedCluster } from './cluster.ts';
+import { startCluster as startDockerCluster } from './docker/start.ts';
+import type { StartedCluster } from './docker/started-cluster.ts';
 import { connectDocker } from './docker/engine.ts';
 import { chooseTarget } from './endpoint/decide.ts';
 import { LocalEndpointProxy } from './endpoint/local-proxy.ts';

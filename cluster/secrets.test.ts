@@ -3,7 +3,9 @@
  * container's environment to whoever can reach the engine.
  */
 import { describe, expect, it } from 'vitest';
-import { agentContainerConfig, nodeContainerConfig, SECRETS_DIR, type ClusterCredentials } from './cluster.ts';
+import type { ClusterCredentials } from './docker/cluster-facts.ts';
+import { agentContainerConfig } from './docker/containers/agent.ts';
+import { nodeContainerConfig, SECRETS_DIR } from './docker/containers/node.ts';
 import { defineCluster } from './spec.ts';
 import { generateSshKeyPair } from './ssh-key.ts';
 import { generateClusterTls } from './tls.ts';

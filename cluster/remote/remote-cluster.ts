@@ -1,9 +1,9 @@
 /**
  * A drill target on machines flipdrill did not start (Vagrant VMs, droplets), provisioned by the
  * playbook in ansible/ and described by its inventory. Faults run over SSH on the node itself
- * (kill, stop, freeze and partition of the database processes, never of the machine, so SSH
- * stays up for the heal); the databases are asked who is primary, as everywhere. The app runs
- * here, on 127.0.0.1, writing to the floating endpoint's address on the machines' network.
+ * (kill and stop here, of the database processes, never of the machine, so SSH stays up for the
+ * heal; its capabilities in faults.ts); the databases are asked who is primary, as everywhere. The
+ * app runs here, on 127.0.0.1, writing to the floating endpoint's address on the machines' network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -20,14 +20,12 @@ import type { Logger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
 import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
 import { TIMING_PROFILES, type AppProfile } from '../spec.ts';
-import { ONE_WAY_CHAIN, type DrillTarget, type EndpointMover, type FaultKind, type TargetSpec } from '../target.ts';
+import type { Capabilities, CoreFault, DrillTarget, EndpointMover, TargetSpec } from '../target.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { loadInventory, type InventoryCluster, type InventoryNode } from './inventory.ts';
 import { shellQuote, SshRunner } from './ssh.ts';
-import { shapeScript, unshapeScript, type NetworkShape } from '../net-shape.ts';
+import { machineCapabilities, NODE_SETTINGS } from './faults.ts';
 
-const SETTINGS = '. /etc/flipdrill/node.env';
-const PARTITION_CHAIN = 'FLIPDRILL-PARTITION';
 /** The pg_hba.conf line that fences a node from the app's user (first line, so it wins). */
 const FENCE_MARK = '# flipdrill-fence';
 
@@ -51,25 +49,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** iptables rules in a chain of their own, hooked into INPUT; `remove` takes the chain away whole. */
-function chainScript(chain: string, rules: string[]): string {
-  return [
-    'set -e',
-    `iptables -w -N ${chain} 2>/dev/null || iptables -w -F ${chain}`,
-    ...rules.map((r) => `iptables -w -A ${chain} ${r}`),
-    `iptables -w -C INPUT -j ${chain} 2>/dev/null || iptables -w -I INPUT -j ${chain}`,
-  ].join('\n');
-}
-function removeChainScript(chain: string): string {
-  return [
-    `while iptables -w -D INPUT -j ${chain} 2>/dev/null; do :; done`,
-    `iptables -w -F ${chain} 2>/dev/null || true`,
-    `iptables -w -X ${chain} 2>/dev/null || true`,
-    `! iptables -w -S ${chain} >/dev/null 2>&1`,
-  ].join('\n');
-}
-
 export class RemoteCluster implements DrillTarget {
+  readonly driver: string;
+  /** Freeze, the partitions, the network shape and the switchover: no app DNS, disk fill or clock on machines. */
+  readonly capabilities: Partial<Capabilities>;
   readonly spec: TargetSpec;
   readonly credentials: DrillTarget['credentials'];
   readonly endpoint: EndpointView;
@@ -99,6 +82,13 @@ export class RemoteCluster implements DrillTarget {
       throw new ConfigError(`${inventory.source}: the digitalocean endpoint needs DIGITALOCEAN_TOKEN, so flipdrill can ask the API which droplet holds ${inventory.writeAddress}`);
     }
     this.endpoint = new MachineEndpoint(this, inventory, token ? createDoWrapperClient(token, { timeoutMs: 5000 }) : undefined);
+    this.driver = `machines of ${inventory.source} over SSH`;
+    this.capabilities = machineCapabilities({
+      run: (node, script, options) => this.#run(node, script, options),
+      probe: (node, script) => this.#ssh.run(this.node(node).ssh, script),
+      where: (node) => this.where(node),
+      peerAddresses: (node) => this.#inventory.nodes.filter((n) => n.name !== node).map((n) => n.dbHost),
+    });
   }
 
   node(name: string): InventoryNode {
@@ -121,19 +111,13 @@ export class RemoteCluster implements DrillTarget {
     return `${ssh.user}@${ssh.host} (${node})`;
   }
 
-  describeFault(kind: FaultKind, node: string, signal = 'SIGKILL'): string {
+  describeFault(kind: CoreFault, node: string, signal = 'SIGKILL'): string {
     const at = `on ${this.where(node)}`;
     switch (kind) {
       case 'kill':
         return `pkill -${signal.replace(/^SIG/, '')} -u postgres ${at} (PostgreSQL and repmgrd; the machine stays up)`;
       case 'stop':
         return `service repmgrd stop; pg_ctlcluster 15 main stop -m fast ${at}`;
-      case 'freeze':
-        return `pkill -STOP -u postgres ${at}`;
-      case 'partition':
-        return `iptables ${at}: drop everything from the other nodes and every PostgreSQL connection (SSH still passes)`;
-      case 'partition-one-way':
-        return `iptables ${at}: drop every packet from the other nodes; the app and this host still reach it`;
     }
   }
 
@@ -154,7 +138,7 @@ export class RemoteCluster implements DrillTarget {
   async isRunning(node: string): Promise<boolean> {
     const r = await this.#ssh.run(
       this.node(node).ssh,
-      `${SETTINGS}; pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != T ]`,
+      `${NODE_SETTINGS}; pid=$(head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != T ]`,
     );
     return r.exitCode === 0;
   }
@@ -209,66 +193,6 @@ export class RemoteCluster implements DrillTarget {
     await this.#run(node, 'pkill -CONT -u postgres || true\n/usr/local/bin/flipdrill-start', { what: 'flipdrill-start', timeoutMs: 180_000 });
   }
 
-  async pause(node: string): Promise<void> {
-    await this.#run(node, 'pkill -STOP -u postgres', { what: 'freeze' });
-  }
-
-  async unpause(node: string): Promise<void> {
-    await this.#run(node, 'pkill -CONT -u postgres || true', { what: 'thaw' });
-  }
-
-  #peerRules(node: string): string[] {
-    return this.#inventory.nodes.filter((n) => n.name !== node).map((n) => `-s ${n.dbHost}/32 -j DROP`);
-  }
-
-  async partition(node: string): Promise<void> {
-    const rules = ['-p tcp --dport 22 -j ACCEPT', ...this.#peerRules(node), '-p tcp --dport 5432 -j DROP'];
-    await this.#run(node, chainScript(PARTITION_CHAIN, rules), { what: 'the partition' });
-  }
-
-  async heal(node: string): Promise<void> {
-    await this.#run(node, removeChainScript(PARTITION_CHAIN), { what: 'removing the partition' });
-  }
-
-  async partitionOneWay(node: string): Promise<void> {
-    await this.#run(node, chainScript(ONE_WAY_CHAIN, this.#peerRules(node)), { what: 'the one-way partition' });
-  }
-
-  async healOneWay(node: string): Promise<void> {
-    await this.#run(node, removeChainScript(ONE_WAY_CHAIN), { what: 'removing the one-way partition' });
-  }
-
-  /** Slow or lossy links; SSH (the harness's own way in) is left alone. */
-  async shapeNetwork(node: string, shape: NetworkShape): Promise<void> {
-    await this.#run(node, shapeScript(shape, { out: ['-p tcp --sport 22', '-p tcp --dport 22'], in: ['-p tcp --dport 22', '-p tcp --sport 22'] }), { what: 'the network shape' });
-  }
-
-  async unshapeNetwork(node: string): Promise<void> {
-    await this.#run(node, unshapeScript(), { what: 'removing the network shape' });
-  }
-
-  async blockAppDns(): Promise<void> {
-    throw new ClusterError('the dns fault blocks the app container\'s DNS; with --target the app runs on this machine, and flipdrill does not touch this machine\'s resolver');
-  }
-
-  async unblockAppDns(): Promise<void> {}
-
-  async fillDisk(): Promise<number> {
-    throw new ClusterError('the disk-full fault fills a file system flipdrill made for it (Docker clusters only); on your machines flipdrill does not fill a disk it did not make');
-  }
-
-  async freeDisk(): Promise<void> {}
-
-  async skewClock(): Promise<void> {
-    throw new ClusterError("the clock-skew fault sets the clock of a container flipdrill runs on libfaketime; on your machines flipdrill does not touch the system clock");
-  }
-
-  async unskewClock(): Promise<void> {}
-
-  async switchover(node: string): Promise<string> {
-    return this.#run(node, '/usr/local/bin/flipdrill-switchover', { user: 'postgres', timeoutMs: 180_000, what: 'repmgr standby switchover' });
-  }
-
   async nodeLogs(node: string): Promise<string> {
     const r = await this.#ssh.run(this.node(node).ssh, 'tail -n 400 /var/log/flipdrill/repmgrd.log /var/log/postgresql/postgresql-15-main.log 2>&1');
     return r.stdout + r.stderr;
@@ -278,7 +202,7 @@ export class RemoteCluster implements DrillTarget {
   async endpointView(node: string, address: string): Promise<{ holds: boolean; fenced: boolean }> {
     const r = await this.#ssh.run(
       this.node(node).ssh,
-      `${SETTINGS}; ip -o -4 addr show | grep -q " ${address}/" && echo holds; grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" && echo fenced; true`,
+      `${NODE_SETTINGS}; ip -o -4 addr show | grep -q " ${address}/" && echo holds; grep -q '${FENCE_MARK}' "$PG_CONF_DIR/pg_hba.conf" && echo fenced; true`,
     );
     return { holds: r.stdout.includes('holds'), fenced: r.stdout.includes('fenced') };
   }

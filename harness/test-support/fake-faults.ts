@@ -2,8 +2,11 @@
  * An in-memory cluster for what a nemesis may do (NodeFaults): nodes that run, stop, freeze and
  * are cut off, a primary that a switchover moves, WAL senders that a signal freezes, and the
  * list of every call, in order. No Docker, no SSH: a nemesis's tests run in milliseconds.
+ *
+ * It has every capability unless told to leave some out (`without`), so a test can show a fault
+ * refused. The capabilities act through the fake's own methods below (a test may replace one).
  */
-import type { ExecResult, FaultKind, NetworkShape, NodeFaults } from '../../cluster/index.ts';
+import { describeShape, type Capabilities, type CapabilityName, type CoreFault, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
 
 export interface FakeNode {
   running: boolean;
@@ -27,7 +30,14 @@ export interface FakeNode {
   clockOffsetSecs: number;
 }
 
+export interface FakeFaultsOptions {
+  /** The capabilities this fake lacks. */
+  without?: readonly CapabilityName[];
+}
+
 export class FakeFaults implements NodeFaults {
+  readonly driver = 'in-memory fake cluster';
+  readonly capabilities: Partial<Capabilities>;
   readonly nodes = new Map<string, FakeNode>();
   /** Every call, as `method node [argument]`. */
   readonly calls: string[] = [];
@@ -35,9 +45,59 @@ export class FakeFaults implements NodeFaults {
   /** The app's DNS is blocked. */
   appDnsBlocked = false;
 
-  constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!) {
+  constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!, options: FakeFaultsOptions = {}) {
     for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0 });
     this.primaryNode = primary;
+    const all = this.#allCapabilities();
+    const without = new Set(options.without ?? []);
+    this.capabilities = Object.fromEntries(Object.entries(all).filter(([name]) => !without.has(name as CapabilityName))) as Partial<Capabilities>;
+  }
+
+  /** Each capability over the fake's methods; `leftovers` as the Docker cluster words them. */
+  #allCapabilities(): Capabilities {
+    const left = (nodes: readonly string[], has: (n: FakeNode) => boolean, what: (node: string) => string) => Promise.resolve(nodes.filter((node) => has(this.node(node))).map(what));
+    return {
+      freeze: {
+        describe: (node) => `fake freeze ${node}`,
+        pause: (node) => this.pause(node),
+        unpause: (node) => this.unpause(node),
+        leftovers: (nodes) => left(nodes, (n) => n.paused, (node) => `${node} is paused`),
+      },
+      partition: {
+        describe: (node) => `fake partition ${node}`,
+        partition: (node) => this.partition(node),
+        heal: (node) => this.heal(node),
+        leftovers: (nodes) => left(nodes, (n) => n.partitioned, (node) => `${node} is off the replication network`),
+      },
+      'one-way-partition': {
+        describe: (node) => `fake partition-one-way ${node}`,
+        partitionOneWay: (node) => this.partitionOneWay(node),
+        healOneWay: (node) => this.healOneWay(node),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.oneWay, (node) => `${node} still has the one-way partition's firewall rules`),
+      },
+      'network-shape': {
+        describe: (node, shape) => `${node}'s links: ${describeShape(shape)} (${shape.delayMs ? 'iptables and an NFQUEUE' : "iptables' statistic match"} in its network namespace)`,
+        shapeNetwork: (node, shape) => this.shapeNetwork(node, shape),
+        unshapeNetwork: (node) => this.unshapeNetwork(node),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.shape !== null, (node) => `${node} still has firewall rules of a network shape`),
+      },
+      'app-dns': {
+        blockAppDns: () => this.blockAppDns(),
+        unblockAppDns: () => this.unblockAppDns(),
+        leftovers: async () => (this.appDnsBlocked ? ["the app's DNS is still blocked"] : []),
+      },
+      'disk-fill': {
+        fillDisk: (node) => this.fillDisk(node),
+        freeDisk: (node) => this.freeDisk(node),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.diskFull, (node) => `${node}'s disk is still full (the ballast is there)`),
+      },
+      clock: {
+        skewClock: (node, offsetSecs) => this.skewClock(node, offsetSecs),
+        unskewClock: (node) => this.unskewClock(node),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.clockOffsetSecs !== 0, (node) => `${node}'s clock is still skewed (${this.node(node).clockOffsetSecs} s)`),
+      },
+      switchover: { switchover: (node) => this.switchover(node) },
+    };
   }
 
   node(name: string): FakeNode {
@@ -46,7 +106,7 @@ export class FakeFaults implements NodeFaults {
     return n;
   }
 
-  describeFault(kind: FaultKind, node: string, signal = 'SIGKILL'): string {
+  describeFault(kind: CoreFault, node: string, signal = 'SIGKILL'): string {
     return `fake ${kind}${kind === 'kill' ? ` --signal ${signal}` : ''} ${node}`;
   }
 

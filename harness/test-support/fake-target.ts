@@ -8,7 +8,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TIMING_PROFILES, type ClusterSnapshot, type DrillTarget, type EndpointEvent, type EndpointState, type NodeState, type TargetSpec } from '../../cluster/index.ts';
+import { TIMING_PROFILES, type CapabilityName, type ClusterSnapshot, type DrillTarget, type EndpointEvent, type EndpointState, type NodeState, type TargetSpec } from '../../cluster/index.ts';
 import { FakeFaults } from './fake-faults.ts';
 
 interface Row {
@@ -23,6 +23,8 @@ interface Row {
 export interface FakeTargetOptions {
   /** How long the primary must not serve before the standby is promoted (Infinity: never). */
   failoverMs?: number;
+  /** The capabilities it lacks (see FakeFaults). */
+  without?: readonly CapabilityName[];
 }
 
 export class FakeTarget extends FakeFaults implements DrillTarget {
@@ -50,7 +52,7 @@ export class FakeTarget extends FakeFaults implements DrillTarget {
   #url = '';
 
   private constructor(options: FakeTargetOptions) {
-    super(['node1', 'node2', 'node3']);
+    super(['node1', 'node2', 'node3'], 'node1', options.without ? { without: options.without } : {});
     this.#failoverMs = options.failoverMs ?? 200;
     this.node('node3').walSenders = 0;
   }

@@ -1,0 +1,117 @@
+/**
+ * The app's container: flipdrill's app (with a profile), or an app image of yours in its place;
+ * same name, address and port either way.
+ */
+import type { DockerClient } from '../docker-client.ts';
+import { ConfigError } from '../../errors.ts';
+import { waitFor } from '../../lib/wait-for.ts';
+import { names, type AppProfile } from '../../spec.ts';
+import { ANALYTICS_DATABASE, type ClusterFacts } from '../cluster-facts.ts';
+import { dsqlAppEnv } from './dsql-stand-in.ts';
+
+/** The app's profile from its environment: the dsql app is the aware one on the DSQL platform. */
+export const profileOf = (env: Record<string, string | undefined>): AppProfile => (env.DB_PLATFORM === 'dsql' ? 'dsql' : ((env.APP_PROFILE as AppProfile | undefined) ?? 'aware'));
+
+/** The app container's environment: where it connects, as whom, with which profile. */
+export function appEnv(cluster: ClusterFacts, profile: AppProfile): Record<string, string> {
+  const { spec, credentials } = cluster;
+  if (profile === 'dsql') return dsqlAppEnv(credentials);
+  return {
+    APP_PROFILE: profile,
+    DB_PASSWORD: credentials.app.password,
+    DB_USER: credentials.app.user,
+    DB_NAME: credentials.app.database,
+    // The floating endpoint: the alias, or the virtual IP the primary holds.
+    DB_WRITE_HOST: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
+    // As in the tutorial: the standby first, then the primary (the witness holds no data).
+    DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+    // The second database reads through the write endpoint only: its own replication settings.
+    ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
+    ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
+    ...(profile === 'config' && spec.sequelizeOptions ? { SEQUELIZE_OPTIONS: JSON.stringify(spec.sequelizeOptions) } : {}),
+  };
+}
+
+/**
+ * The database settings an app of yours is given: one variable per setting (libpq's own names,
+ * which pg and psql read), a DATABASE_URL, and the replicas. See docs/app-contract.md.
+ */
+export function appImageEnv(cluster: Pick<ClusterFacts, 'spec' | 'credentials' | 'dataNodes'>): Record<string, string> {
+  const { spec, credentials } = cluster;
+  const host = spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias;
+  const { user, password, database } = credentials.app;
+  return {
+    PORT: '8080',
+    PGHOST: host,
+    PGPORT: '5432',
+    PGUSER: user,
+    PGPASSWORD: password,
+    PGDATABASE: database,
+    DATABASE_URL: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:5432/${encodeURIComponent(database)}`,
+    // Each data node, the standby first (for reads), comma-separated host names on port 5432.
+    DATABASE_REPLICA_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
+    ...(credentials.ca ? { PGSSLMODE: 'verify-full', DATABASE_CA: credentials.ca } : {}),
+  };
+}
+
+/** Your app's image in the app's place: same name, address and port; it answers the app contract. */
+export async function startAppImage(cluster: ClusterFacts, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  const name = names.appContainer(cluster.spec);
+  await docker.createContainer({
+    name,
+    hostname: 'app',
+    image,
+    env: { ...appImageEnv(cluster), APP_PROFILE: 'image' },
+    labels,
+    publish: { 8080: cluster.spec.app.hostPort },
+    networks: [{ network: names.frontNetwork(cluster.spec), ipv4Address: cluster.spec.app.frontIp, aliases: ['app'] }],
+    stopTimeoutSecs: 5,
+  });
+  await docker.startContainer(name);
+  await waitFor(
+    `your app ${image} to answer GET /flipdrill/health`,
+    async () => {
+      const info = await docker.inspectContainer(name);
+      if (info && !info.running && info.status === 'exited') {
+        const said = await docker.logs(name, 5).catch(() => '');
+        throw new ConfigError(`your app ${image} exited at start: ${said.trim().split('\n').slice(-2).join(' | ') || 'it said nothing'}`);
+      }
+      const res = await fetch(`${cluster.appUrl}/flipdrill/health`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      if (res?.status === 500) throw new ConfigError(`your app ${image}: ${String(((await res.json().catch(() => ({}))) as { error?: unknown }).error ?? 'GET /flipdrill/health answered 500')}`);
+      return res?.ok ?? false;
+    },
+    { timeoutMs: 120_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `see: docker logs ${name}`, fatal: (e) => e instanceof ConfigError },
+  );
+}
+
+/** flipdrill's app with this environment; returns once it answers /healthz. */
+export async function createAndStartApp(
+  cluster: Pick<ClusterFacts, 'spec' | 'appUrl'>,
+  docker: DockerClient,
+  image: string,
+  env: Record<string, string>,
+  labels: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { spec } = cluster;
+  const appContainer = names.appContainer(spec);
+  await docker.createContainer({
+    name: appContainer,
+    hostname: 'app',
+    image,
+    env,
+    labels,
+    publish: { 8080: spec.app.hostPort },
+    networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],
+    stopTimeoutSecs: 5,
+  });
+  await docker.startContainer(appContainer);
+  await waitFor(
+    'the app to answer /healthz with a writable primary',
+    async () => {
+      const res = await fetch(`${cluster.appUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+      return res.ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 250, signal, hint: `see: docker logs ${appContainer}` },
+  );
+}
