@@ -22,4 +22,5 @@ export { describeShape, type NetworkShape } from './net-shape.ts';
 export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';
 export { engineAddress } from './docker/engine-address.ts';
 export { RemoteCluster, connectRemoteCluster } from './remote/remote-cluster.ts';
+export { REMOTE_CAPABILITIES } from './remote/faults.ts';
 export { loadInventory, clusterFromInventory, KNOWN_TARGETS, type InventoryCluster } from './remote/inventory.ts';

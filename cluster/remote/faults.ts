@@ -7,7 +7,7 @@
  */
 import type { ExecResult } from '../docker/docker-client.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../net-shape.ts';
-import { ONE_WAY_CHAIN, type Capabilities } from '../target.ts';
+import { ONE_WAY_CHAIN, type Capabilities, type CapabilityName } from '../target.ts';
 
 /** The node's settings as the playbook writes them (PGDATA, PG_CONF_DIR). */
 export const NODE_SETTINGS = '. /etc/flipdrill/node.env';
@@ -56,7 +56,15 @@ async function hasChain(on: MachineNodes, node: string, chain: string): Promise<
   return (await on.probe(node, `iptables -w -S ${chain} >/dev/null 2>&1`)).exitCode === 0;
 }
 
-export function machineCapabilities(on: MachineNodes): Pick<Capabilities, 'freeze' | 'partition' | 'one-way-partition' | 'network-shape' | 'switchover'> {
+/**
+ * What machines over SSH can do beyond the core, known before connecting (the drill refuses a fault
+ * that needs more before it creates anything). Not the app's DNS (the app runs on this machine, and
+ * flipdrill does not touch its resolver), not a disk fill (flipdrill fills no disk it did not make),
+ * not the clock (flipdrill does not set a machine's system clock).
+ */
+export const REMOTE_CAPABILITIES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'switchover'] as const satisfies readonly CapabilityName[];
+
+export function machineCapabilities(on: MachineNodes): Pick<Capabilities, (typeof REMOTE_CAPABILITIES)[number]> {
   const peerRules = (node: string) => on.peerAddresses(node).map((address) => `-s ${address}/32 -j DROP`);
   return {
     freeze: {

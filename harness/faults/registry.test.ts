@@ -38,7 +38,7 @@ describe('the fault registry', () => {
     const modules = readdirSync(HERE).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     const defining = modules.filter((f) => /^export default defineFault\(/m.test(readFileSync(path.join(HERE, f), 'utf8')));
     const kinds = defining.map((f) => /^\s+kind: '([a-z-]+)',/m.exec(readFileSync(path.join(HERE, f), 'utf8'))?.[1]);
-    expect(kinds.toSorted()).toEqual([...FAULT_TYPES].toSorted());
+    expect(kinds.slice().sort()).toEqual([...FAULT_TYPES].slice().sort());
   });
 
   it("each kind's declaration is whole: roles, known capabilities, a nemesis of its own kind, options with sane ranges", () => {
@@ -66,7 +66,7 @@ describe('the fault registry', () => {
     for (const kind of DEFAULT_SCHEDULE_FAULTS.split(',')) expect(SCHEDULE_FAULTS).toContain(kind);
     const help = OPTION_HELP.faults!.text;
     const named = help.replace(/^.*\(default /, '').replace(/\)$/, '').split(/[;,]\s*(?:also )?/).map((k) => k.trim());
-    expect(named.toSorted()).toEqual([...SCHEDULE_FAULTS].toSorted());
+    expect(named.slice().sort()).toEqual([...SCHEDULE_FAULTS].slice().sort());
   });
 
   it("docs/reference/scenarios.md's fault table lists exactly the registry's kinds, as the registry describes them (npm run docs:cli)", () => {
@@ -77,7 +77,7 @@ describe('the fault registry', () => {
 
   it('the library has a function for every kind', () => {
     for (const kind of FAULTS) expect(typeof library.faults[libraryName(kind)], libraryName(kind)).toBe('function');
-    expect(Object.keys(library.faults).toSorted()).toEqual(FAULTS.map(libraryName).toSorted());
+    expect(Object.keys(library.faults).slice().sort()).toEqual(FAULTS.map(libraryName).slice().sort());
   });
 
   it('every built-in scenario names a registered kind', () => {
