@@ -9,7 +9,8 @@ import { DockerUnavailableError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
-import { DockerodeClient, type DockerClient } from './docker-client.ts';
+import type { DockerClient } from './docker-client.ts';
+import { DockerodeClient } from './dockerode-client.ts';
 import { describeEngine, engineAddress } from './engine-address.ts';
 
 export type StepReporter = (step: string) => void;

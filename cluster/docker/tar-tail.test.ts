@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { firstTarEntryTail } from './docker-client.ts';
+import { firstTarEntryTail } from './tar-tail.ts';
 
 function tarOf(content: string): Buffer {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-tar-'));

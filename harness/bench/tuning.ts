@@ -5,7 +5,8 @@
  * standby get promoted, and how long were writes stopped? Beside it, each profile's kill and
  * freeze windows. The answer, per stall: the fastest profile that rides it out.
  *
- * The drills run in bench.ts; this file holds what is decided and drawn from their results, pure.
+ * The drills run in suites/tuning.ts; this file holds what is decided and drawn from their
+ * results, pure.
  */
 import type { RepmgrTiming } from '../../cluster/index.ts';
 import type { Scenario } from '../scenario.ts';

@@ -1,0 +1,59 @@
+/** One drill of the bench as a row of figures, and the figures of many summarized for a table. */
+import path from 'node:path';
+import { removeClusters } from '../../cluster/index.ts';
+import { runDrill } from '../drill.ts';
+import type { DrillReport } from '../report/report.ts';
+import { BASE } from './configurations.ts';
+import type { Bench } from './session.ts';
+import { seconds, summarize, type Summary } from './stats.ts';
+
+/** The figures of one drill that the tables summarize. */
+export interface DrillFigures {
+  verdict: string;
+  promotionMs: number | null;
+  endpointMoveMs: number | null;
+  writeDownMs: number | null;
+  dbDownMs: number | null;
+  /** The fault to the first write the new primary acknowledged (ms): the clients' side of the breakdown. */
+  firstWriteMs: number | null;
+  lost: number;
+  run: string;
+  /** The drill from its start to its verdict, bring-up and teardown included (ms). */
+  wallMs: number;
+  /** The same fault seen by a plain psql loop through the endpoint (configs suite): its longest gap (ms). */
+  psqlGapMs?: number | null;
+}
+function figures(report: DrillReport, runDir: string, wallMs: number): DrillFigures {
+  const r = report.result;
+  return {
+    verdict: r.verdict,
+    promotionMs: r.promotion?.observedMs ?? null,
+    endpointMoveMs: r.endpointMove?.ms ?? null,
+    writeDownMs: r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null,
+    dbDownMs: r.databaseDowntime?.ms ?? null,
+    firstWriteMs: r.writeUnavailability && r.fault ? Math.max(0, Math.round(r.writeUnavailability.firstOkAfterMs - r.fault.atMs)) : null,
+    lost: r.lost.length,
+    run: path.relative(process.cwd(), runDir),
+    wallMs,
+  };
+}
+/**
+ * One drill for a table: a drill that stops with an error (a bring-up that failed, say) is a row
+ * with verdict ERROR and the error's first line, and the bench goes on.
+ */
+export async function drillRow(bench: Bench, options: Parameters<typeof runDrill>[0]): Promise<{ row: DrillFigures; report?: DrillReport; historyFile?: string }> {
+  const { docker, logger, say } = bench;
+  const t0 = Date.now();
+  try {
+    const { report, run } = await runDrill({ ...options, runsDir: bench.outDir });
+    return { row: figures(report, run.dir, Date.now() - t0), report, historyFile: run.history };
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]!;
+    say(`drill stopped with an error: ${message}`);
+    await removeClusters(docker, logger, BASE.name).catch(() => {});
+    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lost: 0, run: message, wallMs: Date.now() - t0 } };
+  }
+}
+
+export const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'wallMs' | 'psqlGapMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+export const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];
