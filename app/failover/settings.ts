@@ -45,11 +45,12 @@ export function sslOptions(tls: TlsConfig): Record<string, unknown> {
   return { require: true, rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined };
 }
 
-/** Where the deployment's connections go, and what the platform adds or forbids. */
-export type Platform = 'repmgr' | 'rds' | 'dsql';
-
 export interface FailoverConfig {
-  platform: Platform;
+  /**
+   * Where the deployment's connections go (repmgr, rds, dsql: app/platforms/). The layer itself
+   * does not look at it; what a platform adds or forbids is in its defaults and its settings.
+   */
+  platform: string;
   database: string;
   user: string;
   /** A fixed password, or a provider called for every new connection (Aurora DSQL's IAM tokens). */
@@ -98,13 +99,3 @@ export const AWARE_DEFAULTS = {
   verifyRoleOnConnect: true,
   databaseVersion: '15.0.0',
 } satisfies Partial<FailoverConfig>;
-
-/** What changes per platform (shared/reference/sequelize-failover.md §9.5). */
-export const PLATFORM_DEFAULTS: Record<Platform, Partial<FailoverConfig>> = {
-  repmgr: {},
-  // RDS Multi-AZ fails over in 60 to 120 s; the writer endpoint's DNS follows.
-  rds: { failoverWindowMs: 120_000 },
-  // DSQL: one endpoint, no replicas, no role change; sessions end at 60 min, so recycle at 55;
-  // conflicts are retried quickly (the connector's own backoff is 1 to 100 ms).
-  dsql: { reads: [], verifyRoleOnConnect: false, maxConnectionAgeMs: 55 * 60_000, backoff: { baseMs: 1, maxMs: 100 } },
-};
