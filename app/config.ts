@@ -26,7 +26,8 @@
  *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
-import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type Endpoint, type FailoverConfig, type Platform, type TlsConfig } from './failover/config.ts';
+import { AWARE_DEFAULTS, type Endpoint, type FailoverConfig, type TlsConfig } from './failover/settings.ts';
+import { PLATFORM_NAMES, platformNamed } from './platforms/index.ts';
 
 export type AppProfile = 'naive' | 'aware' | 'config';
 
@@ -118,7 +119,7 @@ function caFrom(env: NodeJS.ProcessEnv): { ca: string; caSource: string } | unde
 }
 
 /**
- * DB_SSLMODE (or the URL's sslmode) with libpq's meanings (app/failover/config.ts). Unset: TLS
+ * DB_SSLMODE (or the URL's sslmode) with libpq's meanings (app/failover/settings.ts). Unset: TLS
  * verified in full when a CA is given, none otherwise.
  */
 function tlsFrom(env: NodeJS.ProcessEnv): TlsConfig | undefined {
@@ -144,9 +145,10 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
   const fromUrl = given.DATABASE_URL ? parseDatabaseUrl(given.DATABASE_URL) : {};
   const env: NodeJS.ProcessEnv = { ...fromUrl };
   for (const [k, v] of Object.entries(given)) if (v !== undefined) env[k] = v;
-  const platform = (env.DB_PLATFORM ?? 'repmgr') as Platform;
-  // Aurora DSQL: AWS's connector signs a token for every connection; a password only with DB_DSQL_AUTH=password.
-  const tokens = platform === 'dsql' && env.DB_DSQL_AUTH !== 'password';
+  const platformName = env.DB_PLATFORM ?? 'repmgr';
+  const platform = platformNamed(platformName);
+  // A platform whose connections sign tokens of their own (Aurora DSQL) needs no password.
+  const tokens = platform?.env.tokens(env) ?? false;
   const password = env.DB_PASSWORD ?? (tokens ? '' : undefined);
   if (password === undefined || (!password && !tokens)) throw new AppConfigError('DB_PASSWORD is required (flipdrill generates one per cluster), or a password in DATABASE_URL');
   const profile = (env.APP_PROFILE ?? 'aware') as AppProfile;
@@ -159,19 +161,18 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
       throw new AppConfigError('APP_PROFILE=config needs SEQUELIZE_OPTIONS: your Sequelize options as JSON');
     }
   }
-  if (!(platform in PLATFORM_DEFAULTS)) throw new AppConfigError(`DB_PLATFORM must be repmgr, rds or dsql, not "${platform}"`);
+  if (!platform) throw new AppConfigError(`DB_PLATFORM must be ${PLATFORM_NAMES}, not "${platformName}"`);
   const port = intFrom(env, 'DB_PORT', 5432);
-  const base = { ...AWARE_DEFAULTS, ...PLATFORM_DEFAULTS[platform] };
-  // DSQL takes TLS only: verified against the system's CAs unless told otherwise (a local stand-in: disable).
-  const tls = tlsFrom(platform === 'dsql' && !env.DB_SSLMODE ? { DB_SSLMODE: 'verify-full', DB_SSL_CA_FILE: 'system', ...env } : env);
+  const base = { ...AWARE_DEFAULTS, ...platform.failover };
+  const tls = tlsFrom({ ...platform.env.tlsDefaults(env), ...env });
   const failover: FailoverConfig = {
     ...base,
-    platform,
+    platform: platform.name,
     database: env.DB_NAME ?? 'flipdrill',
     user: env.DB_USER ?? 'flipdrill_app',
     password,
     write: endpoint(env.DB_WRITE_HOST ?? 'pg-primary', port),
-    reads: platform === 'dsql' ? [] : (env.DB_READ_HOSTS ?? 'node2,node1').split(',').filter(Boolean).map((h) => endpoint(h, port)),
+    reads: platform.env.replicas ? (env.DB_READ_HOSTS ?? 'node2,node1').split(',').filter(Boolean).map((h) => endpoint(h, port)) : [],
     ...(tls ? { tls } : {}),
     connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', base.connectTimeoutMs),
     queryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', base.queryTimeoutMs),
@@ -180,7 +181,7 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     failoverWindowMs: intFrom(env, 'DB_FAILOVER_WINDOW_MS', base.failoverWindowMs),
     readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
     maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
-    ...(platform === 'dsql' ? { schema: env.DB_DSQL_SCHEMA || 'myschema' } : {}),
+    ...platform.env.settings(env),
   };
   const analyticsName = env.ANALYTICS_DB_NAME;
   const analytics: FailoverConfig | undefined = analyticsName

@@ -10,17 +10,18 @@
  *
  * Sequelize is used only here, in app/migrations.ts and in app/failover.
  */
-import { DataTypes, Model, QueryTypes, Utils, type ModelStatic, type Sequelize } from 'sequelize';
+import { DataTypes, Model, QueryTypes, Utils, type ModelAttributes, type ModelStatic, type Sequelize } from 'sequelize';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 import { classify } from './failover/classify.ts';
-import type { FailoverConfig, Platform } from './failover/config.ts';
-import { createDsqlSequelize } from './failover/dsql.ts';
+import { stampColumns } from './db/stamps.ts';
+import type { FailoverConfig } from './failover/settings.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createConfiguredSequelize } from './failover/configured.ts';
-import { createFailoverSequelize, DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
+import { DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
 import { analyticsMigrations, appMigrations, migrate } from './migrations.ts';
+import { platformOf } from './platforms/index.ts';
 import { createBank, defineBankModels, type Bank } from './bank.ts';
 
 export { DatabaseOperationError };
@@ -77,41 +78,27 @@ const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_r
 type Row = Model & Record<string, unknown>;
 
 /**
- * The stamps use PostgreSQL's cluster_name and WAL position, which a repmgr node and RDS have;
- * Aurora DSQL has neither (nor timelines), so there the stamps are plain.
+ * A model class of its own per Sequelize instance: Model.init binds a class to one instance.
+ * `stamps`: the stamp columns as the platform defines them (app/platforms/).
  */
-function stampAttributes(sequelize: Sequelize, platform: Platform) {
-  const dsql = platform === 'dsql';
-  return {
-    committed_by: { type: DataTypes.TEXT, allowNull: false, defaultValue: sequelize.literal(dsql ? "'dsql'" : "current_setting('cluster_name')") },
-    committed_timeline: {
-      type: DataTypes.INTEGER,
-      allowNull: false,
-      defaultValue: dsql ? 1 : sequelize.literal("('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
-    },
-    committed_at: { type: DataTypes.DATE(6), allowNull: false, defaultValue: sequelize.literal(dsql ? 'CURRENT_TIMESTAMP' : 'clock_timestamp()') },
-  };
-}
-
-/** A model class of its own per Sequelize instance: Model.init binds a class to one instance. */
-function defineCountry(sequelize: Sequelize, platform: Platform): ModelStatic<Row> {
+function defineCountry(sequelize: Sequelize, stamps: ModelAttributes): ModelStatic<Row> {
   const Country = class extends Model {};
   Country.init(
     {
       id: { type: DataTypes.UUID, primaryKey: true },
       name: { type: DataTypes.STRING(200), allowNull: false },
       is_eu_member: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
-      ...stampAttributes(sequelize, platform),
+      ...stamps,
     },
     { sequelize, modelName: 'Country', tableName: 'countries', timestamps: false },
   );
   return Country as ModelStatic<Row>;
 }
 
-function defineEvent(sequelize: Sequelize, platform: Platform): ModelStatic<Row> {
+function defineEvent(sequelize: Sequelize, stamps: ModelAttributes): ModelStatic<Row> {
   const Event = class extends Model {};
   Event.init(
-    { id: { type: DataTypes.UUID, primaryKey: true }, name: { type: DataTypes.STRING(200), allowNull: false }, ...stampAttributes(sequelize, platform) },
+    { id: { type: DataTypes.UUID, primaryKey: true }, name: { type: DataTypes.STRING(200), allowNull: false }, ...stamps },
     { sequelize, modelName: 'Event', tableName: 'events', timestamps: false },
   );
   return Event as ModelStatic<Row>;
@@ -166,9 +153,7 @@ export function createDatabase(config: AppConfig, log: Logger, options: Database
 }
 
 function awareSequelize(config: FailoverConfig, log: Logger, options: DatabaseOptions): FailoverSequelize {
-  if (config.platform !== 'dsql') return createFailoverSequelize(config, { logger: log, driver: options.driver });
-  if (!options.driver) throw new Error('the dsql platform needs a driver: awsDsqlDriver() or tokenDriver()');
-  return createDsqlSequelize(config, { logger: log, driver: options.driver });
+  return platformOf(config).sequelize(config, { logger: log, driver: options.driver });
 }
 
 /** A table on the aware data layer: idempotent inserts through units of work, reads with fallback. */
@@ -212,11 +197,11 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
 }
 
 function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions): Database {
-  const platform = config.failover.platform;
+  const platform = platformOf(config.failover);
   const app = awareSequelize(config.failover, log, options);
   const analytics = config.analytics ? awareSequelize(config.analytics, log.child({ database: config.analytics.database }), options) : undefined;
-  const Country = defineCountry(app.sequelize, platform);
-  const Event = analytics ? defineEvent(analytics.sequelize, config.analytics!.platform) : undefined;
+  const Country = defineCountry(app.sequelize, platform.stamps(app.sequelize));
+  const Event = analytics ? defineEvent(analytics.sequelize, platformOf(config.analytics!).stamps(analytics.sequelize)) : undefined;
 
   /**
    * Migrations run on a Sequelize instance of their own with no replicas: umzug reads what has
@@ -226,20 +211,14 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
   const migrateOne = async (cfg: FailoverConfig, models: ModelStatic<Row>[], migrations: typeof appMigrations) => {
     const db = awareSequelize({ ...cfg, reads: [] }, log, options);
     try {
-      // DSQL: createTable for each model, not sync() nor umzug's storage table (made with sync()):
-      // sync's index introspection breaks on DSQL's metadata. One DDL statement per transaction.
-      const qi = db.sequelize.getQueryInterface();
-      if (cfg.platform === 'dsql') {
-        for (const M of models) await db.unitOfWork(`create ${M.tableName}`, async () => void (await qi.createTable(M.getTableName(), M.getAttributes())), { idempotent: true });
-      } else {
-        await db.unitOfWork(`migrate ${cfg.database}`, async () => void (await migrate(db.sequelize, migrations)), { idempotent: true });
-      }
+      // The migrations, or what the platform makes instead (DSQL: the models' tables).
+      await platformOf(cfg).createTables(db, { database: cfg.database, models, migrations });
     } finally {
       await db.close();
     }
   };
 
-  const bankModels = defineBankModels(app.sequelize, stampAttributes(app.sequelize, platform));
+  const bankModels = defineBankModels(app.sequelize, platform.stamps(app.sequelize));
   const bank = createBank(app.sequelize, bankModels, {
     write: (what, work) => app.unitOfWork(what, (attempt) => work(attempt), { idempotent: true }),
     read: (what, work) => app.read(what, work),
@@ -276,8 +255,9 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
 function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequelize = createTutorialSequelize, profile: 'naive' | 'config' = 'naive'): Database {
   const app = make(config.failover);
   const analytics = config.analytics ? make(config.analytics) : undefined;
-  const Country = defineCountry(app, 'repmgr');
-  const Event = analytics ? defineEvent(analytics, 'repmgr') : undefined;
+  // The tutorial's configuration is for PostgreSQL: its stamps, whatever the platform.
+  const Country = defineCountry(app, stampColumns(app));
+  const Event = analytics ? defineEvent(analytics, stampColumns(analytics)) : undefined;
   const once = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -293,7 +273,7 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
     },
     list: async (limit) => (await once(() => M.findAll({ limit, order: [['committed_at', 'ASC']] }))).map((r) => toRow<R>(r, fields)),
   });
-  const bank = createBank(app, defineBankModels(app, stampAttributes(app, 'repmgr')), {
+  const bank = createBank(app, defineBankModels(app, stampColumns(app)), {
     write: (_what, work) => once(() => work({ earlierOutcomeUnknown: false })),
     read: (_what, work) => once(() => work(false)),
   });

@@ -6,21 +6,15 @@
 import pino from 'pino';
 import { AppConfigError, loadConfig } from './config.ts';
 import { createDatabase, DatabaseOperationError } from './db.ts';
-import { awsDsqlDriver, tokenDriver } from './failover/dsql.ts';
+import { platformOf } from './platforms/index.ts';
 import { createApp, listen } from './server.ts';
 
 const log = pino({ base: { app: 'flipdrill-app' }, redact: ['password', '*.password'] });
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // Aurora DSQL: AWS's connector mints an IAM token per connection; DB_DSQL_AUTH=password sends
-  // DB_PASSWORD through the same seam instead (a local PostgreSQL standing in for DSQL).
-  const driver =
-    config.failover.platform !== 'dsql'
-      ? undefined
-      : process.env.DB_DSQL_AUTH === 'password'
-        ? tokenDriver(async () => config.failover.password as string)
-        : await awsDsqlDriver();
+  // The driver the platform needs (Aurora DSQL: AWS's connector, which mints an IAM token per connection).
+  const driver = await platformOf(config.failover).driver(config.failover, process.env);
   const db = createDatabase(config, log, { driver });
   let schemaReady = false;
   const app = createApp(db, log, { schemaReady: () => schemaReady });

@@ -17,7 +17,7 @@ import dotenv from 'dotenv';
 import pg from 'pg';
 import type { Options } from 'sequelize';
 import { AppConfigError, loadConfig } from '../config.ts';
-import { sslOptions } from '../failover/config.ts';
+import { sslOptions } from '../failover/settings.ts';
 
 export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];

@@ -20,7 +20,7 @@ import pino from 'pino';
 import { QueryTypes, Sequelize, Transaction, type Options } from 'sequelize';
 import { attachCluster, connectDocker, createLogger, waitFor, type StartedCluster } from '../../cluster/index.ts';
 import { generateUnrelatedCa } from '../../cluster/tls.ts';
-import { AWARE_DEFAULTS } from './config.ts';
+import { AWARE_DEFAULTS } from './settings.ts';
 import { createFailoverSequelize } from './sequelize.ts';
 
 export interface CapturedError {

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
-import { sslOptions, type FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './settings.ts';
 
 /** Undo the JSON-safe encoding: { $regexp, flags } objects become RegExps again, deep. */
 export function reviveOptions(value: unknown): unknown {

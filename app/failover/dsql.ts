@@ -25,7 +25,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { FailoverConfig } from './config.ts';
+import type { FailoverConfig } from './settings.ts';
 import { createFailoverSequelize, type FailoverSequelize } from './sequelize.ts';
 
 export type TokenProvider = () => Promise<string>;

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { Sequelize } from 'sequelize';
-import { sslOptions, type FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './settings.ts';
 
 export function createTutorialSequelize(config: Pick<FailoverConfig, 'database' | 'user' | 'password' | 'write' | 'reads' | 'tls'>): Sequelize {
   return new Sequelize(config.database, config.user, config.password as string, {

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
 import { classify, RoleMismatchError, type Classification } from './classify.ts';
-import { sslOptions, type FailoverConfig } from './config.ts';
+import { sslOptions, type FailoverConfig } from './settings.ts';
 
 export class DatabaseOperationError extends Error {
   constructor(
@@ -124,7 +124,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
   const lastWriteBySession = new Map<string, number>();
 
   // As on RDS: TLS required and the server's certificate checked against the CA you hold,
-  // including its name, unless the sslmode says otherwise (app/failover/config.ts).
+  // including its name, unless the sslmode says otherwise (app/failover/settings.ts).
   const ssl = config.tls ? sslOptions(config.tls) : undefined;
 
   const sequelizeOptions: Options & { databaseVersion: string } = {

@@ -1,0 +1,101 @@
+/**
+ * The failover-aware data layer's configuration: small, typed, every default chosen for a
+ * failover and explained where it is used (app/failover/sequelize.ts).
+ */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * How a connection is encrypted and the server proven, with libpq's sslmode names:
+ *
+ *   verify-full  encrypted; the server's certificate chains to a CA you hold and names the host
+ *                you asked for (what RDS and this project's TLS clusters get by default)
+ *   verify-ca    encrypted; the certificate chains to your CA, whatever name it carries
+ *   require      encrypted; with a CA, checked as verify-ca (libpq does the same when a root
+ *                certificate is there); without one the server is not proven at all, which the
+ *                app refuses unless you say so (`unverified: true`: DB_SSL_ACCEPT_UNVERIFIED=true)
+ *
+ * `disable` is no TlsConfig at all. libpq's allow and prefer (plaintext if the server will not
+ * encrypt) are refused: a downgrade nobody sees is not a setting this app offers.
+ */
+export type SslMode = 'require' | 'verify-ca' | 'verify-full';
+
+export interface TlsConfig {
+  mode?: SslMode;
+  /** PEM of the CA that signed the servers' certificates (RDS: global-bundle.pem); `system`: Node's own trusted CAs. */
+  ca?: string;
+  /** Where the CA came from, for error messages. */
+  caSource?: string;
+  /** With mode require and no CA: encrypt, and accept whatever certificate the server shows. */
+  unverified?: boolean;
+}
+
+/** What pg's `ssl` option is for a TlsConfig: one place, for every way the app builds Sequelize. */
+export function sslOptions(tls: TlsConfig): Record<string, unknown> {
+  const mode = tls.mode ?? 'verify-full';
+  const ca = tls.ca && tls.ca !== 'system' ? { ca: tls.ca } : {};
+  if (mode === 'require' && !tls.ca) {
+    if (!tls.unverified) throw new Error('sslmode=require without a CA proves nothing about the server: give a CA (verify-full), or accept that explicitly (DB_SSL_ACCEPT_UNVERIFIED=true)');
+    return { rejectUnauthorized: false };
+  }
+  if (mode === 'verify-full') return { require: true, rejectUnauthorized: true, ...ca };
+  // verify-ca, and require with a CA: the chain is checked, the name is not.
+  return { require: true, rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined };
+}
+
+export interface FailoverConfig {
+  /**
+   * Where the deployment's connections go (repmgr, rds, dsql: app/platforms/). The layer itself
+   * does not look at it; what a platform adds or forbids is in its defaults and its settings.
+   */
+  platform: string;
+  database: string;
+  user: string;
+  /** A fixed password, or a provider called for every new connection (Aurora DSQL's IAM tokens). */
+  password: string | (() => Promise<string>);
+  /** Writes: the floating endpoint (Docker alias, floating IP, virtual IP, RDS writer, DSQL endpoint). */
+  write: Endpoint;
+  /** Reads: the replicas (none for DSQL, which has one endpoint). */
+  reads: Endpoint[];
+  tls?: TlsConfig;
+  /** Opening a connection gives up after this long (pg's default is never). */
+  connectTimeoutMs: number;
+  /** A query gives up after this long on the client (pg's default is never). */
+  queryTimeoutMs: number;
+  /** TCP keepalive probes start after this much silence. */
+  keepAliveDelayMs: number;
+  poolMax: number;
+  /** Connections older than this are not reused (DSQL ends sessions at one hour). 0: no limit. */
+  maxConnectionAgeMs: number;
+  /** A unit of work keeps retrying for this long: at least your failover's length, less than your caller's timeout. */
+  failoverWindowMs: number;
+  /** Backoff between attempts: doubles from base to max, with jitter. */
+  backoff: { baseMs: number; maxMs: number };
+  /** Reads go to the primary for this long after the same session wrote. 0: off. */
+  readYourWritesMs: number;
+  /**
+   * Aurora DSQL: the schema a role other than admin works in (its own: only admin may use public),
+   * set as the search_path of every new connection. Default myschema, as AWS's samples name it.
+   */
+  schema?: string;
+  /** Check on every new write connection that the node accepts writes. */
+  verifyRoleOnConnect: boolean;
+  /** Sequelize asks the server for its version on first use unless told; with the primary down that fails every query. */
+  databaseVersion: string;
+}
+
+export const AWARE_DEFAULTS = {
+  connectTimeoutMs: 2000,
+  queryTimeoutMs: 3000,
+  keepAliveDelayMs: 5000,
+  poolMax: 8,
+  maxConnectionAgeMs: 0,
+  // Below the drill client's 5 s timeout, above the fast timing's promotion (2 to 4 s).
+  failoverWindowMs: 4000,
+  backoff: { baseMs: 50, maxMs: 400 },
+  readYourWritesMs: 0,
+  verifyRoleOnConnect: true,
+  databaseVersion: '15.0.0',
+} satisfies Partial<FailoverConfig>;
