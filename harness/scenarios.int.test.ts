@@ -357,6 +357,20 @@ describe('slow and lossy links, a dead repmgrd, a full disk', () => {
     expect(report.result.lost).toEqual([]);
   });
 
+  it('isolate-witness: the witness alone cut off for 8 s; nothing is promoted, writes never stop, and the witness is back as a witness on both networks', async () => {
+    const { report } = await drill('isolate-witness');
+    const r = report.result;
+    passed(r);
+    expect(r.fault).toMatchObject({ kind: 'isolate-witness', node: 'node3' });
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    // Never stopped: no gap between acknowledged writes near the 8 s the witness was away.
+    expect(r.longestWriteGap?.ms).toBeLessThan(2000);
+    const started = await attached(cluster.name);
+    expect(await faultsLeft(started)).toEqual([]);
+    expect((await started.observe()).nodes.find((n) => n.name === 'node3')?.role).toBe('witness');
+  });
+
   it('latency-severe-primary (3 s): the standby is promoted, nothing is lost, and the old primary rejoins once the delay is gone', async () => {
     const { report } = await drill('latency-severe-primary');
     const r = report.result;

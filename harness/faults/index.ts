@@ -9,6 +9,7 @@ import diskFull from './disk-full.ts';
 import dns from './dns.ts';
 import flapping from './flapping.ts';
 import freeze from './freeze.ts';
+import isolateWitness from './isolate-witness.ts';
 import kill from './kill.ts';
 import lagThenKill from './lag-then-kill.ts';
 import latency from './latency.ts';
@@ -25,7 +26,7 @@ import { ROLES, type FaultKind, type FaultSpec, type Nemesis, type OptionSpec, t
 export { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type InjectedFault, type Nemesis, type Role, type ScheduleEntry } from './types.ts';
 
 /** Every fault kind, in the order the docs and the help list them. */
-export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew];
+export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness];
 
 export const FAULT_TYPES: readonly string[] = FAULTS.map((f) => f.kind);
 export type FaultType = string;
