@@ -4,7 +4,8 @@ export { attachCluster } from './docker/attach.ts';
 export { removeClusters } from './docker/remove.ts';
 export { StartedCluster, type ClusterStatus } from './docker/started-cluster.ts';
 export { ANALYTICS_DATABASE, type ClusterCredentials } from './docker/cluster-facts.ts';
-export { defineCluster, hostAddress, names, projectLabels, CLUSTER_LABEL, dropletIdOf, DEFAULTS, TIMING_PROFILES, APP_PROFILES, ENDPOINT_OPTIONS, type EndpointOption, type AppProfile, type ClusterOptions, type ClusterSpec, type NodeSpec, type ReplicationMode, type RepmgrTiming } from './spec.ts';
+export { defineCluster, hostAddress, names, projectLabels, CLUSTER_LABEL, dropletIdOf, DEFAULTS, TIMING_PROFILES, ENDPOINT_OPTIONS, type EndpointOption, type ClusterOptions, type ClusterSpec, type NodeSpec, type ReplicationMode, type RepmgrTiming } from './spec.ts';
+export { APP_PROFILES, appProfileNamed, type AppProfile } from './app-profiles/index.ts';
 export { connectDocker, type StepReporter } from './docker/engine.ts';
 export type { DockerClient, ExecResult } from './docker/docker-client.ts';
 export { ImageBuilder, REPO_ROOT, type Images } from './images.ts';
@@ -16,7 +17,7 @@ export { ClusterWatcher, endpointChanges, type EndpointObservation } from './wat
 export * from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './lib/logger.ts';
 export { waitFor } from './lib/wait-for.ts';
-export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capabilities, CapabilityName, FaultsWith, FreezeCapability, PartitionCapability, OneWayPartitionCapability, NetworkShapeCapability, AppDnsCapability, DiskFillCapability, ClockCapability, SwitchoverCapability, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost } from './target.ts';
+export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capabilities, CapabilityName, FaultsWith, FreezeCapability, PartitionCapability, OneWayPartitionCapability, NetworkShapeCapability, AppDnsCapability, DiskFillCapability, ClockCapability, SwitchoverCapability, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost, ProfileCounter } from './target.ts';
 export { CORE_FAULTS, CAPABILITY_NAMES, ONE_WAY_CHAIN, capabilityLeftovers } from './target.ts';
 export { describeShape, type NetworkShape } from './net-shape.ts';
 export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';

@@ -2,6 +2,7 @@
  * What a cluster is: its name, nodes, networks, ports and timing. A plain value with defaults and
  * validation, so a bad value is one clear error before anything is created.
  */
+import { APP_PROFILES, appProfileNamed, type AppProfile } from './app-profiles/index.ts';
 import { MAX_DATA_FS_MB, MIN_DATA_FS_MB } from './data-fs.ts';
 import { ConfigError } from './errors.ts';
 import timingProfiles from './timing-profiles.json' with { type: 'json' };
@@ -42,7 +43,7 @@ export interface ClusterSpec {
   timing: RepmgrTiming;
   /** Nodes serve TLS with certificates from a per-cluster CA, and the app's user must use it. */
   tls: boolean;
-  /** The app's Sequelize setup: the failover-aware one, the tutorial's (app/failover/naive.ts), or yours. */
+  /** The app's Sequelize setup: the failover-aware one, the tutorial's (app/failover/naive.ts), or yours (cluster/app-profiles/). */
   appProfile: AppProfile;
   sequelizeOptions?: Record<string, unknown>;
   /** docker-alias, or a DigitalOcean floating IP against the API simulator (its container and port). */
@@ -73,15 +74,6 @@ export type EndpointOption = 'docker-alias' | 'do-simulator' | 'virtual-ip';
 export const ENDPOINT_OPTIONS: EndpointOption[] = ['docker-alias', 'do-simulator', 'virtual-ip'];
 /** Droplet id of a node in the simulated DigitalOcean (node1 → 101). */
 export const dropletIdOf = (node: Pick<NodeSpec, 'id'>) => 100 + node.id;
-
-/**
- * flipdrill's app on the failover-aware layer, on the tutorial's Sequelize setup, on a Sequelize
- * config of yours, or on the aware layer's Aurora DSQL profile through a local DSQL stand-in in
- * front of the endpoint (cluster/dsql/stand-in.ts).
- */
-export type AppProfile = 'aware' | 'naive' | 'config' | 'dsql';
-/** What --app chooses from (`config` comes with a Sequelize config of yours). */
-export const APP_PROFILES: AppProfile[] = ['aware', 'naive', 'dsql'];
 
 /**
  * repmgrd's timing profiles, in one file that the Ansible role reads too.
@@ -245,16 +237,11 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   if (options.client && options.appImage) throw new ConfigError('a client module or an app image: one of them runs in place of the app, not both');
   if (options.appImage !== undefined && !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(options.appImage)) throw new ConfigError(`--app-image "${options.appImage}" is not an image name like myorg/app:tag`);
   const appProfile = options.appProfile ?? (options.sequelizeOptions ? 'config' : DEFAULTS.appProfile);
-  if (!APP_PROFILES.includes(appProfile) && appProfile !== 'config') throw new ConfigError(`the app profile must be ${APP_PROFILES.slice(0, -1).join(', ')} or ${APP_PROFILES.at(-1)}, not "${String(appProfile)}"`);
-  if (appProfile === 'config' && !options.sequelizeOptions) throw new ConfigError('the config app profile needs a Sequelize config (--sequelize-config)');
-  // The DSQL stand-in's stats on 127.0.0.1: the port after the simulator's.
-  const dsqlPort = appPort + 2;
-  if (appProfile === 'dsql') {
-    checkPort('the DSQL stand-in port (app port + 2)', dsqlPort);
-    if (options.client || options.appImage) throw new ConfigError('--app dsql is flipdrill\'s app on its DSQL profile: it does not go with a client module or an app image of yours');
-    if (options.tls) throw new ConfigError('--app dsql talks to its local DSQL stand-in without TLS: leave out --tls');
-    if (dsqlPort >= portBase && dsqlPort <= lastPort) throw new ConfigError(`the DSQL stand-in port ${dsqlPort} (app port + 2) collides with the node ports ${portBase}-${lastPort}`);
-  }
+  const profile = appProfileNamed(appProfile);
+  if (!profile) throw new ConfigError(`the app profile must be ${APP_PROFILES.slice(0, -1).join(', ')} or ${APP_PROFILES.at(-1)}, not "${String(appProfile)}"`);
+  // The DSQL stand-in (with the dsql app): next to the app; its stats on 127.0.0.1 on the port after the simulator's.
+  const dsqlStandIn = { frontIp: hostAddress(frontSubnet, 21), statsPort: appPort + 2 };
+  profile.checkOptions?.({ options, spec: { dsqlStandIn, sequelizeOptions: options.sequelizeOptions }, nodePorts: { first: portBase, last: lastPort }, checkPort });
 
   const roles: NodeRole[] = ['primary', ...Array.from({ length: standbys }, () => 'standby' as const), 'witness'];
   const nodes = roles.map((initialRole, i) => ({
@@ -283,7 +270,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     // 203.0.113.0/24 is TEST-NET-3 (RFC 5737): documentation only, never routed anywhere.
     doSimulator: { hostPort: simPort, backIp: hostAddress(backSubnet, 30), floatingIp: '203.0.113.10', region: 'nyc3' },
     agentBackIp: hostAddress(backSubnet, 31),
-    dsqlStandIn: { frontIp: hostAddress(frontSubnet, 21), statsPort: dsqlPort },
+    dsqlStandIn,
     virtualIp: virtualIpOf(frontSubnet),
     fakeClock: options.fakeClock ?? false,
     ...(options.dataFsMb !== undefined ? { dataFs: { sizeMb: checkDataFsMb(options.dataFsMb) } } : {}),
@@ -299,7 +286,8 @@ export const names = {
   container: (spec: ClusterSpec, node: string) => `${spec.name}-${node}`,
   appContainer: (spec: ClusterSpec) => `${spec.name}-app`,
   doSimulatorContainer: (spec: ClusterSpec) => `${spec.name}-do-api`,
-  dsqlStandInContainer: (spec: ClusterSpec) => `${spec.name}-dsql`,
+  /** A container an app profile needs in front of the endpoint, named after its role. */
+  frontContainer: (spec: ClusterSpec, role: string) => `${spec.name}-${role}`,
   agentContainer: (spec: Pick<ClusterSpec, 'name'>) => `${spec.name}-endpoint-agent`,
   backNetwork: (spec: ClusterSpec) => `${spec.name}-back`,
   frontNetwork: (spec: ClusterSpec) => `${spec.name}-front`,

@@ -6,7 +6,9 @@
 import type { EndpointEvent } from './endpoint/controller.ts';
 import type { EndpointView } from './endpoint/endpoint.ts';
 import type { ClusterSnapshot } from './observe.ts';
-import type { AppProfile, ClusterSpec, NodeSpec } from './spec.ts';
+import type { AppProfile } from './app-profiles/index.ts';
+import type { ProfileEvent } from './app-profiles/profile.ts';
+import type { ClusterSpec, NodeSpec } from './spec.ts';
 import type { ExecResult } from './docker/docker-client.ts';
 import type { NetworkShape } from './net-shape.ts';
 
@@ -184,8 +186,21 @@ export interface AppHost {
   readonly appUrl: string;
   appProfile(): Promise<AppProfile>;
   useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void>;
-  /** With the dsql app: what the DSQL stand-in counted since it started (refusals, OC000 conflicts, sessions). */
-  dsqlStandInStats?(): Promise<{ refused: Record<string, number>; conflicts: number; sessions: number } | undefined>;
+  /**
+   * What the app's profile counts in the cluster, if anything (the dsql app: its DSQL stand-in's
+   * refusals, OC000 conflicts and sessions); undefined with a profile that counts nothing.
+   */
+  appProfileCounter?(): ProfileCounter | undefined;
+}
+
+/** Something of the app's profile that counts in the cluster since it started: read before and after a drill. */
+export interface ProfileCounter<Counts = unknown> {
+  /** What counts, in messages: "DSQL stand-in". */
+  readonly title: string;
+  /** What it counted since it started. */
+  read(): Promise<Counts>;
+  /** The event the drill records: what it counted between two readings (no `before`: since it started). */
+  event(after: Counts, before: Counts | undefined): ProfileEvent;
 }
 
 /**

@@ -4,6 +4,7 @@
  * the tables below (`npm run docs:cli` writes the reference; a test keeps it in step).
  */
 
+import { APP_PROFILES } from '../cluster/index.ts';
 import { SCHEDULE_FAULTS } from './faults/index.ts';
 
 /** The kinds a random schedule draws from unless --faults says otherwise (each one the registry lets schedules draw). */
@@ -159,7 +160,7 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
   timing: { arg: 'fast|repmgr-defaults', text: 'repmgrd failure detection (default fast: about 2 s)', for: CLUSTER },
   standbys: { arg: '<n>', text: 'standbys, 1 to 4 (default 1): node2.. are standbys, the last node the witness', for: CLUSTER },
   app: {
-    arg: 'aware|naive|dsql',
+    arg: APP_PROFILES.join('|'),
     text: "the app's Sequelize setup (default aware; naive is the tutorial's; dsql is the aware app's Aurora DSQL profile, through a local DSQL stand-in in front of the endpoint)",
     for: ['drill', 'up'],
   },

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DockerClient } from './docker-client.ts';
 import type { StepReporter } from './engine.ts';
+import { appProfileNamed } from '../app-profiles/index.ts';
 import { ClusterError, ConfigError } from '../errors.ts';
 import { prepareClientModule } from '../client-module.ts';
 import { assertDataFsPossible, createDataFs } from '../data-fs.ts';
@@ -17,10 +18,9 @@ import { generateClusterTls } from '../tls.ts';
 import { AGENT_ROLE, defineCluster, hostAddress, names, NODE_LABEL, projectLabels, ROLE_LABEL, SPEC_LABEL, type ClusterOptions } from '../spec.ts';
 import type { ClusterCredentials } from './cluster-facts.ts';
 import { startEndpointAgent } from './containers/agent.ts';
-import { appEnv, createAndStartApp, startAppImage } from './containers/app.ts';
+import { appConnection, appEnv, createAndStartApp, startAppImage } from './containers/app.ts';
 import { startClientHost } from './containers/client-host.ts';
 import { startDoSimulator } from './containers/do-simulator.ts';
-import { startDsqlStandInContainer } from './containers/dsql-stand-in.ts';
 import { createNodeContainer } from './containers/node.ts';
 import { assertNetworksAsSpecified, assertPortFree, assertSubnetsFree } from './preflight.ts';
 import { removeClusters } from './remove.ts';
@@ -55,12 +55,13 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
   if (spec.app.image && !(await docker.imageExists(spec.app.image))) {
     throw new ConfigError(`--app-image ${spec.app.image}: no such image on this Docker engine`, { hint: 'build or pull it first: flipdrill pulls nothing' });
   }
-  const withStandIn = spec.app.start && spec.appProfile === 'dsql';
+  // A container the app's profile needs in front of the endpoint (the dsql app's DSQL stand-in).
+  const front = spec.app.start ? appProfileNamed(spec.appProfile)?.frontContainer : undefined;
   for (const port of [
     ...spec.nodes.map((n) => n.hostPort),
     ...(spec.app.start ? [spec.app.hostPort] : []),
     ...(spec.endpoint === 'do-simulator' ? [spec.doSimulator.hostPort] : []),
-    ...(withStandIn ? [spec.dsqlStandIn.statsPort] : []),
+    ...(front?.hostPorts(spec) ?? []),
   ])
     await assertPortFree(port);
   await assertSubnetsFree(docker, spec);
@@ -131,9 +132,18 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
       await startClientHost(cluster, docker, images.app, await prepareClientModule(spec.app.client), labels({ [ROLE_LABEL]: 'app' }), start.signal);
       return cluster;
     }
-    if (withStandIn) {
-      onStep('starting the DSQL stand-in in front of the endpoint (it refuses what Aurora DSQL refuses)');
-      await startDsqlStandInContainer(cluster, docker, images.node, labels({ [ROLE_LABEL]: 'dsql' }), start.signal);
+    if (front) {
+      onStep(front.starting);
+      await front.start({
+        docker,
+        image: images.node,
+        name: names.frontContainer(spec, front.role),
+        labels: labels({ [ROLE_LABEL]: front.role }),
+        network: names.frontNetwork(spec),
+        spec,
+        app: appConnection(cluster),
+        signal: start.signal,
+      });
     }
     onStep(`starting the app (${spec.appProfile} profile${spec.tls ? ', TLS' : ''})`);
     await createAndStartApp(cluster, docker, images.app, appEnv(cluster, spec.appProfile), labels({ [ROLE_LABEL]: 'app' }), start.signal);

@@ -5,6 +5,7 @@
  * (or `await using` it).
  */
 import type { DockerClient, ExecResult } from './docker-client.ts';
+import { appProfileNamed, appProfileOf, type AppProfile } from '../app-profiles/index.ts';
 import { parseAgentLog } from '../endpoint/agent/agent-log.ts';
 import type { EndpointEvent } from '../endpoint/controller.ts';
 import { chooseTarget } from '../endpoint/decide.ts';
@@ -14,11 +15,10 @@ import { createDoWrapperClient } from '../endpoint/digitalocean/do-wrapper-clien
 import { ClusterError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { KeptConnections, observe, queryNode, type ClusterSnapshot } from '../observe.ts';
-import { names, type AppProfile, type ClusterSpec, type NodeSpec } from '../spec.ts';
-import type { Capabilities, CoreFault, DrillTarget, EndpointMover } from '../target.ts';
+import { names, type ClusterSpec, type NodeSpec } from '../spec.ts';
+import type { Capabilities, CoreFault, DrillTarget, EndpointMover, ProfileCounter } from '../target.ts';
 import type { ClusterCredentials } from './cluster-facts.ts';
-import { createAndStartApp, profileOf } from './containers/app.ts';
-import { dsqlStandInCounts, type DsqlStandInCounts } from './containers/dsql-stand-in.ts';
+import { createAndStartApp } from './containers/app.ts';
 import { dockerAppDns } from './faults/app-dns.ts';
 import { dockerClock } from './faults/clock.ts';
 import { dockerDiskFill } from './faults/disk-fill.ts';
@@ -98,12 +98,14 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
   }
 
   /**
-   * With the dsql app: what the DSQL stand-in counted since it started (statements refused by rule,
-   * write conflicts answered as OC000, client sessions); undefined with any other app.
+   * With a profile that has a container in front of the endpoint: what it counts since it started
+   * (the dsql app's DSQL stand-in: statements refused by rule, write conflicts answered as OC000,
+   * client sessions); undefined with any other app.
    */
-  async dsqlStandInStats(): Promise<DsqlStandInCounts | undefined> {
-    if (this.spec.appProfile !== 'dsql') return undefined;
-    return dsqlStandInCounts(this.spec);
+  appProfileCounter(): ProfileCounter | undefined {
+    const front = appProfileNamed(this.spec.appProfile)?.frontContainer;
+    if (!front) return undefined;
+    return { title: front.title, read: () => front.counts(this.spec), event: (after, before) => front.event(after, before) };
   }
 
   /** The simulator's control plane (/__sim/...): faults, state, recorded requests. */
@@ -246,7 +248,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
   /** The Sequelize setup the running app uses. */
   async appProfile(): Promise<AppProfile> {
     const app = await this.docker.inspectContainer(names.appContainer(this.spec));
-    return profileOf(app?.env ?? {});
+    return appProfileOf(app?.env ?? {});
   }
 
   /**
@@ -257,11 +259,12 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     const name = names.appContainer(this.spec);
     const app = await this.docker.inspectContainer(name);
     if (!app) throw new ClusterError(`the app container ${name} is missing`, { hint: 'run: npm run flipdrill -- down, then up' });
-    const running = profileOf(app.env);
+    const running = appProfileOf(app.env);
     if (running === profile) return;
-    // The DSQL stand-in is part of the cluster's start, in front of its endpoint.
-    if (running === 'dsql' || profile === 'dsql') {
-      throw new ClusterError(`the running cluster ${this.spec.name} runs the ${running} app; the dsql app and its DSQL stand-in come with a cluster of their own`, {
+    // A container in front of the endpoint (the dsql app's DSQL stand-in) is part of the cluster's start.
+    const fronted = [running, profile].map((p) => appProfileNamed(p)).find((p) => p?.frontContainer);
+    if (fronted?.frontContainer) {
+      throw new ClusterError(`the running cluster ${this.spec.name} runs the ${running} app; the ${fronted.name} app and its ${fronted.frontContainer.title} come with a cluster of their own`, {
         hint: 'remove it (flipdrill down), or give the drill another --name',
       });
     }
@@ -270,7 +273,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     const env = { ...app.env, APP_PROFILE: profile };
     // Only what flipdrill set: the image's own variables (PATH, NODE_ENV...) come back from the image.
     const ours = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'APP_PROFILE' || k === 'SEQUELIZE_OPTIONS' || k.startsWith('DB_') || k.startsWith('ANALYTICS_')));
-    if (profile === 'config' && !ours.SEQUELIZE_OPTIONS) throw new ClusterError(`the running cluster ${this.spec.name} was started without a Sequelize config`, { hint: 'remove it (flipdrill down), then drill with --sequelize-config' });
+    appProfileNamed(profile)?.checkReplacing?.(ours, this.spec.name);
     await createAndStartApp(this, this.docker, app.image, ours, app.labels, signal);
   }
 

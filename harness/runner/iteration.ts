@@ -8,6 +8,7 @@
  * so far, which the watcher and the workload update as they go (observers.ts). Whatever happens,
  * the workload stops and every fault still on is undone (open-faults.ts).
  */
+import { appProfileNamed } from '../../cluster/index.ts';
 import { AppClient } from '../client/app-client.ts';
 import { DrillClock, JsonLinesWriter } from '../history.ts';
 import type { ClusterEvent, Op } from '../op.ts';
@@ -53,13 +54,15 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   const needStandby = scenario.fault.target !== 'witness' || scenario.expect.promotion !== false;
   const before = await waitForHealthy(ctx, needStandby);
   const faults = new FaultStack(faultOn(ctx, before, scenario.fault, scenario.name));
-  // The DSQL stand-in counts from its start: this run's counts are the difference.
-  const dsqlBefore = await cluster.dsqlStandInStats?.().catch(() => undefined);
+  // What the app's profile counts in the cluster (the dsql app's DSQL stand-in) counts from its
+  // start: this run's counts are the difference.
+  const counter = cluster.appProfileCounter?.();
+  const countsBefore = await counter?.read().catch(() => undefined);
 
   const kind = workloadNamed(options.workload ?? 'set')!;
   const workloadSettings = kind.settings(`${scope}/`);
-  // The dsql app stamps its rows 'dsql' (Aurora DSQL has no node names): no stamp names a node.
-  const nodeStamps = (await cluster.appProfile()) !== 'dsql';
+  // Whether the rows' stamps name nodes: not the dsql app's (Aurora DSQL has no node names).
+  const nodeStamps = appProfileNamed(await cluster.appProfile())?.nodeStamps ?? true;
   const settings: RunSettings = {
     schema: RUN_SCHEMA,
     runId: run.id,
@@ -98,11 +101,11 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   try {
     for (const step of plan) await (STEPS[step.step] as StepRunner<PlanStep>)(it, step);
 
-    // What the DSQL stand-in counted (statements refused, conflicts answered as OC000), with the dsql app.
-    const dsql = await cluster.dsqlStandInStats?.().catch((e: Error) => ctx.logger.warn({ err: e.message }, 'the DSQL stand-in did not give its counts'));
-    if (dsql) {
-      const refused = Object.fromEntries(Object.entries(dsql.refused).map(([rule, n]) => [rule, n - (dsqlBefore?.refused[rule] ?? 0)]).filter(([, n]) => Number(n) > 0));
-      recordEvent({ type: 'dsql-stand-in', refused, conflicts: dsql.conflicts - (dsqlBefore?.conflicts ?? 0), sessions: dsql.sessions - (dsqlBefore?.sessions ?? 0) });
+    // What it counted during the run, as the profile's event (the DSQL stand-in's: statements
+    // refused, conflicts answered as OC000, of a type ClusterEvent lists), which the checker reads.
+    if (counter) {
+      const counts = await counter.read().catch((e: Error) => ctx.logger.warn({ err: e.message }, `the ${counter.title} did not give its counts`));
+      if (counts) recordEvent(counter.event(counts, countsBefore) as Parameters<RecordEvent>[0]);
     }
 
     ctx.onStep('checking the history', 'check');

@@ -3,33 +3,44 @@
  * same name, address and port either way.
  */
 import type { DockerClient } from '../docker-client.ts';
-import { ConfigError } from '../../errors.ts';
+import { appProfileNamed, type AppProfile } from '../../app-profiles/index.ts';
+import type { AppConnection } from '../../app-profiles/profile.ts';
+import { ClusterError, ConfigError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
-import { names, type AppProfile } from '../../spec.ts';
+import { names } from '../../spec.ts';
 import { ANALYTICS_DATABASE, type ClusterFacts } from '../cluster-facts.ts';
-import { dsqlAppEnv } from './dsql-stand-in.ts';
 
-/** The app's profile from its environment: the dsql app is the aware one on the DSQL platform. */
-export const profileOf = (env: Record<string, string | undefined>): AppProfile => (env.DB_PLATFORM === 'dsql' ? 'dsql' : ((env.APP_PROFILE as AppProfile | undefined) ?? 'aware'));
+/** Where flipdrill's app connects, and as whom. */
+export function appConnection(cluster: Pick<ClusterFacts, 'spec' | 'credentials'>): AppConnection {
+  const { spec, credentials } = cluster;
+  return {
+    // The floating endpoint: the alias, or the virtual IP the primary holds.
+    host: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
+    user: credentials.app.user,
+    password: credentials.app.password,
+    database: credentials.app.database,
+    analyticsDatabase: ANALYTICS_DATABASE,
+  };
+}
 
-/** The app container's environment: where it connects, as whom, with which profile. */
+/** The app container's environment: where it connects, as whom, with which profile (the profile's own part: cluster/app-profiles/). */
 export function appEnv(cluster: ClusterFacts, profile: AppProfile): Record<string, string> {
   const { spec, credentials } = cluster;
-  if (profile === 'dsql') return dsqlAppEnv(credentials);
-  return {
-    APP_PROFILE: profile,
-    DB_PASSWORD: credentials.app.password,
-    DB_USER: credentials.app.user,
-    DB_NAME: credentials.app.database,
-    // The floating endpoint: the alias, or the virtual IP the primary holds.
-    DB_WRITE_HOST: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
+  const kind = appProfileNamed(profile);
+  if (!kind) throw new ClusterError(`the app profile "${profile}" is unknown`);
+  const app = appConnection(cluster);
+  const shared = {
+    DB_PASSWORD: app.password,
+    DB_USER: app.user,
+    DB_NAME: app.database,
+    DB_WRITE_HOST: app.host,
     // As in the tutorial: the standby first, then the primary (the witness holds no data).
     DB_READ_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
     // The second database reads through the write endpoint only: its own replication settings.
-    ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
+    ANALYTICS_DB_NAME: app.analyticsDatabase,
     ...(credentials.ca ? { DB_SSL_CA: credentials.ca } : {}),
-    ...(profile === 'config' && spec.sequelizeOptions ? { SEQUELIZE_OPTIONS: JSON.stringify(spec.sequelizeOptions) } : {}),
   };
+  return kind.appEnv({ shared, app, spec });
 }
 
 /**

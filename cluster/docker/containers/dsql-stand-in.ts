@@ -1,13 +1,12 @@
 /**
  * The dsql app's part of a Docker cluster: the Aurora DSQL stand-in's container in front of the
- * endpoint, what it counted, and the app's environment that points at it.
+ * endpoint, what it counted, and the app's environment that points at it. The dsql profile
+ * (cluster/app-profiles/dsql.ts) starts it with its cluster.
  */
 import { randomBytes } from 'node:crypto';
-import type { DockerClient } from '../docker-client.ts';
 import { ClusterError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
-import { names, type ClusterSpec } from '../../spec.ts';
-import { ANALYTICS_DATABASE, type ClusterCredentials, type ClusterFacts } from '../cluster-facts.ts';
+import type { AppConnection, FrontHost, ProfileSpec } from '../../app-profiles/profile.ts';
 
 /** The DSQL stand-in's name on the client network (the dsql app's write endpoint). */
 const DSQL_STAND_IN_HOST = 'dsql';
@@ -20,7 +19,7 @@ export interface DsqlStandInCounts {
 }
 
 /** What the stand-in counted since it started (statements refused by rule, write conflicts answered as OC000, client sessions). */
-export async function dsqlStandInCounts(spec: ClusterSpec): Promise<DsqlStandInCounts> {
+export async function dsqlStandInCounts(spec: ProfileSpec): Promise<DsqlStandInCounts> {
   const res = await fetch(`http://127.0.0.1:${spec.dsqlStandIn.statsPort}/stats`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new ClusterError(`the DSQL stand-in answered ${res.status} to /stats`);
   return (await res.json()) as DsqlStandInCounts;
@@ -32,25 +31,24 @@ export async function dsqlStandInCounts(spec: ClusterSpec): Promise<DsqlStandInC
  * databases' owner for every session, so a session after a failover reaches the new primary. Its
  * counts are published on 127.0.0.1 only.
  */
-export async function startDsqlStandInContainer(cluster: ClusterFacts, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  const { spec, credentials } = cluster;
-  const name = names.dsqlStandInContainer(spec);
+export async function startDsqlStandInContainer(on: FrontHost): Promise<void> {
+  const { docker, name, spec, app, signal } = on;
   await docker.createContainer({
     name,
     hostname: 'dsql',
-    image,
+    image: on.image,
     entrypoint: ['/usr/local/bin/node', '/usr/local/lib/flipdrill/flipdrill-dsql.cjs'],
     env: {
-      DSQL_UPSTREAM_HOST: spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias,
-      DSQL_DATABASES: `${credentials.app.database},${ANALYTICS_DATABASE}`,
-      DSQL_UPSTREAM_USER: credentials.app.user,
-      DSQL_UPSTREAM_PASSWORD: credentials.app.password,
+      DSQL_UPSTREAM_HOST: app.host,
+      DSQL_DATABASES: `${app.database},${app.analyticsDatabase}`,
+      DSQL_UPSTREAM_USER: app.user,
+      DSQL_UPSTREAM_PASSWORD: app.password,
       // Every address of its own container: the client network and the published stats port.
       DSQL_HOST: '0.0.0.0',
     },
-    labels,
+    labels: on.labels,
     publish: { 8080: spec.dsqlStandIn.statsPort },
-    networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.dsqlStandIn.frontIp, aliases: [DSQL_STAND_IN_HOST] }],
+    networks: [{ network: on.network, ipv4Address: spec.dsqlStandIn.frontIp, aliases: [DSQL_STAND_IN_HOST] }],
     stopTimeoutSecs: 2,
   });
   await docker.startContainer(name);
@@ -66,7 +64,7 @@ export async function startDsqlStandInContainer(cluster: ClusterFacts, docker: D
 }
 
 /** The dsql app container's environment: the aware layer's Aurora DSQL profile, through the stand-in. */
-export function dsqlAppEnv(credentials: ClusterCredentials): Record<string, string> {
+export function dsqlAppEnv(app: Pick<AppConnection, 'database' | 'analyticsDatabase'>): Record<string, string> {
   return {
     // The aware layer's Aurora DSQL profile, as it runs against DSQL, through the stand-in.
     APP_PROFILE: 'aware',
@@ -78,8 +76,8 @@ export function dsqlAppEnv(credentials: ClusterCredentials): Record<string, stri
     DB_USER: 'admin',
     DB_DSQL_AUTH: 'password',
     DB_PASSWORD: `stand-in-token-${randomBytes(6).toString('hex')}`,
-    DB_NAME: credentials.app.database,
+    DB_NAME: app.database,
     DB_SSLMODE: 'disable',
-    ANALYTICS_DB_NAME: ANALYTICS_DATABASE,
+    ANALYTICS_DB_NAME: app.analyticsDatabase,
   };
 }

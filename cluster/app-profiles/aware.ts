@@ -1,0 +1,9 @@
+/** flipdrill's app on the failover-aware data layer (app/failover/): the default profile. */
+import type { AppProfileKind } from './profile.ts';
+
+export const aware: AppProfileKind<'aware'> = {
+  name: 'aware',
+  offered: true,
+  nodeStamps: true,
+  appEnv: ({ shared }) => ({ APP_PROFILE: 'aware', ...shared }),
+};
