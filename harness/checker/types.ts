@@ -42,7 +42,7 @@ export interface Expectations {
   /** The old primary must be primary again after a planned switchover back (fail-back). */
   switchback?: boolean;
   /**
-   * false: the app's commit stamps name no node (Aurora DSQL's profile stamps every row 'dsql', on
+   * false: the app's commit stamps name no node (Aurora DSQL's profile stamps every row with its own name, on
    * one timeline): its writes are judged as a client's that gives no stamps, and the figures built
    * on stamps (database downtime, split brain by stamps) are not given.
    */
