@@ -9,6 +9,7 @@ import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ClusterError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import type { SshHost, SshResult } from '../../remote/ssh.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
@@ -54,6 +55,14 @@ describe('the ssh driver', () => {
   it('fails a step with the last lines of what the machine said', async () => {
     const { driver } = stand({}, () => ({ exitCode: 3, stderr: 'neither a postmaster nor patroni runs here\n' }));
     await expect(driver.core.kill!()).rejects.toThrow('kill on admin@10.0.0.12:22 (pg2) failed (exit 3): neither a postmaster nor patroni runs here');
+  });
+
+  it('points at the node\'s SSH settings when SSH itself fails', async () => {
+    const ssh: SshScripts = { run: async () => Promise.reject(new Error('ssh admin@10.0.0.12 (pg2) failed: Permission denied (publickey)')) };
+    const driver = sshDriver({ name: 'pg2', host: '10.0.0.12', user: 'admin' }, ssh);
+    const error = await driver.core.isRunning!().catch((e: unknown) => e as ClusterError);
+    expect((error as ClusterError).message).toBe('looking for the postmaster on admin@10.0.0.12:22 (pg2): ssh admin@10.0.0.12 (pg2) failed: Permission denied (publickey)');
+    expect((error as ClusterError).hint).toBe("check the node's host, user, port and key, and that ssh to it works by hand");
   });
 
   it('starts by the service manager, or by the command the node gives, thawing first', async () => {

@@ -136,9 +136,21 @@ export function sshDriver(node: SshNode, ssh: SshScripts): NodeDriver {
   // Running: a postmaster neither stopped (T) nor dead and unreaped (Z).
   const runningScript = [find, '[ -n "$pm" ] && s=$(ps -o stat= -p "$pm" | cut -c1) && [ "$s" != T ] && [ "$s" != Z ]'].join('\n');
 
+  /** The runner's answer; when SSH itself fails, an error that points at the node's settings. */
+  async function send(script: string, what: string, options: { user?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+    try {
+      return await ssh.run(host, script, options);
+    } catch (error) {
+      throw new ClusterError(`${what} on ${where} (${name}): ${(error as Error).message}`, {
+        hint: "check the node's host, user, port and key, and that ssh to it works by hand",
+        cause: error,
+      });
+    }
+  }
+
   /** A script as root; fails with its output when it exits non-zero. */
   async function run(script: string, what: string, timeoutMs = 60_000): Promise<string> {
-    const result = await ssh.run(host, script, { timeoutMs });
+    const result = await send(script, what, { timeoutMs });
     if (result.exitCode !== 0) {
       throw new ClusterError(`${what} on ${where} (${name}) failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-4).join(' | ') || 'no output'}`);
     }
@@ -169,9 +181,9 @@ export function sshDriver(node: SshNode, ssh: SshScripts): NodeDriver {
       kill: async (signal = 'SIGKILL') => void (await run(killScript(signal), 'kill')),
       stop: async () => void (await run(stopScript, 'stop', (stopSecs + 30) * 1000)),
       start: async () => void (await run(startScript, 'start', 180_000)),
-      exec: (cmd, opts = {}) => ssh.run(host, shellQuote(cmd), opts),
+      exec: (cmd, opts = {}) => send(shellQuote(cmd), 'a command', opts),
       async isRunning() {
-        const result = await ssh.run(host, runningScript);
+        const result = await send(runningScript, 'looking for the postmaster');
         if (result.exitCode > 1) throw new ClusterError(`could not tell whether ${name} runs: ${(result.stderr || result.stdout).trim()}`);
         return result.exitCode === 0;
       },
