@@ -66,7 +66,7 @@ interface PooledConnection {
   _ending?: boolean;
   __failoverEpoch?: number;
   __bornAt?: number;
-  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void } };
+  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void; destroy?: () => void } };
   query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
@@ -118,6 +118,9 @@ interface ConnectionManager {
   connect(config: Record<string, unknown>): Promise<PooledConnection>;
 }
 
+/** How long a connection that is not kept may take to close before its socket is dropped. */
+const CLOSE_WAIT_MS = 1000;
+
 const ROLE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only";
 
 /**
@@ -142,7 +145,14 @@ function chooseWriteHosts(sequelize: Sequelize, config: FailoverConfig, log: Log
       const { rows } = await c.query(ROLE_SQL);
       return { inRecovery: rows[0]?.in_recovery === true, readOnly: rows[0]?.read_only === 'on' };
     },
-    close: (c) => c.end().catch(() => {}),
+    async close(c) {
+      // A host that froze after letting the session in never finishes the goodbye: give it a
+      // moment, then drop the socket, so the walk goes on.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([c.end().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+      c.connection?.stream?.destroy?.();
+    },
     stops: (error) => classify(error).verdict === 'fatal',
   });
   manager.connect = async (poolConfig) => {

@@ -50,13 +50,31 @@ const readOnlyError = () =>
 
 type Role = 'primary' | 'standby';
 
-/** A node: lets anyone in, answers the role question as its role says, takes INSERTs as a primary. */
-async function fakeNode(name: string, role: Role) {
-  const node = { name, role, port: 0, inserts: 0, roleQuestions: 0, open: 0, sockets: new Set<net.Socket>() };
-  const server = net.createServer((socket) => {
+/** Where a frozen node stops answering: at the role question, or only at the client's goodbye. */
+type Freeze = 'role question' | 'goodbye';
+
+/**
+ * A node: lets anyone in, answers the role question as its role says, takes INSERTs as a primary.
+ * A frozen one lets a session in and stops answering from where it froze; it never closes a
+ * socket, as a frozen process does not (its kernel takes the client's goodbye and nothing follows).
+ */
+async function fakeNode(name: string, role: Role, freeze?: Freeze) {
+  const node = { name, role, port: 0, inserts: 0, roleQuestions: 0, open: 0, accepted: 0, leftByClient: 0, sockets: new Set<net.Socket>() };
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     node.sockets.add(socket);
     node.open += 1;
+    node.accepted += 1;
+    let left = false;
+    const clientLeft = () => {
+      if (!left) node.leftByClient += 1;
+      left = true;
+    };
+    socket.on('end', () => {
+      clientLeft();
+      if (!freeze) socket.end();
+    });
     socket.on('close', () => {
+      clientLeft();
       node.sockets.delete(socket);
       node.open -= 1;
     });
@@ -77,8 +95,11 @@ async function fakeNode(name: string, role: Role) {
         const type = String.fromCharCode(buffer[0]!);
         const body = buffer.subarray(5, 1 + buffer.readInt32BE(1));
         buffer = buffer.subarray(1 + buffer.readInt32BE(1));
+        const sql = body.toString('utf8').replace(/\0$/, '');
+        if (freeze && type === 'X') continue;
+        if (freeze === 'role question' && /pg_is_in_recovery/.test(sql)) continue;
         if (type === 'X') return void socket.end();
-        if (type === 'Q') socket.write(answer(body.toString('utf8').replace(/\0$/, '')));
+        if (type === 'Q') socket.write(answer(sql));
       }
     });
   });
@@ -177,6 +198,25 @@ describe('the failover-aware Sequelize on a multi-host write endpoint', () => {
     // Nothing left open where it was not kept: the walks closed every connection they did not keep.
     await m.close();
     await expect.poll(() => [s1.node.open, x.node.open]).toEqual([0, 0]);
+  });
+
+  it('passes over hosts that freeze after letting a session in, at the role question or at the goodbye, dropping their connections', async () => {
+    const atQuestion = await fakeNode('f1', 'primary', 'role question');
+    const atGoodbye = await fakeNode('f2', 'standby', 'goodbye');
+    const primary = await fakeNode('p', 'primary');
+    cleanups.push(atQuestion.kill, atGoodbye.kill, primary.kill);
+    const hosts = [atQuestion, atGoodbye, primary].map((f) => ({ host: '127.0.0.1', port: f.node.port }));
+    const m = createFailoverSequelize(
+      { ...AWARE_DEFAULTS, platform: 'repmgr', database: 'app', user: 'app', password: 'x', write: hosts[0]!, writeHosts: hosts, reads: [], queryTimeoutMs: 300, failoverWindowMs: 5000 },
+      { logger: pino({ level: 'silent' }) },
+    );
+    cleanups.push(() => m.close());
+    const rows = await m.unitOfWork('insert', () => m.sequelize.query<{ node: string }>('INSERT INTO t VALUES (1) RETURNING node', { type: QueryTypes.SELECT }), { idempotent: true });
+    expect(rows[0]?.node).toBe('p');
+    // The first did not answer within the query timeout; the second answered as a standby and then
+    // never finished the goodbye. The layer left both anyway.
+    expect(atGoodbye.node.roleQuestions).toBe(1);
+    for (const f of [atQuestion, atGoodbye]) expect([f.node.accepted, f.node.leftByClient]).toEqual([1, 1]);
   });
 
   it('any: the first host that lets a session in, asked nothing', async () => {
