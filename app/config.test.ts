@@ -46,8 +46,50 @@ describe('DATABASE_URL', () => {
     expect(refused('db.example.com:5432')).toMatch(/must start with postgres:\/\//);
     expect(refused('not a url')).toMatch(/not a URL/);
     expect(refused('mysql://u:p@h/d')).toMatch(/must start with postgres:\/\//);
-    expect(refused('postgres://u:p@h/d?target_session_attrs=read-write')).toMatch(/parameter the app does not use: target_session_attrs/);
+    expect(refused('postgres://u:p@h/d?application_name=x')).toMatch(/parameter the app does not use: application_name \(it knows sslmode, sslrootcert, target_session_attrs\)/);
     expect(refused('postgres://u@h/d')).toMatch(/DB_PASSWORD is required/);
+    expect(refused('postgres://u:p@h1:5432,h2:x/d')).toBe('DATABASE_URL has a port that is not a number from 1 to 65535 after h2: "x"');
+    expect(refused('postgres://u:p@h1,h2/d?target_session_attrs=readwrite')).toBe('target_session_attrs must be one of any, read-write, read-only, primary, standby, prefer-standby, not "readwrite"');
+  });
+});
+
+describe('a multi-host endpoint', () => {
+  it('from DATABASE_URL: every host in order, each with its port or DB_PORT\'s, and target_session_attrs', () => {
+    const url = 'postgres://u:p@node2:6433,[::1],node1:6432/app?target_session_attrs=read-write';
+    expect(parseDatabaseUrl(url)).toMatchObject({ DB_WRITE_HOST: 'node2:6433,[::1],node1:6432', DB_TARGET_SESSION_ATTRS: 'read-write' });
+    expect(parseDatabaseUrl(url)).not.toHaveProperty('DB_PORT');
+    const { failover } = loadConfig({ DATABASE_URL: url, DB_PORT: '7000', DB_READ_HOSTS: '' });
+    expect(failover).toMatchObject({
+      write: { host: 'node2', port: 6433 },
+      writeHosts: [
+        { host: 'node2', port: 6433 },
+        { host: '::1', port: 7000 },
+        { host: 'node1', port: 6432 },
+      ],
+      targetSessionAttrs: 'read-write',
+    });
+  });
+
+  it('from DB_WRITE_HOST, comma-separated; DB_TARGET_SESSION_ATTRS wins over the URL\'s', () => {
+    const { failover } = loadConfig({ DATABASE_URL: 'postgres://u:p@h/d?target_session_attrs=read-write', DB_WRITE_HOST: 'a:1, b', DB_TARGET_SESSION_ATTRS: 'any', DB_READ_HOSTS: '' });
+    expect(failover).toMatchObject({ writeHosts: [{ host: 'a', port: 1 }, { host: 'b', port: 5432 }], targetSessionAttrs: 'any' });
+  });
+
+  it('one host is the plain write endpoint, as before; an IPv6 one included', () => {
+    const { failover } = loadConfig({ DATABASE_URL: 'postgres://u:p@[::1]:6432/d', DB_READ_HOSTS: '[::1]:6433' });
+    expect(failover.write).toEqual({ host: '::1', port: 6432 });
+    expect(failover.reads).toEqual([{ host: '::1', port: 6433 }]);
+    expect(failover).not.toHaveProperty('writeHosts');
+    expect(failover).not.toHaveProperty('targetSessionAttrs');
+  });
+
+  it('is refused for the profiles whose Sequelize connects to one host, and bad host lists in one line', () => {
+    const env = { DB_PASSWORD: 'p', DB_WRITE_HOST: 'a,b' };
+    expect(() => loadConfig({ ...env, APP_PROFILE: 'naive' })).toThrow(/^the write endpoint names 2 hosts: only APP_PROFILE=aware chooses among several; the naive profile's Sequelize connects to one$/);
+    expect(() => loadConfig({ ...env, APP_PROFILE: 'config', SEQUELIZE_OPTIONS: '{}' })).toThrow(/the config profile's Sequelize connects to one/);
+    expect(() => loadConfig({ DB_PASSWORD: 'p', DB_WRITE_HOST: 'a:5432:1' })).toThrow(/^DB_WRITE_HOST has an IPv6 address without brackets: "a:5432:1"/);
+    expect(() => loadConfig({ DB_PASSWORD: 'p', DB_WRITE_HOST: ',' })).toThrow(/^DB_WRITE_HOST names no host$/);
+    expect(() => loadConfig({ DB_PASSWORD: 'p', DB_READ_HOSTS: 'node2:x' })).toThrow(/^DB_READ_HOSTS has a port that is not a number/);
   });
 });
 

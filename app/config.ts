@@ -8,11 +8,15 @@
  *   DB_DSQL_SCHEMA          dsql, a role other than admin: its schema (default myschema)
  *   DB_DSQL_AUTH=password   dsql: send DB_PASSWORD instead of an IAM token (a local stand-in)
  *   DB_NAME, DB_USER, DB_PASSWORD
- *   DB_WRITE_HOST           the floating endpoint, host[:port]
+ *   DB_WRITE_HOST           the floating endpoint, host[:port]; or several, comma-separated: a
+ *                           multi-host endpoint, tried in order (IPv6 in brackets: [::1]:5432)
+ *   DB_TARGET_SESSION_ATTRS what a write connection must find, libpq's target_session_attrs: any,
+ *                           read-write (the default), read-only, primary, standby, prefer-standby
  *   DB_READ_HOSTS           replicas, comma-separated host[:port]
  *   DB_PORT                 default port (5432)
- *   DATABASE_URL            postgres://user:password@host:port/database?sslmode=...&sslrootcert=...
- *                           (its parts are defaults: a DB_* variable that is set wins)
+ *   DATABASE_URL            postgres://user:password@host:port[,host:port...]/database?sslmode=...
+ *                           &sslrootcert=...&target_session_attrs=... (app/failover/postgres-url.ts;
+ *                           its parts are defaults: a DB_* variable that is set wins)
  *   DB_SSLMODE              disable, require, verify-ca or verify-full, as libpq means them
  *                           (default: verify-full with a CA, disable without)
  *   DB_SSL_CA / DB_SSL_CA_FILE   the CA (PEM text or a file; `system`: the system's CAs)
@@ -26,7 +30,8 @@
  *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
-import { AWARE_DEFAULTS, type Endpoint, type FailoverConfig, type TlsConfig } from './failover/settings.ts';
+import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from './failover/postgres-url.ts';
+import { AWARE_DEFAULTS, TARGET_SESSION_ATTRS, type Endpoint, type FailoverConfig, type TargetSessionAttrs, type TlsConfig } from './failover/settings.ts';
 import { PLATFORM_NAMES, platformNamed } from './platforms/index.ts';
 
 export type AppProfile = 'naive' | 'aware' | 'config';
@@ -51,10 +56,25 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
-function endpoint(spec: string, defaultPort: number): Endpoint {
-  const [host, port] = spec.trim().split(':');
-  if (!host) throw new AppConfigError(`empty host in "${spec}"`);
-  return { host, port: port ? Number(port) : defaultPort };
+/** A comma-separated host[:port] list (DB_WRITE_HOST, DB_READ_HOSTS); empty items are skipped. */
+function endpoints(name: string, spec: string, defaultPort: number): Endpoint[] {
+  const items = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) return [];
+  try {
+    return parseHostList(items.join(',')).map((h) => ({ host: h.host, port: h.port ?? defaultPort }));
+  } catch (error) {
+    if (error instanceof PostgresUrlError) throw new AppConfigError(`${name} ${error.message}`);
+    throw error;
+  }
+}
+
+function targetSessionAttrs(raw: string | undefined): TargetSessionAttrs | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!(TARGET_SESSION_ATTRS as readonly string[]).includes(raw)) throw new AppConfigError(`target_session_attrs must be one of ${TARGET_SESSION_ATTRS.join(', ')}, not "${raw}"`);
+  return raw as TargetSessionAttrs;
 }
 
 const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -69,39 +89,46 @@ interface UrlParts {
   DB_PORT?: string;
   DB_SSLMODE?: string;
   DB_SSL_CA_FILE?: string;
+  DB_TARGET_SESSION_ATTRS?: string;
 }
 
 /** The URL's query parameters the app knows (libpq's names); anything else is refused, not ignored. */
-const URL_PARAMETERS = new Set(['sslmode', 'sslrootcert']);
+const URL_PARAMETERS = new Set(['sslmode', 'sslrootcert', 'target_session_attrs']);
 
 /**
  * postgres://user:password@host:port/database?sslmode=verify-full&sslrootcert=/path/ca.pem, the
- * form RDS consoles and platforms hand out. One host only: the app's write endpoint.
+ * form RDS consoles and platforms hand out; or with several hosts (host1:5432,host2:5432) and
+ * target_session_attrs, the form pg_auto_failover and libpq's users hand out: the app's write
+ * endpoint, whose hosts are tried in order (app/failover/host-choice.ts).
  */
 export function parseDatabaseUrl(raw: string): UrlParts {
-  let url: URL;
+  let url: PostgresUrl;
   try {
-    url = new URL(raw);
-  } catch {
-    throw new AppConfigError('DATABASE_URL is not a URL (postgres://user:password@host:port/database?sslmode=...)');
+    url = parsePostgresUrl(raw);
+  } catch (error) {
+    if (error instanceof PostgresUrlError) throw new AppConfigError(`DATABASE_URL ${error.message}`);
+    throw error;
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new AppConfigError(`DATABASE_URL must start with postgres:// or postgresql://, not ${url.protocol}//`);
-  if (!url.hostname) throw new AppConfigError('DATABASE_URL names no host');
-  if (url.hostname.includes(',')) throw new AppConfigError('DATABASE_URL names several hosts: give the write endpoint, and the replicas in DB_READ_HOSTS');
-  for (const key of url.searchParams.keys()) {
+  for (const key of Object.keys(url.params)) {
     if (!URL_PARAMETERS.has(key)) throw new AppConfigError(`DATABASE_URL has a parameter the app does not use: ${key} (it knows ${[...URL_PARAMETERS].join(', ')})`);
   }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   const parts: UrlParts = {};
-  if (url.username) parts.DB_USER = decodeURIComponent(url.username);
-  if (url.password) parts.DB_PASSWORD = decodeURIComponent(url.password);
-  if (database) parts.DB_NAME = database;
-  parts.DB_WRITE_HOST = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (url.port) parts.DB_PORT = url.port;
-  const sslmode = url.searchParams.get('sslmode');
+  if (url.user) parts.DB_USER = url.user;
+  if (url.password) parts.DB_PASSWORD = url.password;
+  if (url.database) parts.DB_NAME = url.database;
+  // One host: its port is the default port, as before there were several. Several: each keeps
+  // its own, and one without takes DB_PORT's (5432 unless set), as libpq's PGPORT.
+  const [first, ...others] = url.hosts;
+  if (others.length === 0) {
+    parts.DB_WRITE_HOST = formatHost({ host: first!.host });
+    if (first!.port !== undefined) parts.DB_PORT = String(first!.port);
+  } else {
+    parts.DB_WRITE_HOST = url.hosts.map(formatHost).join(',');
+  }
+  const { sslmode, sslrootcert, target_session_attrs: target } = url.params;
   if (sslmode) parts.DB_SSLMODE = sslmode;
-  const rootcert = url.searchParams.get('sslrootcert');
-  if (rootcert) parts.DB_SSL_CA_FILE = rootcert;
+  if (sslrootcert) parts.DB_SSL_CA_FILE = sslrootcert;
+  if (target) parts.DB_TARGET_SESSION_ATTRS = target;
   return parts;
 }
 
@@ -163,6 +190,12 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (!platform) throw new AppConfigError(`DB_PLATFORM must be ${PLATFORM_NAMES}, not "${platformName}"`);
   const port = intFrom(env, 'DB_PORT', 5432);
+  const writeHosts = endpoints('DB_WRITE_HOST', env.DB_WRITE_HOST ?? 'pg-primary', port);
+  if (writeHosts.length === 0) throw new AppConfigError('DB_WRITE_HOST names no host');
+  if (writeHosts.length > 1 && profile !== 'aware') {
+    throw new AppConfigError(`the write endpoint names ${writeHosts.length} hosts: only APP_PROFILE=aware chooses among several; the ${profile} profile's Sequelize connects to one`);
+  }
+  const target = targetSessionAttrs(env.DB_TARGET_SESSION_ATTRS);
   const base = { ...AWARE_DEFAULTS, ...platform.failover };
   const tls = tlsFrom({ ...platform.env.tlsDefaults(env), ...env });
   const failover: FailoverConfig = {
@@ -171,8 +204,10 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     database: env.DB_NAME ?? 'flipdrill',
     user: env.DB_USER ?? 'flipdrill_app',
     password,
-    write: endpoint(env.DB_WRITE_HOST ?? 'pg-primary', port),
-    reads: platform.env.replicas ? (env.DB_READ_HOSTS ?? 'node2,node1').split(',').filter(Boolean).map((h) => endpoint(h, port)) : [],
+    write: writeHosts[0]!,
+    ...(writeHosts.length > 1 ? { writeHosts } : {}),
+    ...(target ? { targetSessionAttrs: target } : {}),
+    reads: platform.env.replicas ? endpoints('DB_READ_HOSTS', env.DB_READ_HOSTS ?? 'node2,node1', port) : [],
     ...(tls ? { tls } : {}),
     connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', base.connectTimeoutMs),
     queryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', base.queryTimeoutMs),
@@ -189,7 +224,7 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
         ...failover,
         database: analyticsName,
         // Its own replication settings: analytics reads are few and must see the latest write.
-        reads: (env.ANALYTICS_DB_READ_HOSTS ?? '').split(',').filter(Boolean).map((h) => endpoint(h, port)),
+        reads: endpoints('ANALYTICS_DB_READ_HOSTS', env.ANALYTICS_DB_READ_HOSTS ?? '', port),
         failoverWindowMs: intFrom(env, 'ANALYTICS_DB_FAILOVER_WINDOW_MS', failover.failoverWindowMs),
       }
     : undefined;

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const app = createApp(db, log, { schemaReady: () => schemaReady });
   const server = await listen(app, config.httpPort, process.env.HOST || undefined);
   log.info(
-    { port: config.httpPort, profile: config.profile, platform: config.failover.platform, write: config.failover.write, reads: config.failover.reads, tls: Boolean(config.failover.tls) },
+    { port: config.httpPort, profile: config.profile, platform: config.failover.platform, write: config.failover.writeHosts ?? config.failover.write, reads: config.failover.reads, tls: Boolean(config.failover.tls) },
     'listening',
   );
 

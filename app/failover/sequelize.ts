@@ -9,8 +9,9 @@
 import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
-import { classify, RoleMismatchError, type Classification } from './classify.ts';
-import { sslOptions, type FailoverConfig } from './settings.ts';
+import { classify, type Classification } from './classify.ts';
+import { createHostChoice } from './host-choice.ts';
+import { sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
 
 export class DatabaseOperationError extends Error {
   constructor(
@@ -65,7 +66,7 @@ interface PooledConnection {
   _ending?: boolean;
   __failoverEpoch?: number;
   __bornAt?: number;
-  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void } };
+  connection?: { stream?: { setKeepAlive?: (on: boolean, delay: number) => void; destroy?: () => void } };
   query(sql: string): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 }
@@ -95,19 +96,73 @@ export interface FailoverSequelizeOptions {
  * under a connection to the demoted node). The driver's Client is tagged with its pool from the
  * moment it exists: destroying a connection the pool does not hold is then a no-op.
  */
-function withPoolTag(driver: typeof pg, write: { host: string; port: number }): typeof pg {
+function withPoolTag(driver: typeof pg, writes: Endpoint[]): typeof pg {
   const Base = driver.Client;
   class TaggedClient extends Base {
     queryType: 'read' | 'write';
     constructor(config?: string | pg.ClientConfig) {
       super(config);
       const c = typeof config === 'object' ? config : {};
-      this.queryType = c.host === write.host && Number(c.port ?? 5432) === write.port ? 'write' : 'read';
+      // A host both in a multi-host write endpoint and among the replicas may get the wrong tag:
+      // harmless, since Sequelize sets the right one once the connection is set up.
+      this.queryType = writes.some((w) => c.host === w.host && Number(c.port ?? 5432) === w.port) ? 'write' : 'read';
     }
   }
   // The rest of the module (types, defaults, ...) as it is, through the prototype: copying it would
   // touch pg's lazy `native` getter.
   return Object.assign(Object.create(driver) as typeof pg, { Client: TaggedClient });
+}
+
+/** Sequelize's dialect connection manager: `connect` opens one connection for a pool's config. */
+interface ConnectionManager {
+  connect(config: Record<string, unknown>): Promise<PooledConnection>;
+}
+
+/** How long a connection that is not kept may take to close before its socket is dropped. */
+const CLOSE_WAIT_MS = 1000;
+
+const ROLE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only";
+
+/**
+ * Every new write connection goes through a host choice (./host-choice.ts): libpq's
+ * target_session_attrs by hand, for one host (the endpoint may still, or again, lead to a
+ * standby) or for a multi-host endpoint, which node-postgres cannot read. It sits where Sequelize
+ * opens a pool's connection (its dialect connection manager's `connect`), so that one new
+ * connection walks the hosts, as libpq's connect does; Sequelize's hooks then run on the one
+ * kept. A pg Client cannot be the seam: Sequelize makes one per connection and listens on it
+ * before it connects, and a Client cannot connect twice. A connection that does not fit is ended
+ * before the walk goes on, or it leaks ([E16]).
+ */
+function chooseWriteHosts(sequelize: Sequelize, config: FailoverConfig, log: Logger): void {
+  const target = writeTargetOf(config);
+  const hosts = writeHostsOf(config);
+  // One host that is not checked: nothing to choose.
+  if (target === 'any' && hosts.length === 1) return;
+  const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+  const connectTo = manager.connect.bind(manager);
+  const choice = createHostChoice<PooledConnection>(hosts, target, {
+    async role(c) {
+      const { rows } = await c.query(ROLE_SQL);
+      return { inRecovery: rows[0]?.in_recovery === true, readOnly: rows[0]?.read_only === 'on' };
+    },
+    async close(c) {
+      // A host that froze after letting the session in never finishes the goodbye: give it a
+      // moment, then drop the socket, so the walk goes on.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([c.end().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+      c.connection?.stream?.destroy?.();
+    },
+    stops: (error) => classify(error).verdict === 'fatal',
+  });
+  manager.connect = async (poolConfig) => {
+    // With replicas, only the write pool's config carries the mark; without, every connection writes.
+    if (config.reads.length > 0 && !poolConfig[WRITE_POOL]) return connectTo(poolConfig);
+    const before = choice.current;
+    const { connection, host } = await choice.connect((h) => connectTo({ ...poolConfig, host: h.host, port: h.port }));
+    if (host !== before) log.info({ from: before, to: host, targetSessionAttrs: target }, 'new write connections go to another host');
+    return connection;
+  };
 }
 
 export function createFailoverSequelize(config: FailoverConfig, options: FailoverSequelizeOptions): FailoverSequelize {
@@ -126,11 +181,12 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
   // As on RDS: TLS required and the server's certificate checked against the CA you hold,
   // including its name, unless the sslmode says otherwise (app/failover/settings.ts).
   const ssl = config.tls ? sslOptions(config.tls) : undefined;
+  const writeHosts = writeHostsOf(config);
 
   const sequelizeOptions: Options & { databaseVersion: string } = {
     dialect: 'postgres',
     // Passed explicitly: a bundled app has no node_modules to require it from, and DSQL swaps the Client.
-    dialectModule: config.reads.length > 0 ? withPoolTag(options.driver ?? pg, config.write) : (options.driver ?? pg),
+    dialectModule: config.reads.length > 0 ? withPoolTag(options.driver ?? pg, writeHosts) : (options.driver ?? pg),
     database: config.database,
     username: config.user,
     // A function is handed to pg as it is, and pg calls it for every new connection (DSQL tokens).
@@ -157,9 +213,10 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       // Idle connections to a node that is no longer primary go away quickly.
       idle: 5000,
       evict: 1000,
-      // One timer covers waiting for a connection and opening one: near the connect timeout, not
-      // Sequelize's 60 s, which hides an outage behind a minute of waiting (sequelize#16994).
-      acquire: config.connectTimeoutMs + 2000,
+      // One timer covers waiting for a connection and opening one: near the connect timeout (for
+      // each host a write connection may walk through), not Sequelize's 60 s, which hides an
+      // outage behind a minute of waiting (sequelize#16994).
+      acquire: config.connectTimeoutMs * writeHosts.length + 2000,
       // Synchronous only (sequelize-pool calls it without await): keep the default checks, add
       // the epoch and the age limit.
       validate: (connection: unknown) => {
@@ -183,27 +240,18 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       ...options.dialectOptions,
     },
     hooks: {
-      afterConnect: async (connection: unknown, hostConfig: unknown) => {
+      afterConnect: async (connection: unknown) => {
         const c = connection as PooledConnection;
         c.__failoverEpoch = epoch;
         c.__bornAt = Date.now();
         // Sequelize drops keepAliveInitialDelayMillis; set the delay on the socket itself ([E14]).
         c.connection?.stream?.setKeepAlive?.(true, config.keepAliveDelayMs);
         if (options.searchPath) await c.query(`SET search_path TO "${options.searchPath.replace(/"/g, '""')}"`);
-        const isWrite = config.reads.length === 0 || Boolean((hostConfig as Record<string, unknown>)[WRITE_POOL]);
-        if (isWrite && config.verifyRoleOnConnect) {
-          // libpq's target_session_attrs=read-write, by hand: the endpoint may still (or again)
-          // lead to a standby. End the connection before throwing or it leaks ([E16]).
-          const { rows } = await c.query('SHOW transaction_read_only');
-          if (rows[0]?.transaction_read_only === 'on') {
-            await c.end().catch(() => {});
-            throw new RoleMismatchError(`the write endpoint ${config.write.host}:${config.write.port} leads to a read-only node`);
-          }
-        }
       },
     },
   };
   const sequelize = new Sequelize(sequelizeOptions);
+  chooseWriteHosts(sequelize, config, log);
 
   const pause = (attempt: number) => {
     const { baseMs, maxMs } = config.backoff;

@@ -8,6 +8,19 @@ export interface Endpoint {
 }
 
 /**
+ * libpq's target_session_attrs (PostgreSQL 14's set), what a new session must be to be kept:
+ *
+ *   any             whatever answers first
+ *   read-write      transaction_read_only is off (libpq's test: a primary, not made read-only)
+ *   read-only       transaction_read_only is on
+ *   primary         not in recovery (pg_is_in_recovery() is false)
+ *   standby         in recovery
+ *   prefer-standby  a standby if any host is one, else whatever answers first
+ */
+export const TARGET_SESSION_ATTRS = ['any', 'read-write', 'read-only', 'primary', 'standby', 'prefer-standby'] as const;
+export type TargetSessionAttrs = (typeof TARGET_SESSION_ATTRS)[number];
+
+/**
  * How a connection is encrypted and the server proven, with libpq's sslmode names:
  *
  *   verify-full  encrypted; the server's certificate chains to a CA you hold and names the host
@@ -55,8 +68,22 @@ export interface FailoverConfig {
   user: string;
   /** A fixed password, or a provider called for every new connection (Aurora DSQL's IAM tokens). */
   password: string | (() => Promise<string>);
-  /** Writes: the floating endpoint (Docker alias, floating IP, virtual IP, RDS writer, DSQL endpoint). */
+  /**
+   * Writes: the floating endpoint (Docker alias, floating IP, virtual IP, RDS writer, DSQL
+   * endpoint), or the first host of a multi-host endpoint (`writeHosts`).
+   */
   write: Endpoint;
+  /**
+   * A multi-host write endpoint, libpq's `host1:port1,host2:port2`: every host, `write` first.
+   * A new write connection goes to the host that last fitted `targetSessionAttrs`, and from there
+   * to the next ones, in order and around (app/failover/host-choice.ts). Absent: `write` alone.
+   */
+  writeHosts?: Endpoint[];
+  /**
+   * What a new write connection must find, libpq's target_session_attrs. Absent: read-write with
+   * verifyRoleOnConnect, any without.
+   */
+  targetSessionAttrs?: TargetSessionAttrs;
   /** Reads: the replicas (none for DSQL, which has one endpoint). */
   reads: Endpoint[];
   tls?: TlsConfig;
@@ -80,7 +107,7 @@ export interface FailoverConfig {
    * set as the search_path of every new connection. Default myschema, as AWS's samples name it.
    */
   schema?: string;
-  /** Check on every new write connection that the node accepts writes. */
+  /** Check on every new write connection that the node accepts writes (target_session_attrs=read-write). */
   verifyRoleOnConnect: boolean;
   /** Sequelize asks the server for its version on first use unless told; with the primary down that fails every query. */
   databaseVersion: string;
@@ -99,3 +126,13 @@ export const AWARE_DEFAULTS = {
   verifyRoleOnConnect: true,
   databaseVersion: '15.0.0',
 } satisfies Partial<FailoverConfig>;
+
+/** The hosts a write connection may go to, in order. */
+export function writeHostsOf(config: Pick<FailoverConfig, 'write' | 'writeHosts'>): Endpoint[] {
+  return config.writeHosts && config.writeHosts.length > 0 ? config.writeHosts : [config.write];
+}
+
+/** What a new write connection must find: targetSessionAttrs, else what verifyRoleOnConnect says. */
+export function writeTargetOf(config: Pick<FailoverConfig, 'targetSessionAttrs' | 'verifyRoleOnConnect'>): TargetSessionAttrs {
+  return config.targetSessionAttrs ?? (config.verifyRoleOnConnect ? 'read-write' : 'any');
+}
