@@ -117,6 +117,8 @@ export interface ClockCapability extends Leftovers {
 /** A planned switchover to a standby, by the cluster's HA manager. Returns its output; throws with it on failure. */
 export interface SwitchoverCapability {
   switchover(node: string): Promise<string>;
+  /** What a switchover to `node` from `current` runs, said before it runs. */
+  describe?(node: string, current: string): string;
 }
 
 /** Every optional capability, by the name a fault declares it with. */

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { APP_PROFILES, ConfigError, defineCluster, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
+import { APP_PROFILES, ConfigError, defineCluster, readClusterFile, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 import { checkClientModule } from '../cluster/client-module.ts';
 import { packageRoot } from '../cluster/lib/package-root.ts';
 import { COMMANDS, DEFAULT_SCHEDULE_FAULTS, globalHelp, OPTION_HELP, type Command } from './cli-help.ts';
@@ -39,6 +39,8 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   'do-faults': { type: 'string' },
   target: { type: 'string' },
+  cluster: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   ip: { type: 'string' },
   droplet: { type: 'string' },
   json: { type: 'boolean' },
@@ -215,6 +217,14 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
   }
+  if (values['dry-run'] && values.cluster === undefined) throw new ConfigError('--dry-run shows what a drill of a cluster file would run: give --cluster <file>');
+  if (values.cluster !== undefined) {
+    if (name !== 'drill') throw new ConfigError('--cluster is for drill only');
+    const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'client', 'app-image', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
+    if (clash) throw new ConfigError(`--${clash} shapes a cluster flipdrill builds; with --cluster the file says what the cluster is`);
+    if (!values['dry-run']) throw new ConfigError('drilling a cluster file is not built yet: --dry-run shows what the drill would find and run, without touching the cluster');
+    readClusterFile(values.cluster);
+  }
   const cluster: ClusterOptions = {
     name: values.name,
     portBase: number('port-base', values['port-base'], { min: 1024, max: 65533 }),
@@ -237,7 +247,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   // creates a run folder: a bad name, subnet or port is one line and nothing else. An empty name
   // is a bad name everywhere (for down it would otherwise mean "every cluster").
   if (values.name !== undefined || ['drill', 'compare', 'up', 'status', 'down'].includes(name)) {
-    if (values.target === undefined) defineCluster(cluster);
+    if (values.target === undefined && values.cluster === undefined) defineCluster(cluster);
   }
   if (values.target !== undefined) {
     const file = path.resolve(KNOWN_TARGETS[values.target] ?? values.target);

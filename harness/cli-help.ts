@@ -182,6 +182,12 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
     text: 'machines provisioned by ansible/site.yml instead of containers, reached over SSH as the inventory says; the app runs on this machine (needs ansible)',
     for: ['drill'],
   },
+  cluster: {
+    arg: '<file>',
+    text: 'a cluster flipdrill did not build, described by a cluster file (YAML or JSON: see docs/guides/attach.md); for now with --dry-run only',
+    for: ['drill'],
+  },
+  'dry-run': { text: "with --cluster: look at the cluster (its manager, primary, standbys, the drill role's privileges) and print every step a drill would run, with its command; nothing is created, injected or changed", for: ['drill'] },
   scenario: {
     arg: '<name|file>',
     text: 'a built-in scenario (see flipdrill scenarios) or a scenario .json file; with --repeat, several (a,b,c) take turns: a soak across faults on one cluster',

@@ -45,6 +45,14 @@ describe('cluster files', () => {
     expect(parseClusterFile(json, 'x.json', {}).endpoint).toContain('h1:5432,h2:5432');
   });
 
+  it("percent-encodes a secret that goes into a URL's user part, so '/', '@' or '%' in a password cannot break it", () => {
+    const json = JSON.stringify({ name: 'x', endpoint: 'postgres://u:${PW}@h/app', nodes: [{ name: 'a', url: 'postgres://u:${PW}@h1/app', docker: 'a' }, { name: 'b', url: 'postgres://u@h2/app?application_name=${PW}', docker: 'b' }] });
+    const file = parseClusterFile(json, 'x.json', { PW: 'a/b@c%d' });
+    expect(file.endpoint).toBe('postgres://u:a%2Fb%40c%25d@h/app');
+    expect(new URL(file.nodes[0]!.url).password).toBe('a%2Fb%40c%25d');
+    expect(decodeURIComponent(new URL(file.nodes[0]!.url).password)).toBe('a/b@c%d');
+  });
+
   const node = (extra: string) => `\n  - name: pg2\n    url: postgres://u@127.0.0.1:2/app\n    docker: b${extra}`;
   const base = (nodes: string, top = '') => `name: s\nendpoint: postgres://u@127.0.0.1:1/app${top}\nnodes:\n  - name: pg1\n    url: postgres://u@127.0.0.1:1/app\n    docker: a${nodes}\n`;
   const BAD: [string, string, RegExp][] = [

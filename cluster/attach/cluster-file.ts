@@ -19,17 +19,16 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.ts';
 
-/** The faults a `commands` node may give its own command for, and their undos. */
-export const COMMAND_FAULTS = ['kill', 'stop', 'start', 'freeze', 'thaw', 'partition', 'heal', 'switchover'] as const;
+/** The commands a `commands` node may give (drivers/commands-driver.ts): each fault, its undo, and how to run a command on it. */
+export const COMMAND_FAULTS = ['kill', 'stop', 'start', 'freeze', 'thaw', 'partition', 'heal', 'partition-one-way', 'heal-one-way', 'shape', 'unshape', 'exec', 'running'] as const;
 export type CommandFault = (typeof COMMAND_FAULTS)[number];
 
 export type NodeDriverSpec =
   | { kind: 'docker'; container: string }
-  | { kind: 'ssh'; host: string; user: string; port: number; key?: string }
+  | { kind: 'ssh'; host: string; user: string; port: number; key?: string; manager?: string[]; services?: string[]; dataDirectory?: string; start?: string; stop?: string }
   | { kind: 'commands'; commands: Partial<Record<CommandFault, string>>; timeoutSecs: number };
 
 export interface ForeignNode {
@@ -63,7 +62,7 @@ export interface ForeignClusterFile {
 const TOP_KEYS = ['name', 'endpoint', 'replicas', 'manager', 'monitor', 'nodes'];
 const NODE_KEYS = ['name', 'url', 'docker', 'ssh', 'commands', 'patroni', 'witness'];
 const DRIVERS = ['docker', 'ssh', 'commands'] as const;
-const SSH_KEYS = ['host', 'user', 'key', 'port'];
+const SSH_KEYS = ['host', 'user', 'key', 'port', 'manager', 'services', 'dataDirectory', 'start', 'stop'];
 
 /** Edits (insert, delete, replace one character) from a to b. */
 function distance(a: string, b: string): number {
@@ -98,9 +97,13 @@ function substitute(value: string, where: string, env: NodeJS.ProcessEnv, fail: 
 function postgresUrl(raw: unknown, where: string, env: NodeJS.ProcessEnv, fail: (m: string) => never): string {
   if (typeof raw !== 'string' || raw.length === 0) fail(`${where} must be a postgres:// URL`);
   if (!/^postgres(ql)?:\/\//.test(raw)) fail(`${where} must be a postgres:// URL, not "${raw}"`);
-  const userinfo = /^postgres(?:ql)?:\/\/([^@/]*)@/.exec(raw)?.[1];
-  if (userinfo?.includes(':') && !/:\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(userinfo)) fail(`${where}: a password written into the file; give it as \${VAR} from the environment`);
-  const url = substitute(raw, where, env, fail);
+  const given = /^postgres(?:ql)?:\/\/([^@/]*)@/.exec(raw)?.[1];
+  if (given?.includes(':') && !/:\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(given)) fail(`${where}: a password written into the file; give it as \${VAR} from the environment`);
+  // A secret in the user part is percent-encoded as it goes in: a password with '/', '@' or '%'
+  // would otherwise break the URL.
+  const m = /^(postgres(?:ql)?:\/\/)([^@/]*@)?(.*)$/s.exec(raw)!;
+  const userinfo = m[2] === undefined ? '' : substitute(m[2].slice(0, -1), where, { ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === undefined ? v : encodeURIComponent(v)])) }, fail) + '@';
+  const url = `${m[1]}${userinfo}${substitute(m[3]!, where, env, fail)}`;
   const hosts = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
   if (!hosts || hosts.split(',').some((h) => h.length === 0)) fail(`${where} names no host`);
   return url;
@@ -137,7 +140,20 @@ function driverOf(node: Record<string, unknown>, where: string, env: NodeJS.Proc
       key = substitute(ssh.key, `${where}.ssh.key`, env, fail).replace(/^~(?=\/)/, os.homedir());
       if (!existsSync(key) || !statSync(key).isFile()) fail(`${where}.ssh.key: no such file ${key}`);
     }
-    return { kind: 'ssh', host: substitute(ssh.host, `${where}.ssh.host`, env, fail), user: ssh.user, port, ...(key ? { key } : {}) };
+    const names = (k: 'manager' | 'services') => {
+      const v = ssh[k];
+      if (v === undefined) return {};
+      const list = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && /^[A-Za-z0-9_.@-]+$/.test(x))) fail(`${where}.ssh.${k} must be a process or service name, or a list of them`);
+      return { [k]: list as string[] };
+    };
+    const text = (k: 'dataDirectory' | 'start' | 'stop') => {
+      const v = ssh[k];
+      if (v === undefined) return {};
+      if (typeof v !== 'string' || !v.trim()) fail(`${where}.ssh.${k} must be ${k === 'dataDirectory' ? 'a path' : 'a shell command'}`);
+      return { [k]: substitute(v as string, `${where}.ssh.${k}`, env, fail) };
+    };
+    return { kind: 'ssh', host: substitute(ssh.host, `${where}.ssh.host`, env, fail), user: ssh.user, port, ...(key ? { key } : {}), ...names('manager'), ...names('services'), ...text('dataDirectory'), ...text('start'), ...text('stop') };
   }
   const commands = object(node.commands, `${where}.commands`, fail);
   const out: Partial<Record<CommandFault, string>> = {};
@@ -152,7 +168,7 @@ function driverOf(node: Record<string, unknown>, where: string, env: NodeJS.Proc
     if (typeof value !== 'string' || value.trim().length === 0) fail(`${where}.commands.${key} must be a shell command`);
     out[key as CommandFault] = substitute(value, `${where}.commands.${key}`, env, fail);
   }
-  for (const [fault, undo] of [['freeze', 'thaw'], ['partition', 'heal']] as const) {
+  for (const [fault, undo] of [['freeze', 'thaw'], ['partition', 'heal'], ['partition-one-way', 'heal-one-way'], ['shape', 'unshape']] as const) {
     if ((out[fault] === undefined) !== (out[undo] === undefined)) fail(`${where}.commands: ${fault} and ${undo} go together (a fault needs its undo)`);
   }
   if (Object.keys(out).length === 0) fail(`${where}.commands gives no command`);
@@ -207,7 +223,7 @@ export function parseClusterFile(text: string, source: string, env: NodeJS.Proce
 
 /** Read and check a cluster file. */
 export function readClusterFile(file: string, env: NodeJS.ProcessEnv = process.env): ForeignClusterFile {
-  const source = path.basename(file) === file ? file : path.relative(process.cwd(), file) || file;
+  const source = file;
   let text: string;
   try {
     if (!statSync(file).isFile()) throw new ConfigError(`cluster file ${source}: not a regular file`);

@@ -17,7 +17,7 @@ export const DISCOVER_QUERY = `
          END AS timeline,
          (SELECT sender_host FROM pg_stat_wal_receiver LIMIT 1) AS upstream,
          current_setting('server_version_num')::int AS version,
-         current_setting('shared_preload_libraries') AS preload,
+         CASE WHEN pg_has_role(current_user, 'pg_read_all_settings', 'MEMBER') THEN current_setting('shared_preload_libraries') ELSE '' END AS preload,
          host(inet_server_addr()) AS address,
          current_user AS role,
          pg_has_role(current_user, 'pg_monitor', 'MEMBER') AS monitor,
@@ -145,7 +145,7 @@ export async function discover(file: ForeignClusterFile): Promise<Discovery> {
     return {
       name: node.name,
       role: node.witness ? 'witness' : row.in_recovery ? 'standby' : 'primary',
-      ...(row.timeline !== null ? { timeline: row.timeline } : {}),
+      ...(row.timeline !== null && !node.witness ? { timeline: row.timeline } : {}),
       ...(row.upstream ? { upstream: upstreamName(file, rows, row.upstream) } : {}),
       version: row.version,
       privileges: { role: row.role, database: row.database, monitor: row.monitor, createSchema: row.create_schema },

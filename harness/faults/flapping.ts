@@ -17,6 +17,7 @@ export default defineFault({
     thawMs: { type: 'number', min: 100, max: 60_000, default: 2000, doc: 'each thaw between them, in milliseconds' },
     cycles: { type: 'number', min: 1, max: 100, default: 5, integer: true, doc: 'how many freezes' },
   },
+  describe: ({ cluster, node }, { freezeMs, thawMs, cycles }) => `${cluster.capabilities.freeze.describe(node)} for ${freezeMs} ms, thawed for ${thawMs} ms, ${cycles} times`,
   nemesis({ freezeMs, thawMs, cycles }) {
     let stop = new AbortController();
     let loop: Promise<void> | undefined;

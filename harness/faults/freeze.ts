@@ -23,6 +23,7 @@ export default defineFault({
     midQuery: { type: 'boolean', doc: "first freeze the primary's backend serving the standby's repmgrd, so repmgrd waits on a query when the whole node freezes", roles: ['primary'] },
   },
   schedule: { roles: ['primary', 'standby'], ...stalls(35) },
+  describe: ({ cluster, node }) => cluster.capabilities.freeze.describe(node),
   nemesis: ({ midQuery }) =>
     midQuery
       ? {

@@ -21,7 +21,7 @@ import repmgrdCrash from './repmgrd-crash.ts';
 import restart from './restart.ts';
 import stop from './stop.ts';
 import switchover from './switchover.ts';
-import { ROLES, type FaultKind, type FaultSpec, type Nemesis, type OptionSpec, type Role } from './types.ts';
+import { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type Nemesis, type OptionSpec, type Role } from './types.ts';
 
 export { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type InjectedFault, type Nemesis, type Role, type ScheduleEntry } from './types.ts';
 
@@ -115,6 +115,13 @@ function withDefaults(spec: FaultSpec, kind: FaultKind): Record<string, unknown>
 export function nemesisForFault(spec: FaultSpec): Nemesis {
   const kind = kindOf(spec.type);
   return kind.nemesis(withDefaults(spec, kind) as never) as Nemesis;
+}
+
+/** Exactly what a fault will run on these targets, said before it runs (a dry run). */
+export function describeFault(spec: FaultSpec, targets: FaultTargets): string {
+  const kind = kindOf(spec.type);
+  const options = withDefaults(spec, kind);
+  return kind.describe ? kind.describe(targets as never, options as never) : `${kind.summary} (${targets.node})`;
 }
 
 /** The kinds a random schedule may draw, in registry order. */

@@ -13,6 +13,7 @@ export default defineFault({
   needs: ['partition'],
   options: {},
   schedule: { roles: ['witness'], ...endures },
+  describe: ({ cluster, node }) => `the witness alone cut off: ${cluster.capabilities.partition.describe(node)}`,
   nemesis: () => ({
     kind: 'isolate-witness',
     inject: ({ cluster, node }) => timed('isolate-witness', node, `the witness alone cut off: ${cluster.capabilities.partition.describe(node)}`, () => cluster.capabilities.partition.partition(node)),

@@ -10,6 +10,7 @@ export default defineFault({
     signal: { type: 'string', pattern: /^SIG[A-Z0-9]+$/, like: 'SIGKILL', default: 'SIGKILL', doc: 'the signal' },
   },
   schedule: { roles: ['primary', 'standby'], ...dies(25) },
+  describe: ({ cluster, node }, { signal }) => cluster.describeFault('kill', node, signal),
   nemesis: ({ signal }) => ({
     kind: 'kill',
     inject: ({ cluster, node }) => timed('kill', node, cluster.describeFault('kill', node, signal), () => cluster.kill(node, signal)),

@@ -15,5 +15,6 @@ export default defineFault({
     if (spec.jitterMs > spec.delayMs) fail('fault.jitterMs must not be more than fault.delayMs');
   },
   schedule: { roles: ['primary', 'standby'], options: () => ({ delayMs: 100, jitterMs: 20 }), ...endures, background: true },
+  describe: ({ cluster, node }, { delayMs, jitterMs }) => cluster.capabilities['network-shape'].describe(node, { delayMs, jitterMs }),
   nemesis: ({ delayMs, jitterMs }) => shapeNemesis('latency', { delayMs, jitterMs }),
 });

@@ -11,5 +11,6 @@ export default defineFault({
     lossPct: { type: 'number', min: 0.1, max: 100, default: 1, doc: 'percentage of packets dropped each way' },
   },
   schedule: { roles: ['primary', 'standby'], options: () => ({ lossPct: 1 }), ...endures, background: true },
+  describe: ({ cluster, node }, { lossPct }) => cluster.capabilities['network-shape'].describe(node, { lossPct }),
   nemesis: ({ lossPct }) => shapeNemesis('loss', { lossPct }),
 });

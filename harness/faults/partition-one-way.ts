@@ -8,6 +8,7 @@ export default defineFault({
   needs: ['one-way-partition'],
   options: {},
   schedule: { roles: ['primary'], ...stalls(35) },
+  describe: ({ cluster, node }) => cluster.capabilities['one-way-partition'].describe(node),
   nemesis: () => ({
     kind: 'partition-one-way',
     inject: ({ cluster, node }) => timed('partition-one-way', node, cluster.capabilities['one-way-partition'].describe(node), () => cluster.capabilities['one-way-partition'].partitionOneWay(node)),

@@ -8,6 +8,7 @@ export default defineFault({
   needs: ['partition'],
   options: {},
   schedule: { roles: ['primary', 'standby'], ...stalls(35) },
+  describe: ({ cluster, node }) => cluster.capabilities.partition.describe(node),
   nemesis: () => ({
     kind: 'partition',
     inject: ({ cluster, node }) => timed('partition', node, cluster.capabilities.partition.describe(node), () => cluster.capabilities.partition.partition(node)),

@@ -8,6 +8,7 @@ export default defineFault({
   needs: [],
   options: {},
   schedule: { roles: ['primary', 'standby'], ...dies(25) },
+  describe: ({ cluster, node }) => cluster.describeFault('stop', node),
   nemesis: () => ({
     kind: 'stop',
     inject: ({ cluster, node }) => timed('stop', node, cluster.describeFault('stop', node), () => cluster.stopNode(node)),

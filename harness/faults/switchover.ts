@@ -15,6 +15,7 @@ export default defineFault({
   options: {},
   plannedPromotion: true,
   schedule: { roles: ['standby'], hold: () => 'none', restart: () => false, estimateSecs: () => 20 },
+  describe: ({ cluster, node, primary }) => cluster.capabilities.switchover.describe?.(node, primary) ?? `a planned switchover to ${node} by the HA manager`,
   nemesis: () => ({
     kind: 'switchover',
     async inject({ cluster, node }) {

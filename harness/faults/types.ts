@@ -137,6 +137,11 @@ export interface FaultKind<S extends Record<string, OptionSpec> = Record<string,
   /** The library's function name for it (default: the kind in camelCase). */
   readonly libraryName?: string;
   nemesis(options: OptionsOf<S> & { target: Role }): Nemesis<FaultsWith<N>>;
+  /**
+   * Exactly what the fault will run on this target, said before it runs (a dry run prints it).
+   * Default: the kind's summary and the node.
+   */
+  describe?(targets: FaultTargets<FaultsWith<N>>, options: OptionsOf<S> & { target: Role }): string;
   /** What of this fault that no capability sees may still be on the nodes (none when whole). */
   leftovers?(cluster: NodeFaults, nodes: readonly string[]): Promise<string[]>;
 }

@@ -21,6 +21,10 @@ export interface AttachedNode {
 export interface AttachedFaults extends NodeFaults {
   /** Per node that lacks something another node or the core has: `pg3 (your commands): no stop, no freeze`. */
   readonly lacking: readonly string[];
+  /** What starting the node again runs (a heal with restart). */
+  describeStart(node: string): string;
+  /** Where each node is and how it is reached, for people: `pg1 by docker (container x)`. */
+  readonly nodes: readonly string[];
 }
 
 const CORE_METHODS = ['kill', 'stop', 'start', 'exec', 'isRunning'] as const satisfies readonly (keyof NodeDriverCore)[];
@@ -99,6 +103,11 @@ export function faultsOf(nodes: readonly AttachedNode[]): AttachedFaults {
     driver: `a cluster flipdrill did not build: ${nodes.map((n) => `${n.name} by ${n.driver.kind} (${n.driver.where})`).join(', ')}`,
     lacking,
     capabilities,
+    nodes: nodes.map((n) => `${n.name} by ${n.driver.kind} (${n.driver.where})`),
+    describeStart(node: string) {
+      const { driver } = nodeOf(node);
+      return driver.core.describe('start') ?? `nothing: ${node}'s ${driver.kind} driver cannot start it`;
+    },
     describeFault(kind: CoreFault, node: string, signal?: string) {
       const { driver } = nodeOf(node);
       return driver.core.describe(kind, signal) ?? `nothing: ${node}'s ${driver.kind} driver cannot ${kind} it`;

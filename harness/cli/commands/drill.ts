@@ -7,10 +7,12 @@ import { number, type ParsedCommand } from '../../cli-args.ts';
 import { runDrill } from '../../drill.ts';
 import { shownPath } from '../../report/run-folder.ts';
 import { renderAggregate, renderSummary } from '../../report/summary.ts';
+import { clusterDryRun } from '../cluster-dry-run.ts';
 import { drillSetup } from '../drill-options.ts';
 import { abortOnSignals, sequelizeOptions } from '../session.ts';
 
 export async function run({ values, cluster }: ParsedCommand): Promise<number> {
+  if (values.cluster !== undefined) return clusterDryRun(values);
   if (values['sequelize-config'] !== undefined) {
     cluster.sequelizeOptions = await sequelizeOptions(values);
     cluster.appProfile = 'config';

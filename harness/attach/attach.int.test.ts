@@ -1,0 +1,115 @@
+/**
+ * A cluster file on a real cluster, described as someone else's would be: flipdrill's own repmgr
+ * cluster, reached only by the SQL URLs the file gives and its containers by name. Discovery finds
+ * the manager, the primary and the standby streaming from it and says what would keep a drill from
+ * starting; `flipdrill drill --cluster <file> --dry-run` prints every step with its command; and
+ * neither changes anything.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectDocker, createLogger, discover, ImageBuilder, parseClusterFile, startCluster, type StartedCluster } from '../../cluster/index.ts';
+import { capabilityLeftovers } from '../../cluster/index.ts';
+
+const CLUSTER = { name: 'fdtest-attach', portBase: 38000, appPort: 38050, backSubnet: '10.230.6.0/24', frontSubnet: '10.230.7.0/24', app: false };
+
+describe('discovering a cluster from its cluster file', () => {
+  let cluster: StartedCluster;
+  const env = () => ({ PW: cluster.credentials.superuser.password, APP_PW: cluster.credentials.app.password });
+  // The witness keeps no app database: it is observed in postgres.
+  const url = (node: string, user = cluster.credentials.superuser.user, secret = 'PW') =>
+    `postgres://${user}:\${${secret}}@127.0.0.1:${cluster.node(node).hostPort}/${node === 'node3' ? 'postgres' : cluster.credentials.app.database}`;
+  const fileText = (user?: string, secret?: string) => `
+name: own-repmgr
+endpoint: "${url('node1', user, secret)}"
+nodes:
+  - { name: node1, url: "${url('node1', user, secret)}", docker: ${cluster.containerOf('node1')} }
+  - { name: node2, url: "${url('node2', user, secret)}", docker: ${cluster.containerOf('node2')} }
+  - { name: node3, url: "${url('node3', user, secret)}", docker: ${cluster.containerOf('node3')}, witness: true }
+`;
+
+  /** What a look could have changed: the schemas of the app's database, and who is primary. */
+  async function state(): Promise<{ schemas: string[]; primary: boolean }> {
+    const client = new pg.Client({ host: '127.0.0.1', port: cluster.node('node1').hostPort, user: cluster.credentials.superuser.user, password: cluster.credentials.superuser.password, database: cluster.credentials.app.database });
+    await client.connect();
+    try {
+      const schemas = (await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace ORDER BY 1')).rows.map((r) => r.nspname);
+      const [row] = (await client.query<{ r: boolean }>('SELECT NOT pg_is_in_recovery() AS r')).rows;
+      return { schemas, primary: row!.r };
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    const logger = createLogger();
+    const docker = await connectDocker({ logger, allowInstall: false });
+    const images = await new ImageBuilder({ docker, logger }).ensureAll();
+    cluster = await startCluster(CLUSTER, { docker, images, logger });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('finds repmgr, the primary and its streaming standby by SQL alone, and changes nothing', async () => {
+    const before = await state();
+    const found = await discover(parseClusterFile(fileText(), 'own-repmgr.yaml', env()));
+    expect(found.problems).toEqual([]);
+    expect(found.manager).toEqual({ name: 'repmgr', how: 'repmgr in shared_preload_libraries' });
+    expect(found.primary).toBe('node1');
+    expect(found.nodes.map((n) => [n.name, n.role])).toEqual([
+      ['node1', 'primary'],
+      ['node2', 'standby'],
+      ['node3', 'witness'],
+    ]);
+    expect(found.nodes[1]).toMatchObject({ upstream: 'node1', timeline: found.nodes[0]!.timeline });
+    expect(found.replication.map((r) => r.state)).toEqual(['streaming']);
+    expect(await state()).toEqual(before);
+  });
+
+  it('flipdrill drill --cluster <file> --dry-run: the manager, the primary, each step with its command; exit 0, and nothing changed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-dry-run-'));
+    try {
+      const file = path.join(dir, 'own-repmgr.yaml');
+      writeFileSync(file, fileText());
+      const before = await state();
+      const cli = path.join(import.meta.dirname, '..', 'cli.ts');
+      const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,freeze-primary,partition-primary'], { encoding: 'utf8', env: { ...process.env, ...env() }, timeout: 120_000 });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const out = run.stdout;
+      expect(out).toContain('manager      repmgr (repmgr in shared_preload_libraries)');
+      expect(out).toContain('primary      node1');
+      expect(out).toMatch(/nodes +node1 \(primary, timeline \d+\); node2 \(standby, timeline \d+, streaming from node1\); node3 \(witness\)/);
+      // Each step with what it runs: the container killed whole, paused, cut off in its own network namespace.
+      expect(out).toContain(`3. fault on node1 (the primary): docker kill --signal SIGKILL ${cluster.containerOf('node1')}`);
+      expect(out).toMatch(new RegExp(`fault on node1 \\(the primary\\): docker pause ${cluster.containerOf('node1')}`));
+      expect(out).toMatch(/fault on node1 \(the primary\): .*network namespace/);
+      expect(out).toContain('CREATE SCHEMA IF NOT EXISTS flipdrill');
+      expect(out).toContain('DROP SCHEMA flipdrill CASCADE');
+      expect(out).not.toContain(cluster.credentials.superuser.password);
+      expect(await state()).toEqual(before);
+      expect(await capabilityLeftovers(cluster, ['node1', 'node2', 'node3'])).toEqual([]);
+      // Without --dry-run, a cluster file is refused in one line (drilling one is not built yet).
+      const real = spawnSync(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file], { encoding: 'utf8', env: { ...process.env, ...env() }, timeout: 60_000 });
+      expect(real.status).toBe(2);
+      expect(real.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says, one line each, what stands in a drill's way: a role without pg_monitor or CREATE, a node that does not answer", async () => {
+    const text = fileText('flipdrill_app', 'APP_PW').replace(`127.0.0.1:${cluster.node('node3').hostPort}`, '127.0.0.1:1');
+    const found = await discover(parseClusterFile(text, 'own-repmgr.yaml', env()));
+    expect(found.problems, found.problems.join('\n')).toHaveLength(3);
+    expect(found.problems.some((p) => /^node node3 does not answer at postgres:\/\/flipdrill_app:\*\*\*@127\.0\.0\.1:1\//.test(p))).toBe(true);
+    expect(found.problems).toContain('role flipdrill_app on node node1 is not a member of pg_monitor: GRANT pg_monitor TO flipdrill_app');
+    expect(found.problems).toContain('role flipdrill_app on node node2 is not a member of pg_monitor: GRANT pg_monitor TO flipdrill_app');
+    for (const p of found.problems) expect(p).not.toContain(cluster.credentials.app.password);
+  });
+});
