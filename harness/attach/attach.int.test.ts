@@ -7,12 +7,12 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { connectDocker, createLogger, discover, ImageBuilder, parseClusterFile, startCluster, type StartedCluster } from '../../cluster/index.ts';
 import { capabilityLeftovers } from '../../cluster/index.ts';
+import { runCommand } from '../test-support/run-command.ts';
 
 const CLUSTER = { name: 'fdtest-attach', portBase: 38000, appPort: 38050, backSubnet: '10.230.6.0/24', frontSubnet: '10.230.7.0/24', app: false };
 
@@ -78,7 +78,7 @@ nodes:
       writeFileSync(file, fileText());
       const before = await state();
       const cli = path.join(import.meta.dirname, '..', 'cli.ts');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,freeze-primary,partition-primary'], { encoding: 'utf8', env: { ...process.env, ...env() }, timeout: 120_000 });
+      const run = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,freeze-primary,partition-primary'], { env: { ...process.env, ...env() }, timeoutMs: 120_000 });
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
       const out = run.stdout;
@@ -95,7 +95,7 @@ nodes:
       expect(await state()).toEqual(before);
       expect(await capabilityLeftovers(cluster, ['node1', 'node2', 'node3'])).toEqual([]);
       // Without --dry-run, a cluster file is refused in one line (drilling one is not built yet).
-      const real = spawnSync(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file], { encoding: 'utf8', env: { ...process.env, ...env() }, timeout: 60_000 });
+      const real = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file], { env: { ...process.env, ...env() }, timeoutMs: 60_000 });
       expect(real.status).toBe(2);
       expect(real.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
