@@ -5,6 +5,9 @@
  * engine and SSH are reached only when a fault runs (or its leftovers are looked for).
  */
 import type { DockerClient } from '../docker/docker-client.ts';
+import { ClusterError } from '../errors.ts';
+import type { SwitchoverCapability } from '../target.ts';
+import type { HaManager } from './managers/manager.ts';
 import type { SshRunner } from '../remote/ssh.ts';
 import type { ForeignClusterFile, ForeignNode } from './cluster-file.ts';
 import { commandsDriver, type CommandName } from './drivers/commands-driver.ts';
@@ -75,4 +78,20 @@ export function attachFaults(file: ForeignClusterFile, options: AttachOptions): 
       return { name: node.name, driver: driverOf(node, options), ...(useful ? { addresses: [host] } : {}) };
     }),
   );
+}
+
+/**
+ * The HA manager's planned switchover as the cluster's switchover capability: to `node`, from
+ * whichever node `primary()` says is primary when it is asked for.
+ */
+export function withManagerSwitchover(faults: AttachedFaults, manager: HaManager, primary: () => Promise<string | undefined>): AttachedFaults {
+  const switchover: SwitchoverCapability = {
+    async switchover(node) {
+      const current = await primary();
+      if (!current) throw new ClusterError(`no primary to switch over from to ${node}`);
+      return manager.switchover(node, current);
+    },
+    describe: (node, current) => manager.describeSwitchover(node, current),
+  };
+  return { ...faults, capabilities: { ...faults.capabilities, switchover } };
 }

@@ -14,6 +14,8 @@ import {
   readClusterFile,
   SshRunner,
   attachFaults,
+  discover,
+  withManagerSwitchover,
   type ForeignClusterFile,
   type HaManager,
 } from '../../cluster/index.ts';
@@ -41,12 +43,14 @@ export async function clusterDryRun(values: Record<string, unknown>): Promise<nu
   const logger = createLogger({ level: 'silent' });
   let docker: DockerodeClient | undefined;
   let ssh: SshRunner | undefined;
-  const faults = attachFaults(file, {
+  const attached = attachFaults(file, {
     docker: () => (docker ??= new DockerodeClient({ logger })),
     helperImage: () => nodeImageOf(new ImageBuilder({ docker: (docker ??= new DockerodeClient({ logger })), logger }))(),
     ssh: () => (ssh ??= new SshRunner()),
   });
   const manager = managerFromFile(file);
+  // The manager's own planned switchover, where the file gives its interface.
+  const faults = manager ? withManagerSwitchover(attached, manager, async () => (await discover(file)).primary) : attached;
   const scenarios = values.scenario ? String(values.scenario).split(',').map((s) => resolveScenario(s.trim())) : builtInScenarios();
   const plan = await dryRun(file, faults, scenarios, manager);
   if (values.json) process.stdout.write(`${JSON.stringify({ discovery: plan.discovery, drills: plan.drills, refused: plan.refused }, null, 2)}\n`);
