@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { APP_PROFILES, ConfigError, defineCluster, readClusterFile, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
+import { APP_PROFILES, appProfileNamed, ConfigError, defineCluster, readClusterFile, ENDPOINT_OPTIONS, KNOWN_TARGETS, type AppProfile, type ClusterOptions, type EndpointOption, type ReplicationMode } from '../cluster/index.ts';
 import { checkClientModule } from '../cluster/client-module.ts';
 import { packageRoot } from '../cluster/lib/package-root.ts';
 import { COMMANDS, DEFAULT_SCHEDULE_FAULTS, globalHelp, OPTION_HELP, type Command } from './cli-help.ts';
@@ -216,6 +216,9 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');
     const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
+    // A profile that puts a container of its own in front of the endpoint needs a Docker cluster.
+    const front = app === undefined ? undefined : appProfileNamed(app)?.frontContainer;
+    if (front) throw new ConfigError(`--app ${app} runs a ${front.title} in a container in front of the endpoint: Docker clusters only, not with --target`);
   }
   if (values['dry-run'] && values.cluster === undefined) throw new ConfigError('--dry-run shows what a drill of a cluster file would run: give --cluster <file>');
   if (values.cluster !== undefined) {

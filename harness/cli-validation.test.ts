@@ -64,6 +64,7 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     [['drill', '--target', 'vagrant', '--fake-clock'], /--fake-clock shapes a Docker cluster/],
     [['drill', '--target', 'vagrant', '--scenario', 'disk-full-primary'], /disk-full-primary: the disk-full fault needs the disk-fill capability, which machines of vagrant over SSH does not have/],
     [['drill', '--target', 'vagrant', '--scenario', 'clock-skew-standby'], /clock-skew-standby: the clock-skew fault needs the clock capability, which machines of vagrant over SSH does not have/],
+    [['drill', '--target', 'vagrant', '--app', 'dsql'], /--app dsql runs a DSQL stand-in in a container in front of the endpoint: Docker clusters only, not with --target/],
     [['drill', '--dry-run'], /--dry-run shows what a drill of a cluster file would run: give --cluster <file>/],
     [['drill', '--cluster', '/nonexistent/staging.yaml', '--dry-run'], /^flipdrill: cluster file \/nonexistent\/staging\.yaml: no such file$/],
     [['drill', '--cluster', '/nonexistent/staging.yaml', '--name', 'x', '--dry-run'], /--name shapes a cluster flipdrill builds; with --cluster the file says what the cluster is/],
