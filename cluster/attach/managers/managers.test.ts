@@ -77,8 +77,8 @@ describe("pg_auto_failover, through its monitor", () => {
   it("switches over by the monitor's own function, for the candidate's group", async () => {
     const m = monitor(rows('primary', 'secondary'));
     const manager = new PgAutoFailoverManager(m.query, NODES);
-    expect(await manager.switchover('node2')).toBe("pgautofailover.perform_switchover('default', 0) accepted by the monitor");
-    expect(m.asked.at(-1)).toBe('SELECT pgautofailover.perform_switchover($1, ["default",0]');
+    expect(await manager.switchover('node2')).toBe("pgautofailover.perform_promotion('default', 'node_2') accepted by the monitor");
+    expect(m.asked.at(-1)).toBe('SELECT pgautofailover.perform_promotion($1::text, ["default","node_2"]');
     await expect(manager.switchover('node9')).rejects.toThrow('the monitor does not list node9');
   });
 });

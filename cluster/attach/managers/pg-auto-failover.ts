@@ -1,8 +1,9 @@
 /**
  * pg_auto_failover, through its monitor (a PostgreSQL database with the pgautofailover
  * extension): `pgautofailover.node` for each node's reported and goal state, `pgautofailover.event`
- * for what it did, and `pgautofailover.perform_switchover()` for a planned switchover (what
- * `pg_autoctl perform switchover` calls). The monitor names nodes as they registered; the cluster
+ * for what it did, and `pgautofailover.perform_promotion()` for a planned switchover to a given
+ * node (what `pg_autoctl perform promotion` calls; 2.0 has no SQL function named for a switchover,
+ * `pg_autoctl perform switchover` calls `perform_failover`, which lets the monitor pick). The monitor names nodes as they registered; the cluster
  * file's nodes are matched by that name, else by host and port.
  */
 import pg from 'pg';
@@ -73,14 +74,14 @@ export class PgAutoFailoverManager implements HaManager {
   }
 
   describeSwitchover(candidate: string): string {
-    return `SELECT pgautofailover.perform_switchover(<formation>, <group>) on the monitor (what pg_autoctl perform switchover runs; the monitor picks the new primary, ${candidate} in a two-node group)`;
+    return `SELECT pgautofailover.perform_promotion(<formation>, '${candidate}') on the monitor (what pg_autoctl perform promotion runs)`;
   }
 
   async switchover(candidate: string): Promise<string> {
     const rows = await this.query<NodeRow>(NODES);
     const target = rows.find((r) => this.#fileName(r) === candidate);
     if (!target) throw new ClusterError(`the monitor does not list ${candidate}`);
-    await this.query('SELECT pgautofailover.perform_switchover($1, $2)', [target.formationid, target.groupid]);
-    return `pgautofailover.perform_switchover('${target.formationid}', ${target.groupid}) accepted by the monitor`;
+    await this.query('SELECT pgautofailover.perform_promotion($1::text, $2::text)', [target.formationid, target.nodename]);
+    return `pgautofailover.perform_promotion('${target.formationid}', '${target.nodename}') accepted by the monitor`;
   }
 }
