@@ -34,5 +34,8 @@ export type { HaManager, ManagerEvent } from './attach/managers/manager.ts';
 export { PatroniManager } from './attach/managers/patroni.ts';
 export { PgAutoFailoverManager, monitorQuery } from './attach/managers/pg-auto-failover.ts';
 export { RepmgrManager } from './attach/managers/repmgr.ts';
+export { managerOf } from './attach/managers/index.ts';
+export { ForeignCluster, learnFacts, DRILL_SCHEMA, type ForeignFacts } from './attach/foreign-cluster.ts';
+export { withDatabase, connectUrl, queryUrl, hostUrls } from './attach/sql-reach.ts';
 export { DockerodeClient } from './docker/dockerode-client.ts';
 export { SshRunner } from './remote/ssh.ts';

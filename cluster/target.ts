@@ -165,6 +165,14 @@ export interface ClusterReads {
   query<T extends Record<string, unknown>>(node: string, sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** The tail of the node's repmgrd and PostgreSQL logs. */
   nodeLogs(node: string): Promise<string>;
+  /**
+   * What the cluster's HA manager recorded since `sinceMs` (wall clock), asked through its own
+   * interface, on a target that has one (a cluster file's); without it, a drill reads repmgr's
+   * events table on the primary.
+   */
+  managerEvents?(sinceMs: number): Promise<{ at: number; node?: string; event: string; details?: string }[]>;
+  /** The HA manager's name, where the target knows it (a cluster file's: patroni, pg_auto_failover, repmgr). */
+  readonly managerName?: string;
 }
 
 /** The floating endpoint, seen and never moved: the cluster moves it itself. */
@@ -211,7 +219,8 @@ export interface ProfileCounter<Counts = unknown> {
  */
 export interface DrillTarget extends NodeFaults, ClusterReads, EndpointWatch, AppHost {
   readonly spec: TargetSpec;
-  readonly credentials: { readonly app: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
+  /** `analytics`: the app's second database, where it is not flipdrill's own (flipdrill_analytics). */
+  readonly credentials: { readonly app: { readonly database: string }; readonly analytics?: { readonly database: string }; readonly doTokens?: { readonly hook: string; readonly harness: string } };
   /** Let go of what the drill held (an app process, SSH connections); the cluster itself stays. */
   release(): Promise<void>;
   /** Remove the cluster (only one the drill created). */

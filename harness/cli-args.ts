@@ -225,7 +225,6 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     if (name !== 'drill') throw new ConfigError('--cluster is for drill only');
     const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'client', 'app-image', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a cluster flipdrill builds; with --cluster the file says what the cluster is`);
-    if (!values['dry-run']) throw new ConfigError('drilling a cluster file is not built yet: --dry-run shows what the drill would find and run, without touching the cluster');
     readClusterFile(values.cluster);
   }
   const cluster: ClusterOptions = {

@@ -47,9 +47,10 @@ export type Completion = Pick<Op, 'type' | 'value' | 'error'>;
 export interface ClusterEvent {
   /**
    * `endpoint`: a change of the endpoint the drill saw (move, fence, unfence); `endpoint-agent`:
-   * what the cluster's endpoint agent says it did, with its reason, read from its log.
+   * what the cluster's endpoint agent says it did, with its reason, read from its log; `manager`:
+   * what a cluster file's HA manager recorded (Patroni's history, pg_auto_failover's events).
    */
-  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'endpoint-agent' | 'repmgr' | 'heal' | 'switchback' | 'floating-ip' | 'clock' | 'dsql-stand-in';
+  type: 'phase' | 'fault' | 'promotion-observed' | 'endpoint' | 'endpoint-agent' | 'repmgr' | 'manager' | 'heal' | 'switchback' | 'floating-ip' | 'clock' | 'dsql-stand-in';
   /** Monotonic nanoseconds since the drill started (absent for events read back from repmgr). */
   time?: number;
   /** Wall-clock milliseconds since the epoch. */

@@ -57,9 +57,21 @@ export interface ForeignClusterFile {
   /** pg_auto_failover's monitor, if the cluster has one. */
   monitor?: string;
   nodes: ForeignNode[];
+  /**
+   * What this cluster is expected to do, where it differs from a scenario's own expectation (set
+   * for flipdrill's fast repmgr): writes down at most this long, a promotion within this long.
+   * Patroni with its defaults (ttl 30) needs about 30 s; pg_auto_failover's about 20-60 s.
+   */
+  expect?: ClusterExpectations;
 }
 
-const TOP_KEYS = ['name', 'endpoint', 'replicas', 'manager', 'monitor', 'nodes'];
+export interface ClusterExpectations {
+  maxWriteDownSecs?: number;
+  promotionWithinSecs?: number;
+}
+
+const TOP_KEYS = ['name', 'endpoint', 'replicas', 'manager', 'monitor', 'expect', 'nodes'];
+const EXPECT_KEYS = ['maxWriteDownSecs', 'promotionWithinSecs'];
 const NODE_KEYS = ['name', 'url', 'docker', 'ssh', 'commands', 'patroni', 'witness'];
 const DRIVERS = ['docker', 'ssh', 'commands'] as const;
 const SSH_KEYS = ['host', 'user', 'key', 'port', 'manager', 'services', 'dataDirectory', 'start', 'stop'];
@@ -175,6 +187,17 @@ function driverOf(node: Record<string, unknown>, where: string, env: NodeJS.Proc
   return { kind: 'commands', commands: out, timeoutSecs };
 }
 
+function expectationsOf(raw: unknown, fail: (m: string) => never): ClusterExpectations {
+  const given = object(raw, 'expect', fail);
+  const out: ClusterExpectations = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (!EXPECT_KEYS.includes(key)) fail(`expect: unknown key "${key}"${didYouMean(key, EXPECT_KEYS)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 600) fail(`expect.${key} must be a number of seconds from 1 to 600`);
+    out[key as keyof ClusterExpectations] = value;
+  }
+  return out;
+}
+
 function witnessOf(raw: unknown, where: string, fail: (m: string) => never): boolean {
   if (typeof raw !== 'boolean') fail(`${where}.witness must be true or false`);
   return raw as boolean;
@@ -218,7 +241,8 @@ export function parseClusterFile(text: string, source: string, env: NodeJS.Proce
   });
   if (top.manager === 'pg_auto_failover' && !monitor) fail('manager pg_auto_failover needs the monitor\'s URL (monitor:)');
   if (top.manager === 'patroni' && !nodes.some((n) => n.patroni)) fail("manager patroni needs a node's Patroni REST URL (patroni:)");
-  return { source, name: top.name, endpoint, replicas, ...(top.manager ? { manager: top.manager as ManagerName } : {}), ...(monitor ? { monitor } : {}), nodes };
+  const expect = top.expect === undefined ? undefined : expectationsOf(top.expect, fail);
+  return { source, name: top.name, endpoint, replicas, ...(top.manager ? { manager: top.manager as ManagerName } : {}), ...(monitor ? { monitor } : {}), ...(expect ? { expect } : {}), nodes };
 }
 
 /** Read and check a cluster file. */

@@ -6,7 +6,8 @@
  * Fencing: a node that lost the endpoint is cut off from application traffic until the database
  * says it is a standby again, so an old primary that comes back cannot take writes.
  */
-export type EndpointKind = 'docker-alias' | 'do-floating-ip' | 'virtual-ip';
+/** `url`: what a cluster file's apps use (a proxy, a DNS name, a multi-host URL), moved by the cluster itself. */
+export type EndpointKind = 'docker-alias' | 'do-floating-ip' | 'virtual-ip' | 'url';
 
 export interface EndpointState {
   /** The node holding the endpoint, if any. */

@@ -5,11 +5,6 @@
  * heal; its capabilities in faults.ts); the databases are asked who is primary, as everywhere. The
  * app runs here, on 127.0.0.1, writing to the floating endpoint's address on the machines' network.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { REPO_ROOT } from '../images.ts';
 import type { EndpointEvent } from '../endpoint/controller.ts';
 import { chooseTarget } from '../endpoint/decide.ts';
 import type { DoIpClient } from '../endpoint/digitalocean/api.ts';
@@ -17,9 +12,9 @@ import { createDoWrapperClient } from '../endpoint/digitalocean/do-wrapper-clien
 import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
 import { ClusterError, ConfigError, EndpointError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { waitFor } from '../lib/wait-for.ts';
 import { KeptConnections, observe, queryNode, type ClusterSnapshot, type Credentials } from '../observe.ts';
 import type { AppProfile } from '../app-profiles/index.ts';
+import { LocalApp } from '../local-app.ts';
 import { TIMING_PROFILES } from '../spec.ts';
 import type { Capabilities, CoreFault, DrillTarget, EndpointMover, TargetSpec } from '../target.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
@@ -39,17 +34,6 @@ export interface RemoteClusterOptions {
   appLogFile?: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export class RemoteCluster implements DrillTarget {
   readonly driver: string;
   /** Freeze, the partitions, the network shape and the switchover: no app DNS, disk fill or clock on machines. */
@@ -60,12 +44,11 @@ export class RemoteCluster implements DrillTarget {
   readonly #inventory: InventoryCluster;
   readonly #ssh = new SshRunner();
   readonly #superuser: Credentials;
-  readonly #appLogFile?: string;
-  #app?: { process: ChildProcess; port: number; profile: AppProfile };
+  readonly #app: LocalApp;
 
   constructor(inventory: InventoryCluster, _logger: Logger, options: { appLogFile?: string } = {}) {
     this.#inventory = inventory;
-    if (options.appLogFile) this.#appLogFile = options.appLogFile;
+    this.#app = new LocalApp(options.appLogFile);
     this.spec = {
       name: inventory.source,
       replication: inventory.replication,
@@ -103,8 +86,7 @@ export class RemoteCluster implements DrillTarget {
   }
 
   get appUrl(): string {
-    if (!this.#app) throw new ClusterError('the app is not running');
-    return `http://127.0.0.1:${this.#app.port}`;
+    return this.#app.url;
   }
 
   where(node: string): string {
@@ -209,63 +191,26 @@ export class RemoteCluster implements DrillTarget {
   }
 
   async appProfile(): Promise<AppProfile> {
-    return this.#app?.profile ?? 'aware';
+    return this.#app.profile ?? 'aware';
   }
 
   /** Run the app here, on 127.0.0.1, writing through the endpoint's address. Replaces a running one. */
   async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
-    const logFile = this.#appLogFile;
-    if (this.#app?.profile === profile) return;
-    await this.#stopApp();
-    const bundle = path.join(REPO_ROOT, 'app', 'dist', 'server.cjs');
-    if (!existsSync(bundle)) throw new ClusterError(`the app bundle ${bundle} is missing`, { hint: 'run: npm run build:app' });
-    const port = await freePort();
     const inv = this.#inventory;
-    const env = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      APP_PROFILE: profile,
-      DB_USER: inv.app.user,
-      DB_PASSWORD: inv.app.password,
-      DB_NAME: inv.app.database,
-      DB_WRITE_HOST: inv.writeAddress,
-      // As in the tutorial: the standbys first, then the first primary.
-      DB_READ_HOSTS: this.dataNodes.slice().reverse().map((n) => n.dbHost).join(','),
-      ...(inv.app.analyticsDatabase ? { ANALYTICS_DB_NAME: inv.app.analyticsDatabase } : {}),
-    };
-    const child = spawn(process.execPath, ['--enable-source-maps', bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (logFile) {
-      const out = createWriteStream(logFile, { flags: 'a' });
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
-    } else {
-      child.stdout?.resume();
-      child.stderr?.resume();
-    }
-    this.#app = { process: child, port, profile };
-    let exited: number | null | undefined;
-    child.once('exit', (code) => (exited = code));
-    await waitFor(
-      `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${inv.writeAddress}`,
-      async () => {
-        if (exited !== undefined) throw new ClusterError(`the app exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-        return res?.ok === true;
+    await this.#app.start({
+      profile,
+      writesTo: `${inv.writeAddress}:5432`,
+      ...(signal ? { signal } : {}),
+      env: {
+        DB_USER: inv.app.user,
+        DB_PASSWORD: inv.app.password,
+        DB_NAME: inv.app.database,
+        DB_WRITE_HOST: inv.writeAddress,
+        // As in the tutorial: the standbys first, then the first primary.
+        DB_READ_HOSTS: this.dataNodes.slice().reverse().map((n) => n.dbHost).join(','),
+        ...(inv.app.analyticsDatabase ? { ANALYTICS_DB_NAME: inv.app.analyticsDatabase } : {}),
       },
-      { timeoutMs: 60_000, intervalMs: 250, signal, hint: `can this machine reach ${inv.writeAddress}:5432? ${logFile ? `see ${logFile}` : ''}` },
-    );
-  }
-
-  async #stopApp(): Promise<void> {
-    const app = this.#app;
-    this.#app = undefined;
-    if (!app || app.process.exitCode !== null) return;
-    const exited = new Promise((resolve) => app.process.once('exit', resolve));
-    app.process.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (app.process.exitCode === null) app.process.kill('SIGKILL');
+    });
   }
 
   doSimulator<T = unknown>(): Promise<T> {
@@ -273,7 +218,7 @@ export class RemoteCluster implements DrillTarget {
   }
 
   async release(): Promise<void> {
-    await this.#stopApp();
+    await this.#app.stop();
     await this.#ssh.close();
   }
 

@@ -5,13 +5,10 @@
  * scenario whose faults the nodes' drivers can take and say in advance, every step with exactly
  * what it would run. Nothing is created, injected or changed.
  */
-import { discover, shown, type AttachedFaults, type Discovery, type ForeignClusterFile, type HaManager } from '../../cluster/index.ts';
+import { discover, DRILL_SCHEMA, shown, type AttachedFaults, type Discovery, type ForeignClusterFile, type HaManager } from '../../cluster/index.ts';
 import { describeFault, faultKind, nemesisForFault, refusal, type FaultTargets } from '../faults/index.ts';
 import { planOf, type Scenario } from '../scenario.ts';
 import type { CapabilityName } from '../../cluster/index.ts';
-
-/** The schema a drill writes into, and nothing else. */
-export const DRILL_SCHEMA = 'flipdrill';
 
 export interface DryRun {
   text: string;

@@ -53,6 +53,15 @@ async function recordFloatingIp(cluster: DrillTarget, clock: DrillClock, recordE
   });
 }
 
+/** What the target's HA manager recorded since the iteration began, asked through its own interface. */
+export async function recordManagerEvents(cluster: DrillTarget, clock: DrillClock, recordEvent: RecordEvent): Promise<boolean> {
+  if (!cluster.managerEvents) return false;
+  for (const e of await cluster.managerEvents(clock.wallOrigin)) {
+    recordEvent({ type: 'manager', manager: cluster.managerName ?? 'the HA manager', event: e.event, ...(e.node ? { node: e.node } : {}), ...(e.details ? { details: e.details } : {}), wall: e.at, time: clock.nsOf(e.at) });
+  }
+  return true;
+}
+
 /** repmgr's events since the iteration began, as the node it reads them from has them. */
 export async function recordRepmgrEvents(cluster: DrillTarget, node: string, clock: DrillClock, recordEvent: RecordEvent): Promise<void> {
   const repmgrEvents = await cluster.query<{ node_name: string; event: string; successful: boolean; at: string; details: string | null }>(

@@ -103,14 +103,16 @@ export async function waitForHealthy(ctx: DrillContext, needStandby: boolean): P
   const mover = await ctx.cluster.endpointMover();
   if (!mover.ok) throw new ClusterError(`the cluster cannot move its endpoint: ${mover.problem ?? `${mover.by} is not running`}`, { hint: 'remove the cluster and start it again (flipdrill down, then up)' });
   return waitFor(
-    'a healthy cluster (one primary holding the endpoint, a standby, the witness)',
+    'a healthy cluster (one primary holding the endpoint, a standby, the witness if it has one)',
     async () => {
       const s = ctx.latest;
       if (!s) return false;
       const target = chooseTarget(s);
       const roles = s.nodes.map((n) => n.role);
       const endpoint = ctx.endpoint ?? (await ctx.cluster.endpoint.state());
-      const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && roles.includes('witness') && endpoint.holder === target.name;
+      // A witness only where the cluster has one (Patroni and pg_auto_failover have none).
+      const witness = !ctx.cluster.spec.nodes.some((n) => n.initialRole === 'witness') || roles.includes('witness');
+      const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && witness && endpoint.holder === target.name;
       if (!ok) return false;
       // Every node that is up must have finished starting (repmgrd running), or a fault now finds no one to promote.
       for (const n of s.nodes) if (n.role !== 'down' && !(await ctx.cluster.isReady(n.name))) return false;

@@ -8,7 +8,7 @@ import type { FinalRead } from '../checker/types.ts';
 import type { PlanStep } from '../plan.ts';
 import { writeJson } from '../report/run-folder.ts';
 import type { SqlReader } from '../workloads/workload.ts';
-import { recordEndpointMoves, recordRepmgrEvents } from './cluster-records.ts';
+import { recordEndpointMoves, recordManagerEvents, recordRepmgrEvents } from './cluster-records.ts';
 import { hold, waitOrUndefined } from './context.ts';
 import type { Iteration } from './state.ts';
 
@@ -40,7 +40,7 @@ export async function quiet(it: Iteration, step: Extract<PlanStep, { step: 'quie
 export async function holdFault(it: Iteration, step: Extract<PlanStep, { step: 'hold' }>): Promise<void> {
   const { ctx } = it;
   if (step.until === 'promotion') {
-    ctx.onStep('waiting for repmgrd to promote a standby', 'promotion');
+    ctx.onStep(`waiting for ${ctx.cluster.managerName ?? 'repmgrd'} to promote a standby`, 'promotion');
     await waitOrUndefined('a promotion', async () => it.seen.promotedTo, step.maxSecs * 1000, ctx.signal);
     if (it.seen.promotedTo) ctx.onStep(`${it.seen.promotedTo} is primary; waiting for the endpoint`);
   } else {
@@ -92,13 +92,18 @@ export async function finalRead(it: Iteration): Promise<void> {
   // The primary now, by the newest timeline (one promoted since the settle began included).
   const readFrom = (ctx.latest ? chooseTarget(ctx.latest)?.name : undefined) ?? it.seen.finalPrimary ?? (await cluster.primary());
   if (readFrom) {
-    const database = (db: 'app' | 'analytics') => (db === 'app' ? cluster.credentials.app.database : ANALYTICS_DATABASE);
+    const database = (db: 'app' | 'analytics') => (db === 'app' ? cluster.credentials.app.database : (cluster.credentials.analytics?.database ?? ANALYTICS_DATABASE));
     const sql: SqlReader = <R,>(text: string, params: unknown[], db: 'app' | 'analytics') => cluster.query<Record<string, unknown>>(readFrom, text, params, database(db)) as Promise<R[]>;
     const own = await it.kind.finalRead({ sql, app: it.app }, it.workloadSettings);
     const [sync] = await cluster.query<{ names: string }>(readFrom, "SELECT current_setting('synchronous_standby_names') AS names");
     const read: FinalRead = { node: readFrom, synchronousStandbyNames: sync?.names ?? '', ...own };
     writeJson(run.finalRead, read);
-    await recordRepmgrEvents(cluster, readFrom, clock, it.recordEvent);
+    // The manager's own record where the target asks it (a cluster file's); repmgr's table otherwise.
+    const asked = await recordManagerEvents(cluster, clock, it.recordEvent).catch((e: Error) => {
+      ctx.logger.warn({ err: e.message }, `${cluster.managerName ?? 'the HA manager'} did not give its events`);
+      return true;
+    });
+    if (!asked) await recordRepmgrEvents(cluster, readFrom, clock, it.recordEvent);
   }
   await recordEndpointMoves(cluster, clock, it.recordEvent);
 }

@@ -104,6 +104,13 @@ export function sshDriver(node: SshNode, ssh: SshScripts): NodeDriver {
     // The postmaster first: stopped, it starts no child the next line would miss.
     'kill -STOP "$pm"',
     'kids=$(pgrep -P "$pm"); [ -z "$kids" ] || kill -STOP $kids',
+    // kill returns once the signal is sent, not once it is taken: frozen means every one of them
+    // stopped (a busy machine may take a moment to schedule them).
+    'all="$pm $kids"',
+    eachManager('all="$all $(pgrep -x "$m" | tr "\\n" " ")"'),
+    'stopped() { for p in $all; do s=$(ps -o stat= -p "$p" 2>/dev/null) || continue; case "$s" in T*|Z*) ;; *) return 1 ;; esac; done; }',
+    'for _ in $(seq 1 50); do stopped && exit 0; sleep 0.1; done',
+    'echo "not every process stopped within 5 s of SIGSTOP" >&2; exit 4',
   ].join('\n');
   const stopScript =
     node.stop ??

@@ -7,12 +7,13 @@ import { number, type ParsedCommand } from '../../cli-args.ts';
 import { runDrill } from '../../drill.ts';
 import { shownPath } from '../../report/run-folder.ts';
 import { renderAggregate, renderSummary } from '../../report/summary.ts';
+import { clusterDrill } from '../cluster-drill.ts';
 import { clusterDryRun } from '../cluster-dry-run.ts';
 import { drillSetup } from '../drill-options.ts';
 import { abortOnSignals, sequelizeOptions } from '../session.ts';
 
 export async function run({ values, cluster }: ParsedCommand): Promise<number> {
-  if (values.cluster !== undefined) return clusterDryRun(values);
+  if (values.cluster !== undefined) return values['dry-run'] ? clusterDryRun(values) : clusterDrill(values, cluster);
   if (values['sequelize-config'] !== undefined) {
     cluster.sequelizeOptions = await sequelizeOptions(values);
     cluster.appProfile = 'config';

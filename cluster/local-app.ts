@@ -1,0 +1,95 @@
+/**
+ * flipdrill's app run on this machine, on 127.0.0.1, as a child process of the drill: for targets
+ * flipdrill did not start itself (machines over SSH, a cluster file's cluster), where there is no
+ * app container. Started with the environment the target gives it; ready once /healthz answers
+ * with a writable primary; stopped with SIGTERM (SIGKILL 5 s later).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { AppProfile } from './app-profiles/index.ts';
+import { ClusterError } from './errors.ts';
+import { REPO_ROOT } from './images.ts';
+import { waitFor } from './lib/wait-for.ts';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalAppStart {
+  profile: AppProfile;
+  /** The app's database settings (app/config.ts), besides HOST, PORT and APP_PROFILE. */
+  env: Record<string, string>;
+  /** What the app writes to, for messages: "the endpoint 10.0.0.5". */
+  writesTo: string;
+  signal?: AbortSignal;
+}
+
+export class LocalApp {
+  #app?: { process: ChildProcess; port: number; profile: AppProfile };
+
+  /** `logFile`: where the app's output goes (the run folder), appended. */
+  constructor(private readonly logFile?: string) {}
+
+  get profile(): AppProfile | undefined {
+    return this.#app?.profile;
+  }
+
+  get url(): string {
+    if (!this.#app) throw new ClusterError('the app is not running');
+    return `http://127.0.0.1:${this.#app.port}`;
+  }
+
+  /** Start the app with this profile, replacing a running one (a no-op when it runs it already). */
+  async start({ profile, env, writesTo, signal }: LocalAppStart): Promise<void> {
+    if (this.#app?.profile === profile) return;
+    await this.stop();
+    const bundle = path.join(REPO_ROOT, 'app', 'dist', 'server.cjs');
+    if (!existsSync(bundle)) throw new ClusterError(`the app bundle ${bundle} is missing`, { hint: 'run: npm run build:app' });
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), APP_PROFILE: profile, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const logFile = this.logFile;
+    if (logFile) {
+      const out = createWriteStream(logFile, { flags: 'a' });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+    } else {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    }
+    this.#app = { process: child, port, profile };
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    await waitFor(
+      `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${writesTo}`,
+      async () => {
+        if (exited !== undefined) throw new ClusterError(`the app exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        return res?.ok === true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `can this machine reach ${writesTo}? ${logFile ? `see ${logFile}` : ''}` },
+    );
+  }
+
+  async stop(): Promise<void> {
+    const app = this.#app;
+    this.#app = undefined;
+    if (!app || app.process.exitCode !== null) return;
+    const exited = new Promise((resolve) => app.process.once('exit', resolve));
+    app.process.kill('SIGTERM');
+    const timer = new Promise((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([exited, timer]);
+    if (app.process.exitCode === null) app.process.kill('SIGKILL');
+  }
+}
