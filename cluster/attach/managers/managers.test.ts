@@ -39,6 +39,7 @@ describe("Patroni, through its REST API", () => {
         [1, 50331808, 'no recovery target specified', '2026-12-07T02:00:00.000+00:00', 'pg2'],
         [2, 83886240, 'no recovery target specified', '2026-12-07T03:00:00.000+00:00', 'pg1'],
       ],
+      'GET /cluster': { members: [{ name: 'pg1', role: 'leader', state: 'running' }, { name: 'pg2', role: 'replica', state: 'streaming' }, { name: 'pg3', role: 'replica', state: 'streaming' }] },
       'POST /switchover': 'Successfully switched over to "pg2"',
     });
     const patroni = new PatroniManager(APIS, 1000, api.http);
@@ -46,7 +47,18 @@ describe("Patroni, through its REST API", () => {
     expect(patroni.describeSwitchover('pg2', 'pg1')).toBe('POST http://127.0.0.1:35021/switchover {"leader":"pg1","candidate":"pg2"} (Patroni\'s REST API; as patronictl switchover does)');
     expect(await patroni.switchover('pg2', 'pg1')).toBe('Successfully switched over to "pg2"');
     expect(api.calls.at(-1)).toBe('POST 127.0.0.1:35021/switchover {"leader":"pg1","candidate":"pg2"}');
-    await expect(new PatroniManager(APIS, 1000, patroniApi({}).http).switchover('pg2', 'pg1')).rejects.toThrow('Patroni refused the switchover to pg2 (HTTP 404): not found');
+    await expect(new PatroniManager(APIS, 1000, patroniApi({ 'GET /cluster': { members: [] } }).http).switchover('pg2', 'pg1')).rejects.toThrow('Patroni refused the switchover to pg2 (HTTP 404): not found');
+  });
+
+  it('in synchronous mode, switches over to the synchronous standby when asked for another, and says so', async () => {
+    const api = patroniApi({
+      'GET /cluster': { members: [{ name: 'pg1', role: 'leader', state: 'running' }, { name: 'pg2', role: 'replica', state: 'streaming' }, { name: 'pg3', role: 'sync_standby', state: 'streaming' }] },
+      'POST /switchover': 'Successfully switched over to "pg3"',
+    });
+    expect(await new PatroniManager(APIS, 1000, api.http).switchover('pg2', 'pg1')).toBe(
+      'Successfully switched over to "pg3" (to pg3, not pg2: Patroni in synchronous mode switches over only to its synchronous standby)',
+    );
+    expect(api.calls.at(-1)).toBe('POST 127.0.0.1:35021/switchover {"leader":"pg1","candidate":"pg3"}');
   });
 });
 

@@ -68,7 +68,19 @@ export class PatroniManager implements HaManager {
     return `POST ${new URL('/switchover', this.apis[0]!.url).href} {"leader":"${current}","candidate":"${candidate}"} (Patroni's REST API; as patronictl switchover does)`;
   }
 
-  async switchover(candidate: string, current: string): Promise<string> {
+  /**
+   * Patroni in synchronous mode switches over only to a synchronous standby: asked for another,
+   * the switchover goes to the synchronous standby instead, and its answer says so.
+   */
+  async switchover(wanted: string, current: string): Promise<string> {
+    const { members } = await this.#get<{ members: Member[] }>('/cluster');
+    const sync = members.filter((m) => m.role === 'sync_standby').map((m) => m.name);
+    const candidate = sync.length && !sync.includes(wanted) ? sync[0]! : wanted;
+    const instead = candidate === wanted ? '' : ` (to ${candidate}, not ${wanted}: Patroni in synchronous mode switches over only to its synchronous standby)`;
+    return (await this.#switchover(candidate, current)) + instead;
+  }
+
+  async #switchover(candidate: string, current: string): Promise<string> {
     const errors: string[] = [];
     for (const { node, url } of this.apis) {
       try {
