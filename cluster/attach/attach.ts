@@ -48,6 +48,7 @@ function driverOf(node: ForeignNode, options: AttachOptions): NodeDriver {
           user: d.user,
           port: d.port,
           ...(d.key ? { key: d.key } : {}),
+          ...(d.knownHosts ? { sshOptions: ['-o', `UserKnownHostsFile=${d.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new'] } : {}),
           ...(d.manager ? { manager: d.manager } : {}),
           ...(d.services ? { services: d.services } : {}),
           ...(d.dataDirectory ? { dataDirectory: d.dataDirectory } : {}),

@@ -28,7 +28,7 @@ export type CommandFault = (typeof COMMAND_FAULTS)[number];
 
 export type NodeDriverSpec =
   | { kind: 'docker'; container: string }
-  | { kind: 'ssh'; host: string; user: string; port: number; key?: string; manager?: string[]; services?: string[]; dataDirectory?: string; start?: string; stop?: string }
+  | { kind: 'ssh'; host: string; user: string; port: number; key?: string; knownHosts?: string; manager?: string[]; services?: string[]; dataDirectory?: string; start?: string; stop?: string }
   | { kind: 'commands'; commands: Partial<Record<CommandFault, string>>; timeoutSecs: number };
 
 export interface ForeignNode {
@@ -74,7 +74,7 @@ const TOP_KEYS = ['name', 'endpoint', 'replicas', 'manager', 'monitor', 'expect'
 const EXPECT_KEYS = ['maxWriteDownSecs', 'promotionWithinSecs'];
 const NODE_KEYS = ['name', 'url', 'docker', 'ssh', 'commands', 'patroni', 'witness'];
 const DRIVERS = ['docker', 'ssh', 'commands'] as const;
-const SSH_KEYS = ['host', 'user', 'key', 'port', 'manager', 'services', 'dataDirectory', 'start', 'stop'];
+const SSH_KEYS = ['host', 'user', 'key', 'knownHosts', 'port', 'manager', 'services', 'dataDirectory', 'start', 'stop'];
 
 /** Edits (insert, delete, replace one character) from a to b. */
 function distance(a: string, b: string): number {
@@ -152,6 +152,13 @@ function driverOf(node: Record<string, unknown>, where: string, env: NodeJS.Proc
       key = substitute(ssh.key, `${where}.ssh.key`, env, fail).replace(/^~(?=\/)/, os.homedir());
       if (!existsSync(key) || !statSync(key).isFile()) fail(`${where}.ssh.key: no such file ${key}`);
     }
+    // A known_hosts file of the cluster's own (hosts whose keys change with each rebuild): a host
+    // not in it yet is added on first sight; one whose key changed is refused, as ssh does.
+    let knownHosts: string | undefined;
+    if (ssh.knownHosts !== undefined) {
+      if (typeof ssh.knownHosts !== 'string' || !ssh.knownHosts.trim()) fail(`${where}.ssh.knownHosts must be a known_hosts file's path`);
+      knownHosts = substitute(ssh.knownHosts as string, `${where}.ssh.knownHosts`, env, fail).replace(/^~(?=\/)/, os.homedir());
+    }
     const names = (k: 'manager' | 'services') => {
       const v = ssh[k];
       if (v === undefined) return {};
@@ -165,7 +172,7 @@ function driverOf(node: Record<string, unknown>, where: string, env: NodeJS.Proc
       if (typeof v !== 'string' || !v.trim()) fail(`${where}.ssh.${k} must be ${k === 'dataDirectory' ? 'a path' : 'a shell command'}`);
       return { [k]: substitute(v as string, `${where}.ssh.${k}`, env, fail) };
     };
-    return { kind: 'ssh', host: substitute(ssh.host, `${where}.ssh.host`, env, fail), user: ssh.user, port, ...(key ? { key } : {}), ...names('manager'), ...names('services'), ...text('dataDirectory'), ...text('start'), ...text('stop') };
+    return { kind: 'ssh', host: substitute(ssh.host, `${where}.ssh.host`, env, fail), user: ssh.user, port, ...(key ? { key } : {}), ...(knownHosts ? { knownHosts } : {}), ...names('manager'), ...names('services'), ...text('dataDirectory'), ...text('start'), ...text('stop') };
   }
   const commands = object(node.commands, `${where}.commands`, fail);
   const out: Partial<Record<CommandFault, string>> = {};

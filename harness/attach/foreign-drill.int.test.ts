@@ -10,6 +10,7 @@
  * REST API; pg_auto_failover's monitor calls a node unhealthy after 5 s): the comparison with
  * their defaults is the bench's (docs/benchmarks.md).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,9 +82,13 @@ async function primaryOf(url: string): Promise<string> {
   }
 }
 
-describe.sequential('drilling a Patroni cluster through a cluster file', () => {
+describe.sequential('drilling a Patroni cluster whose nodes are machines reached over SSH, through a cluster file', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-patroni-'));
   const file = path.join(dir, 'patroni.yaml');
+  const key = path.join(dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flipdrill-test', '-f', key]);
+  // Each node a machine: PostgreSQL and Patroni killed, frozen, partitioned and started over SSH
+  // (the fixture's SSH mode); its host keys are new with each cluster, known in this file only.
   const text = `
 name: patroni-fixture
 endpoint: postgres://flipdrill:\${PW}@127.0.0.1:35000/app
@@ -91,7 +96,14 @@ replicas: ["postgres://flipdrill:\${PW}@127.0.0.1:35001/app"]
 # Tuned below: ttl 10, loop_wait 2.
 expect: { maxWriteDownSecs: 30, promotionWithinSecs: 60 }
 nodes:
-${[1, 2, 3].map((i) => `  - { name: pg${i}, url: "postgres://flipdrill:\${PW}@127.0.0.1:3501${i}/app", docker: fdfix-patroni-pg${i}, patroni: "http://127.0.0.1:3502${i}" }`).join('\n')}
+${[1, 2, 3]
+  .map(
+    (i) => `  - name: pg${i}
+    url: "postgres://flipdrill:\${PW}@127.0.0.1:3501${i}/app"
+    patroni: "http://127.0.0.1:3502${i}"
+    ssh: { host: 10.230.1.1${i}, user: root, key: "${key}", knownHosts: "${path.join(dir, 'known_hosts')}", manager: [patroni], dataDirectory: /var/lib/postgresql/15/fdfix, start: fdfix-start-patroni }`,
+  )
+  .join('\n')}
 `;
   const parsed = parseClusterFile(text, file, { PW });
   const manager = new PatroniManager(parsed.nodes.map((n) => ({ node: n.name, url: n.patroni! })));
@@ -100,7 +112,7 @@ ${[1, 2, 3].map((i) => `  - { name: pg${i}, url: "postgres://flipdrill:\${PW}@12
 
   beforeAll(async () => {
     writeFileSync(file, text);
-    await script('patroni/fixture.sh', 'start', { FDFIX_PATRONI_SYNCHRONOUS_MODE: 'on' });
+    await script('patroni/fixture.sh', 'start', { FDFIX_PATRONI_SYNCHRONOUS_MODE: 'on', FDFIX_PATRONI_SSH: `${key}.pub` });
     await whole(manager);
     const patch = await fetch('http://127.0.0.1:35021/config', { method: 'PATCH', body: JSON.stringify({ ttl: 10, loop_wait: 2, retry_timeout: 3 }), signal: AbortSignal.timeout(10_000) });
     expect(patch.ok).toBe(true);
@@ -123,19 +135,18 @@ ${[1, 2, 3].map((i) => `  - { name: pg${i}, url: "postgres://flipdrill:\${PW}@12
 
   it('the dry run names Patroni, the leader and its replicas and what each step runs, and changes nothing', async () => {
     const before = { schemas: await schemas(parsed.endpoint), primary: await primaryOf(parsed.endpoint) };
-    const r = await flipdrill(['drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,switchover,freeze-primary']);
+    const r = await flipdrill(['drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,switchover,freeze-primary,partition-primary']);
     expect(r.status, r.stderr).toBe(0);
     const leader = node(before.primary);
     expect(r.stdout).toContain("manager      patroni (Patroni's REST API on pg1)");
     expect(r.stdout).toContain(`primary      ${leader}`);
     expect(r.stdout).toMatch(new RegExp(`${leader === 'pg1' ? 'pg2' : 'pg1'} \\(standby, timeline \\d+, streaming from ${leader}\\)`));
-    expect(r.stdout).toContain(`fault on ${leader} (the primary): docker kill --signal SIGKILL fdfix-patroni-${leader}`);
-    expect(r.stdout).toContain(`fault on ${leader} (the primary): docker pause fdfix-patroni-${leader}`);
+    for (const fault of ['kill', 'freeze', 'partition']) expect(r.stdout).toMatch(new RegExp(`${fault}-primary:[\\s\\S]*fault on ${leader} \\(the primary\\): .*root@10\\.230\\.1\\.${Number(leader.slice(2)) + 10}`));
     expect(r.stdout).toMatch(/POST http:\/\/127\.0\.0\.1:3502\d\/switchover \{"leader":"pg\d","candidate":"pg\d"\}/);
     expect({ schemas: await schemas(parsed.endpoint), primary: await primaryOf(parsed.endpoint) }).toEqual(before);
   });
 
-  it('kill-primary: Patroni fails over, no acknowledged write is lost, the killed node rejoins, the schema is gone', async () => {
+  it('kill-primary over SSH: Patroni fails over, no acknowledged write is lost, the killed node rejoins, the schema is gone', async () => {
     const before = node(await primaryOf(parsed.endpoint));
     expectPass(await drill(file, 'kill-primary', path.join(dir, 'runs')), before);
     expect(await manager.whole()).toEqual([]);
@@ -151,11 +162,36 @@ ${[1, 2, 3].map((i) => `  - { name: pg${i}, url: "postgres://flipdrill:\${PW}@12
 
   it('freeze-primary: a frozen leader loses its key, a replica is promoted, the thawed one rejoins', async () => {
     const before = node(await primaryOf(parsed.endpoint));
-    const outcome = await drill(file, 'freeze-primary', path.join(dir, 'runs'));
-    expectPass(outcome, before);
+    expectPass(await drill(file, 'freeze-primary', path.join(dir, 'runs')), before);
     // Patroni's own record of the failover is on the report's timeline.
     const runDir = path.join(dir, 'runs', readdirSync(path.join(dir, 'runs')).sort().at(-1)!);
     expect(readFileSync(path.join(runDir, 'events.jsonl'), 'utf8')).toMatch(/"type":"manager","manager":"patroni"/);
+    expect(await manager.whole()).toEqual([]);
+  });
+
+  it('partition-primary: the leader cut off (SSH kept open) loses its key; SSH answers all along; nothing is left', async () => {
+    const before = node(await primaryOf(parsed.endpoint));
+    const host = `10.230.1.${Number(before.slice(2)) + 10}`;
+    const ssh = ['-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${path.join(dir, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ConnectTimeout=3', '-i', key, `root@${host}`, 'true'];
+    // SSH to the partitioned node, every second through the drill: a fresh connection each time.
+    let answered = 0;
+    let refused = 0;
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const t0 = Date.now();
+        ((await runCommand('ssh', ssh, { timeoutMs: 10_000 })).status === 0 ? answered++ : refused++);
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
+      }
+    })();
+    try {
+      expectPass(await drill(file, 'partition-primary', path.join(dir, 'runs')), before);
+    } finally {
+      probing = false;
+      await probe;
+    }
+    expect(refused).toBe(0);
+    expect(answered).toBeGreaterThan(10);
     expect(await manager.whole()).toEqual([]);
   });
 });
