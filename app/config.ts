@@ -15,7 +15,7 @@
  *   DB_READ_HOSTS           replicas, comma-separated host[:port]
  *   DB_PORT                 default port (5432)
  *   DATABASE_URL            postgres://user:password@host:port[,host:port...]/database?sslmode=...
- *                           &sslrootcert=...&target_session_attrs=... (app/failover/postgres-url.ts;
+ *                           &sslrootcert=...&target_session_attrs=... (cluster/lib/postgres-url.ts;
  *                           its parts are defaults: a DB_* variable that is set wins)
  *   DB_SSLMODE              disable, require, verify-ca or verify-full, as libpq means them
  *                           (default: verify-full with a CA, disable without)
@@ -30,7 +30,7 @@
  *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
-import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from './failover/postgres-url.ts';
+import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from '../cluster/lib/postgres-url.ts';
 import { AWARE_DEFAULTS, TARGET_SESSION_ATTRS, type Endpoint, type FailoverConfig, type TargetSessionAttrs, type TlsConfig } from './failover/settings.ts';
 import { PLATFORM_NAMES, platformNamed } from './platforms/index.ts';
 
