@@ -31,6 +31,28 @@ describe("sequelize-cli's environments", () => {
     expect(options).toMatchObject({ host: 'db.example.com', port: 6432, database: 'orders', dialectOptions: { ssl: { rejectUnauthorized: false } } });
   });
 
+  it("sets the app's schema on every connection, and keeps the analytics migrations' record apart where the two databases are one", async () => {
+    const dir = dirWith({});
+    const sent: string[] = [];
+    const connection = { query: async (sql: string) => void sent.push(sql) };
+    const options = (database: 'app' | 'analytics', extra: Record<string, string>) => cliOptions(database, 'test', { DB_PASSWORD: 'p', ...extra }, dir);
+    for (const database of ['app', 'analytics'] as const) {
+      const hooks = options(database, { DB_SCHEMA: 'flipdrill' }).hooks as { afterConnect: (c: unknown) => Promise<void> };
+      await hooks.afterConnect(connection);
+    }
+    await (options('analytics', { DB_SCHEMA: 'flipdrill', ANALYTICS_DB_SCHEMA: 'stats' }).hooks as { afterConnect: (c: unknown) => Promise<void> }).afterConnect(connection);
+    expect(sent).toEqual(['SET search_path TO "flipdrill"', 'SET search_path TO "flipdrill"', 'SET search_path TO "stats"']);
+    expect(options('app', {})).not.toHaveProperty('hooks');
+
+    const same = { DB_NAME: 'flipdrill', ANALYTICS_DB_NAME: 'flipdrill' };
+    expect(options('analytics', same)).toMatchObject({ database: 'flipdrill', migrationStorageTableName: 'SequelizeMetaAnalytics' });
+    expect(options('analytics', { ...same, DB_SCHEMA: 'flipdrill' })).toMatchObject({ migrationStorageTableName: 'SequelizeMetaAnalytics' });
+    // sequelize-cli's SequelizeMeta wherever the two are apart, and always for the app database.
+    expect(options('app', same)).not.toHaveProperty('migrationStorageTableName');
+    expect(options('analytics', { ...same, ANALYTICS_DB_SCHEMA: 'stats' })).not.toHaveProperty('migrationStorageTableName');
+    expect(options('analytics', { ANALYTICS_DB_NAME: 'stats' })).not.toHaveProperty('migrationStorageTableName');
+  });
+
   it('builds only the environment asked for', () => {
     // No DB_PASSWORD anywhere: reading an environment fails, listing them does not.
     const config = cliConfig('app');
