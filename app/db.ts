@@ -20,7 +20,7 @@ import type { FailoverConfig } from './failover/settings.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createConfiguredSequelize } from './failover/configured.ts';
 import { DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
-import { ANALYTICS_MIGRATIONS_TABLE, analyticsMigrations, appMigrations, migrate, sharesMigrationsTable } from './migrations.ts';
+import { ANALYTICS_MIGRATIONS_TABLE, analyticsMigrations, appMigrations, migrate, sharesMigrationsTable, type MigrationsRecord } from './migrations.ts';
 import { platformOf } from './platforms/index.ts';
 import { createBank, defineBankModels, type Bank } from './bank.ts';
 
@@ -148,9 +148,14 @@ const EVENT_INPUT = ['id', 'name'];
 const COUNTRY_FIELDS = [...COUNTRY_INPUT, ...STAMP_FIELDS];
 const EVENT_FIELDS = [...EVENT_INPUT, ...STAMP_FIELDS];
 
-/** Where the analytics migrations are recorded: their own table when the two databases are one. */
-function analyticsMigrationsTable(config: AppConfig): string | undefined {
-  return config.analytics && sharesMigrationsTable(config.failover, config.analytics) ? ANALYTICS_MIGRATIONS_TABLE : undefined;
+/**
+ * Where a database's migrations are recorded: in its schema (DB_SCHEMA), and for the analytics
+ * migrations in a table of their own when the two databases are one.
+ */
+function migrationsRecord(config: AppConfig, database: 'app' | 'analytics'): MigrationsRecord {
+  const cfg = database === 'app' ? config.failover : config.analytics!;
+  const own = database === 'analytics' && sharesMigrationsTable(config.failover, cfg);
+  return { ...(cfg.searchPath ? { schema: cfg.searchPath } : {}), ...(own ? { table: ANALYTICS_MIGRATIONS_TABLE } : {}) };
 }
 
 export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
@@ -215,11 +220,12 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
    * already run (SequelizeMeta) with ordinary queries, which a replicated instance would send to a
    * replica that may not have the latest migration yet.
    */
-  const migrateOne = async (cfg: FailoverConfig, models: ModelStatic<Row>[], migrations: typeof appMigrations, migrationsTable?: string) => {
+  const migrateOne = async (database: 'app' | 'analytics', models: ModelStatic<Row>[], migrations: typeof appMigrations) => {
+    const cfg = database === 'app' ? config.failover : config.analytics!;
     const db = awareSequelize({ ...cfg, reads: [] }, log, options);
     try {
       // The migrations, or what the platform makes instead (DSQL: the models' tables).
-      await platformOf(cfg).createTables(db, { database: cfg.database, models, migrations, ...(migrationsTable ? { migrationsTable } : {}) });
+      await platformOf(cfg).createTables(db, { database: cfg.database, models, migrations, record: migrationsRecord(config, database) });
     } finally {
       await db.close();
     }
@@ -251,8 +257,8 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
     async ensureSchema() {
       // The app's migrations make the countries and the bank's tables (on DSQL: the models' tables);
       // then, not at the same time, the analytics database's.
-      await migrateOne(config.failover, [Country, bankModels.Account, bankModels.Transfer], appMigrations);
-      if (config.analytics && Event) await migrateOne(config.analytics, [Event], analyticsMigrations, analyticsMigrationsTable(config));
+      await migrateOne('app', [Country, bankModels.Account, bankModels.Transfer], appMigrations);
+      if (config.analytics && Event) await migrateOne('analytics', [Event], analyticsMigrations);
     },
     async close() {
       await Promise.all([app.close(), analytics?.close()]);
@@ -307,10 +313,10 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
     },
     async ensureSchema() {
       // As sequelize-cli would: against the primary only, one database after the other.
-      for (const cfg of [config.failover, ...(config.analytics ? [config.analytics] : [])]) {
-        const direct = make({ ...cfg, reads: [] });
+      for (const database of config.analytics ? (['app', 'analytics'] as const) : (['app'] as const)) {
+        const direct = make({ ...(database === 'app' ? config.failover : config.analytics!), reads: [] });
         try {
-          await once(() => (cfg === config.failover ? migrate(direct, appMigrations) : migrate(direct, analyticsMigrations, analyticsMigrationsTable(config))));
+          await once(() => migrate(direct, database === 'app' ? appMigrations : analyticsMigrations, migrationsRecord(config, database)));
         } finally {
           await direct.close();
         }

@@ -43,15 +43,23 @@ export function sharesMigrationsTable(app: { database: string; searchPath?: stri
   return app.database === analytics.database && (app.searchPath ?? 'public') === (analytics.searchPath ?? 'public');
 }
 
-/**
- * Apply what has not run yet; returns the names applied. `table` records them; absent, sequelize-cli's
- * SequelizeMeta.
- */
-export async function migrate(sequelize: Sequelize, migrations: Migration[], table?: string): Promise<string[]> {
+/** Where the migrations that ran are recorded. */
+export interface MigrationsRecord {
+  /** Absent: SequelizeMeta, as sequelize-cli's. */
+  table?: string;
+  /**
+   * The schema the connections' search_path names (DB_SCHEMA), said again: Sequelize asks whether
+   * the table exists in public unless told a schema, and would then not make it where it is used.
+   */
+  schema?: string;
+}
+
+/** Apply what has not run yet; returns the names applied. */
+export async function migrate(sequelize: Sequelize, migrations: Migration[], record: MigrationsRecord = {}): Promise<string[]> {
   const umzug = new Umzug({
     migrations,
     context: sequelize.getQueryInterface(),
-    storage: new SequelizeStorage({ sequelize, ...(table ? { modelName: table, tableName: table } : {}) }),
+    storage: new SequelizeStorage({ sequelize, ...(record.table ? { modelName: record.table, tableName: record.table } : {}), ...(record.schema ? { schema: record.schema } : {}) }),
     logger: undefined,
   });
   return (await umzug.up()).map((m) => m.name);

@@ -31,26 +31,18 @@ describe("sequelize-cli's environments", () => {
     expect(options).toMatchObject({ host: 'db.example.com', port: 6432, database: 'orders', dialectOptions: { ssl: { rejectUnauthorized: false } } });
   });
 
-  it("sets the app's schema on every connection, and keeps the analytics migrations' record apart where the two databases are one", async () => {
+  it("keeps the analytics migrations' record apart where the two databases are one, as the app does; refuses the app's own schema", () => {
     const dir = dirWith({});
-    const sent: string[] = [];
-    const connection = { query: async (sql: string) => void sent.push(sql) };
     const options = (database: 'app' | 'analytics', extra: Record<string, string>) => cliOptions(database, 'test', { DB_PASSWORD: 'p', ...extra }, dir);
-    for (const database of ['app', 'analytics'] as const) {
-      const hooks = options(database, { DB_SCHEMA: 'flipdrill' }).hooks as { afterConnect: (c: unknown) => Promise<void> };
-      await hooks.afterConnect(connection);
-    }
-    await (options('analytics', { DB_SCHEMA: 'flipdrill', ANALYTICS_DB_SCHEMA: 'stats' }).hooks as { afterConnect: (c: unknown) => Promise<void> }).afterConnect(connection);
-    expect(sent).toEqual(['SET search_path TO "flipdrill"', 'SET search_path TO "flipdrill"', 'SET search_path TO "stats"']);
-    expect(options('app', {})).not.toHaveProperty('hooks');
-
     const same = { DB_NAME: 'flipdrill', ANALYTICS_DB_NAME: 'flipdrill' };
     expect(options('analytics', same)).toMatchObject({ database: 'flipdrill', migrationStorageTableName: 'SequelizeMetaAnalytics' });
-    expect(options('analytics', { ...same, DB_SCHEMA: 'flipdrill' })).toMatchObject({ migrationStorageTableName: 'SequelizeMetaAnalytics' });
     // sequelize-cli's SequelizeMeta wherever the two are apart, and always for the app database.
     expect(options('app', same)).not.toHaveProperty('migrationStorageTableName');
-    expect(options('analytics', { ...same, ANALYTICS_DB_SCHEMA: 'stats' })).not.toHaveProperty('migrationStorageTableName');
     expect(options('analytics', { ANALYTICS_DB_NAME: 'stats' })).not.toHaveProperty('migrationStorageTableName');
+    expect(options('analytics', {})).toMatchObject({ database: 'flipdrill_analytics' });
+    expect(() => options('app', { DB_SCHEMA: 'flipdrill' })).toThrow(/^the db:\* commands do not take DB_SCHEMA: the app migrates its own schema when it starts$/);
+    expect(() => options('analytics', { ANALYTICS_DB_SCHEMA: 'stats' })).toThrow(/^the db:\* commands do not take ANALYTICS_DB_SCHEMA/);
+    expect(() => options('analytics', { DB_SCHEMA: 'flipdrill' })).toThrow(/^the db:\* commands do not take DB_SCHEMA/);
   });
 
   it('builds only the environment asked for', () => {

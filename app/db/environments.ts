@@ -17,7 +17,7 @@ import dotenv from 'dotenv';
 import pg from 'pg';
 import type { Options } from 'sequelize';
 import { AppConfigError, loadConfig } from '../config.ts';
-import { searchPathHooks, sslOptions } from '../failover/settings.ts';
+import { sslOptions } from '../failover/settings.ts';
 import { ANALYTICS_MIGRATIONS_TABLE, sharesMigrationsTable } from '../migrations.ts';
 
 export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
@@ -28,9 +28,10 @@ export type DatabaseName = (typeof DATABASES)[number];
 const LOCAL = { DB_WRITE_HOST: '127.0.0.1', DB_PORT: '15432' };
 
 /**
- * One environment's Sequelize options for one database, as sequelize-cli takes them: with the
- * app's schema (DB_SCHEMA, ANALYTICS_DB_SCHEMA) and the app's table for the analytics migrations
- * when the two databases are one, so the CLI and the app read the same record.
+ * One environment's Sequelize options for one database, as sequelize-cli takes them; for the
+ * analytics migrations, when the two databases are one, the app's table of their own
+ * (SequelizeMetaAnalytics), so the CLI and the app read the same record. A schema of the app's own
+ * (DB_SCHEMA) is the app's alone: sequelize-cli would create it, and look for its record in public.
  */
 export function cliOptions(database: DatabaseName, environment: Environment, given: NodeJS.ProcessEnv = process.env, dir = process.cwd()): Options & { migrationStorageTableName?: string } {
   // The files fill in what is not set; a file that is not there is no error.
@@ -41,6 +42,7 @@ export function cliOptions(database: DatabaseName, environment: Environment, giv
   const config = loadConfig({ ...(environment === 'production' || env.DATABASE_URL ? {} : LOCAL), ...env, ANALYTICS_DB_NAME: env.ANALYTICS_DB_NAME || 'flipdrill_analytics', DB_READ_HOSTS: '' });
   const f = config.failover;
   const own = database === 'app' ? f : config.analytics!;
+  if (own.searchPath) throw new AppConfigError(`the db:* commands do not take ${database === 'app' || !env.ANALYTICS_DB_SCHEMA ? 'DB_SCHEMA' : 'ANALYTICS_DB_SCHEMA'}: the app migrates its own schema when it starts`);
   return {
     dialect: 'postgres',
     dialectModule: pg,
@@ -51,7 +53,6 @@ export function cliOptions(database: DatabaseName, environment: Environment, giv
     password: f.password as string,
     logging: false,
     dialectOptions: { connectionTimeoutMillis: f.connectTimeoutMs, application_name: 'flipdrill-migrate', ...(f.tls ? { ssl: sslOptions(f.tls) } : {}) },
-    ...(own.searchPath ? { hooks: searchPathHooks(own.searchPath) } : {}),
     ...(database === 'analytics' && sharesMigrationsTable(f, own) ? { migrationStorageTableName: ANALYTICS_MIGRATIONS_TABLE } : {}),
   };
 }

@@ -9,7 +9,7 @@ import type { Model, ModelAttributes, ModelStatic, Sequelize } from 'sequelize';
 import type { NodeNames } from '../db/stamps.ts';
 import type { FailoverConfig } from '../failover/settings.ts';
 import type { FailoverSequelize } from '../failover/sequelize.ts';
-import type { migrate } from '../migrations.ts';
+import type { migrate, MigrationsRecord } from '../migrations.ts';
 
 /** A database's migrations, as app/migrations.ts lists them. */
 export type Migrations = Parameters<typeof migrate>[1];
@@ -19,8 +19,8 @@ export interface Tables {
   database: string;
   models: ModelStatic<Model>[];
   migrations: Migrations;
-  /** The table that records the migrations run; absent: SequelizeMeta, as sequelize-cli's. */
-  migrationsTable?: string;
+  /** Where the migrations that ran are recorded; absent: SequelizeMeta, as sequelize-cli's. */
+  record?: MigrationsRecord;
 }
 
 export interface AppPlatform<Name extends string = string> {
