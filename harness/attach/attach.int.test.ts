@@ -2,8 +2,8 @@
  * A cluster file on a real cluster, described as someone else's would be: flipdrill's own repmgr
  * cluster, reached only by the SQL URLs the file gives and its containers by name. Discovery finds
  * the manager, the primary and the standby streaming from it and says what would keep a drill from
- * starting; `flipdrill drill --cluster <file> --dry-run` prints every step with its command; and
- * neither changes anything.
+ * starting; `flipdrill drill --cluster <file> --dry-run` prints every step with its command, and
+ * changes nothing; and a real drill through the file (kill-primary) passes and leaves it whole.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
