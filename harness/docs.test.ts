@@ -31,6 +31,7 @@ const PROGRAMS = new Set([
   'psql',
   'curl',
   'grep',
+  'ssh-keygen',
 ]);
 /** npm's own subcommands the pages use (scripts are checked against package.json). */
 const NPM_COMMANDS = new Set(['ci', 'install', 'pack', 'run', 'test']);
@@ -173,6 +174,8 @@ export function commandProblem(command: string, commands: Set<string>, scripts: 
   }
   const [program, ...args] = words;
   if (!program) return undefined;
+  // A script of this repository, named by its path (a fixture's recipe).
+  if (program.includes('/') && !program.startsWith('/') && existsSync(path.join(ROOT, program))) return undefined;
   if (!PROGRAMS.has(program)) return `"${program}" is not a program these docs use`;
   const flipdrillCommand = (rest: string[]) => {
     const name = rest.find((a) => !a.startsWith('-'));

@@ -11,7 +11,6 @@
  * after 5 s, not 30): the comparison with
  * their defaults is the bench's (docs/benchmarks.md).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,7 +86,6 @@ describe.sequential('drilling a Patroni cluster whose nodes are machines reached
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fd-patroni-'));
   const file = path.join(dir, 'patroni.yaml');
   const key = path.join(dir, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flipdrill-test', '-f', key]);
   // Each node a machine: PostgreSQL and Patroni killed, frozen, partitioned and started over SSH
   // (the fixture's SSH mode); its host keys are new with each cluster, known in this file only.
   const text = `
@@ -106,13 +104,17 @@ ${[1, 2, 3]
   )
   .join('\n')}
 `;
-  const parsed = parseClusterFile(text, file, { PW });
+  // The key is made in beforeAll; the file is read as it will be then (its key checked there).
+  const parsed = parseClusterFile(text.replaceAll(`key: "${key}", `, ''), file, { PW });
   const manager = new PatroniManager(parsed.nodes.map((n) => ({ node: n.name, url: n.patroni! })));
   /** The fixture's pgN is at 10.230.1.(10+N). */
   const node = (at: string) => `pg${Number(at.split(':')[0]!.split('.')[3]) - 10}`;
 
   beforeAll(async () => {
+    const keygen = await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flipdrill-test', '-f', key], { timeoutMs: 30_000 });
+    expect(keygen.status, keygen.stderr).toBe(0);
     writeFileSync(file, text);
+    parseClusterFile(text, file, { PW });
     await script('patroni/fixture.sh', 'start', { FDFIX_PATRONI_SYNCHRONOUS_MODE: 'on', FDFIX_PATRONI_SSH: `${key}.pub` });
     await whole(manager);
     const patch = await fetch('http://127.0.0.1:35021/config', { method: 'PATCH', body: JSON.stringify({ ttl: 10, loop_wait: 2, retry_timeout: 3 }), signal: AbortSignal.timeout(10_000) });
