@@ -4,14 +4,21 @@
  * node's container. Only for a cluster started with `dataFsMb` (a drill of a disk-full scenario
  * creates one), only on a Docker engine on this host, and only as root (it mounts).
  *
+ *   /var/lib/flipdrill/data-fs/<cluster>/.flipdrill-data-fs   the marker: flipdrill made this folder
  *   /var/lib/flipdrill/data-fs/<cluster>/<node>.img   the image (sparse: it takes what is written)
  *   /var/lib/flipdrill/data-fs/<cluster>/<node>/      its mount, the node's /var/lib/postgresql/fs
+ *
+ * flipdrill writes there as root, so the folder (FLIPDRILL_DATA_FS_DIR) must be one no one else
+ * can plant a link in: every folder on its path a real folder (no symbolic link), owned by root
+ * or flipdrill's user, and writable by no one else (a folder above it may be, with the sticky bit,
+ * like /tmp); the images are opened without following links. `down` removes only the folders that
+ * carry flipdrill's marker (a file flipdrill's user owns), whatever else the folder holds.
  *
  * The fault (fillScript) fills the file system with a ballast file from inside the node, as a
  * runaway log or a forgotten dump would; freeing it is deleting the ballast.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterError, ConfigError } from './errors.ts';
@@ -49,15 +56,98 @@ async function command(file: string, args: string[]): Promise<void> {
   }
 }
 
+/** The file in a cluster's folder that says flipdrill made it. */
+const MARKER = '.flipdrill-data-fs';
+const NOFOLLOW = constants.O_NOFOLLOW;
+const STICKY = 0o1000;
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Owned by root or by flipdrill's user. */
+const trusted = (st: Stats) => st.uid === 0 || st.uid === process.getuid?.();
+
+/**
+ * Refuse a data file system folder someone else could plant a link in (one line): each existing
+ * folder on its path is a real folder, owned by root or flipdrill's user, and writable by no one
+ * else, but for a folder above it with the sticky bit (/tmp). `own`: folders at and under the root.
+ * `create`: make the missing folders (0700), each checked before the next.
+ */
+function assertSafeFolder(folder: string, own: string, { create = false } = {}): void {
+  const root = dataFsRoot();
+  const refuse = (what: string) => new ConfigError(`FLIPDRILL_DATA_FS_DIR ${root}: ${what}`);
+  const parts = path.resolve(folder).split(path.sep).filter(Boolean);
+  for (let i = 0; i <= parts.length; i += 1) {
+    const p = path.sep + parts.slice(0, i).join(path.sep);
+    let st = lstatOrUndefined(p);
+    if (!st && create) {
+      // One folder at a time, each checked before the next is made in it: never through a link.
+      try {
+        mkdirSync(p, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      st = lstatSync(p);
+    }
+    if (!st) return;
+    if (st.isSymbolicLink()) throw refuse(`${p} is a symbolic link`);
+    if (!st.isDirectory()) throw refuse(`${p} is not a folder`);
+    if (!trusted(st)) throw refuse(`${p} belongs to uid ${st.uid}, not to root or to flipdrill's user`);
+    const mine = p === own || p.startsWith(own + path.sep);
+    if (st.mode & 0o022 && (mine || !(st.mode & STICKY))) throw refuse(`${p} is writable by others than its owner; give a folder only its owner (root) can write`);
+  }
+}
+
+/** A folder flipdrill made (its marker, flipdrill's own), and no link. */
+function isOurs(dir: string): boolean {
+  const st = lstatOrUndefined(dir);
+  const marker = st?.isDirectory() ? lstatOrUndefined(path.join(dir, MARKER)) : undefined;
+  return !!st && !!marker && marker.isFile() && trusted(st) && marker.uid === process.getuid?.();
+}
+
+/** Create (no link followed) a file of flipdrill's own, only its owner reading it; `size` bytes, sparse. */
+function createOwnFile(file: string, size: number): void {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | NOFOLLOW, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new ConfigError(`FLIPDRILL_DATA_FS_DIR ${dataFsRoot()}: ${file} is a symbolic link`);
+    throw error;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new ConfigError(`FLIPDRILL_DATA_FS_DIR ${dataFsRoot()}: ${file} is not a regular file`);
+    ftruncateSync(fd, 0);
+    ftruncateSync(fd, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A node's image file, empty and `sizeMb` large, in its cluster's folder (marked as flipdrill's),
+ * after the folder's path is checked: no mount, no program. Returns the image and its mount point.
+ */
+function dataFsImage(cluster: string, node: string, sizeMb: number): { image: string; mount: string } {
+  const { image, mount } = dataFsPaths(cluster, node);
+  const root = path.resolve(dataFsRoot());
+  assertSafeFolder(path.dirname(image), root, { create: true });
+  createOwnFile(path.join(path.dirname(image), MARKER), 0);
+  createOwnFile(image, sizeMb * 1024 * 1024);
+  assertSafeFolder(mount, root, { create: true });
+  return { image, mount };
+}
+
 /** Make, format and mount a node's file system; returns the mount (the host side of the bind). */
 export async function createDataFs(cluster: string, node: string, sizeMb: number): Promise<string> {
-  const { image, mount } = dataFsPaths(cluster, node);
-  mkdirSync(path.dirname(image), { recursive: true, mode: 0o700 });
-  writeFileSync(image, '');
-  truncateSync(image, sizeMb * 1024 * 1024);
+  const { image, mount } = dataFsImage(cluster, node, sizeMb);
   // -m 0: no blocks kept for root, so a full file system is full for PostgreSQL and the ballast alike.
   await command('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', `fd-${node}`.slice(0, 16), image]);
-  mkdirSync(mount, { recursive: true });
   await command('mount', ['-o', 'loop', image, mount]);
   return mount;
 }
@@ -73,22 +163,31 @@ function ourMounts(cluster?: string): string[] {
     .filter((m): m is string => !!m && m.startsWith(under));
 }
 
-/** Unmount and delete a cluster's file systems (or every cluster's). Returns what it removed. */
+/**
+ * Unmount and delete a cluster's file systems (or every cluster's): only the folders flipdrill
+ * made (its marker), and none in a folder that fails createDataFs's checks. Returns what it removed.
+ */
 export async function removeDataFs(cluster?: string): Promise<string[]> {
   const removed: string[] = [];
   for (const mount of ourMounts(cluster)) {
     await command('umount', [mount]);
     removed.push(`data file system ${mount}`);
   }
-  const dirs = cluster ? [path.join(dataFsRoot(), cluster)] : existsSync(dataFsRoot()) ? readdirSync(dataFsRoot()).map((d) => path.join(dataFsRoot(), d)) : [];
-  for (const dir of dirs) if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  const root = path.resolve(dataFsRoot());
+  try {
+    assertSafeFolder(root, root);
+  } catch {
+    return removed; // createDataFs never made anything there
+  }
+  const dirs = cluster ? [path.join(root, cluster)] : existsSync(root) ? readdirSync(root).map((d) => path.join(root, d)) : [];
+  for (const dir of dirs) if (isOurs(dir)) rmSync(dir, { recursive: true, force: true });
   return removed;
 }
 
-/** What is left of a cluster's file systems once it is gone (a mount, an image). */
+/** What is left of a cluster's file systems once it is gone (a mount, an image): flipdrill's only. */
 export function dataFsLeft(cluster: string): string[] {
   const dir = path.join(dataFsRoot(), cluster);
-  return [...ourMounts(cluster).map((m) => `the mount ${m}`), ...(existsSync(dir) ? [`the folder ${dir}`] : [])];
+  return [...ourMounts(cluster).map((m) => `the mount ${m}`), ...(isOurs(dir) ? [`the folder ${dir}`] : [])];
 }
 
 /**

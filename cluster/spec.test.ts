@@ -43,6 +43,22 @@ describe('subnets', () => {
     expect(subnetsOverlap('172.17.0.0/16', '172.17.5.0/24')).toBe(true);
   });
 
+  it.each([
+    ['0.0.0.0/16', 'the unspecified network 0.0.0.0/8'],
+    ['127.0.0.0/16', 'loopback 127.0.0.0/8'],
+    ['169.254.0.0/16', 'link-local 169.254.0.0/16'],
+    ['224.0.0.0/16', 'multicast 224.0.0.0/4'],
+    ['239.255.0.0/24', 'multicast 224.0.0.0/4'],
+    ['240.0.0.0/16', 'reserved 240.0.0.0/4'],
+  ])('refuses %s, a network a cluster cannot use, in one line', (subnet, what) => {
+    expect(() => defineCluster({ backSubnet: subnet })).toThrow(`subnet "${subnet}" is in ${what}`);
+    expect(() => defineCluster({ frontSubnet: subnet })).toThrow(ConfigError);
+  });
+
+  it('takes private and other unicast networks', () => {
+    expect(defineCluster({ backSubnet: '172.30.0.0/16', frontSubnet: '192.168.77.0/24' }).backSubnet).toBe('172.30.0.0/16');
+  });
+
   it('counts host addresses from the network address', () => {
     expect(hostAddress('10.213.2.0/24', 1)).toBe('10.213.2.1');
     expect(hostAddress('10.213.2.0/24', 20)).toBe('10.213.2.20');

@@ -148,7 +148,19 @@ export const DEFAULTS = {
   endpoint: 'docker-alias' as EndpointOption,
 };
 
-/** "10.213.1.0/24" → [10,213,1,0], prefix 24. Only IPv4 /16 to /28 networks: a cluster needs a handful of addresses. */
+/** Networks no cluster can live on: Docker would route them to the host itself, or nowhere. */
+const SPECIAL_NETWORKS = [
+  { cidr: '0.0.0.0/8', what: 'the unspecified network' },
+  { cidr: '127.0.0.0/8', what: 'loopback' },
+  { cidr: '169.254.0.0/16', what: 'link-local' },
+  { cidr: '224.0.0.0/4', what: 'multicast' },
+  { cidr: '240.0.0.0/4', what: 'reserved' },
+];
+
+/**
+ * "10.213.1.0/24" → [10,213,1,0], prefix 24. Only IPv4 /16 to /28 networks (a cluster needs a handful of
+ * addresses), and none in the unspecified, loopback, link-local, multicast or reserved ranges.
+ */
 export function parseSubnet(cidr: string): { octets: number[]; prefix: number } {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
   if (!m) throw new ConfigError(`subnet "${cidr}" is not an IPv4 CIDR like 10.213.1.0/24`);
@@ -159,6 +171,8 @@ export function parseSubnet(cidr: string): { octets: number[]; prefix: number } 
   const value = toInt(octets);
   const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
   if ((value & mask) >>> 0 !== value) throw new ConfigError(`subnet "${cidr}" has host bits set; did you mean ${fromInt((value & mask) >>> 0)}/${prefix}?`);
+  const special = SPECIAL_NETWORKS.find((s) => subnetsOverlap(cidr, s.cidr));
+  if (special) throw new ConfigError(`subnet "${cidr}" is in ${special.what} ${special.cidr}: give a private network, like 10.213.1.0/24`);
   return { octets, prefix };
 }
 

@@ -113,7 +113,9 @@ function negativesAsValues(argv: string[]): string[] {
 
 export function number(flag: string, raw: string | undefined, { min, max, integer = true }: { min: number; max: number; integer?: boolean }): number | undefined {
   if (raw === undefined) return undefined;
-  const value = Number(raw);
+  // Plain decimal digits only: Number() would also take ' 8080', '1e4', '0x1f90' and ''.
+  const plain = integer ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
+  const value = plain.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
     throw new ConfigError(`--${flag} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not "${raw}"`);
   }

@@ -129,7 +129,13 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     }
     if (spec.app.client) {
       onStep(`starting your client module ${spec.app.client} in the client host (in place of the app)`);
-      await startClientHost(cluster, docker, images.app, await prepareClientModule(spec.app.client), labels({ [ROLE_LABEL]: 'app' }), start.signal);
+      const module = await prepareClientModule(spec.app.client);
+      try {
+        await startClientHost(cluster, docker, images.app, module, labels({ [ROLE_LABEL]: 'app' }), start.signal);
+      } finally {
+        // The client host imports the module once, at its start: loaded or failed, its bundle can go.
+        module.dispose();
+      }
       return cluster;
     }
     if (front) {

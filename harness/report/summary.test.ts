@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../checker/checker.ts';
 import { aggregate, REPORT_SCHEMA, type DrillReport } from './report.ts';
-import { renderAggregate, renderSummary } from './summary.ts';
+import { printable, renderAggregate, renderSummary } from './summary.ts';
 
 function report(scenario: string): DrillReport {
   const result = check({ history: [], events: [], finalRead: null, expectations: { maxLost: 0, replication: 'sync', promotion: true, finalPrimary: 'standby' } });
@@ -45,5 +45,13 @@ describe('the summary of several faults', () => {
     const nested = renderSummary(withFaults([{ kind: 'latency', node: 'node1', atMs: 1000, healedAtMs: 20000 }, { kind: 'kill', node: 'node1', atMs: 5000, healedAtMs: 15000 }]), 'runs/r');
     expect(nested).toContain('  faults           2, 1 of them still on when the next came');
     expect(nested).toContain('latency on node1 at 1.00 s, healed at 20.00 s');
+  });
+});
+
+describe('printable', () => {
+  it('removes the bidirectional controls (U+202E and its kin), which reorder what a terminal shows', () => {
+    const bidi = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+    expect(printable(`kill-primary${bidi}gpj.exe`)).toBe('kill-primarygpj.exe');
+    expect(printable('naïve — 東京\tok\n')).toBe('naïve — 東京\tok\n');
   });
 });

@@ -122,8 +122,12 @@ export function renderAggregate(agg: Aggregate, runDir: string): string {
   return lines.join('\n');
 }
 
-/** Text with every control character but newline and tab removed (terminal escape sequences included). */
+/**
+ * Text with every control character but newline and tab removed (terminal escape sequences
+ * included), and the bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F,
+ * U+061C), which make a terminal show text in another order than it is.
+ */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\p{Bidi_Control}/gu, '');
 }
