@@ -250,12 +250,12 @@ export const EXIT_CODES: [number, string][] = [
 ];
 
 export const ENVIRONMENT: [string, string][] = [
-  ['DOCKER_HOST=unix:///path|tcp://host:port', "the Docker engine, as for docker's CLI (no TLS)"],
+  ['DOCKER_HOST=unix:///path|tcp://host:port', "the Docker engine, as for docker's CLI (no TLS; plain TCP on this host's loopback only, unless FLIPDRILL_ALLOW_INSECURE_ENGINE=1)"],
   ['FLIPDRILL_DOCKER_SOCKET=<path>', "the Docker engine's unix socket when DOCKER_HOST is not set (default /var/run/docker.sock)"],
   ['FLIPDRILL_NO_DOCKER_INSTALL=1', 'never install or start a Docker engine'],
   ['FLIPDRILL_BASE_IMAGE=<image>', 'build on this base instead of a local debootstrap one'],
   ['FLIPDRILL_DEBIAN_MIRROR=<url>', 'Debian mirror for the local base image'],
-  ['FLIPDRILL_DATA_FS_DIR=<dir>', 'where the disk-full fault\'s file system images live (default /var/lib/flipdrill/data-fs)'],
+  ['FLIPDRILL_DATA_FS_DIR=<dir>', 'where the disk-full fault\'s file system images live (default /var/lib/flipdrill/data-fs; a folder only root or flipdrill may write, no links; down removes only what flipdrill marked)'],
   ['FLIPDRILL_LOG_FILE=<file>', 'up, status, down: write the log there (a drill logs into its run folder)'],
   ['FLIPDRILL_DEBUG=1', 'an unexpected error prints its stack trace'],
   ['CI=1 (or TERM=dumb)', 'plain progress lines, no live counters'],
