@@ -1,6 +1,7 @@
 /** A run folder per drill: runs/<timestamp>/ with run.json, history.jsonl, events.jsonl, final-read.json, report.json, flipdrill.log. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 
 export interface RunFolder {
   id: string;
@@ -44,8 +45,9 @@ export function createRunFolder(root: string, now = new Date(), name?: string): 
   };
 }
 
+/** A JSON file of a run folder, written as every file there is: never through a link, never half written. */
 export function writeJson(file: string, value: unknown): void {
-  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileSafely(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** A run folder as the user can follow it: relative to the current folder when it is below it. */

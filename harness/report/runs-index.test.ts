@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -237,5 +237,33 @@ describe('the index page', () => {
     const empty = renderRunsIndex([], [], 'runs');
     expect(empty).toContain('No drill with a report.json here yet.');
     expect(empty).not.toContain('data-point');
+  });
+});
+
+describe('a runs folder someone else could write to', () => {
+  it('refuses a link planted at index.html instead of writing through it', () => {
+    const runsDir = mkdtempSync(path.join(root, 'planted-'));
+    runFolder(runsDir, '2026-11-20_02-00-00-000', reportOf());
+    const target = path.join(root, `authorized_keys-${path.basename(runsDir)}`);
+    writeFileSync(target, 'ssh-ed25519 AAAA owner\n');
+    symlinkSync(target, path.join(runsDir, 'index.html'));
+    expect(() => writeRunsIndex(runsDir)).toThrow(/index\.html is a symbolic link: not written through/);
+    expect(readFileSync(target, 'utf8')).toBe('ssh-ed25519 AAAA owner\n');
+    expect(lstatSync(path.join(runsDir, 'index.html')).isSymbolicLink()).toBe(true);
+  });
+
+  it('puts no name on a line of its own: newlines and other control characters in names are replaced', () => {
+    const runsDir = mkdtempSync(path.join(root, 'names-'));
+    const planted = '\nssh-ed25519 AAAAplanted root@evil\n';
+    runFolder(runsDir, `run${planted}`, { ...reportOf({ app: `aware${planted}`, workload: `set${planted}` }), scenario: `kill-primary${planted}\r\u001b[2J` });
+    mkdirSync(path.join(runsDir, `odd\u0007${planted}`));
+    const { file } = writeRunsIndex(runsDir);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toContain('ssh-ed25519 AAAAplanted');
+    expect(page.split('\n').filter((line) => line.trimStart().startsWith('ssh-ed25519'))).toEqual([]);
+    // eslint-disable-next-line no-control-regex
+    expect(page).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    // The link still leads to the folder as it is named.
+    expect(page).toContain(`href="${encodeURIComponent(`run${planted}`)}/report.html"`);
   });
 });

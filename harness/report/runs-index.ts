@@ -19,8 +19,9 @@
  *   <circle data-point data-run data-scenario data-verdict data-window-ms data-started-ms>   one per run
  *   <g data-trend-series data-trend-scenario data-runs>                  one row of the chart per series
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import { duration, px } from './html/format.ts';
 import { html, type Markup } from './html/markup.ts';
 import { page } from './html/page.ts';
@@ -297,8 +298,30 @@ table.runs tr.FAIL td.verdict { color: var(--fail); }
 details.skipped { margin-top: 14px; color: var(--muted); }
 `;
 
+/**
+ * A name from a runs folder as the page shows it: every control character (a newline included)
+ * replaced, so that no folder name or scenario starts a line of its own in the page.
+ */
+// eslint-disable-next-line no-control-regex
+const shown = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
+
+/** A row with each of its names as the page shows it (the link is already percent-encoded). */
+const shownRow = (r: IndexRow): IndexRow => ({
+  ...r,
+  dir: shown(r.dir),
+  startedAt: shown(r.startedAt),
+  scenario: shown(r.scenario),
+  app: r.app === null ? null : shown(r.app),
+  workload: shown(r.workload),
+  replication: r.replication === null ? null : shown(r.replication),
+  series: shown(r.series),
+});
+
 /** The whole page, from the rows (newest first) and the folders left out. Pure. */
-export function renderRunsIndex(rows: readonly IndexRow[], skipped: readonly SkippedFolder[], name: string): string {
+export function renderRunsIndex(allRows: readonly IndexRow[], allSkipped: readonly SkippedFolder[], folderName: string): string {
+  const rows = allRows.map(shownRow);
+  const skipped = allSkipped.map((s) => ({ dir: shown(s.dir), reason: shown(s.reason) }));
+  const name = shown(folderName);
   const failed = rows.filter((r) => r.verdict === 'FAIL').length;
   const scenarios = new Set(rows.map((r) => r.scenario)).size;
   return page(
@@ -333,6 +356,6 @@ export function renderRunsIndex(rows: readonly IndexRow[], skipped: readonly Ski
 export function writeRunsIndex(runsDir: string): { file: string; runs: number } {
   const { rows, skipped } = readRuns(runsDir);
   const file = path.join(runsDir, 'index.html');
-  writeFileSync(file, renderRunsIndex(rows, skipped, path.basename(path.resolve(runsDir))));
+  writeFileSafely(file, renderRunsIndex(rows, skipped, path.basename(path.resolve(runsDir))));
   return { file, runs: rows.length };
 }

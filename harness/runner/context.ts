@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import {
   chooseTarget,
   ClusterError,
@@ -88,7 +89,7 @@ export async function saveNodeLogs(cluster: DrillTarget, dir: string, logger: Lo
   mkdirSync(out, { recursive: true });
   for (const node of cluster.spec.nodes) {
     try {
-      writeFileSync(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
+      writeFileSafely(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
     } catch (error) {
       logger.warn({ node: node.name, err: (error as Error).message }, 'could not save node logs');
     }

@@ -28,8 +28,9 @@
  * Sections carry data-testid (verdict, figures, timeline, timeline-chart, checks, anomalies,
  * anomaly-<kind>, events, settings).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../../cluster/lib/safe-write.ts';
 import { pairOperations } from '../../checker/history.ts';
 import type { DrillReport } from '../report.ts';
 import { parseHistoryLines, readEvents } from '../../history.ts';
@@ -121,6 +122,6 @@ export function writeHtmlReport(runDir: string): string {
   const { ops } = parseHistoryLines(readFileSync(file('history.jsonl'), 'utf8'));
   const events = existsSync(file('events.jsonl')) ? readEvents(file('events.jsonl')) : [];
   const out = file('report.html');
-  writeFileSync(out, renderHtmlReport({ report, history: ops, events }));
+  writeFileSafely(out, renderHtmlReport({ report, history: ops, events }));
   return out;
 }
