@@ -57,12 +57,17 @@ export function readRunFile(file: string, maxBytes = MAX_RUN_FILE_BYTES): string
   }
 }
 
-function readJson<T>(file: string): T {
+/**
+ * A run folder's JSON file, read as readRunFile reads. A parse error names the file and nothing
+ * of what it holds: JSON.parse's message quotes the file's first bytes, and the file may be a link
+ * to anything.
+ */
+export function readRunJson<T>(file: string): T {
   const text = readRunFile(file);
   try {
     return JSON.parse(text) as T;
-  } catch (error) {
-    throw new RunFolderError(`${path.basename(file)} in ${path.dirname(file)} is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    throw new RunFolderError(`${path.basename(file)} in ${path.dirname(file)} is not valid JSON`);
   }
 }
 
@@ -95,8 +100,8 @@ export function loadRun(dir: string): StoredRun {
   if (!existsSync(file('history.jsonl'))) throw new RunFolderError(`${dir} has no history.jsonl: not a flipdrill run folder`);
   const { ops, lines } = parseHistoryLines(readRunFile(file('history.jsonl')));
   const events: ClusterEvent[] = existsSync(file('events.jsonl')) ? parseEvents(readRunFile(file('events.jsonl'))) : [];
-  const settings = existsSync(file('run.json')) ? readJson<RunSettings>(file('run.json')) : null;
-  const finalRead = existsSync(file('final-read.json')) ? validFinalRead(readJson<unknown>(file('final-read.json')), file('final-read.json')) : null;
+  const settings = existsSync(file('run.json')) ? readRunJson<RunSettings>(file('run.json')) : null;
+  const finalRead = existsSync(file('final-read.json')) ? validFinalRead(readRunJson<unknown>(file('final-read.json')), file('final-read.json')) : null;
   return {
     dir,
     settings,
