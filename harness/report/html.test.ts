@@ -270,6 +270,29 @@ describe('writeHtmlReport', () => {
     expect(readFileSync(target, 'utf8')).toBe('owner\n');
   });
 
+  it('reads report.json through no link, and says it is not JSON without quoting it', () => {
+    const run = mkdtempSync(path.join(dir, 'shadow-'));
+    const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'));
+    const result = check({ history, events: [], finalRead: { node: 'node1', rows: rowsOf(['a']) }, expectations: { promotion: false, finalPrimary: 'primary' } });
+    writeFileSync(path.join(run, 'history.jsonl'), history.map((op) => `${JSON.stringify(op)}\n`).join(''));
+    const elsewhere = path.join(dir, `report-${path.basename(run)}.json`);
+    writeFileSync(elsewhere, JSON.stringify(reportOf(result)));
+    symlinkSync(elsewhere, path.join(run, 'report.json'));
+    expect(() => writeHtmlReport(run)).toThrow(/report\.json is not a regular file: a symbolic link, not followed/);
+    expect(() => writeJunitReport(run)).toThrow(/report\.json is not a regular file: a symbolic link, not followed/);
+    rmSync(path.join(run, 'report.json'));
+    writeFileSync(path.join(run, 'report.json'), 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    for (const writer of [writeHtmlReport, writeJunitReport]) {
+      let message = '';
+      try {
+        writer(run);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(`report.json in ${run} is not valid JSON`);
+    }
+  });
+
   it('refuses a folder whose drill has not finished', () => {
     const empty = mkdtempSync(path.join(dir, 'unfinished-'));
     expect(() => writeHtmlReport(empty)).toThrow(/no report\.json/);

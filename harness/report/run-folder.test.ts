@@ -1,4 +1,5 @@
 /** Run folders in a runs folder someone else may write to: no write through a planted link, no endless retry. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,13 @@ describe('a run folder', () => {
     expect(readFileSync(target, 'utf8')).toBe('owner\n');
     writeJson(run.report, { ok: true });
     expect(JSON.parse(readFileSync(run.report, 'utf8'))).toEqual({ ok: true });
+  });
+
+  it('gives up in one line on a runs folder it cannot create a folder in (/proc/self), instead of retrying for ever', { timeout: 30_000 }, () => {
+    const script = `import('./harness/report/run-folder.ts').then((m) => { try { m.createRunFolder('/proc/self'); console.log('created'); } catch (e) { console.log(String(e.message)); } });`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: path.resolve(import.meta.dirname, '../..'), timeout: 10_000 });
+    expect(r.signal, 'still retrying after 10 s').toBeNull();
+    expect(r.stdout).toMatch(/^cannot create a run folder in \/proc\/self: ENOENT\n$/);
   });
 
   it('still creates the runs folder when it is not there yet, and a second folder of the same moment gets its own name', () => {

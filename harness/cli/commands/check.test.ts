@@ -45,3 +45,19 @@ describe('flipdrill check --json', () => {
     expect(r.stdout + r.stderr).not.toContain('$6$');
   });
 });
+
+describe('flipdrill check on a run.json that breaks its schema', () => {
+  it.each([['[1,2]'], ['null'], ['{"schema":"flipdrill.run/v1","runId":"r","scenario":"kill-primary","startedAt":"2026-11-20T02:00:00.000Z","seed":1,"expectations":{"maxLost":0,"replication":"sync","promotion":true,"finalPrimary":"standby","maxWriteDownMs":"Infinity"}}']])(
+    'refuses %s: one line, exit 2, nothing of the file quoted, never PASS',
+    { timeout: 20_000 },
+    (text) => {
+      writeFileSync(path.join(dir, 'run.json'), text);
+      const r = check();
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^flipdrill: malformed run, not checked: run\.json[^\n]*\n$/);
+      expect(r.stderr).not.toContain('Infinity');
+      expect(r.stderr).not.toContain('1,2');
+    },
+  );
+});
