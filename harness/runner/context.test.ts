@@ -1,5 +1,5 @@
 /** A failed drill's node logs, saved into its run folder: never through a link planted there. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -23,5 +23,17 @@ describe('saveNodeLogs', () => {
     await saveNodeLogs(cluster, dir, silentLogger);
     expect(readFileSync(target, 'utf8')).toBe('owner\n');
     expect(readFileSync(path.join(dir, 'node-logs', 'node2.log'), 'utf8')).toBe('log of node2\n');
+  });
+
+  it('saves nothing through a link planted at node-logs', async () => {
+    const cluster = { spec: { nodes: [{ name: 'node1' }] }, nodeLogs: async () => 'log\n' } as unknown as DrillTarget;
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-node-logs-elsewhere-'));
+    try {
+      symlinkSync(elsewhere, path.join(dir, 'node-logs'));
+      await saveNodeLogs(cluster, dir, silentLogger);
+      expect(readdirSync(elsewhere)).toEqual([]);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

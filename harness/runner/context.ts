@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import {
   chooseTarget,
@@ -86,7 +86,16 @@ export interface DrillContext {
  */
 export async function saveNodeLogs(cluster: DrillTarget, dir: string, logger: Logger): Promise<void> {
   const out = path.join(dir, 'node-logs');
-  mkdirSync(out, { recursive: true });
+  // Its own folder, never one a link planted at its name leads to.
+  try {
+    mkdirSync(out);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (!lstatSync(out).isDirectory()) {
+    logger.warn({ dir: out }, 'node-logs is not a folder: node logs not saved');
+    return;
+  }
   for (const node of cluster.spec.nodes) {
     try {
       writeFileSafely(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
