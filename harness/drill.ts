@@ -9,8 +9,9 @@
  * fault is undone and the cluster the drill created is removed; the run folder keeps the record.
  */
 import { randomInt } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../cluster/lib/safe-write.ts';
 import {
   attachCluster,
   ClusterError,
@@ -279,7 +280,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     const agg = repeat > 1 ? aggregate(rotationName, reports, resources) : null;
     if (agg) {
       writeJson(`${run.dir}/aggregate.json`, agg);
-      writeFileSync(
+      writeFileSafely(
         path.join(run.dir, 'junit.xml'),
         renderJunitIterations({
           runId: run.id,
@@ -298,7 +299,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
     // No verdict, but still a junit.xml for the CI gate: one case in error, saying why.
     if (!(error instanceof DrillAbortedError) && !existsSync(path.join(run.dir, 'junit.xml'))) {
       const e = error instanceof Error ? error : new Error(String(error));
-      writeFileSync(
+      writeFileSafely(
         path.join(run.dir, 'junit.xml'),
         renderJunitError({ runId: run.id, scenario: rotationName, startedAt, finishedAt: new Date().toISOString(), error: { type: e.name, message: describeError(e) } }),
       );

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { CheckResult, FinalRead } from '../checker/types.ts';
 import type { DrillReport } from './report.ts';
 import type { ClusterEvent, Op } from '../op.ts';
 import { renderHtmlReport, writeHtmlReport } from './html/drill-page.ts';
+import { writeJunitReport } from './junit.ts';
 import { LIST_LIMIT } from './html/sections.ts';
 import { faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, noReadStretches, packRows, runTimeOf, startLatencyDots } from './html/timeline.ts';
 
@@ -252,6 +253,44 @@ describe('writeHtmlReport', () => {
     expect(page).toContain('from-disk');
     expect(barOf(page, 'write', 'ok', 100).map((r) => r['data-count'])).toEqual(['2']);
     expect(elements(page, 'line').find((l) => l['data-marker'] === 'fault')?.['data-at-ms']).toBe('140');
+  });
+
+  it('writes report.html and junit.xml without following a link planted at their names', () => {
+    const run = mkdtempSync(path.join(dir, 'planted-'));
+    const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'));
+    const result = check({ history, events: [], finalRead: { node: 'node1', rows: rowsOf(['a']) }, expectations: { promotion: false, finalPrimary: 'primary' } });
+    writeFileSync(path.join(run, 'history.jsonl'), history.map((op) => `${JSON.stringify(op)}\n`).join(''));
+    writeFileSync(path.join(run, 'report.json'), JSON.stringify(reportOf(result)));
+    const target = path.join(dir, `target-${path.basename(run)}`);
+    writeFileSync(target, 'owner\n');
+    symlinkSync(target, path.join(run, 'report.html'));
+    symlinkSync(target, path.join(run, 'junit.xml'));
+    expect(() => writeHtmlReport(run)).toThrow(/report\.html is a symbolic link/);
+    expect(() => writeJunitReport(run)).toThrow(/junit\.xml is a symbolic link/);
+    expect(readFileSync(target, 'utf8')).toBe('owner\n');
+  });
+
+  it('reads report.json through no link, and says it is not JSON without quoting it', () => {
+    const run = mkdtempSync(path.join(dir, 'shadow-'));
+    const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'));
+    const result = check({ history, events: [], finalRead: { node: 'node1', rows: rowsOf(['a']) }, expectations: { promotion: false, finalPrimary: 'primary' } });
+    writeFileSync(path.join(run, 'history.jsonl'), history.map((op) => `${JSON.stringify(op)}\n`).join(''));
+    const elsewhere = path.join(dir, `report-${path.basename(run)}.json`);
+    writeFileSync(elsewhere, JSON.stringify(reportOf(result)));
+    symlinkSync(elsewhere, path.join(run, 'report.json'));
+    expect(() => writeHtmlReport(run)).toThrow(/report\.json is not a regular file: a symbolic link, not followed/);
+    expect(() => writeJunitReport(run)).toThrow(/report\.json is not a regular file: a symbolic link, not followed/);
+    rmSync(path.join(run, 'report.json'));
+    writeFileSync(path.join(run, 'report.json'), 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    for (const writer of [writeHtmlReport, writeJunitReport]) {
+      let message = '';
+      try {
+        writer(run);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(`report.json in ${run} is not valid JSON`);
+    }
   });
 
   it('refuses a folder whose drill has not finished', () => {

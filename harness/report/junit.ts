@@ -7,9 +7,10 @@
  * suite's output. The format is the common one (Jenkins, GitLab, GitHub's test reporters), pinned
  * down by docs/junit.xsd, which a test validates every file against.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
+import { readRunJson } from './stored-run.ts';
 import type { Check, CheckResult, WriteRef } from '../checker/types.ts';
 
 /** What junit.xml needs of report.json. */
@@ -168,8 +169,8 @@ export function renderJunitError(input: { runId: string; scenario: string; start
 
 /** Write junit.xml into a finished run folder, from its report.json. */
 export function writeJunitReport(runDir: string): string {
-  const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as JunitInput;
+  const report = readRunJson<JunitInput>(path.join(runDir, 'report.json'));
   const file = path.join(runDir, 'junit.xml');
-  writeFileSync(file, renderJunit(report));
+  writeFileSafely(file, renderJunit(report));
   return file;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -165,7 +165,8 @@ describe('readRuns', () => {
 
   it('writes index.html into the runs folder, the same bytes for the same folders', () => {
     const first = writeRunsIndex(runsDir);
-    expect(first).toEqual({ file: path.join(runsDir, 'index.html'), runs: 4 });
+    expect(first).toMatchObject({ file: path.join(runsDir, 'index.html'), runs: 4 });
+    expect(first.skipped.map((s) => s.dir)).toEqual(['broken', 'foreign', 'future-repeat', 'unfinished']);
     const page = readFileSync(first.file, 'utf8');
     writeRunsIndex(runsDir);
     expect(readFileSync(first.file, 'utf8')).toBe(page);
@@ -237,5 +238,85 @@ describe('the index page', () => {
     const empty = renderRunsIndex([], [], 'runs');
     expect(empty).toContain('No drill with a report.json here yet.');
     expect(empty).not.toContain('data-point');
+  });
+});
+
+describe('a runs folder someone else could write to', () => {
+  it('refuses a link planted at index.html instead of writing through it', () => {
+    const runsDir = mkdtempSync(path.join(root, 'planted-'));
+    runFolder(runsDir, '2026-11-20_02-00-00-000', reportOf());
+    const target = path.join(root, `authorized_keys-${path.basename(runsDir)}`);
+    writeFileSync(target, 'ssh-ed25519 AAAA owner\n');
+    symlinkSync(target, path.join(runsDir, 'index.html'));
+    expect(() => writeRunsIndex(runsDir)).toThrow(/index\.html is a symbolic link: not written through/);
+    expect(readFileSync(target, 'utf8')).toBe('ssh-ed25519 AAAA owner\n');
+    expect(lstatSync(path.join(runsDir, 'index.html')).isSymbolicLink()).toBe(true);
+  });
+
+  it('puts no name on a line of its own: newlines and other control characters in names are replaced', () => {
+    const runsDir = mkdtempSync(path.join(root, 'names-'));
+    const planted = '\nssh-ed25519 AAAAplanted root@evil\n';
+    runFolder(runsDir, `run${planted}`, { ...reportOf({ app: `aware${planted}`, workload: `set${planted}` }), scenario: `kill-primary${planted}\r\u001b[2J` });
+    mkdirSync(path.join(runsDir, `odd\u0007${planted}`));
+    const { file } = writeRunsIndex(runsDir);
+    const page = readFileSync(file, 'utf8');
+    expect(page).toContain('ssh-ed25519 AAAAplanted');
+    expect(page.split('\n').filter((line) => line.trimStart().startsWith('ssh-ed25519'))).toEqual([]);
+    // eslint-disable-next-line no-control-regex
+    expect(page).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    // The link still leads to the folder as it is named.
+    expect(page).toContain(`href="${encodeURIComponent(`run${planted}`)}/report.html"`);
+  });
+});
+
+describe('run folders that would break the index', () => {
+  it('skips a folder whose drill started before 2000 or more than a day from now, says so, and the page stays small', () => {
+    const runsDir = mkdtempSync(path.join(root, 'times-'));
+    const now = T0 + 10 * 24 * HOUR;
+    const startedAt = (ms: number) => ({ ...reportOf(), startedAt: new Date(ms).toISOString() });
+    runFolder(runsDir, 'good', startedAt(T0));
+    runFolder(runsDir, 'far-future', startedAt(8e15));
+    runFolder(runsDir, 'far-past', startedAt(-8e15));
+    runFolder(runsDir, 'last-valid-date', startedAt(8.64e15));
+    runFolder(runsDir, 'first-valid-date', startedAt(-8.64e15));
+    runFolder(runsDir, 'in-1999', startedAt(Date.parse('1999-12-31T23:59:59Z')));
+    runFolder(runsDir, 'in-two-days', startedAt(now + 48 * HOUR));
+    runFolder(runsDir, 'in-an-hour', startedAt(now + HOUR));
+    const { rows, skipped } = readRuns(runsDir, now);
+    expect(rows.map((r) => r.dir)).toEqual(['in-an-hour', 'good']);
+    expect(skipped.map((s) => s.dir)).toEqual(['far-future', 'far-past', 'first-valid-date', 'in-1999', 'in-two-days', 'last-valid-date']);
+    for (const s of skipped) expect(s.reason).toBe('report.json has a startedAt before 2000 or more than a day from now');
+    const written = writeRunsIndex(runsDir, now);
+    expect(written.skipped).toHaveLength(6);
+    expect(statSync(written.file).size).toBeLessThan(100_000);
+  });
+
+  it('skips a report.json whose writes-down window is not a time', () => {
+    const bad = (ms: unknown) => reportProblem({ ...reportOf(), result: { ...reportOf().result, writeUnavailability: { ms } } });
+    for (const ms of [-1, 1e300, '1200', null, Number.NaN]) expect(bad(ms), String(ms)).toBe('report.json has no valid writes-down window');
+    expect(bad(1200)).toBeNull();
+  });
+
+  it('reads no report.json through a link, and says a file is not JSON without quoting it', () => {
+    const runsDir = mkdtempSync(path.join(root, 'links-'));
+    const shadow = path.join(root, `shadow-${path.basename(runsDir)}`);
+    writeFileSync(shadow, 'root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n');
+    const elsewhere = path.join(root, `report-${path.basename(runsDir)}.json`);
+    writeFileSync(elsewhere, JSON.stringify(reportOf()));
+    mkdirSync(path.join(runsDir, 'to-shadow'));
+    symlinkSync(shadow, path.join(runsDir, 'to-shadow', 'report.json'));
+    mkdirSync(path.join(runsDir, 'to-report'));
+    symlinkSync(elsewhere, path.join(runsDir, 'to-report', 'report.json'));
+    runFolder(runsDir, 'copy-of-shadow', readFileSync(shadow, 'utf8'));
+    const { rows, skipped } = readRuns(runsDir);
+    expect(rows).toEqual([]);
+    expect(skipped.map((s) => [s.dir, s.reason.replace(runsDir, '<runs>')])).toEqual([
+      ['copy-of-shadow', 'report.json unreadable: report.json in <runs>/copy-of-shadow is not valid JSON'],
+      ['to-report', 'report.json unreadable: <runs>/to-report/report.json is not a regular file: a symbolic link, not followed'],
+      ['to-shadow', 'report.json unreadable: <runs>/to-shadow/report.json is not a regular file: a symbolic link, not followed'],
+    ]);
+    const page = readFileSync(writeRunsIndex(runsDir).file, 'utf8');
+    expect(page).not.toContain('root:');
+    expect(page).not.toContain('$6$');
   });
 });

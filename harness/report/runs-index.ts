@@ -19,14 +19,15 @@
  *   <circle data-point data-run data-scenario data-verdict data-window-ms data-started-ms>   one per run
  *   <g data-trend-series data-trend-scenario data-runs>                  one row of the chart per series
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import { duration, px } from './html/format.ts';
 import { html, type Markup } from './html/markup.ts';
 import { page } from './html/page.ts';
 import { niceStep } from './html/panels.ts';
 import { AGGREGATE_SCHEMA, REPORT_SCHEMA, type DrillReport } from './report.ts';
-import { readRunFile } from './stored-run.ts';
+import { readRunJson } from './stored-run.ts';
 
 export interface IndexRow {
   /** The run folder relative to the runs folder, '/'-separated (a --repeat iteration: `<run>/iteration-NN`). */
@@ -103,15 +104,33 @@ export function sortRows(rows: readonly IndexRow[]): IndexRow[] {
   return [...rows].sort((a, b) => b.startedAtMs - a.startedAtMs || byText(a.dir, b.dir));
 }
 
-/** Why a report.json cannot be indexed, or null when it can: the fields the index reads, of the drill report's schema. */
-export function reportProblem(value: unknown): string | null {
+/** The earliest start of a drill the index takes: anything before is not a flipdrill run's time. */
+const EARLIEST_MS = Date.parse('2000-01-01T00:00:00.000Z');
+/** How far past the clock a run may have started (clocks of machines differ): a day. */
+const AHEAD_MS = 24 * 3_600_000;
+/** The longest writes-down window the index takes: 30 days, longer than any drill. */
+const LONGEST_WINDOW_MS = 30 * 24 * 3_600_000;
+
+/**
+ * Why a report.json cannot be indexed, or null when it can: the fields the index reads, of the
+ * drill report's schema, and times the chart can place (a start between 2000 and a day after
+ * `now`, a window of 0 to 30 days): a time far out would stretch the time axis over millennia.
+ */
+export function reportProblem(value: unknown, now = Date.now()): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'report.json is not an object';
   const r = value as Partial<DrillReport> & { schema?: unknown };
   if (r.schema !== REPORT_SCHEMA) return `report.json of schema ${JSON.stringify(r.schema) ?? 'none'}, not ${REPORT_SCHEMA}`;
   if (typeof r.scenario !== 'string') return 'report.json names no scenario';
-  if (typeof r.startedAt !== 'string' || Number.isNaN(Date.parse(r.startedAt))) return 'report.json has no valid startedAt';
+  const startedAtMs = typeof r.startedAt === 'string' ? Date.parse(r.startedAt) : Number.NaN;
+  if (Number.isNaN(startedAtMs)) return 'report.json has no valid startedAt';
+  if (startedAtMs < EARLIEST_MS || startedAtMs > now + AHEAD_MS) return 'report.json has a startedAt before 2000 or more than a day from now';
   const result = r.result as Partial<DrillReport['result']> | undefined;
   if (!result || (result.verdict !== 'PASS' && result.verdict !== 'FAIL') || !Array.isArray(result.lost)) return 'report.json has no verdict';
+  const window = result.writeUnavailability as { ms?: unknown } | null | undefined;
+  if (window !== null && window !== undefined) {
+    const ms = typeof window === 'object' ? window.ms : undefined;
+    if (typeof ms !== 'number' || !(ms >= 0 && ms <= LONGEST_WINDOW_MS)) return 'report.json has no valid writes-down window';
+  }
   return null;
 }
 
@@ -123,12 +142,11 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-function readJsonFile(file: string): unknown {
-  return JSON.parse(readRunFile(file));
-}
+/** A run folder's JSON file: never through a link, and a parse error quotes nothing of it (readRunJson). */
+const readJsonFile = (file: string): unknown => readRunJson<unknown>(file);
 
 /** A drill's folder as a row, or why not. */
-function readRun(runsDir: string, dir: string): IndexRow | SkippedFolder {
+function readRun(runsDir: string, dir: string, now: number): IndexRow | SkippedFolder {
   const folder = path.join(runsDir, ...dir.split('/'));
   let report: unknown;
   try {
@@ -136,7 +154,7 @@ function readRun(runsDir: string, dir: string): IndexRow | SkippedFolder {
   } catch (error) {
     return { dir, reason: `report.json unreadable: ${(error as Error).message}` };
   }
-  const problem = reportProblem(report);
+  const problem = reportProblem(report, now);
   return problem ? { dir, reason: problem } : indexRowOf(report as DrillReport, dir, existsSync(path.join(folder, 'report.html')));
 }
 
@@ -153,9 +171,10 @@ function subfolders(dir: string): string[] {
 
 /**
  * Every drill the runs folder holds: its immediate subfolders with a report.json, and the
- * iterations of its --repeat runs. Everything else is skipped, with the reason.
+ * iterations of its --repeat runs. Everything else is skipped, with the reason. `now` bounds the
+ * start times taken (see reportProblem).
  */
-export function readRuns(runsDir: string): { rows: IndexRow[]; skipped: SkippedFolder[] } {
+export function readRuns(runsDir: string, now = Date.now()): { rows: IndexRow[]; skipped: SkippedFolder[] } {
   const rows: IndexRow[] = [];
   const skipped: SkippedFolder[] = [];
   const take = (found: IndexRow | SkippedFolder) => ('reason' in found ? skipped.push(found) : rows.push(found));
@@ -163,7 +182,7 @@ export function readRuns(runsDir: string): { rows: IndexRow[]; skipped: SkippedF
     const dir = path.join(runsDir, name);
     if (!isDirectory(dir)) continue;
     if (existsSync(path.join(dir, 'report.json'))) {
-      take(readRun(runsDir, name));
+      take(readRun(runsDir, name, now));
       continue;
     }
     if (!existsSync(path.join(dir, 'aggregate.json'))) {
@@ -182,7 +201,7 @@ export function readRuns(runsDir: string): { rows: IndexRow[]; skipped: SkippedF
       continue;
     }
     // A --repeat run: its iterations are drills, each with its own folder and report.json.
-    for (const iteration of subfolders(dir).filter((sub) => existsSync(path.join(dir, sub, 'report.json')))) take(readRun(runsDir, `${name}/${iteration}`));
+    for (const iteration of subfolders(dir).filter((sub) => existsSync(path.join(dir, sub, 'report.json')))) take(readRun(runsDir, `${name}/${iteration}`, now));
   }
   return { rows: sortRows(rows), skipped };
 }
@@ -297,8 +316,30 @@ table.runs tr.FAIL td.verdict { color: var(--fail); }
 details.skipped { margin-top: 14px; color: var(--muted); }
 `;
 
+/**
+ * A name from a runs folder as the page shows it: every control character (a newline included)
+ * replaced, so that no folder name or scenario starts a line of its own in the page.
+ */
+// eslint-disable-next-line no-control-regex
+const shown = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
+
+/** A row with each of its names as the page shows it (the link is already percent-encoded). */
+const shownRow = (r: IndexRow): IndexRow => ({
+  ...r,
+  dir: shown(r.dir),
+  startedAt: shown(r.startedAt),
+  scenario: shown(r.scenario),
+  app: r.app === null ? null : shown(r.app),
+  workload: shown(r.workload),
+  replication: r.replication === null ? null : shown(r.replication),
+  series: shown(r.series),
+});
+
 /** The whole page, from the rows (newest first) and the folders left out. Pure. */
-export function renderRunsIndex(rows: readonly IndexRow[], skipped: readonly SkippedFolder[], name: string): string {
+export function renderRunsIndex(allRows: readonly IndexRow[], allSkipped: readonly SkippedFolder[], folderName: string): string {
+  const rows = allRows.map(shownRow);
+  const skipped = allSkipped.map((s) => ({ dir: shown(s.dir), reason: shown(s.reason) }));
+  const name = shown(folderName);
   const failed = rows.filter((r) => r.verdict === 'FAIL').length;
   const scenarios = new Set(rows.map((r) => r.scenario)).size;
   return page(
@@ -329,10 +370,13 @@ export function renderRunsIndex(rows: readonly IndexRow[], skipped: readonly Ski
   );
 }
 
-/** Write `<runsDir>/index.html` over the drills the folder holds; `runs` is how many it lists. */
-export function writeRunsIndex(runsDir: string): { file: string; runs: number } {
-  const { rows, skipped } = readRuns(runsDir);
+/**
+ * Write `<runsDir>/index.html` over the drills the folder holds; `runs` is how many it lists,
+ * `skipped` the folders it left out and why.
+ */
+export function writeRunsIndex(runsDir: string, now = Date.now()): { file: string; runs: number; skipped: SkippedFolder[] } {
+  const { rows, skipped } = readRuns(runsDir, now);
   const file = path.join(runsDir, 'index.html');
-  writeFileSync(file, renderRunsIndex(rows, skipped, path.basename(path.resolve(runsDir))));
-  return { file, runs: rows.length };
+  writeFileSafely(file, renderRunsIndex(rows, skipped, path.basename(path.resolve(runsDir))));
+  return { file, runs: rows.length, skipped };
 }

@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import {
   chooseTarget,
   ClusterError,
@@ -85,10 +86,19 @@ export interface DrillContext {
  */
 export async function saveNodeLogs(cluster: DrillTarget, dir: string, logger: Logger): Promise<void> {
   const out = path.join(dir, 'node-logs');
-  mkdirSync(out, { recursive: true });
+  // Its own folder, never one a link planted at its name leads to.
+  try {
+    mkdirSync(out);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (!lstatSync(out).isDirectory()) {
+    logger.warn({ dir: out }, 'node-logs is not a folder: node logs not saved');
+    return;
+  }
   for (const node of cluster.spec.nodes) {
     try {
-      writeFileSync(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
+      writeFileSafely(path.join(out, `${node.name}.log`), await cluster.nodeLogs(node.name));
     } catch (error) {
       logger.warn({ node: node.name, err: (error as Error).message }, 'could not save node logs');
     }

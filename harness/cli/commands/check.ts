@@ -1,12 +1,12 @@
 /** `flipdrill check <run folder>`: 0 valid, 1 anomalies, 2 malformed (never PASS). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MalformedHistoryError } from '../../checker/history.ts';
 import { number, type ParsedCommand } from '../../cli-args.ts';
 import { HistoryFormatError } from '../../history.ts';
 import { REPORT_SCHEMA, type DrillReport } from '../../report/report.ts';
 import { shownPath } from '../../report/run-folder.ts';
-import { loadRun, RunFolderError } from '../../report/stored-run.ts';
+import { loadRun, readRunJson, RunFolderError } from '../../report/stored-run.ts';
 import { printable, renderSummary } from '../../report/summary.ts';
 
 export function run({ target, values }: ParsedCommand): number {
@@ -35,8 +35,9 @@ export function run({ target, values }: ParsedCommand): number {
 function reportDocument(dir: string, settings: ReturnType<typeof loadRun>['settings'], result: DrillReport['result']): DrillReport | Record<string, unknown> {
   const file = path.join(dir, 'report.json');
   if (existsSync(file)) {
-    const stored = JSON.parse(readFileSync(file, 'utf8')) as DrillReport;
-    if (stored.schema === REPORT_SCHEMA) return { ...stored, result };
+    // Read as every run file is: a FIFO or a device is refused, not read without end.
+    const stored = readRunJson<DrillReport | null>(file);
+    if (stored?.schema === REPORT_SCHEMA) return { ...stored, result };
   }
   return { schema: REPORT_SCHEMA, runId: settings?.runId ?? path.basename(dir), scenario: settings?.scenario ?? null, startedAt: settings?.startedAt ?? null, seed: settings?.seed ?? null, result };
 }

@@ -28,13 +28,14 @@
  * Sections carry data-testid (verdict, figures, timeline, timeline-chart, checks, anomalies,
  * anomaly-<kind>, events, settings).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../../cluster/lib/safe-write.ts';
 import { pairOperations } from '../../checker/history.ts';
 import type { DrillReport } from '../report.ts';
-import { parseHistoryLines, readEvents } from '../../history.ts';
+import { parseEvents, parseHistoryLines } from '../../history.ts';
 import type { ClusterEvent, Op } from '../../op.ts';
-import { RunFolderError } from '../stored-run.ts';
+import { readRunFile, readRunJson, RunFolderError } from '../stored-run.ts';
 import { html } from './markup.ts';
 import { at, duration, nsToMs } from './format.ts';
 import { page } from './page.ts';
@@ -112,15 +113,11 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
 export function writeHtmlReport(runDir: string): string {
   const file = (name: string) => path.join(runDir, name);
   if (!existsSync(file('report.json'))) throw new RunFolderError(`${runDir} has no report.json: the drill has not finished`);
-  let report: DrillReport;
-  try {
-    report = JSON.parse(readFileSync(file('report.json'), 'utf8')) as DrillReport;
-  } catch (error) {
-    throw new RunFolderError(`report.json in ${runDir} is not valid JSON: ${(error as Error).message}`);
-  }
-  const { ops } = parseHistoryLines(readFileSync(file('history.jsonl'), 'utf8'));
-  const events = existsSync(file('events.jsonl')) ? readEvents(file('events.jsonl')) : [];
+  // Read as every run file is: never through a link, never a FIFO, nothing of a bad file quoted.
+  const report = readRunJson<DrillReport>(file('report.json'));
+  const { ops } = parseHistoryLines(readRunFile(file('history.jsonl')));
+  const events = existsSync(file('events.jsonl')) ? parseEvents(readRunFile(file('events.jsonl'))) : [];
   const out = file('report.html');
-  writeFileSync(out, renderHtmlReport({ report, history: ops, events }));
+  writeFileSafely(out, renderHtmlReport({ report, history: ops, events }));
   return out;
 }

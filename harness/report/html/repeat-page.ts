@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileSafely } from '../../../cluster/lib/safe-write.ts';
 import type { Aggregate } from '../report.ts';
 import { html } from './markup.ts';
 import { duration } from './format.ts';
@@ -39,6 +39,6 @@ export function renderRepeatHtmlReport(aggregate: Aggregate, runId: string, runD
 /** Write the --repeat run's report.html at the top of its folder. */
 export function writeRepeatHtmlReport(runDir: string, runId: string, aggregate: Aggregate): string {
   const out = path.join(runDir, 'report.html');
-  writeFileSync(out, renderRepeatHtmlReport(aggregate, runId, runDir));
+  writeFileSafely(out, renderRepeatHtmlReport(aggregate, runId, runDir));
   return out;
 }
