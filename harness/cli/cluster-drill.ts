@@ -9,7 +9,7 @@
  * when that is said before the drill), 3 when the cluster is not whole afterwards (one line naming
  * what is not; the run folder's undo.log says what the drill did and undid), 130 interrupted.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import {
@@ -24,6 +24,7 @@ import {
   WaitTimeoutError,
   type ClusterOptions,
 } from '../../cluster/index.ts';
+import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import { attachFile, forForeignCluster } from '../attach/attach-file.ts';
 import { dryRun } from '../attach/dry-run.ts';
 import { number, type ParsedCommand } from '../cli-args.ts';
@@ -145,8 +146,8 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
   await attachment.close();
   if (runDir) {
     const lines = [...undoLog(runDir), notWhole ? `NOT WHOLE after ${WHOLE_WITHIN_MS / 1000} s: ${notWhole}` : foreign ? 'whole again' : 'the drill did not start'];
-    writeFileSync(path.join(runDir, 'undo.log'), `${lines.join('\n')}\n`);
-    if (commandOutput.length) appendFileSync(path.join(runDir, 'commands.log'), `${commandOutput.join('\n')}\n`);
+    writeFileSafely(path.join(runDir, 'undo.log'), `${lines.join('\n')}\n`);
+    if (commandOutput.length) writeFileSafely(path.join(runDir, 'commands.log'), `${commandOutput.join('\n')}\n`);
   }
 
   if (failure) {
