@@ -425,15 +425,15 @@ export class DoApiSimulator {
     const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
     const read = await readBody(req, MAX_BODY_BYTES);
     if (read === undefined) return; // the client went away
+    const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    const token = auth?.[1]?.trim();
+    const method = req.method ?? 'GET';
+    const record: RecordedRequest = { at: this.now(), method, path, query: Object.fromEntries(query), headers: redacted(req.headers), token: token ? tokenFingerprint(token) : null, body: undefined, status: 0 };
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID(), ...headers });
       res.end(status === 204 ? undefined : JSON.stringify(payload));
     };
-    const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-    const token = auth?.[1]?.trim();
-    const method = req.method ?? 'GET';
-    const record: RecordedRequest = { at: this.now(), method, path, query: Object.fromEntries(query), headers: redacted(req.headers), token: token ? tokenFingerprint(token) : null, body: undefined, status: 0 };
     if (!rawPath.startsWith('/')) return send(...ERR.badTarget);
     if (!Buffer.isBuffer(read)) {
       if (!read.whole) res.once('finish', () => req.destroy());
