@@ -108,12 +108,15 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
     return { title: front.title, read: () => front.counts(this.spec), event: (after, before) => front.event(after, before) };
   }
 
-  /** The simulator's control plane (/__sim/...): faults, state, recorded requests. */
+  /** The simulator's control plane (/__sim/...): faults, state, recorded requests; called with flipdrill's own token. */
   async doSimulator<T = unknown>(path: string, body?: unknown): Promise<T> {
     if (this.spec.endpoint !== 'do-simulator') throw new ClusterError(`cluster ${this.spec.name} has no DigitalOcean simulator (its endpoint is ${this.spec.endpoint})`);
+    const token = this.credentials.doTokens?.harness;
+    if (!token) throw new ClusterError(`cluster ${this.spec.name}: flipdrill has no token for its DigitalOcean simulator`);
     const res = await fetch(`${this.doSimulatorUrl}/__sim/${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(5000),
     });
     if (!res.ok) throw new ClusterError(`the DigitalOcean simulator answered ${res.status} to ${path}`);

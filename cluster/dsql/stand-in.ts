@@ -39,8 +39,11 @@ import {
   errorFields,
   errorResponse,
   frame,
+  FrameError,
   Framer,
   GSSENC_REQUEST,
+  MAX_MESSAGE_LENGTH,
+  MAX_SERVER_MESSAGE_LENGTH,
   md5Password,
   parseMessage,
   query,
@@ -164,31 +167,50 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
     client.on('close', () => sockets.delete(client));
     serve(client).catch((error: Error) => {
       log?.debug({ err: error.message }, 'dsql stand-in: a session ended with an error');
-      client.destroy();
+      if (!(error instanceof FrameError) || !client.writable) return void client.destroy();
+      // A frame it refuses: that connection is told why and closed, as PostgreSQL does.
+      const timer = setTimeout(() => client.destroy(), 1000).unref();
+      client.end(errorResponse('FATAL', error.code, error.message), () => {
+        clearTimeout(timer);
+        client.destroy();
+      });
     });
   });
 
   async function serve(client: net.Socket): Promise<void> {
     client.setNoDelay(true);
     const fromClient = new Framer(true);
-    const waiting: ((m: Message | undefined) => void)[] = [];
+    const waiting: { resolve: (m: Message | undefined) => void; reject: (error: Error) => void }[] = [];
     let ended = false;
+    // Past this, a whole message is held (one is at most MAX_MESSAGE_LENGTH): stop reading until it is taken.
+    const holdAtMost = MAX_MESSAGE_LENGTH + 5;
+    /** The client's next message; rejects with FrameError for a frame the framer refuses. */
     const next = (): Promise<Message | undefined> => {
-      const m = fromClient.next();
-      if (m || ended) return Promise.resolve(m);
-      return new Promise((resolve) => waiting.push(resolve));
+      try {
+        const m = fromClient.next();
+        if (client.isPaused() && fromClient.buffered <= holdAtMost) client.resume();
+        if (m || ended) return Promise.resolve(m);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
     };
     client.on('data', (chunk) => {
       fromClient.push(chunk);
-      while (waiting.length) {
-        const m = fromClient.next();
-        if (!m) break;
-        waiting.shift()!(m);
+      try {
+        while (waiting.length) {
+          const m = fromClient.next();
+          if (!m) break;
+          waiting.shift()!.resolve(m);
+        }
+      } catch (error) {
+        for (const w of waiting.splice(0)) w.reject(error as Error);
       }
+      if (fromClient.buffered > holdAtMost) client.pause();
     });
     client.on('close', () => {
       ended = true;
-      for (const w of waiting.splice(0)) w(undefined);
+      for (const w of waiting.splice(0)) w.resolve(undefined);
     });
     client.on('error', () => {});
 
@@ -200,6 +222,7 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
       const code = m.body.readInt32BE(0);
       if (code === SSL_REQUEST || code === GSSENC_REQUEST) client.write('N');
       else if (code === CANCEL_REQUEST) {
+        if (m.body.length !== 12) throw new FrameError('invalid length of cancel request');
         // Cancel the query of the server session it names (the stand-in passed its key through).
         const cancel = net.connect(upstream.port, upstream.host, () => cancel.end(Buffer.concat([Buffer.from([0, 0, 0, 16]), m.body])));
         cancel.on('error', () => {});
@@ -231,6 +254,17 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
     // From here: the server's messages go to the client (conflicts rewritten), the client's to the server (refusals rewritten).
     const fromServer = server.framer;
     const relay = () => {
+      try {
+        relayWhole();
+      } catch (error) {
+        // The server sent what the framer refuses: this session cannot go on.
+        log?.debug({ err: (error as Error).message }, 'dsql stand-in: the server sent a malformed message');
+        server.socket.destroy();
+        if (client.writable) client.end(errorResponse('FATAL', '08P01', `the database sent a malformed message (${(error as Error).message})`));
+        else client.destroy();
+      }
+    };
+    const relayWhole = () => {
       for (let m = fromServer.next(); m; m = fromServer.next()) {
         if (m.type === 'E') {
           const fields = errorFields(m.body);
@@ -301,7 +335,7 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
     return new Promise((resolve, reject) => {
       const socket = net.connect(upstream.port, upstream.host);
       socket.setNoDelay(true);
-      const framer = new Framer();
+      const framer = new Framer(false, { maxLength: MAX_SERVER_MESSAGE_LENGTH });
       let scram: ScramClient | undefined;
       const timer = setTimeout(() => fail(new Error('timed out logging in')), 5000);
       const fail = (error: Error) => {
@@ -325,6 +359,13 @@ export async function startDsqlStandIn(options: DsqlStandInOptions): Promise<Dsq
         );
       });
       const onData = (chunk: Buffer) => {
+        try {
+          takeData(chunk);
+        } catch (error) {
+          fail(error as Error);
+        }
+      };
+      const takeData = (chunk: Buffer) => {
         framer.push(chunk);
         for (let m = framer.next(); m; m = framer.next()) {
           if (m.type === 'E') return fail(new Error(errorFields(m.body).M ?? 'refused'));

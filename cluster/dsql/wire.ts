@@ -17,30 +17,117 @@ export interface Message {
 }
 
 /**
+ * Bytes that break the protocol (a length out of range, a string without its end, a message too
+ * short for what it must hold): that connection gets a FATAL 08P01 (protocol_violation) and is
+ * closed; nothing else is touched.
+ */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+  readonly code = '08P01';
+}
+
+/** The most a startup packet may hold after its length word: PostgreSQL's MAX_STARTUP_PACKET_LENGTH. */
+export const MAX_STARTUP_LENGTH = 10_000;
+/**
+ * The longest message the stand-in takes from a client: 64 MiB. It holds a whole message before
+ * passing it on, so this bounds what one session can make it hold; it is far over any statement
+ * or row a drill's app sends (DSQL itself takes far less), and under PostgreSQL's own 1 GiB.
+ */
+export const MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
+/** PostgreSQL's largest message (MaxAllocSize - 1): the limit for what the server behind sends. */
+export const MAX_SERVER_MESSAGE_LENGTH = 0x3fffffff;
+
+/**
  * Cuts a byte stream into messages. `startup`: the next message has no type byte (the client's
  * first messages); switch it off once the startup message has been read.
+ *
+ * Length words are checked before anything is buffered for them: a typed message's length must be
+ * at least 4 (itself) and at most `maxLength`; a startup packet's at least 8 and at most
+ * MAX_STARTUP_LENGTH + 4. A refused stream stays refused: `next()` throws its FrameError again and
+ * `push()` keeps nothing more. Chunks are kept as they came and joined once per message.
  */
 export class Framer {
-  #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks as they came; those before #head are taken. */
+  #chunks: Buffer[] = [];
+  #head = 0;
+  #buffered = 0;
+  #refused: FrameError | undefined;
+  readonly #maxLength: number;
   startup: boolean;
 
-  constructor(startup = false) {
+  constructor(startup = false, options: { maxLength?: number } = {}) {
     this.startup = startup;
+    this.#maxLength = options.maxLength ?? MAX_MESSAGE_LENGTH;
+  }
+
+  /** Bytes held, not yet handed out as messages. */
+  get buffered(): number {
+    return this.#buffered;
   }
 
   push(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk;
+    if (this.#refused || chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
   }
 
+  /** The next whole message; undefined until one is there; throws FrameError for one it refuses. */
   next(): Message | undefined {
+    if (this.#refused) throw this.#refused;
     const header = this.startup ? 4 : 5;
-    if (this.#buffer.length < header) return undefined;
-    const length = this.#buffer.readInt32BE(this.startup ? 0 : 1);
-    const total = (this.startup ? 0 : 1) + length;
-    if (this.#buffer.length < total) return undefined;
-    const message = { type: this.startup ? '' : String.fromCharCode(this.#buffer[0]!), body: this.#buffer.subarray(header, total) };
-    this.#buffer = this.#buffer.subarray(total);
-    return message;
+    if (this.#buffered < header) return undefined;
+    const length = this.#peek(header).readInt32BE(header - 4);
+    const [min, max] = this.startup ? [8, MAX_STARTUP_LENGTH + 4] : [4, this.#maxLength];
+    if (length < min || length > max) {
+      this.#refused = new FrameError(this.startup ? 'invalid length of startup packet' : 'invalid message length');
+      this.#chunks = [];
+      this.#head = 0;
+      this.#buffered = 0;
+      throw this.#refused;
+    }
+    const total = header - 4 + length;
+    if (this.#buffered < total) return undefined;
+    const bytes = this.#take(total);
+    return { type: this.startup ? '' : String.fromCharCode(bytes[0]!), body: bytes.subarray(header) };
+  }
+
+  /** The first `n` bytes held (n ≤ 5: the header), without taking them. */
+  #peek(n: number): Buffer {
+    const first = this.#chunks[this.#head]!;
+    if (first.length >= n) return first;
+    const out = Buffer.alloc(n);
+    for (let i = this.#head, at = 0; at < n; i++) at += this.#chunks[i]!.copy(out, at, 0, n - at);
+    return out;
+  }
+
+  /** Takes the first `n` bytes held: a view when one chunk has them, else one copy. */
+  #take(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[this.#head]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.#head += 1;
+      else this.#chunks[this.#head] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      for (let at = 0; at < n; ) {
+        const chunk = this.#chunks[this.#head]!;
+        const copied = chunk.copy(out, at, 0, n - at);
+        at += copied;
+        if (copied === chunk.length) this.#head += 1;
+        else this.#chunks[this.#head] = chunk.subarray(copied);
+      }
+    }
+    // Chunks taken are dropped in one go, not one shift each.
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+    return out;
   }
 }
 
@@ -64,22 +151,25 @@ const int16 = (n: number) => {
   return b;
 };
 
-/** Reads NUL-terminated strings and integers from a message body, in order. */
+/** Reads NUL-terminated strings and integers from a message body, in order; throws FrameError past its end. */
 export class Reader {
   #at = 0;
   constructor(private readonly body: Buffer) {}
   string(): string {
     const end = this.body.indexOf(0, this.#at);
+    if (end === -1) throw new FrameError('a string in a message has no end');
     const s = this.body.toString('utf8', this.#at, end);
     this.#at = end + 1;
     return s;
   }
   int32(): number {
+    this.#need(4);
     const n = this.body.readInt32BE(this.#at);
     this.#at += 4;
     return n;
   }
   int16(): number {
+    this.#need(2);
     const n = this.body.readInt16BE(this.#at);
     this.#at += 2;
     return n;
@@ -87,9 +177,12 @@ export class Reader {
   rest(): Buffer {
     return this.body.subarray(this.#at);
   }
+  #need(n: number): void {
+    if (this.#at + n > this.body.length) throw new FrameError('a message is too short for what it must hold');
+  }
 }
 
-/** The startup message's parameters (user, database, application_name, settings). */
+/** The startup message's parameters (user, database, application_name, settings); throws FrameError for a malformed one. */
 export function startupParameters(body: Buffer): Record<string, string> {
   const r = new Reader(body.subarray(4));
   const params: Record<string, string> = {};

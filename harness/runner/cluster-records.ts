@@ -4,6 +4,7 @@
  * events, and the endpoint agent's own account of its moves.
  */
 import { dropletIdOf, type DrillTarget } from '../../cluster/index.ts';
+import { tokenFingerprint } from '../../cluster/endpoint/digitalocean/simulator.ts';
 import type { DrillClock } from '../history.ts';
 import type { RecordEvent } from './context.ts';
 
@@ -33,10 +34,12 @@ interface SimAction {
  */
 async function recordFloatingIp(cluster: DrillTarget, clock: DrillClock, recordEvent: RecordEvent): Promise<void> {
   const state = await cluster.doSimulator<{ ips: { ip: string; dropletId: number | null }[]; actions: SimAction[] }>('state');
-  const { requests } = await cluster.doSimulator<{ requests: { at: number; method: string; path: string; status: number; headers: Record<string, string> }[] }>('requests');
+  const { requests } = await cluster.doSimulator<{ requests: { at: number; method: string; path: string; status: number; token: string | null }[] }>('requests');
+  // The simulator names tokens by their fingerprint, never gives them back.
   const hookToken = cluster.credentials.doTokens?.hook;
+  const hook = hookToken ? tokenFingerprint(hookToken) : undefined;
   const assigns = requests
-    .filter((r) => r.method === 'POST' && r.path.endsWith('/actions') && r.at >= clock.wallOrigin && r.headers.authorization === `Bearer ${hookToken}`)
+    .filter((r) => r.method === 'POST' && r.path.endsWith('/actions') && r.at >= clock.wallOrigin && r.token === hook)
     .map((r) => ({ at: r.at, status: r.status }));
   const floatingIp = cluster.spec.doSimulator?.floatingIp;
   const holder = state.ips.find((i) => i.ip === floatingIp)?.dropletId ?? null;

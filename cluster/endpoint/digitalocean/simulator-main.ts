@@ -14,18 +14,32 @@
 import { DoApiSimulator } from './simulator.ts';
 
 const env = process.env;
-const sim = new DoApiSimulator({
-  tokens: (env.SIM_TOKENS ?? '').split(',').filter(Boolean),
-  droplets: JSON.parse(env.SIM_DROPLETS ?? '[]'),
-  ips: JSON.parse(env.SIM_IPS ?? '[]'),
-  actionDelayMs: Number(env.SIM_ACTION_DELAY_MS ?? 3000),
-  rateLimit: { perHour: 5000, perMinute: 250 },
-});
-const host = env.SIM_HOST ?? '127.0.0.1';
-if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) {
-  process.stderr.write(`flipdrill-dosim: SIM_HOST must be an IPv4 address, not "${host}"\n`);
+const fail = (message: string): never => {
+  process.stderr.write(`flipdrill-dosim: ${message}\n`);
   process.exit(2);
+};
+const json = (name: string, value: string | undefined): unknown => {
+  try {
+    return JSON.parse(value ?? '[]');
+  } catch {
+    return fail(`${name} must be JSON`);
+  }
+};
+let sim: DoApiSimulator;
+try {
+  // The configuration is checked as a reset's is: one line naming what is wrong.
+  sim = new DoApiSimulator({
+    tokens: (env.SIM_TOKENS ?? '').split(',').filter(Boolean),
+    droplets: json('SIM_DROPLETS', env.SIM_DROPLETS) as never,
+    ips: json('SIM_IPS', env.SIM_IPS) as never,
+    actionDelayMs: Number(env.SIM_ACTION_DELAY_MS ?? 3000),
+    rateLimit: { perHour: 5000, perMinute: 250 },
+  });
+} catch (error) {
+  sim = fail(`cannot start: ${(error as Error).message}`);
 }
+const host = env.SIM_HOST ?? '127.0.0.1';
+if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) fail(`SIM_HOST must be an IPv4 address, not "${host}"`);
 void sim.listen(Number(env.SIM_PORT ?? 8080), host).then((address) => {
   process.stdout.write(`DigitalOcean API simulator listening on ${address}\n`);
 });

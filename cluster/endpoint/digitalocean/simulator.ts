@@ -8,12 +8,18 @@
  *   errors                                 401 / 404 / 422 / 429 with DigitalOcean's bodies and
  *                                          rate-limit headers on every answer
  *   /__sim/...                             the control plane: reset, faults, next action's fate,
- *                                          clock, recorded requests, state (no auth, never under /v2)
- *   /__meta/<droplet id>/metadata/v1/...   the metadata service as that droplet sees it
+ *                                          clock, recorded requests, state (never under /v2); it
+ *                                          takes the same bearer tokens as /v2
+ *   /__meta/<droplet id>/metadata/v1/...   the metadata service as that droplet sees it (no token,
+ *                                          as the real one at 169.254.169.254: it holds no secret)
  *
  * It listens on 127.0.0.1 unless told another address (a drill runs it where the nodes can reach it).
+ * Hostile input gets an answer, never its end: every body is validated (422), JSON that does not
+ * parse is 400, a body over 256 KiB 413, and a request that fails inside it anyway gets a 500 of its
+ * own (`simulator_error`). It never gives a token back: recorded requests carry the Authorization
+ * header redacted and the token's fingerprint (`tokenFingerprint`).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -51,10 +57,31 @@ export interface RecordedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** As sent, but Authorization, Proxy-Authorization and Cookie redacted. */
   headers: Record<string, string | string[] | undefined>;
+  /** The bearer token sent, as `tokenFingerprint` names it (accepted or not); null without one. */
+  token: string | null;
   body: unknown;
   status: number;
 }
+
+/**
+ * How recorded requests name a token: a prefix of its SHA-256, enough to tell the configured
+ * tokens apart (the hook's from flipdrill's) and useless to call the API with.
+ */
+export function tokenFingerprint(token: string): string {
+  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16)}`;
+}
+
+/** Input the simulator refuses (a control body, or a configuration): the HTTP answer is 422 with its message. */
+export class SimInputError extends Error {}
+
+/** Bodies larger than this are refused (413): the API's and the control plane's are a few hundred bytes. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** Requests recorded, the oldest dropped first: more than a drill makes (5,000 an hour per token is the API's limit). */
+export const MAX_RECORDED_REQUESTS = 10_000;
+/** The largest clock offset: keeps every date the simulator writes a valid one. */
+const MAX_CLOCK_OFFSET_MS = 100 * 365 * 86_400_000;
 
 interface Action {
   id: number;
@@ -81,7 +108,155 @@ const ERR = {
   tooMany: [429, { id: 'too_many_requests', message: 'API Rate limit exceeded.' }],
   badRequest: [400, { id: 'bad_request', message: 'error parsing request body' }],
   invalid: [422, { id: 'unprocessable_entity', message: 'request payload validation failed' }],
+  badTarget: [400, { id: 'bad_request', message: 'the request target is not a path' }],
+  tooLarge: [413, { id: 'request_too_large', message: `the request body is over ${MAX_BODY_BYTES} bytes` }],
+  internal: [500, { id: 'simulator_error', message: 'the simulator failed on this request' }],
 } as const;
+
+// Validation of what the control plane and the configuration take: each throws SimInputError.
+
+const refuse = (message: string): never => {
+  throw new SimInputError(message);
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+function objectOf(v: unknown, what: string, keys: readonly string[]): Record<string, unknown> {
+  if (!isObject(v)) return refuse(`${what} must be an object`);
+  const unknown = Object.keys(v).filter((k) => !keys.includes(k));
+  if (unknown.length) refuse(`${what} has no field ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} (it has ${keys.join(', ')})`);
+  return v;
+}
+function listOf<T>(v: unknown, what: string, max: number, item: (x: unknown, what: string) => T, min = 0): T[] {
+  if (!Array.isArray(v)) return refuse(`${what} must be a list`);
+  if (v.length < min || v.length > max) refuse(`${what} must hold ${min} to ${max} entries`);
+  return v.map((x, i) => item(x, `${what}[${i}]`));
+}
+function text(v: unknown, what: string, max = 255): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) return refuse(`${what} must be a string of 1 to ${max} characters`);
+  return v;
+}
+function whole(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) return refuse(`${what} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+function ms(v: unknown, what: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) return refuse(`${what} must be a number of milliseconds from 0 to ${max}`);
+  return v;
+}
+const droplet = (v: unknown, what: string): SimDroplet => {
+  const d = objectOf(v, what, ['id', 'name', 'region']);
+  return { id: whole(d.id, `${what}.id`, 1, Number.MAX_SAFE_INTEGER), name: text(d.name, `${what}.name`), region: text(d.region, `${what}.region`, 64) };
+};
+const ipv4 = (v: unknown, what: string): string => {
+  const s = text(v, what, 15);
+  const octets = s.split('.');
+  if (octets.length !== 4 || !octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)) refuse(`${what} must be an IPv4 address`);
+  return s;
+};
+const simIp = (v: unknown, what: string): SimIp => {
+  const i = objectOf(v, what, ['ip', 'region', 'dropletId']);
+  return { ip: ipv4(i.ip, `${what}.ip`), region: text(i.region, `${what}.region`, 64), dropletId: i.dropletId === null ? null : whole(i.dropletId, `${what}.dropletId`, 1, Number.MAX_SAFE_INTEGER) };
+};
+const token = (v: unknown, what: string): string => {
+  const s = text(v, what, 512);
+  if (!/^[\x21-\x7e]+$/.test(s)) refuse(`${what} must be printable ASCII without spaces`);
+  return s;
+};
+
+/** A whole configuration, checked (the constructor's and a reset's). */
+export function validSimConfig(v: unknown): SimConfig {
+  const c = objectOf(v, 'the configuration', ['tokens', 'droplets', 'ips', 'actionDelayMs', 'rateLimit']);
+  const rate = objectOf(c.rateLimit, 'rateLimit', ['perHour', 'perMinute']);
+  return {
+    // At least one: without a token nothing, its control plane included, would ever answer again.
+    tokens: listOf(c.tokens, 'tokens', 100, token, 1),
+    droplets: listOf(c.droplets, 'droplets', 1000, droplet),
+    ips: listOf(c.ips, 'ips', 1000, simIp),
+    actionDelayMs: ms(c.actionDelayMs, 'actionDelayMs', 3_600_000),
+    rateLimit: { perHour: whole(rate.perHour, 'rateLimit.perHour', 1, 1e9), perMinute: whole(rate.perMinute, 'rateLimit.perMinute', 1, 1e9) },
+  };
+}
+
+/** Headers an injected answer may not set: they would break the answer's own framing. */
+const FRAMING_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer']);
+
+/** A fault, checked, with its pathRegex compiled. */
+function validFault(v: unknown): SimFault & { regex?: RegExp } {
+  const f = objectOf(v, 'a fault', ['match', 'times', 'response', 'mode', 'ms']);
+  const m = objectOf(f.match, 'match', ['method', 'pathRegex']);
+  const fault: SimFault & { regex?: RegExp } = { match: {}, times: whole(f.times, 'times', 1, 1_000_000) };
+  if (m.method !== undefined) {
+    if (typeof m.method !== 'string' || !/^[A-Z]{1,16}$/.test(m.method)) refuse('match.method must be an HTTP method in capitals');
+    fault.match.method = m.method as string;
+  }
+  if (m.pathRegex !== undefined) {
+    const source = text(m.pathRegex, 'match.pathRegex', 1000);
+    try {
+      fault.regex = new RegExp(source);
+    } catch (error) {
+      refuse(`match.pathRegex does not compile: ${(error as Error).message}`);
+    }
+    fault.match.pathRegex = source;
+  }
+  if ((f.response === undefined) === (f.mode === undefined)) refuse('a fault has either a response or a mode');
+  if (f.response !== undefined) {
+    const r = objectOf(f.response, 'response', ['status', 'body', 'headers']);
+    const headers: Record<string, string> = {};
+    if (r.headers !== undefined) {
+      for (const [name, value] of Object.entries(objectOf(r.headers, 'response.headers', Object.keys(isObject(r.headers) ? r.headers : {})))) {
+        if (typeof value !== 'string') refuse(`response.headers.${name.slice(0, 40)} must be a string`);
+        try {
+          http.validateHeaderName(name);
+          http.validateHeaderValue(name, value as string);
+        } catch {
+          refuse(`response.headers: ${JSON.stringify(name.slice(0, 40))} is not a header HTTP can carry`);
+        }
+        if (FRAMING_HEADERS.has(name.toLowerCase())) refuse(`response.headers may not set ${name}`);
+        headers[name] = value as string;
+      }
+    }
+    fault.response = { status: whole(r.status, 'response.status', 200, 599), body: r.body, ...(r.headers !== undefined ? { headers } : {}) };
+  } else {
+    if (f.mode !== 'hang' && f.mode !== 'reset' && f.mode !== 'delay') refuse("mode must be 'hang', 'reset' or 'delay'");
+    fault.mode = f.mode as SimFault['mode'];
+    if (f.ms !== undefined) fault.ms = ms(f.ms, 'ms', 600_000);
+  }
+  return fault;
+}
+
+/** The request's body, whole; 'too large' past `limit` (read and dropped up to 16 times the limit, so the client sees the answer; past that, `whole` is false); undefined if the client went away. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | { tooLarge: true; whole: boolean } | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) chunks.push(c);
+      else chunks.length = 0;
+      if (size > limit * 16) {
+        req.off('data', onData);
+        req.pause();
+        resolve({ tooLarge: true, whole: false });
+      }
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(size > limit ? { tooLarge: true, whole: true } : Buffer.concat(chunks, size)));
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => resolve(undefined));
+  });
+}
+
+const REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+/** Headers as recorded: credentials replaced by `[redacted]` (an Authorization's scheme kept). */
+function redacted(headers: http.IncomingHttpHeaders): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = { ...headers };
+  for (const name of REDACTED_HEADERS) {
+    const value = out[name];
+    if (value === undefined) continue;
+    const scheme = name === 'cookie' ? undefined : /^([A-Za-z][\w-]*)\s/.exec(String(value))?.[1];
+    out[name] = scheme ? `${scheme} [redacted]` : '[redacted]';
+  }
+  return out;
+}
 
 export class DoApiSimulator {
   #server: http.Server;
@@ -91,7 +266,7 @@ export class DoApiSimulator {
   #droplets = new Map<number, SimDroplet>();
   #actions = new Map<number, Action>();
   #nextActionId = 1_000_000;
-  #faults: SimFault[] = [];
+  #faults: (SimFault & { regex?: RegExp })[] = [];
   #nextFates: { outcome: 'completed' | 'errored'; delayMs?: number }[] = [];
   #clockOffsetMs = 0;
   #perToken = new Map<string, number[]>();
@@ -99,7 +274,20 @@ export class DoApiSimulator {
 
   constructor(config: SimConfig) {
     this.reset(config);
-    this.#server = http.createServer((req, res) => void this.#handle(req, res));
+    this.#server = http.createServer((req, res) => {
+      // The last resort: whatever fails inside is this request's 500, never the process's end.
+      this.#handle(req, res).catch(() => {
+        try {
+          if (res.headersSent) res.destroy();
+          else {
+            res.writeHead(ERR.internal[0], { 'content-type': 'application/json; charset=utf-8' });
+            res.end(JSON.stringify(ERR.internal[1]));
+          }
+        } catch {
+          res.destroy();
+        }
+      });
+    });
     this.#server.on('connection', (s) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
@@ -121,7 +309,9 @@ export class DoApiSimulator {
     return Date.now() + this.#clockOffsetMs;
   }
 
-  reset(config: SimConfig): void {
+  /** Replaces the whole state; throws SimInputError for a configuration it cannot take. */
+  reset(input: SimConfig): void {
+    const config = validSimConfig(input);
     this.#config = config;
     this.#ips = new Map(config.ips.map((i) => [i.ip, { ...i, projectId: randomUUID(), pendingActionId: null }]));
     this.#droplets = new Map(config.droplets.map((d) => [d.id, d]));
@@ -132,16 +322,26 @@ export class DoApiSimulator {
     this.requests.length = 0;
   }
 
+  /** Queues a fault; throws SimInputError for one it cannot act out (a pathRegex that does not compile...). */
   addFault(fault: SimFault): void {
-    this.#faults.push({ ...fault });
+    this.#faults.push(validFault(fault));
   }
 
   setNextAction(outcome: 'completed' | 'errored', delayMs?: number): void {
-    this.#nextFates.push({ outcome, ...(delayMs !== undefined ? { delayMs } : {}) });
+    if (outcome !== 'completed' && outcome !== 'errored') refuse("outcome must be 'completed' or 'errored'");
+    this.#nextFates.push({ outcome, ...(delayMs !== undefined ? { delayMs: ms(delayMs, 'delayMs', 3_600_000) } : {}) });
   }
 
-  advanceClock(ms: number): void {
-    this.#clockOffsetMs += ms;
+  advanceClock(by: number): void {
+    if (typeof by !== 'number' || !Number.isFinite(by) || Math.abs(this.#clockOffsetMs + by) > MAX_CLOCK_OFFSET_MS) refuse(`advanceMs must be a number that keeps the clock within ${MAX_CLOCK_OFFSET_MS} ms of now`);
+    this.#clockOffsetMs += by;
+  }
+
+  /** Is this one of the configured tokens? (Compared in constant time.) */
+  #accepts(token: string | undefined): token is string {
+    if (!token) return false;
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    return this.#config.tokens.some((t) => timingSafeEqual(createHash('sha256').update(t, 'utf8').digest(), digest));
   }
 
   /** The assignment table: IP → droplet (after completed actions only). */
@@ -217,13 +417,29 @@ export class DoApiSimulator {
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname;
-    const raw = await new Promise<string>((resolve) => {
-      let data = '';
-      req.on('data', (c: Buffer) => (data += c.toString()));
-      req.on('end', () => resolve(data));
-    });
+    // The path as sent (no URL resolution: `//` is a path, not a host), one trailing slash dropped.
+    const requestTarget = req.url ?? '/';
+    const q = requestTarget.indexOf('?');
+    const rawPath = q === -1 ? requestTarget : requestTarget.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : requestTarget.slice(q + 1));
+    const path = rawPath.length > 1 ? rawPath.replace(/\/$/, '') : rawPath;
+    const read = await readBody(req, MAX_BODY_BYTES);
+    if (read === undefined) return; // the client went away
+    const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+    const token = auth?.[1]?.trim();
+    const method = req.method ?? 'GET';
+    const record: RecordedRequest = { at: this.now(), method, path, query: Object.fromEntries(query), headers: redacted(req.headers), token: token ? tokenFingerprint(token) : null, body: undefined, status: 0 };
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID(), ...headers });
+      res.end(status === 204 ? undefined : JSON.stringify(payload));
+    };
+    if (!rawPath.startsWith('/')) return send(...ERR.badTarget);
+    if (!Buffer.isBuffer(read)) {
+      if (!read.whole) res.once('finish', () => req.destroy());
+      return send(...ERR.tooLarge, read.whole ? {} : { connection: 'close' });
+    }
+    const raw = read.toString('utf8');
     let body: unknown;
     let bodyError = false;
     if (raw.length > 0) {
@@ -233,20 +449,22 @@ export class DoApiSimulator {
         bodyError = true;
       }
     }
-    const record: RecordedRequest = { at: this.now(), method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), headers: req.headers, body: bodyError ? raw : body, status: 0 };
-    if (path.startsWith('/v2/')) this.requests.push(record);
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      record.status = status;
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': randomUUID(), ...headers });
-      res.end(status === 204 ? undefined : JSON.stringify(payload));
-    };
+    record.body = bodyError ? raw : body;
+    if (path.startsWith('/v2/')) {
+      this.requests.push(record);
+      if (this.requests.length > MAX_RECORDED_REQUESTS) this.requests.splice(0, this.requests.length - MAX_RECORDED_REQUESTS);
+    }
 
-    if (path.startsWith('/__sim/')) return this.#control(req.method ?? 'GET', path, body, send);
+    if (path.startsWith('/__sim/')) {
+      if (!this.#accepts(token)) return send(...ERR.unauthorized);
+      if (bodyError) return send(...ERR.badRequest);
+      return this.#control(method, path, body, send);
+    }
     if (path.startsWith('/__meta/')) return this.#metadata(path, res);
     if (!path.startsWith('/v2/')) return send(...ERR.notFound);
 
     // Injected faults come first: they stand for whatever the real service might do.
-    const fault = this.#faults.find((f) => f.times > 0 && (!f.match.method || f.match.method === req.method) && (!f.match.pathRegex || new RegExp(f.match.pathRegex).test(path)));
+    const fault = this.#faults.find((f) => f.times > 0 && (!f.match.method || f.match.method === method) && (!f.regex || f.regex.test(path)));
     if (fault) {
       fault.times -= 1;
       if (fault.mode === 'hang') return; // never answers: the client's own timeout must fire
@@ -259,9 +477,7 @@ export class DoApiSimulator {
       else if (fault.response) return send(fault.response.status, fault.response.body, fault.response.headers);
     }
 
-    const auth = /^bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
-    const token = auth?.[1]?.trim();
-    if (!token || !this.#config.tokens.includes(token)) return send(...ERR.unauthorized);
+    if (!this.#accepts(token)) return send(...ERR.unauthorized);
     const limit = this.#rateLimit(token);
     if (limit.over) return send(...ERR.tooMany, limit.headers);
     this.#settle();
@@ -271,20 +487,24 @@ export class DoApiSimulator {
 
     const m = /^\/v2\/(floating_ips|reserved_ips)(?:\/([^/]+))?(?:\/(actions)(?:\/(\d+))?)?$/.exec(path);
     const actionById = /^\/v2\/actions\/(\d+)$/.exec(path);
-    const method = req.method ?? 'GET';
     if (actionById && method === 'GET') {
       const a = this.#actions.get(Number(actionById[1]));
       return a ? ok(200, { action: this.actionView(a) }) : fail(ERR.notFound);
     }
     if (!m) return fail(ERR.notFound);
     const family = m[1] === 'floating_ips' ? 'floating_ip' : 'reserved_ip';
-    const ipKey = m[2] ? decodeURIComponent(m[2]) : undefined;
+    let ipKey: string | undefined;
+    try {
+      ipKey = m[2] ? decodeURIComponent(m[2]) : undefined;
+    } catch {
+      return fail(ERR.notFound); // not percent-decodable: no IP has that name
+    }
 
     if (!ipKey) {
       if (method === 'GET') {
         const all = [...this.#ips.values()];
-        const perPage = Math.min(200, Number(url.searchParams.get('per_page') ?? 20) || 20);
-        const page = Math.max(1, Number(url.searchParams.get('page') ?? 1) || 1);
+        const perPage = Math.max(1, Math.min(200, Math.trunc(Number(query.get('per_page') ?? 20)) || 20));
+        const page = Math.max(1, Math.min(1_000_000, Math.trunc(Number(query.get('page') ?? 1)) || 1));
         return ok(200, { [`${family}s`]: all.slice((page - 1) * perPage, page * perPage).map((i) => this.#ipView(i)), links: {}, meta: { total: all.length } });
       }
       if (method === 'POST') {
@@ -345,27 +565,42 @@ export class DoApiSimulator {
     return ok(201, { action: this.actionView(action) });
   }
 
+  /** The control plane, for a caller holding a token; a body it cannot take is 422 with the reason. */
   #control(method: string, path: string, body: unknown, send: (status: number, payload: unknown) => void): void {
-    const b = (body ?? {}) as Record<string, unknown>;
-    if (method === 'POST' && path === '/__sim/reset') {
-      this.reset({ ...this.#config, ...(b as Partial<SimConfig>) });
-      return send(200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/faults') {
-      this.addFault(b as unknown as SimFault);
-      return send(200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/actions/next') {
-      this.setNextAction(b.outcome === 'errored' ? 'errored' : 'completed', typeof b.delayMs === 'number' ? b.delayMs : undefined);
-      return send(200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/clock') {
-      this.advanceClock(Number(b.advanceMs ?? 0));
-      return send(200, { now: iso(this.now()) });
-    }
     if (method === 'GET' && path === '/__sim/requests') return send(200, { requests: this.requests });
     if (method === 'GET' && path === '/__sim/state') return send(200, { ...this.state(), actions: this.actions() });
-    return send(404, { id: 'not_found', message: 'unknown control route' });
+    const routes: Record<string, (b: Record<string, unknown>) => unknown> = {
+      '/__sim/reset': (b) => {
+        // Fields not given keep their value; the whole is checked before anything changes.
+        objectOf(b, 'a reset', ['tokens', 'droplets', 'ips', 'actionDelayMs', 'rateLimit']);
+        this.reset({ ...this.#config, ...(b as Partial<SimConfig>) });
+        return { ok: true };
+      },
+      '/__sim/faults': (b) => {
+        this.addFault(b as unknown as SimFault);
+        return { ok: true };
+      },
+      '/__sim/actions/next': (b) => {
+        objectOf(b, 'the next action', ['outcome', 'delayMs']);
+        this.setNextAction(b.outcome as 'completed' | 'errored', b.delayMs as number | undefined);
+        return { ok: true };
+      },
+      '/__sim/clock': (b) => {
+        objectOf(b, 'a clock change', ['advanceMs']);
+        this.advanceClock(b.advanceMs as number);
+        return { now: iso(this.now()) };
+      },
+    };
+    const route = method === 'POST' ? routes[path] : undefined;
+    if (!route) return send(404, { id: 'not_found', message: 'unknown control route' });
+    const b = body === undefined ? {} : body;
+    if (!isObject(b)) return send(ERR.invalid[0], { ...ERR.invalid[1], message: 'the body must be a JSON object' });
+    try {
+      return send(200, route(b));
+    } catch (error) {
+      if (error instanceof SimInputError) return send(ERR.invalid[0], { ...ERR.invalid[1], message: error.message });
+      throw error;
+    }
   }
 
   /** The metadata service as droplet <id> sees it: text/plain, like 169.254.169.254. */
