@@ -234,6 +234,23 @@ nodes:
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('the dry run names pg_auto_failover, the primary and its secondary and what each step runs, and changes nothing', async () => {
+    const { primary } = await discover(parsed);
+    const url = parsed.nodes.find((n) => n.name === primary)!.url;
+    const before = { schemas: await schemas(url), events: (await manager.events(0)).length };
+    const r = await flipdrill(['drill', '--cluster', file, '--dry-run', '--scenario', 'kill-primary,switchover']);
+    expect(r.status, r.stderr).toBe(0);
+    const secondary = primary === 'node1' ? 'node2' : 'node1';
+    expect(r.stdout).toContain("manager      pg_auto_failover (the monitor's pgautofailover schema)");
+    expect(r.stdout).toContain(`primary      ${primary}`);
+    expect(r.stdout).toMatch(new RegExp(`${secondary} \\(standby, timeline \\d+, streaming from ${primary}\\)`));
+    expect(r.stdout).toContain(`fault on ${primary} (the primary): docker kill --signal SIGKILL fdfix-pgaf-${primary}`);
+    expect(r.stdout).toContain(`fault on ${secondary} (the standby): SELECT pgautofailover.perform_promotion(<formation>, '${secondary}') on the monitor`);
+    // No schema made, no event in the monitor's record, the same primary.
+    expect({ schemas: await schemas(url), events: (await manager.events(0)).length }).toEqual(before);
+    expect((await discover(parsed)).primary).toBe(primary);
+  });
+
   it('kill-primary through the multi-host endpoint: the monitor promotes the secondary, nothing acknowledged is lost', async () => {
     const { primary } = await discover(parsed);
     expectPass(await drill(file, 'kill-primary', path.join(dir, 'runs')), primary!);
