@@ -28,6 +28,7 @@ import {
   describeError,
   learnFacts,
   parseClusterFile,
+  queryUrl,
   removeClusters,
   startCluster,
   waitFor,
@@ -121,16 +122,32 @@ async function wholeProblems(file: ForeignClusterFile): Promise<string[]> {
       if (n.role === 'standby' && !n.upstream) problems.push(`${n.name} does not stream`);
     }
     if (attachment.manager) problems.push(...(await attachment.manager.whole().catch((e: Error) => [`${attachment.manager!.name} did not answer: ${e.message}`])));
+    // The endpoint takes writes (a manager applying settings may hold its primary read-only a moment).
+    const [row] = await queryUrl<{ ok: boolean }>(file.endpoint, "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS ok", [], { timeoutMs: 3000 }).catch((e: Error) => {
+      problems.push(`the endpoint: ${e.message}`);
+      return [];
+    });
+    if (row && !row.ok) problems.push('the endpoint leads to a read-only session');
     return problems;
   } finally {
     await attachment.close();
   }
 }
 
+/** Whole on two looks in a row, 2 s apart (a manager between two states looks whole for a moment); else what is not. */
 async function untilWhole(file: ForeignClusterFile, timeoutMs = WHOLE_WITHIN_MS): Promise<string[]> {
   let last: string[] = [];
+  let wholeLooks = 0;
   try {
-    await waitFor(`${file.name} whole`, async () => (last = await wholeProblems(file).catch((e: Error) => [e.message])).length === 0, { timeoutMs, intervalMs: 2000 });
+    await waitFor(
+      `${file.name} whole`,
+      async () => {
+        last = await wholeProblems(file).catch((e: Error) => [e.message]);
+        wholeLooks = last.length === 0 ? wholeLooks + 1 : 0;
+        return wholeLooks >= 2;
+      },
+      { timeoutMs, intervalMs: 2000 },
+    );
     return [];
   } catch (error) {
     if (!(error instanceof WaitTimeoutError)) throw error;
@@ -231,6 +248,7 @@ async function patroniUp(dir: string, timing: Record<string, number>): Promise<U
   const up: Up = {
     file,
     async replication(mode) {
+      if ((await learnFacts(file).catch(() => undefined))?.replication === mode) return;
       await patroniConfig({ synchronous_mode: mode === 'sync' });
       await untilReplication(file, mode);
     },
@@ -271,6 +289,8 @@ async function pgafUp(dir: string): Promise<Up> {
     // default); a node set to false is an asynchronous standby. Set on both nodes, as either may be
     // the standby after a failover.
     async replication(mode) {
+      // A change of a node's replication quorum takes the primary through apply_settings: only when needed.
+      if ((await learnFacts(file).catch(() => undefined))?.replication === mode) return;
       for (const node of ['node1', 'node2']) await docker(['exec', '-u', 'postgres', `fdfix-pgaf-${node}`, 'pg_autoctl', 'set', 'node', 'replication-quorum', mode === 'sync' ? 'true' : 'false'], 120_000);
       await untilReplication(file, mode);
     },
