@@ -9,6 +9,7 @@
  * A snapshot is one statement (one MVCC snapshot, on a replica too): it may be stale, never torn.
  */
 import { DataTypes, Model, QueryTypes, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
+import { nodeNameSql, type NodeNames } from './db/stamps.ts';
 
 export interface TransferInput {
   id: string;
@@ -25,7 +26,7 @@ export interface TransferRow extends TransferInput {
 }
 
 export interface Snapshot {
-  /** The node that answered (cluster_name), and whether it was a replica. */
+  /** The node that answered (cluster_name, or its name in node_names), and whether it was a replica. */
   node: string;
   replica: boolean;
   balances: Record<string, number>;
@@ -78,7 +79,8 @@ export function defineBankModels(sequelize: Sequelize, stamps: Record<string, un
   return { Account: Account as ModelStatic<Row>, Transfer: Transfer as ModelStatic<Row> };
 }
 
-const SNAPSHOT_SQL = `SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS replica,
+/** `nodeSql` names the node that answers, as the stamps do (app/db/stamps.ts). */
+const snapshotSql = (nodeSql: string) => `SELECT ${nodeSql} AS node, pg_is_in_recovery() AS replica,
        coalesce(json_object_agg(id, balance), '{}') AS balances
   FROM accounts WHERE starts_with(id, :prefix)`;
 
@@ -94,8 +96,10 @@ function rowOf(t: Row): TransferRow {
   };
 }
 
-export function createBank(sequelize: Sequelize, models: ReturnType<typeof defineBankModels>, runner: BankRunner): Bank {
+/** `nodeNames`: how a snapshot names the node that answered, as the transfers' stamps (DB_NODE_NAMES). */
+export function createBank(sequelize: Sequelize, models: ReturnType<typeof defineBankModels>, runner: BankRunner, nodeNames?: NodeNames): Bank {
   const { Account, Transfer } = models;
+  const SNAPSHOT_SQL = snapshotSql(nodeNameSql(nodeNames));
 
   const snapshotOn = async (prefix: string, useMaster: boolean): Promise<Snapshot> => {
     const [row] = await sequelize.query<{ node: string; replica: boolean; balances: Record<string, number> }>(SNAPSHOT_SQL, {

@@ -145,3 +145,39 @@ describe('platform defaults', () => {
     expect(loadConfig({ DB_PASSWORD: 'p' }).failover.failoverWindowMs).toBe(4000);
   });
 });
+
+describe('a schema of its own, and node names from a table', () => {
+  const env = (extra: Record<string, string>) => ({ DB_PASSWORD: 'p', ...extra });
+
+  it('DB_SCHEMA is the search_path of both databases; ANALYTICS_DB_SCHEMA gives the analytics database its own', () => {
+    const both = loadConfig(env({ DB_SCHEMA: 'flipdrill', ANALYTICS_DB_NAME: 'stats' }));
+    expect(both.failover.searchPath).toBe('flipdrill');
+    expect(both.analytics).toMatchObject({ database: 'stats', searchPath: 'flipdrill' });
+    const own = loadConfig(env({ DB_SCHEMA: 'flipdrill', ANALYTICS_DB_NAME: 'stats', ANALYTICS_DB_SCHEMA: 'stats_2' }));
+    expect(own.failover.searchPath).toBe('flipdrill');
+    expect(own.analytics!.searchPath).toBe('stats_2');
+    const analyticsOnly = loadConfig(env({ ANALYTICS_DB_NAME: 'stats', ANALYTICS_DB_SCHEMA: '_a' }));
+    expect(analyticsOnly.failover).not.toHaveProperty('searchPath');
+    expect(analyticsOnly.analytics!.searchPath).toBe('_a');
+    // Unset or empty: the server's own search_path, as before.
+    expect(loadConfig(env({})).failover).not.toHaveProperty('searchPath');
+    expect(loadConfig(env({ DB_SCHEMA: '' })).failover).not.toHaveProperty('searchPath');
+  });
+
+  it('a schema name that is not plain is refused in one line', () => {
+    for (const bad of ['Flipdrill', '1drill', 'flip-drill', 'a.b', 'a"b', ' flipdrill', 'x'.repeat(64)]) {
+      expect(() => loadConfig(env({ DB_SCHEMA: bad }))).toThrow(new AppConfigError(`DB_SCHEMA must be a plain schema name (a-z, 0-9 and _, not starting with a digit, at most 63), not "${bad}"`));
+    }
+    expect(() => loadConfig(env({ ANALYTICS_DB_NAME: 's', ANALYTICS_DB_SCHEMA: 'Stats' }))).toThrow(/^ANALYTICS_DB_SCHEMA must be a plain schema name/);
+    expect(() => loadConfig(env({ DB_PLATFORM: 'dsql', DB_DSQL_AUTH: 'password', DB_SCHEMA: 'flipdrill' }))).toThrow(/^DB_SCHEMA is not for DB_PLATFORM=dsql, which sets the schema its own way$/);
+  });
+
+  it('DB_NODE_NAMES: cluster_name by default, or table; anything else refused in one line', () => {
+    expect(loadConfig(env({})).nodeNames).toBe('cluster_name');
+    expect(loadConfig(env({ DB_NODE_NAMES: 'cluster_name' })).nodeNames).toBe('cluster_name');
+    expect(loadConfig(env({ DB_NODE_NAMES: 'table' })).nodeNames).toBe('table');
+    expect(() => loadConfig(env({ DB_NODE_NAMES: 'tables' }))).toThrow(new AppConfigError('DB_NODE_NAMES must be cluster_name or table, not "tables"'));
+    expect(() => loadConfig(env({ DB_NODE_NAMES: 'Table' }))).toThrow(/^DB_NODE_NAMES must be cluster_name or table, not "Table"$/);
+    expect(() => loadConfig(env({ DB_PLATFORM: 'dsql', DB_DSQL_AUTH: 'password', DB_NODE_NAMES: 'table' }))).toThrow(/^DB_NODE_NAMES=table is not for DB_PLATFORM=dsql, whose rows name no node$/);
+  });
+});

@@ -8,6 +8,12 @@
  *   DB_DSQL_SCHEMA          dsql, a role other than admin: its schema (default myschema)
  *   DB_DSQL_AUTH=password   dsql: send DB_PASSWORD instead of an IAM token (a local stand-in)
  *   DB_NAME, DB_USER, DB_PASSWORD
+ *   DB_SCHEMA               a schema of the app's own, a plain name (lower-case letters, digits, _):
+ *                           every connection's search_path, so the tables, SequelizeMeta and
+ *                           node_names are there; it must exist (default: the server's search_path)
+ *   DB_NODE_NAMES           what names the node in the rows' committed_by: cluster_name (the
+ *                           default) or table, the node_names table in DB_SCHEMA, for clusters
+ *                           whose nodes share a cluster_name (app/db/stamps.ts)
  *   DB_WRITE_HOST           the floating endpoint, host[:port]; or several, comma-separated: a
  *                           multi-host endpoint, tried in order (IPv6 in brackets: [::1]:5432)
  *   DB_TARGET_SESSION_ATTRS what a write connection must find, libpq's target_session_attrs: any,
@@ -15,7 +21,7 @@
  *   DB_READ_HOSTS           replicas, comma-separated host[:port]
  *   DB_PORT                 default port (5432)
  *   DATABASE_URL            postgres://user:password@host:port[,host:port...]/database?sslmode=...
- *                           &sslrootcert=...&target_session_attrs=... (app/failover/postgres-url.ts;
+ *                           &sslrootcert=...&target_session_attrs=... (cluster/lib/postgres-url.ts;
  *                           its parts are defaults: a DB_* variable that is set wins)
  *   DB_SSLMODE              disable, require, verify-ca or verify-full, as libpq means them
  *                           (default: verify-full with a CA, disable without)
@@ -26,13 +32,16 @@
  *
  * A second database (seed 003: one app, several databases), with settings of its own:
  *   ANALYTICS_DB_NAME        enables it (same user, password, write endpoint and TLS)
+ *   ANALYTICS_DB_SCHEMA      its schema (default DB_SCHEMA); the same database and schema as the
+ *                            app's: its migrations are recorded in SequelizeMetaAnalytics
  *   ANALYTICS_DB_READ_HOSTS  its replicas (default none: reads go through the write endpoint)
  *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
-import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from './failover/postgres-url.ts';
+import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from '../cluster/lib/postgres-url.ts';
 import { AWARE_DEFAULTS, TARGET_SESSION_ATTRS, type Endpoint, type FailoverConfig, type TargetSessionAttrs, type TlsConfig } from './failover/settings.ts';
 import { PLATFORM_NAMES, platformNamed } from './platforms/index.ts';
+import { NODE_NAMES, type NodeNames } from './db/stamps.ts';
 
 export type AppProfile = 'naive' | 'aware' | 'config';
 
@@ -44,6 +53,8 @@ export interface AppConfig {
   analytics?: FailoverConfig;
   /** The config profile: Sequelize options of yours (SEQUELIZE_OPTIONS, JSON). */
   sequelizeOptions?: Record<string, unknown>;
+  /** What names the node in committed_by (DB_NODE_NAMES); absent: cluster_name. */
+  nodeNames?: NodeNames;
 }
 
 export class AppConfigError extends Error {}
@@ -75,6 +86,24 @@ function targetSessionAttrs(raw: string | undefined): TargetSessionAttrs | undef
   if (raw === undefined || raw === '') return undefined;
   if (!(TARGET_SESSION_ATTRS as readonly string[]).includes(raw)) throw new AppConfigError(`target_session_attrs must be one of ${TARGET_SESSION_ATTRS.join(', ')}, not "${raw}"`);
   return raw as TargetSessionAttrs;
+}
+
+/** A schema name that needs no quoting and means the same quoted or not. */
+const PLAIN_NAME = /^[a-z_][a-z0-9_]*$/;
+
+function schemaFrom(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  // 63 bytes: PostgreSQL cuts longer names short, and the app would then look in another schema.
+  if (!PLAIN_NAME.test(raw) || raw.length > 63) throw new AppConfigError(`${name} must be a plain schema name (a-z, 0-9 and _, not starting with a digit, at most 63), not "${raw}"`);
+  return raw;
+}
+
+function nodeNamesFrom(env: NodeJS.ProcessEnv): NodeNames {
+  const raw = env.DB_NODE_NAMES;
+  if (raw === undefined || raw === '') return 'cluster_name';
+  if (!(NODE_NAMES as readonly string[]).includes(raw)) throw new AppConfigError(`DB_NODE_NAMES must be ${NODE_NAMES.join(' or ')}, not "${raw}"`);
+  return raw as NodeNames;
 }
 
 const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
@@ -198,6 +227,12 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
   const target = targetSessionAttrs(env.DB_TARGET_SESSION_ATTRS);
   const base = { ...AWARE_DEFAULTS, ...platform.failover };
   const tls = tlsFrom({ ...platform.env.tlsDefaults(env), ...env });
+  const settings = platform.env.settings(env);
+  const schema = schemaFrom(env, 'DB_SCHEMA');
+  const analyticsSchema = schemaFrom(env, 'ANALYTICS_DB_SCHEMA') ?? schema;
+  const nodeNames = nodeNamesFrom(env);
+  if ((schema || analyticsSchema) && settings.schema !== undefined) throw new AppConfigError(`${schema ? 'DB_SCHEMA' : 'ANALYTICS_DB_SCHEMA'} is not for DB_PLATFORM=${platform.name}, which sets the schema its own way`);
+  if (nodeNames === 'table' && !platform.nodeStamps) throw new AppConfigError(`DB_NODE_NAMES=table is not for DB_PLATFORM=${platform.name}, whose rows name no node`);
   const failover: FailoverConfig = {
     ...base,
     platform: platform.name,
@@ -216,17 +251,20 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     failoverWindowMs: intFrom(env, 'DB_FAILOVER_WINDOW_MS', base.failoverWindowMs),
     readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
     maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
-    ...platform.env.settings(env),
+    ...(schema ? { searchPath: schema } : {}),
+    ...settings,
   };
   const analyticsName = env.ANALYTICS_DB_NAME;
   const analytics: FailoverConfig | undefined = analyticsName
     ? {
         ...failover,
         database: analyticsName,
+        // DB_SCHEMA's unless it has its own (analyticsSchema is set whenever DB_SCHEMA is).
+        ...(analyticsSchema ? { searchPath: analyticsSchema } : {}),
         // Its own replication settings: analytics reads are few and must see the latest write.
         reads: endpoints('ANALYTICS_DB_READ_HOSTS', env.ANALYTICS_DB_READ_HOSTS ?? '', port),
         failoverWindowMs: intFrom(env, 'ANALYTICS_DB_FAILOVER_WINDOW_MS', failover.failoverWindowMs),
       }
     : undefined;
-  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover, ...(analytics ? { analytics } : {}), ...(sequelizeOptions ? { sequelizeOptions } : {}) };
+  return { httpPort: intFrom(env, 'PORT', 8080), profile, failover, ...(analytics ? { analytics } : {}), ...(sequelizeOptions ? { sequelizeOptions } : {}), nodeNames };
 }

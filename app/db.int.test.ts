@@ -6,7 +6,9 @@
  * falls back to the primary; read-your-writes reads a session's own write from the primary while
  * the replica lags; units of work are retried whole after a serialization failure; a password
  * function (Aurora DSQL's token provider) is called for every new connection; DATABASE_URL with
- * each sslmode does what libpq's does, and a certificate that does not name the host is refused.
+ * each sslmode does what libpq's does, and a certificate that does not name the host is refused;
+ * DB_SCHEMA puts the tables in a schema of the app's own, and DB_NODE_NAMES=table names the nodes
+ * as a table says.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -14,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDocker, createLogger, ImageBuilder, startCluster, type StartedCluster } from '../cluster/index.ts';
+import { connectDocker, createLogger, ImageBuilder, startCluster, waitFor, type StartedCluster } from '../cluster/index.ts';
 import { loadConfig, type AppConfig } from './config.ts';
 import { AWARE_DEFAULTS, PLATFORM_DEFAULTS, type FailoverConfig } from './failover/config.ts';
 import { tokenDriver } from './failover/dsql.ts';
@@ -245,6 +247,67 @@ describe('the failover-aware data layer on a real cluster', () => {
     } finally {
       await cluster.query('node2', 'SELECT pg_wal_replay_resume()');
     }
+  });
+
+  describe("a schema of the app's own and node names from a table, as a drill on a cluster whose nodes share a cluster_name sets them", () => {
+    it('DB_SCHEMA=flipdrill and DB_NODE_NAMES=table: the tables and both migration records land in flipdrill, not public, on every pool; rows name the node as node_names says', async () => {
+      const { user, password, database } = cluster.credentials.app;
+      const sql = <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => cluster.query<T>('node1', text, params, database);
+      // What the drill does: the schema (the app's to create tables in), node_names with the
+      // primary's address as the app's connections reach it, and nothing for the replica.
+      const [{ address }] = (await sql<{ address: string }>("SELECT host(inet_server_addr()) || ':' || inet_server_port() AS address")) as [{ address: string }];
+      await sql(`CREATE SCHEMA flipdrill AUTHORIZATION "${user}"`);
+      await sql('CREATE TABLE flipdrill.node_names (address text PRIMARY KEY, name text NOT NULL)');
+      await sql(`GRANT SELECT ON flipdrill.node_names TO "${user}"`);
+      await sql("INSERT INTO flipdrill.node_names VALUES ($1, 'pgX')", [address]);
+
+      const ca = path.join(mkdtempSync(path.join(os.tmpdir(), 'flipdrill-ca-')), 'ca.pem');
+      writeFileSync(ca, cluster.credentials.ca!);
+      const loaded = loadConfig({
+        DATABASE_URL: `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${cluster.node('node1').hostPort}/${database}?sslrootcert=${ca}`,
+        DB_READ_HOSTS: `127.0.0.1:${cluster.node('node2').hostPort}`,
+        DB_SCHEMA: 'flipdrill',
+        DB_NODE_NAMES: 'table',
+        // The analytics database is the app database, in the same schema.
+        ANALYTICS_DB_NAME: database,
+      });
+      const db = open(loaded);
+      await db.ensureSchema();
+
+      const id = 'ab7e6f7e-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+      expect(await db.countries.create({ id, name: 'Schemaland', is_eu_member: false })).toMatchObject({ id, committed_by: 'pgX', committed_timeline: 1 });
+      expect(await db.events!.create({ id: 'bb7e6f7e-bbbb-4bbb-8bbb-bbbbbbbbbbbb', name: 'drilled' })).toMatchObject({ committed_by: 'pgX' });
+      expect(await db.writeEndpointNode()).toEqual({ node: 'pgX', inRecovery: false });
+      expect(await db.bank.open('schema-', 2, 100)).toMatchObject({ node: 'pgX', replica: false });
+      expect(await db.bank.transfer({ id: 'cb7e6f7e-cccc-4ccc-8ccc-cccccccccccc', from: 'schema-a0', to: 'schema-a1', amount: 5 })).toMatchObject({ committed_by: 'pgX' });
+
+      const tables = await sql<{ schemaname: string; tablename: string }>(
+        "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = 'flipdrill' OR tablename IN ('events', 'SequelizeMetaAnalytics') ORDER BY 1, 2",
+      );
+      expect(tables).toEqual(['SequelizeMeta', 'SequelizeMetaAnalytics', 'accounts', 'countries', 'events', 'node_names', 'transfers'].map((tablename) => ({ schemaname: 'flipdrill', tablename })));
+      // The row is in flipdrill's countries only (public has its own, from the tests above).
+      const holders: string[] = [];
+      for (const { schemaname } of await sql<{ schemaname: string }>("SELECT schemaname FROM pg_tables WHERE tablename = 'countries' ORDER BY 1")) {
+        const [{ n }] = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "${schemaname}".countries WHERE id = $1`, [id])) as [{ n: number }];
+        if (n > 0) holders.push(schemaname);
+      }
+      expect(holders).toEqual(['flipdrill']);
+      // Each set of migrations in its own record.
+      expect((await sql<{ name: string }>('SELECT name FROM flipdrill."SequelizeMeta" ORDER BY 1')).map((r) => r.name)).toEqual(['0001-countries.ts', '0002-bank.ts']);
+      expect((await sql<{ name: string }>('SELECT name FROM flipdrill."SequelizeMetaAnalytics" ORDER BY 1')).map((r) => r.name)).toEqual(['0001-events.ts']);
+
+      // The read pool's connections have the search_path too: the replica answers from
+      // flipdrill's accounts, and names itself by its cluster_name, which node_names does not map.
+      const fromReplica = await waitFor(
+        "the replica's answer with both accounts",
+        async () => {
+          const s = await db.bank.snapshot('schema-', 'replica');
+          return s.replica && Object.keys(s.balances).length === 2 ? s : undefined;
+        },
+        { timeoutMs: 15_000 },
+      );
+      expect(fromReplica).toEqual({ node: 'node2', replica: true, balances: { 'schema-a0': 95, 'schema-a1': 105 } });
+    });
   });
 
   describe('the failover module on its own', () => {

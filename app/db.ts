@@ -15,12 +15,12 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 import { classify } from './failover/classify.ts';
-import { stampColumns } from './db/stamps.ts';
+import { nodeNameSql, stampColumns, type NodeNames } from './db/stamps.ts';
 import type { FailoverConfig } from './failover/settings.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createConfiguredSequelize } from './failover/configured.ts';
 import { DatabaseOperationError, type Attempt, type FailoverSequelize } from './failover/sequelize.ts';
-import { analyticsMigrations, appMigrations, migrate } from './migrations.ts';
+import { ANALYTICS_MIGRATIONS_TABLE, analyticsMigrations, appMigrations, migrate, sharesMigrationsTable, type MigrationsRecord } from './migrations.ts';
 import { platformOf } from './platforms/index.ts';
 import { createBank, defineBankModels, type Bank } from './bank.ts';
 
@@ -73,7 +73,8 @@ export interface DatabaseOptions {
   driver?: typeof pg;
 }
 
-const ENDPOINT_SQL = "SELECT current_setting('cluster_name') AS node, pg_is_in_recovery() AS in_recovery";
+/** The node the endpoint leads to, named as the stamps name it (DB_NODE_NAMES). */
+const endpointSql = (nodeNames?: NodeNames) => `SELECT ${nodeNameSql(nodeNames)} AS node, pg_is_in_recovery() AS in_recovery`;
 
 type Row = Model & Record<string, unknown>;
 
@@ -147,6 +148,16 @@ const EVENT_INPUT = ['id', 'name'];
 const COUNTRY_FIELDS = [...COUNTRY_INPUT, ...STAMP_FIELDS];
 const EVENT_FIELDS = [...EVENT_INPUT, ...STAMP_FIELDS];
 
+/**
+ * Where a database's migrations are recorded: in its schema (DB_SCHEMA), and for the analytics
+ * migrations in a table of their own when the two databases are one.
+ */
+function migrationsRecord(config: AppConfig, database: 'app' | 'analytics'): MigrationsRecord {
+  const cfg = database === 'app' ? config.failover : config.analytics!;
+  const own = database === 'analytics' && sharesMigrationsTable(config.failover, cfg);
+  return { ...(cfg.searchPath ? { schema: cfg.searchPath } : {}), ...(own ? { table: ANALYTICS_MIGRATIONS_TABLE } : {}) };
+}
+
 export function createDatabase(config: AppConfig, log: Logger, options: DatabaseOptions = {}): Database {
   if (config.profile === 'config') return naiveDatabase(config, (cfg) => createConfiguredSequelize(cfg, config.sequelizeOptions ?? {}), 'config');
   return config.profile === 'naive' ? naiveDatabase(config) : awareDatabase(config, log, options);
@@ -200,30 +211,37 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
   const platform = platformOf(config.failover);
   const app = awareSequelize(config.failover, log, options);
   const analytics = config.analytics ? awareSequelize(config.analytics, log.child({ database: config.analytics.database }), options) : undefined;
-  const Country = defineCountry(app.sequelize, platform.stamps(app.sequelize));
-  const Event = analytics ? defineEvent(analytics.sequelize, platformOf(config.analytics!).stamps(analytics.sequelize)) : undefined;
+  const Country = defineCountry(app.sequelize, platform.stamps(app.sequelize, config.nodeNames));
+  const Event = analytics ? defineEvent(analytics.sequelize, platformOf(config.analytics!).stamps(analytics.sequelize, config.nodeNames)) : undefined;
+  const ENDPOINT_SQL = endpointSql(config.nodeNames);
 
   /**
    * Migrations run on a Sequelize instance of their own with no replicas: umzug reads what has
    * already run (SequelizeMeta) with ordinary queries, which a replicated instance would send to a
    * replica that may not have the latest migration yet.
    */
-  const migrateOne = async (cfg: FailoverConfig, models: ModelStatic<Row>[], migrations: typeof appMigrations) => {
+  const migrateOne = async (database: 'app' | 'analytics', models: ModelStatic<Row>[], migrations: typeof appMigrations) => {
+    const cfg = database === 'app' ? config.failover : config.analytics!;
     const db = awareSequelize({ ...cfg, reads: [] }, log, options);
     try {
       // The migrations, or what the platform makes instead (DSQL: the models' tables).
-      await platformOf(cfg).createTables(db, { database: cfg.database, models, migrations });
+      await platformOf(cfg).createTables(db, { database: cfg.database, models, migrations, record: migrationsRecord(config, database) });
     } finally {
       await db.close();
     }
   };
 
-  const bankModels = defineBankModels(app.sequelize, platform.stamps(app.sequelize));
-  const bank = createBank(app.sequelize, bankModels, {
-    write: (what, work) => app.unitOfWork(what, (attempt) => work(attempt), { idempotent: true }),
-    read: (what, work) => app.read(what, work),
-    noteWrite: (session) => app.noteWrite(session),
-  });
+  const bankModels = defineBankModels(app.sequelize, platform.stamps(app.sequelize, config.nodeNames));
+  const bank = createBank(
+    app.sequelize,
+    bankModels,
+    {
+      write: (what, work) => app.unitOfWork(what, (attempt) => work(attempt), { idempotent: true }),
+      read: (what, work) => app.read(what, work),
+      noteWrite: (session) => app.noteWrite(session),
+    },
+    config.nodeNames,
+  );
 
   return {
     profile: 'aware',
@@ -237,9 +255,10 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      // The app's migrations make the countries and the bank's tables (on DSQL: the models' tables).
-      await migrateOne(config.failover, [Country, bankModels.Account, bankModels.Transfer], appMigrations);
-      if (config.analytics && Event) await migrateOne(config.analytics, [Event], analyticsMigrations);
+      // The app's migrations make the countries and the bank's tables (on DSQL: the models' tables);
+      // then, not at the same time, the analytics database's.
+      await migrateOne('app', [Country, bankModels.Account, bankModels.Transfer], appMigrations);
+      if (config.analytics && Event) await migrateOne('analytics', [Event], analyticsMigrations);
     },
     async close() {
       await Promise.all([app.close(), analytics?.close()]);
@@ -256,8 +275,9 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
   const app = make(config.failover);
   const analytics = config.analytics ? make(config.analytics) : undefined;
   // The tutorial's configuration is for PostgreSQL: its stamps, whatever the platform.
-  const Country = defineCountry(app, stampColumns(app));
-  const Event = analytics ? defineEvent(analytics, stampColumns(analytics)) : undefined;
+  const Country = defineCountry(app, stampColumns(app, config.nodeNames));
+  const Event = analytics ? defineEvent(analytics, stampColumns(analytics, config.nodeNames)) : undefined;
+  const ENDPOINT_SQL = endpointSql(config.nodeNames);
   const once = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -273,10 +293,15 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
     },
     list: async (limit) => (await once(() => M.findAll({ limit, order: [['committed_at', 'ASC']] }))).map((r) => toRow<R>(r, fields)),
   });
-  const bank = createBank(app, defineBankModels(app, stampColumns(app)), {
-    write: (_what, work) => once(() => work({ earlierOutcomeUnknown: false })),
-    read: (_what, work) => once(() => work(false)),
-  });
+  const bank = createBank(
+    app,
+    defineBankModels(app, stampColumns(app, config.nodeNames)),
+    {
+      write: (_what, work) => once(() => work({ earlierOutcomeUnknown: false })),
+      read: (_what, work) => once(() => work(false)),
+    },
+    config.nodeNames,
+  );
   return {
     profile,
     countries: table<CountryInput, CountryRow>(Country, COUNTRY_FIELDS),
@@ -287,11 +312,11 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
       return { node: rows[0]?.node ?? '?', inRecovery: Boolean(rows[0]?.in_recovery) };
     },
     async ensureSchema() {
-      // As sequelize-cli would: against the primary only.
-      for (const cfg of [config.failover, ...(config.analytics ? [config.analytics] : [])]) {
-        const direct = make({ ...cfg, reads: [] });
+      // As sequelize-cli would: against the primary only, one database after the other.
+      for (const database of config.analytics ? (['app', 'analytics'] as const) : (['app'] as const)) {
+        const direct = make({ ...(database === 'app' ? config.failover : config.analytics!), reads: [] });
         try {
-          await once(() => migrate(direct, cfg === config.failover ? appMigrations : analyticsMigrations));
+          await once(() => migrate(direct, database === 'app' ? appMigrations : analyticsMigrations, migrationsRecord(config, database)));
         } finally {
           await direct.close();
         }

@@ -40,10 +40,13 @@ folder (history, events, report.json, report.html, junit.xml) and prints a summa
       'flipdrill drill --client ./my-client.mjs',
       'flipdrill drill --sequelize-config config/config.json --sequelize-env production',
       'flipdrill drill --app dsql --workload bank',
+      'flipdrill drill --cluster staging.yaml --dry-run',
+      'flipdrill drill --cluster staging.yaml --scenario kill-primary --yes',
     ],
     exits: [
       [0, 'PASS'],
       [1, 'FAIL: a check did not hold (the summary and report.json say which)'],
+      [3, 'with --cluster: the cluster is not whole after the drill (one line says what; undo.log in the run folder says what the drill did and undid)'],
     ],
   },
   up: {
@@ -184,7 +187,7 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
   },
   cluster: {
     arg: '<file>',
-    text: 'a cluster flipdrill did not build, described by a cluster file (YAML or JSON: see docs/guides/attach.md); for now with --dry-run only',
+    text: 'a cluster flipdrill did not build, described by a cluster file (YAML or JSON: see docs/guides/attach.md): the drill writes only into a schema of its own, undoes every fault and waits until the cluster is whole again; asks for confirmation (or --yes)',
     for: ['drill'],
   },
   'dry-run': { text: "with --cluster: look at the cluster (its manager, primary, standbys, the drill role's privileges) and print every step a drill would run, with its command; nothing is created, injected or changed", for: ['drill'] },
@@ -222,7 +225,7 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
   repeat: { arg: '<n>', text: 'run the scenario n times on one cluster, failing over back and forth', for: ['drill'] },
   'max-lost': { arg: '<n>', text: 'acknowledged writes that may be lost before FAIL (default 0)', for: ['drill', 'check'] },
   keep: { text: 'leave the cluster it created running', for: ['drill', 'tutorial'] },
-  yes: { text: 'do not pause between steps', for: ['tutorial'] },
+  yes: { text: 'tutorial: do not pause between steps; drill --cluster: drill without asking for confirmation (needed when not on a terminal)', for: ['tutorial', 'drill'] },
   'runs-dir': { arg: '<dir>', text: 'where run folders go (default runs)', for: ['drill', 'compare'] },
   warmup: { arg: '<seconds>', text: 'load before the fault (default 3)', for: ['drill', 'compare'] },
   settle: { arg: '<seconds>', text: 'load after writes resumed on the new primary (default 3)', for: ['drill', 'compare'] },

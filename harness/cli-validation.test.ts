@@ -4,7 +4,7 @@
  * socket this test listens on, which records every connection made to it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,6 +80,35 @@ describe('bad input: one line, exit 2, nothing created, no engine contacted', ()
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(runs()).toEqual(before);
+    expect(connections).toBe(seen);
+  }, 30_000);
+
+  // Ten bad cluster files, each refused before anything is contacted or created (a real drill, --yes).
+  const node = (name: string, extra = '  docker: x') => `  - name: ${name}\n    url: postgres://u@127.0.0.1:1/app\n  ${extra}\n`;
+  const good = (top: string, nodes = node('a') + node('b')) => `name: s\nendpoint: postgres://u@127.0.0.1:1/app\n${top}nodes:\n${nodes}`;
+  it.each([
+    ['not YAML', 'name: [unclosed', /not valid YAML/],
+    ['an unknown key', good('endpoints: x\n'), /unknown key "endpoints" \(did you mean "endpoint"\?\)/],
+    ['a node with no driver', good('', node('a', '') + node('b')), /node a has no way to act on it/],
+    ['a node with two drivers', good('', node('a', '  docker: x\n    commands: { kill: "true" }') + node('b')), /node a has docker and commands/],
+    ['a password in the file', good('').replace('postgres://u@127.0.0.1:1/app\nnodes', 'postgres://u:secret@127.0.0.1:1/app\nnodes'), /a password written into the file/],
+    ['an unset variable', good('').replace('u@127.0.0.1:1/app\nnodes', 'u:${FLIPDRILL_TEST_UNSET}@127.0.0.1:1/app\nnodes'), /\$\{FLIPDRILL_TEST_UNSET\} is not set/],
+    ['one node', good('', node('a')), /at least two/],
+    ['an unknown manager', good('manager: stolon\n'), /manager must be one of/],
+    ['a bad expectation', good('expect: { maxWriteDownSecs: -1 }\n'), /expect\.maxWriteDownSecs must be a number of seconds from 1 to 600/],
+    ['an SSH key that is not there', good('', node('a') + node('b', '  ssh: { host: h, user: u, key: /nonexistent/id }')), /node b\.ssh\.key: no such file/],
+  ] as const)('a cluster file with %s: one line, exit 2, nothing contacted', async (_what, text, message) => {
+    const file = path.join(dir, 'bad-cluster.yaml');
+    writeFileSync(file, text);
+    const before = runs();
+    const seen = connections;
+    const r = await cli(['drill', '--cluster', file, '--yes']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^flipdrill: cluster file .*bad-cluster\.yaml: /);
     expect(lines[0]).toMatch(message);
     expect(runs()).toEqual(before);
     expect(connections).toBe(seen);

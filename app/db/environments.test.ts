@@ -31,6 +31,20 @@ describe("sequelize-cli's environments", () => {
     expect(options).toMatchObject({ host: 'db.example.com', port: 6432, database: 'orders', dialectOptions: { ssl: { rejectUnauthorized: false } } });
   });
 
+  it("keeps the analytics migrations' record apart where the two databases are one, as the app does; refuses the app's own schema", () => {
+    const dir = dirWith({});
+    const options = (database: 'app' | 'analytics', extra: Record<string, string>) => cliOptions(database, 'test', { DB_PASSWORD: 'p', ...extra }, dir);
+    const same = { DB_NAME: 'flipdrill', ANALYTICS_DB_NAME: 'flipdrill' };
+    expect(options('analytics', same)).toMatchObject({ database: 'flipdrill', migrationStorageTableName: 'SequelizeMetaAnalytics' });
+    // sequelize-cli's SequelizeMeta wherever the two are apart, and always for the app database.
+    expect(options('app', same)).not.toHaveProperty('migrationStorageTableName');
+    expect(options('analytics', { ANALYTICS_DB_NAME: 'stats' })).not.toHaveProperty('migrationStorageTableName');
+    expect(options('analytics', {})).toMatchObject({ database: 'flipdrill_analytics' });
+    expect(() => options('app', { DB_SCHEMA: 'flipdrill' })).toThrow(/^the db:\* commands do not take DB_SCHEMA: the app migrates its own schema when it starts$/);
+    expect(() => options('analytics', { ANALYTICS_DB_SCHEMA: 'stats' })).toThrow(/^the db:\* commands do not take ANALYTICS_DB_SCHEMA/);
+    expect(() => options('analytics', { DB_SCHEMA: 'flipdrill' })).toThrow(/^the db:\* commands do not take DB_SCHEMA/);
+  });
+
   it('builds only the environment asked for', () => {
     // No DB_PASSWORD anywhere: reading an environment fails, listing them does not.
     const config = cliConfig('app');

@@ -18,6 +18,7 @@ import pg from 'pg';
 import type { Options } from 'sequelize';
 import { AppConfigError, loadConfig } from '../config.ts';
 import { sslOptions } from '../failover/settings.ts';
+import { ANALYTICS_MIGRATIONS_TABLE, sharesMigrationsTable } from '../migrations.ts';
 
 export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -26,26 +27,33 @@ export type DatabaseName = (typeof DATABASES)[number];
 
 const LOCAL = { DB_WRITE_HOST: '127.0.0.1', DB_PORT: '15432' };
 
-/** One environment's Sequelize options for one database, as sequelize-cli takes them. */
-export function cliOptions(database: DatabaseName, environment: Environment, given: NodeJS.ProcessEnv = process.env, dir = process.cwd()): Options {
+/**
+ * One environment's Sequelize options for one database, as sequelize-cli takes them; for the
+ * analytics migrations, when the two databases are one, the app's table of their own
+ * (SequelizeMetaAnalytics), so the CLI and the app read the same record. A schema of the app's own
+ * (DB_SCHEMA) is the app's alone: sequelize-cli would create it, and look for its record in public.
+ */
+export function cliOptions(database: DatabaseName, environment: Environment, given: NodeJS.ProcessEnv = process.env, dir = process.cwd()): Options & { migrationStorageTableName?: string } {
   // The files fill in what is not set; a file that is not there is no error.
   const env: NodeJS.ProcessEnv = { ...given };
   dotenv.config({ path: [path.join(dir, `.env.${environment}`), path.join(dir, '.env')], processEnv: env as Record<string, string>, quiet: true });
   const where = env.DATABASE_URL || env.DB_WRITE_HOST;
   if (environment === 'production' && !where) throw new AppConfigError('the production environment needs DATABASE_URL or DB_WRITE_HOST (nothing is assumed there)');
-  const config = loadConfig({ ...(environment === 'production' || env.DATABASE_URL ? {} : LOCAL), ...env, DB_READ_HOSTS: '' });
+  const config = loadConfig({ ...(environment === 'production' || env.DATABASE_URL ? {} : LOCAL), ...env, ANALYTICS_DB_NAME: env.ANALYTICS_DB_NAME || 'flipdrill_analytics', DB_READ_HOSTS: '' });
   const f = config.failover;
-  const name = database === 'app' ? f.database : (env.ANALYTICS_DB_NAME ?? 'flipdrill_analytics');
+  const own = database === 'app' ? f : config.analytics!;
+  if (own.searchPath) throw new AppConfigError(`the db:* commands do not take ${database === 'app' || !env.ANALYTICS_DB_SCHEMA ? 'DB_SCHEMA' : 'ANALYTICS_DB_SCHEMA'}: the app migrates its own schema when it starts`);
   return {
     dialect: 'postgres',
     dialectModule: pg,
     host: f.write.host,
     port: f.write.port,
-    database: name,
+    database: own.database,
     username: f.user,
     password: f.password as string,
     logging: false,
     dialectOptions: { connectionTimeoutMillis: f.connectTimeoutMs, application_name: 'flipdrill-migrate', ...(f.tls ? { ssl: sslOptions(f.tls) } : {}) },
+    ...(database === 'analytics' && sharesMigrationsTable(f, own) ? { migrationStorageTableName: ANALYTICS_MIGRATIONS_TABLE } : {}),
   };
 }
 

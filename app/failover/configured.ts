@@ -1,15 +1,15 @@
 /**
  * A Sequelize built from a config of yours (one environment of a sequelize-cli config.json or
  * config.js): exactly your options (pool, dialectOptions, retry, replication...), with only the
- * hosts, the port and the credentials pointed at the drill's cluster. It answers "does my config
- * survive a failover".
+ * hosts, the port, the credentials and (DB_SCHEMA) the search_path pointed at the drill's cluster.
+ * It answers "does my config survive a failover".
  *
  * The options arrive as JSON; regular expressions (retry.match) travel as { "$regexp": source,
  * "flags": flags } and are made RegExps again here. Functions cannot travel and are not there.
  */
 import pg from 'pg';
 import { Sequelize, type Options } from 'sequelize';
-import { sslOptions, type FailoverConfig } from './settings.ts';
+import { searchPathHooks, sslOptions, type FailoverConfig } from './settings.ts';
 
 /** Undo the JSON-safe encoding: { $regexp, flags } objects become RegExps again, deep. */
 export function reviveOptions(value: unknown): unknown {
@@ -25,7 +25,7 @@ export function reviveOptions(value: unknown): unknown {
 /** What of a sequelize-cli environment is the cluster's to say: where, and as whom. */
 const OURS = ['host', 'port', 'username', 'password', 'database', 'dialect', 'dialectModule', 'dialectModulePath', 'use_env_variable', 'url'];
 
-export function createConfiguredSequelize(config: Pick<FailoverConfig, 'database' | 'user' | 'password' | 'write' | 'reads' | 'tls'>, yours: Record<string, unknown>): Sequelize {
+export function createConfiguredSequelize(config: Pick<FailoverConfig, 'database' | 'user' | 'password' | 'write' | 'reads' | 'tls' | 'searchPath'>, yours: Record<string, unknown>): Sequelize {
   const options = reviveOptions(yours) as Record<string, unknown>;
   for (const key of OURS) delete options[key];
   const write = { host: config.write.host, port: config.write.port };
@@ -44,6 +44,8 @@ export function createConfiguredSequelize(config: Pick<FailoverConfig, 'database
     dialectModule: pg,
     ...(replication ? {} : write),
     dialectOptions,
+    // The schema the cluster keeps the app's tables in (DB_SCHEMA), set on every new connection.
+    ...(config.searchPath ? { hooks: { ...((options.hooks as Record<string, unknown> | undefined) ?? {}), ...searchPathHooks(config.searchPath) } } : {}),
     logging: false,
   });
 }

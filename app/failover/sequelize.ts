@@ -11,7 +11,7 @@ import { Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
 import { classify, type Classification } from './classify.ts';
 import { createHostChoice } from './host-choice.ts';
-import { sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
+import { searchPathSql, sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
 
 export class DatabaseOperationError extends Error {
   constructor(
@@ -81,7 +81,7 @@ export interface FailoverSequelizeOptions {
   driver?: typeof pg;
   /** Extra dialectOptions the platform needs (DSQL: clientMinMessages). */
   dialectOptions?: Record<string, unknown>;
-  /** Set as the search_path of every new connection (Aurora DSQL's roles other than admin). */
+  /** Set as the search_path of every new connection, over the config's (Aurora DSQL's roles other than admin). */
   searchPath?: string;
   /** Called with a random number in [0, 1) for backoff jitter (tests pass a fixed one). */
   random?: () => number;
@@ -182,6 +182,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
   // including its name, unless the sslmode says otherwise (app/failover/settings.ts).
   const ssl = config.tls ? sslOptions(config.tls) : undefined;
   const writeHosts = writeHostsOf(config);
+  const searchPath = options.searchPath ?? config.searchPath;
 
   const sequelizeOptions: Options & { databaseVersion: string } = {
     dialect: 'postgres',
@@ -246,7 +247,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
         c.__bornAt = Date.now();
         // Sequelize drops keepAliveInitialDelayMillis; set the delay on the socket itself ([E14]).
         c.connection?.stream?.setKeepAlive?.(true, config.keepAliveDelayMs);
-        if (options.searchPath) await c.query(`SET search_path TO "${options.searchPath.replace(/"/g, '""')}"`);
+        if (searchPath) await c.query(searchPathSql(searchPath));
       },
     },
   };

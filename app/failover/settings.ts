@@ -58,6 +58,25 @@ export function sslOptions(tls: TlsConfig): Record<string, unknown> {
   return { require: true, rejectUnauthorized: true, ...ca, checkServerIdentity: () => undefined };
 }
 
+/** The statement that makes `schema` a connection's whole search_path. */
+export function searchPathSql(schema: string): string {
+  return `SET search_path TO "${schema.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Sequelize's hooks that set `schema` as the search_path of every new connection, in every pool:
+ * one place, for every way the app builds Sequelize. A statement after connecting, not libpq's
+ * startup `options` (-c search_path=...), which poolers such as PgBouncer refuse or drop.
+ */
+export function searchPathHooks(schema: string): { afterConnect: (connection: unknown) => Promise<void> } {
+  const sql = searchPathSql(schema);
+  return {
+    afterConnect: async (connection) => {
+      await (connection as { query(sql: string): Promise<unknown> }).query(sql);
+    },
+  };
+}
+
 export interface FailoverConfig {
   /**
    * Where the deployment's connections go (repmgr, rds, dsql: app/platforms/). The layer itself
@@ -107,6 +126,13 @@ export interface FailoverConfig {
    * set as the search_path of every new connection. Default myschema, as AWS's samples name it.
    */
   schema?: string;
+  /**
+   * The one schema every new connection's search_path names (DB_SCHEMA), set in Sequelize's
+   * afterConnect: the tables, the migrations' SequelizeMeta and anything else the app names
+   * without a schema are found and made there. The schema must exist; the app never makes one.
+   * Absent: the server's default search_path.
+   */
+  searchPath?: string;
   /** Check on every new write connection that the node accepts writes (target_session_attrs=read-write). */
   verifyRoleOnConnect: boolean;
   /** Sequelize asks the server for its version on first use unless told; with the primary down that fails every query. */

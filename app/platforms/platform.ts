@@ -6,9 +6,10 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Model, ModelAttributes, ModelStatic, Sequelize } from 'sequelize';
+import type { NodeNames } from '../db/stamps.ts';
 import type { FailoverConfig } from '../failover/settings.ts';
 import type { FailoverSequelize } from '../failover/sequelize.ts';
-import type { migrate } from '../migrations.ts';
+import type { migrate, MigrationsRecord } from '../migrations.ts';
 
 /** A database's migrations, as app/migrations.ts lists them. */
 export type Migrations = Parameters<typeof migrate>[1];
@@ -18,6 +19,8 @@ export interface Tables {
   database: string;
   models: ModelStatic<Model>[];
   migrations: Migrations;
+  /** Where the migrations that ran are recorded; absent: SequelizeMeta, as sequelize-cli's. */
+  record?: MigrationsRecord;
 }
 
 export interface AppPlatform<Name extends string = string> {
@@ -38,8 +41,8 @@ export interface AppPlatform<Name extends string = string> {
     /** Settings of its own. */
     settings(env: NodeJS.ProcessEnv): Partial<FailoverConfig>;
   };
-  /** The stamp columns every row carries: which node committed it, on which timeline, when. */
-  stamps(sequelize: Sequelize): ModelAttributes;
+  /** The stamp columns every row carries: which node committed it (named as `nodeNames` says), on which timeline, when. */
+  stamps(sequelize: Sequelize, nodeNames?: NodeNames): ModelAttributes;
   /** The pg module it needs, made once at start; undefined: pg itself. */
   driver(config: FailoverConfig, env: NodeJS.ProcessEnv): Promise<typeof pg | undefined>;
   /** Its Sequelize instance on the failover-aware data layer. */

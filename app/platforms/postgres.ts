@@ -19,7 +19,7 @@ export const POSTGRES: Omit<AppPlatform, 'name' | 'failover'> = {
   stamps: stampColumns,
   driver: async () => undefined,
   sequelize: (config, options) => createFailoverSequelize(config, { logger: options.logger, driver: options.driver }),
-  async createTables(db, { database, migrations }) {
-    await db.unitOfWork(`migrate ${database}`, async () => void (await migrate(db.sequelize, migrations)), { idempotent: true });
+  async createTables(db, { database, migrations, record }) {
+    await db.unitOfWork(`migrate ${database}`, async () => void (await migrate(db.sequelize, migrations, record)), { idempotent: true });
   },
 };

@@ -55,7 +55,7 @@ export async function connectUrl(url: string, options: ConnectOptions = {}): Pro
     try {
       await client.connect();
       if (writable) {
-        const [row] = (await client.query<{ ro: string }>('SHOW transaction_read_only')).rows;
+        const [row] = (await client.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")).rows;
         if (row?.ro !== 'off') throw new Error('read-only');
       }
       return client;

@@ -2,8 +2,8 @@
  * A cluster file on a real cluster, described as someone else's would be: flipdrill's own repmgr
  * cluster, reached only by the SQL URLs the file gives and its containers by name. Discovery finds
  * the manager, the primary and the standby streaming from it and says what would keep a drill from
- * starting; `flipdrill drill --cluster <file> --dry-run` prints every step with its command; and
- * neither changes anything.
+ * starting; `flipdrill drill --cluster <file> --dry-run` prints every step with its command, and
+ * changes nothing; and a real drill through the file (kill-primary) passes and leaves it whole.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,10 +94,33 @@ nodes:
       expect(out).not.toContain(cluster.credentials.superuser.password);
       expect(await state()).toEqual(before);
       expect(await capabilityLeftovers(cluster, ['node1', 'node2', 'node3'])).toEqual([]);
-      // Without --dry-run, a cluster file is refused in one line (drilling one is not built yet).
+      // Without --dry-run and without a terminal to confirm on, a drill needs --yes: one line, nothing touched.
       const real = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file], { env: { ...process.env, ...env() }, timeoutMs: 60_000 });
       expect(real.status).toBe(2);
-      expect(real.stderr.trim().split('\n')).toHaveLength(1);
+      expect(real.stderr.trim().split('\n')).toEqual(['flipdrill: a drill acts on own-repmgr, a cluster flipdrill did not build: confirm on a terminal, or give --yes (--dry-run shows what it would run)']);
+      expect(await state()).toEqual(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drills it through the file as a foreign cluster: kill-primary PASS, the killed node back, the cluster whole as repmgr says, the schema gone', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-own-drill-'));
+    try {
+      const file = path.join(dir, 'own-repmgr.yaml');
+      // The endpoint the way a libpq app would have it: both data nodes, the writable one wins.
+      const endpoint = `postgres://${cluster.credentials.superuser.user}:\${PW}@127.0.0.1:${cluster.node('node1').hostPort},127.0.0.1:${cluster.node('node2').hostPort}/${cluster.credentials.app.database}?target_session_attrs=read-write`;
+      writeFileSync(file, fileText().replace(/^endpoint: .*$/m, `endpoint: "${endpoint}"`));
+      const cli = path.join(import.meta.dirname, '..', 'cli.ts');
+      const run = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--yes', '--json', '--scenario', 'kill-primary', '--runs-dir', path.join(dir, 'runs')], { env: { ...process.env, ...env() }, timeoutMs: 300_000 });
+      const report = JSON.parse(run.stdout) as { result: { verdict: string; lost: unknown[]; promotion: { node: string } | null; checks: { ok: boolean; id: string; detail: string }[] } };
+      expect(report.result.checks.filter((c) => !c.ok), run.stderr).toEqual([]);
+      expect(run.status).toBe(0);
+      expect(report.result.promotion?.node).toBe('node2');
+      expect(report.result.lost).toEqual([]);
+      expect(run.stderr).toContain('own-repmgr is whole again as repmgr sees it');
+      expect(run.stderr).toContain("dropped the drill's schema flipdrill");
+      expect((await state()).schemas).not.toContain('flipdrill');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,8 @@
  * schema of the drill's behind; the dry run must change nothing.
  *
  * The managers are tuned here for the test's time (Patroni's ttl 10 s, loop_wait 2 s through its
- * REST API; pg_auto_failover's monitor calls a node unhealthy after 5 s): the comparison with
+ * REST API; pg_auto_failover's monitor calls a node unhealthy after 5 s and gives up on a demotion
+ * after 5 s, not 30): the comparison with
  * their defaults is the bench's (docs/benchmarks.md).
  */
 import { execFileSync } from 'node:child_process';
@@ -216,9 +217,12 @@ nodes:
     writeFileSync(file, text);
     await script('pg-auto-failover/pgaf.sh', 'start');
     // Faster than the defaults (20 s unhealthy, 5 s checks), for the test's time.
+    const settings = { health_check_period: 1000, health_check_timeout: 1000, health_check_max_retries: 1, health_check_retry_delay: 500, node_considered_unhealthy_timeout: 5000, primary_demote_timeout: 5000 };
+    // One -c each: ALTER SYSTEM runs outside a transaction block.
     const r = await runCommand('docker', [
-      'exec', '-u', 'postgres', 'fdfix-pgaf-monitor', 'psql', '-d', 'pg_auto_failover', '-c',
-      "ALTER SYSTEM SET pgautofailover.health_check_period = 1000; ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000; ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1; ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500; ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 5000; SELECT pg_reload_conf();",
+      'exec', '-u', 'postgres', 'fdfix-pgaf-monitor', 'psql', '-v', 'ON_ERROR_STOP=1', '-d', 'pg_auto_failover',
+      ...Object.entries(settings).flatMap(([k, v]) => ['-c', `ALTER SYSTEM SET pgautofailover.${k} = ${v}`]),
+      '-c', 'SELECT pg_reload_conf()',
     ], { timeoutMs: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     await whole(manager);

@@ -31,6 +31,8 @@ async function confirmed(question: string): Promise<boolean> {
 
 export async function clusterDrill(values: ParsedCommand['values'], cluster: ClusterOptions): Promise<number> {
   const file = readClusterFile(values.cluster as string);
+  // Without a terminal to ask on, --yes is the confirmation: refused before anything is contacted.
+  if (!values.yes && !process.stdin.isTTY) throw new ConfigError(`a drill acts on ${file.name}, a cluster flipdrill did not build: confirm on a terminal, or give --yes (--dry-run shows what it would run)`);
   const abort = abortOnSignals('drill');
   const { progress, drillOptions } = drillSetup('drill', values, cluster, abort.signal);
   const options = drillOptions();
@@ -50,7 +52,6 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
     confirm: async (plan) => {
       if (!values.json) process.stderr.write(plan.text.replace(/a dry run: nothing is created, injected or changed/, 'what the drill will do'));
       if (values.yes) return true;
-      if (!process.stdin.isTTY) throw new ConfigError(`a drill acts on ${file.name}, a cluster flipdrill did not build: confirm on a terminal, or give --yes`);
       if (await confirmed(`\ndrill ${file.name} as above (${scenarios.map((s) => s.name).join(', ')})? [y/N] `)) return true;
       say('flipdrill: not confirmed; nothing was done');
       return false;

@@ -395,6 +395,11 @@ describe('report.html repmgr and endpoint agent lanes', () => {
     expect(laneMarkerOf(event('fault', 1, {}), time)).toBeNull();
   });
 
+  it("marks a cluster file's HA manager's own record in a lane of its own", () => {
+    const marker = laneMarkerOf({ type: 'manager', manager: 'patroni', event: 'timeline 3', node: 'pg2', details: 'no recovery target specified', wall: WALL_ORIGIN + 12000 }, time);
+    expect(marker).toEqual({ lane: 'manager', atMs: 12000, what: 'timeline 3', failed: false, title: 'patroni: timeline 3 on pg2 at 12.000 s (2026-01-01T00:00:12.000Z): no recovery target specified' });
+  });
+
   it('draws a mark per repmgr event and per endpoint agent action, at its time', () => {
     const history = inTimeOrder(write(0, 'a', 100, 110, 'ok'), write(1, 'b', 4900, 4910, 'ok'));
     const events: ClusterEvent[] = [

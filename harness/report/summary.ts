@@ -23,7 +23,7 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   const writes = !result.workload || result.workload.mutation === 'write' ? 'writes' : `${result.workload.mutation}s`;
   lines.push(`flipdrill: ${scenario ?? result.fault?.kind ?? 'drill'}${result.fault ? ` (${result.fault.kind} on ${result.fault.node})` : ''}, ${result.expectations.replication} replication`);
   lines.push(
-    `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)})` : 'none'}`,
+    `  promotion        ${result.promotion ? `${result.promotion.node} primary after ${fmt(result.promotion.observedMs)} (asked of the database${result.promotion.reportedMs !== null ? `; repmgr logged its promote event at ${fmt(result.promotion.reportedMs)}` : ''})` : 'none'}`,
   );
   if (result.faults) {
     // A fault still on when the next one came overlapped it.

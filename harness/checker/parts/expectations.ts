@@ -32,7 +32,7 @@ export function expectationsPart(f: RunFacts, failover: Failover): CheckPart<Pic
         name: 'a standby was promoted',
         ok: promotion !== null && promotion.node !== primaryAtFault,
         detail: promotion
-          ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms, repmgr event ${promotion.reportedMs ?? '?'} ms after the fault)`
+          ? `${promotion.node} promoted (observed ${promotion.observedMs ?? '?'} ms${promotion.reportedMs !== null ? `, repmgr event ${promotion.reportedMs} ms` : ''} after the fault)`
           : 'no promotion observed or reported by repmgr',
       },
       {

@@ -56,7 +56,7 @@ export function timelineChart({ buckets, markers, laneMarkers, outage, bands, do
   const markersTop = 8 + labelRows * LABEL_ROW_HEIGHT;
   const bandRows = packRows(bands.map((b) => ({ from: x(b.fromMs), to: Math.max(x(b.toMs), x(b.fromMs) + 6 + bandLabel(b).length * LANE_CHAR_WIDTH) })));
   const faultLaneTop = markersTop + 6;
-  const lanes = (['repmgr', 'endpoint-agent'] as const).filter((lane) => laneMarkers.some((m) => m.lane === lane));
+  const lanes = (['repmgr', 'manager', 'endpoint-agent'] as const).filter((lane) => laneMarkers.some((m) => m.lane === lane));
   const eventLaneTop = faultLaneTop + (bands.length > 0 ? Math.max(...bandRows) + 1 : 0) * LANE_HEIGHT;
   const lanesBottom = eventLaneTop + lanes.length * LANE_HEIGHT;
 

@@ -79,6 +79,7 @@ svg .fault-lane-bar { fill: #8e0000; fill-opacity: .2; stroke: #8e0000; stroke-w
 svg .fault-lane-bar.unhealed { stroke-dasharray: 3 2; }
 svg .fault-lane-label { fill: #5c0000; font-size: 10.5px; font-weight: 600; }
 svg .lane-marker.repmgr { fill: #1565c0; stroke: #0d3c78; stroke-width: .6; }
+svg .lane-marker.manager { fill: #6a1b9a; stroke: #38006b; stroke-width: .6; }
 svg .lane-marker.repmgr.unsuccessful { fill: #fff; stroke: var(--fail); stroke-width: 1.4; }
 svg .lane-marker.endpoint-agent { fill: #7b1fa2; }
 svg .lane-marker.endpoint-agent.fence { fill: #c62828; }

@@ -227,17 +227,19 @@ export function faultLanes(bands: readonly FaultBand[], rows: readonly number[],
 
 const LANE_NAMES: Record<LaneKind, { name: string; title: string }> = {
   repmgr: { name: 'repmgr', title: "repmgr's events, from its events table (hover a mark for the event)" },
+  manager: { name: 'manager', title: "the HA manager's own record, asked through its interface (hover a mark for the event)" },
   'endpoint-agent': { name: 'agent', title: "the endpoint agent's actions, from its log: move, fence, unfence (hover a mark for its reason)" },
 };
 
-/** A row of small marks, one per event: diamonds for repmgr, triangles for the agent. */
+/** A row of small marks, one per event: diamonds for repmgr and other managers, triangles for the agent. */
 export function eventLane(lane: LaneKind, marks: readonly LaneMarker[], top: number, x: (ms: number) => number): Markup {
   const mid = top + LANE_HEIGHT / 2;
-  const shape = (cx: number) => (lane === 'repmgr' ? `M${px(cx)},${px(mid - 5)}l5,5l-5,5l-5,-5z` : `M${px(cx - 5)},${px(mid - 4.5)}h10l-5,9z`);
+  const diamond = lane === 'repmgr' || lane === 'manager';
+  const shape = (cx: number) => (diamond ? `M${px(cx)},${px(mid - 5)}l5,5l-5,5l-5,-5z` : `M${px(cx - 5)},${px(mid - 4.5)}h10l-5,9z`);
   return html`<text class="lane-name" x="${PLOT_LEFT - 6}" y="${mid + 4}" text-anchor="end"><title>${LANE_NAMES[lane].title}</title>${LANE_NAMES[lane].name}</text>
     <line class="lane-rule" x1="${PLOT_LEFT}" x2="${PLOT_RIGHT}" y1="${mid}" y2="${mid}"/>
     ${marks.map(
       (m) =>
-        html`<path class="lane-marker ${lane} ${lane === 'repmgr' ? '' : m.what}${m.failed ? ' unsuccessful' : ''}" d="${shape(x(m.atMs))}" data-lane-marker="${lane}" data-at-ms="${m.atMs}" ${new Markup(lane === 'repmgr' ? 'data-event' : 'data-action')}="${m.what}"><title>${m.title}</title></path>`,
+        html`<path class="lane-marker ${lane} ${diamond ? '' : m.what}${m.failed ? ' unsuccessful' : ''}" d="${shape(x(m.atMs))}" data-lane-marker="${lane}" data-at-ms="${m.atMs}" ${new Markup(diamond ? 'data-event' : 'data-action')}="${m.what}"><title>${m.title}</title></path>`,
     )}`;
 }

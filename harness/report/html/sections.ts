@@ -45,7 +45,7 @@ export function figures(result: CheckResult): Markup {
         'promotion',
         'promotion',
         result.promotion ? duration(result.promotion.observedMs) : 'none',
-        result.promotion ? `${result.promotion.node} primary, asked of the database; repmgr logged its promote event at ${duration(result.promotion.reportedMs)}` : 'no standby was promoted',
+        result.promotion ? `${result.promotion.node} primary, asked of the database${result.promotion.reportedMs !== null ? `; repmgr logged its promote event at ${duration(result.promotion.reportedMs)}` : ''}` : 'no standby was promoted',
       )}
       ${figure('endpoint-move', 'endpoint move', result.endpointMove ? duration(result.endpointMove.ms) : 'none', result.endpointMove ? `to ${result.endpointMove.node}, after the fault` : 'the endpoint did not move after the fault')}
       ${figure(
@@ -172,6 +172,8 @@ function eventDetail(e: ClusterEvent): string {
       return `the endpoint agent: ${textOf(e.action)}: ${textOf(e.reason)}${ms(e.durationMs)}`;
     case 'heal':
       return e.restarted ? `restarted, reported ${textOf(e.role)}${ms(e.ms)}` : 'nothing to restart';
+    case 'manager':
+      return `${textOf(e.manager)}: ${textOf(e.event)}${e.node ? ` on ${textOf(e.node)}` : ''}${e.details ? `: ${textOf(e.details)}` : ''}`;
     case 'repmgr':
       return `${textOf(e.event)}${e.successful === false ? ' (unsuccessful)' : ''}${e.details ? `: ${textOf(e.details)}` : ''}`;
     case 'switchback':

@@ -110,7 +110,8 @@ const healDetail = (event: ClusterEvent) => (event.restarted ? `restarted, ${tex
 /** Markers whose label goes in the rows above the plot: the fault bands' lane names faults and heals. */
 export const LABELLED: ReadonlySet<MarkerKind> = new Set(['promotion', 'endpoint-move', 'switchback']);
 
-export type LaneKind = 'repmgr' | 'endpoint-agent';
+/** `manager`: what a cluster file's HA manager recorded (Patroni's history, pg_auto_failover's events). */
+export type LaneKind = 'repmgr' | 'manager' | 'endpoint-agent';
 
 /** repmgr's events and the endpoint agent's actions: many and small, so each is a mark in a lane of its own, its words in the tooltip. */
 export interface LaneMarker {
@@ -124,7 +125,7 @@ export interface LaneMarker {
 }
 
 export function laneMarkerOf(event: ClusterEvent, time: RunTime): LaneMarker | null {
-  if (event.type !== 'repmgr' && event.type !== 'endpoint-agent') return null;
+  if (event.type !== 'repmgr' && event.type !== 'manager' && event.type !== 'endpoint-agent') return null;
   const atMs = time.msOf(event);
   if (atMs === null) return null;
   const iso = time.isoOf(atMs);
@@ -132,6 +133,9 @@ export function laneMarkerOf(event: ClusterEvent, time: RunTime): LaneMarker | n
   if (event.type === 'repmgr') {
     const failed = event.successful === false;
     return { lane: 'repmgr', atMs, what: textOf(event.event), failed, title: `repmgr ${textOf(event.event)} on ${textOf(event.node)} ${when}${failed ? ', unsuccessful' : ''}${event.details ? `: ${textOf(event.details)}` : ''}` };
+  }
+  if (event.type === 'manager') {
+    return { lane: 'manager', atMs, what: textOf(event.event), failed: false, title: `${textOf(event.manager)}: ${textOf(event.event)}${event.node ? ` on ${textOf(event.node)}` : ''} ${when}${event.details ? `: ${textOf(event.details)}` : ''}` };
   }
   const took = typeof event.durationMs === 'number' ? ` (took ${duration(event.durationMs)})` : '';
   return { lane: 'endpoint-agent', atMs, what: textOf(event.action), failed: false, title: `endpoint agent: ${textOf(event.action)}${event.node ? ` ${textOf(event.node)}` : ''} ${when}${took}${event.reason ? `: ${textOf(event.reason)}` : ''}` };
