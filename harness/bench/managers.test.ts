@@ -87,5 +87,7 @@ describe('HA managers side by side', () => {
     expect(svg).toContain('<text x="52" y="44.0" font-size="11" text-anchor="end">40 s</text>');
     expect(svg).toMatch(/<circle cx="[\d.]+" cy="40.0" r="3" fill="#fff" stroke="#1f77b4"/);
     expect(svg).toContain('font-weight="bold" text-anchor="middle">freeze-primary</text>');
+    // One manager and one fault: still as wide as the legend.
+    expect(managersPlot(drills, ['patroni'], ['kill-primary'], ['sync'])).toContain('width="480" height="460"');
   });
 });

@@ -156,7 +156,8 @@ export function managersPlot(drills: readonly ManagerDrill[], managers: readonly
   const bottom = 120;
   const plotH = 300;
   const groupW = managers.length * slot;
-  const W = left + faults.length * groupW + (faults.length - 1) * gap + right;
+  // Wide enough for the legend below however few columns there are.
+  const W = Math.max(480, left + faults.length * groupW + (faults.length - 1) * gap + right);
   const H = top + plotH + bottom;
   const shown = drills.filter((d) => d.writeDownMs !== null && d.verdict !== 'SKIPPED');
   const maxMs = Math.max(10_000, ...shown.map((d) => d.writeDownMs!));
