@@ -430,7 +430,7 @@ export async function run(bench: Bench): Promise<void> {
             }
             const d = await oneDrill(bench, up, manager, fault, replication, scenario, path.join(dir, 'runs'));
             all.push(d);
-            say(`managers: ${manager} ${replication} ${fault} ${i + 1}/${drills}: ${d.verdict}, ${d.failedOver ? 'failed over' : 'no failover'}, writes down ${seconds(d.writeDownMs)}, lost ${d.lost}${d.reason ? ` (${d.reason.slice(0, 200)})` : ''}`);
+            say(`managers: ${manager} ${replication} ${fault} ${i + 1}/${drills}: ${d.verdict}${d.verdict === 'ERROR' ? '' : d.failedOver ? ', failed over' : ', no failover'}, writes down ${seconds(d.writeDownMs)}, lost ${d.lost}${d.reason ? ` (${d.reason.slice(0, 200)})` : ''}`);
             record();
           }
         }
