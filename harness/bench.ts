@@ -32,6 +32,13 @@
  *              --stalls (default 0.5,1,2,3,5 s) --tuning-runs times (default 5), then thawed: did a
  *              standby get promoted, how long did writes stop; and each profile's kill and freeze
  *              windows (--tuning-windows drills each, default 3). Writes tuning.svg beside bench.md.
+ *   managers   HA managers side by side through cluster files (harness/bench/suites/managers.ts):
+ *              --managers repmgr,patroni,patroni-tuned,pgaf (flipdrill's repmgr with the fast profile,
+ *              Patroni with its defaults and tuned, pg_auto_failover with its defaults), each fault
+ *              of --manager-faults (default kill-primary,freeze-primary,partition-primary)
+ *              --manager-drills times (default 10) with each replication of --manager-replication
+ *              (default sync,async): writes down, failovers, lost writes, and why a manager did not
+ *              fail over (its own events or log). Writes managers.svg beside bench.md.
  *
  * --load-minutes N (default 0: none) measures on a busy machine: the loaded soak's load generator
  * (a CPU spinner a core and an fsync writer) runs for the whole bench, at most N minutes.
@@ -47,6 +54,7 @@ import { markdownText, openBench, save } from './bench/session.ts';
 import * as configs from './bench/suites/configs.ts';
 import * as handKill from './bench/suites/hand-kill.ts';
 import * as layers from './bench/suites/layers.ts';
+import * as managersSuite from './bench/suites/managers.ts';
 import * as scale from './bench/suites/scale.ts';
 import * as scenarios from './bench/suites/scenarios.ts';
 import * as tuning from './bench/suites/tuning.ts';
@@ -85,6 +93,7 @@ save(bench);
 if (suites.includes('scenarios')) await scenarios.run(bench);
 if (suites.includes('hand-kill')) await handKill.run(bench);
 if (suites.includes('tuning')) await tuning.run(bench);
+if (suites.includes('managers')) await managersSuite.run(bench);
 
 save(bench);
 process.stdout.write(markdownText(bench));

@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import { builtInScenarios, type Scenario } from '../scenario.ts';
 import { configurations, STUDY_PROFILES, type Config } from './configurations.ts';
+import { MANAGER_CONFIGS, MANAGER_FAULTS, REPLICATIONS, type ManagerConfigName, type ManagerFault, type Replication } from './managers.ts';
 import { DEFAULT_STALLS_SECS, type TuningProfile } from './tuning.ts';
 
-export const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill', 'tuning'] as const;
+export const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill', 'tuning', 'managers'] as const;
 
 export interface BenchArgs {
   suites: string[];
@@ -22,6 +23,11 @@ export interface BenchArgs {
   tuningWindows: number;
   tuningProfiles: TuningProfile[];
   stalls: number[];
+  /** The managers suite: which configurations, faults and replication modes, and drills of each. */
+  managers: ManagerConfigName[];
+  managerFaults: ManagerFault[];
+  managerReplication: Replication[];
+  managerDrills: number;
   /** Every configuration, and the ones --configs chose (undefined: all). */
   configs: Config[];
   chosen?: string[];
@@ -56,6 +62,10 @@ export function parseBenchArgs(): BenchArgs {
       stalls: { type: 'string', default: DEFAULT_STALLS_SECS.join(',') },
       'tuning-runs': { type: 'string', default: '5' },
       'tuning-windows': { type: 'string', default: '3' },
+      managers: { type: 'string', default: MANAGER_CONFIGS.join(',') },
+      'manager-faults': { type: 'string', default: MANAGER_FAULTS.join(',') },
+      'manager-drills': { type: 'string', default: '10' },
+      'manager-replication': { type: 'string', default: REPLICATIONS.join(',') },
     },
     strict: true,
   });
@@ -81,6 +91,16 @@ export function parseBenchArgs(): BenchArgs {
     const n = Number(raw);
     return Number.isFinite(n) && n >= 0.1 && n <= 60 ? n : fail(`--stalls takes seconds from 0.1 to 60, not "${raw}"`);
   });
+  const listOf = <T extends string>(name: string, raw: string, known: readonly T[]): T[] => {
+    const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+    if (items.length === 0) fail(`--${name} takes one or more of ${known.join(', ')}`);
+    for (const x of items) if (!known.includes(x as T)) fail(`--${name} takes ${known.join(', ')}, not "${x}"`);
+    return [...new Set(items)] as T[];
+  };
+  const managers = listOf('managers', values.managers, MANAGER_CONFIGS);
+  const managerFaults = listOf('manager-faults', values['manager-faults'], MANAGER_FAULTS);
+  const managerReplication = listOf('manager-replication', values['manager-replication'], REPLICATIONS);
+  const managerDrills = int('manager-drills', values['manager-drills'], 1, 50);
   const handKillCluster = values['hand-kill-cluster'] === 'library' || values['hand-kill-cluster'] === 'compose' ? values['hand-kill-cluster'] : fail(`--hand-kill-cluster takes library or compose, not "${values['hand-kill-cluster']}"`);
 
   const configs = configurations(drills, baselineDrills);
@@ -106,6 +126,10 @@ export function parseBenchArgs(): BenchArgs {
     tuningWindows,
     tuningProfiles,
     stalls,
+    managers,
+    managerFaults,
+    managerReplication,
+    managerDrills,
     configs,
     ...(chosen ? { chosen } : {}),
     knownScenarios,

@@ -23,7 +23,8 @@ export interface DrillFigures {
   /** The same fault seen by a plain psql loop through the endpoint (configs suite): its longest gap (ms). */
   psqlGapMs?: number | null;
 }
-function figures(report: DrillReport, runDir: string, wallMs: number): DrillFigures {
+/** A drill's report as the figures the tables summarize. */
+export function figuresOf(report: DrillReport, runDir: string, wallMs: number): DrillFigures {
   const r = report.result;
   return {
     verdict: r.verdict,
@@ -46,7 +47,7 @@ export async function drillRow(bench: Bench, options: Parameters<typeof runDrill
   const t0 = Date.now();
   try {
     const { report, run } = await runDrill({ ...options, runsDir: bench.outDir });
-    return { row: figures(report, run.dir, Date.now() - t0), report, historyFile: run.history };
+    return { row: figuresOf(report, run.dir, Date.now() - t0), report, historyFile: run.history };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
     say(`drill stopped with an error: ${message}`);
