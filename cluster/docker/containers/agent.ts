@@ -6,7 +6,7 @@ import { ClusterError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import { names } from '../../spec.ts';
 import type { ClusterCredentials, ClusterFacts } from '../cluster-facts.ts';
-import { secretFiles } from './node.ts';
+import { SECRETS_DIR, secretFiles } from './node.ts';
 
 /**
  * The endpoint agent's environment, secret files and way to the engine: the superuser's password,
@@ -31,7 +31,15 @@ export function agentContainerSpec(cluster: ClusterFacts, engine: EngineAddress,
     hostname: 'endpoint-agent',
     image,
     command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
+    // Root for the engine's socket (root:docker 0660 on the host; the docker group's number differs
+    // from host to host), but root with no capability at all: it reads the socket and its secret
+    // files as their owner and speaks TCP to PostgreSQL, and needs nothing more. Nothing raises
+    // that (no-new-privileges), and it writes nowhere but stdout (a read-only root; its secret
+    // files in a volume of its own, SECRETS_DIR).
     user: '0:0',
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    readOnlyRoot: { filesDir: SECRETS_DIR },
     restartOnFailure: true,
     ...agentContainerConfig(spec.name, credentials, engine),
     labels,
