@@ -6,7 +6,7 @@ import type { ContainerSpec, ContainerSummary } from './docker-client.ts';
 import { containerStateOf, type ContainerState, type InspectJson } from './container-state.ts';
 import { call, labelFilter, statusCode, type DockerodeContext } from './dockerode-call.ts';
 import { connectNetwork } from './networks.ts';
-import { tarOf } from './tar.ts';
+import { tarOf, type TarFile } from './tar.ts';
 
 export async function createContainer(ctx: DockerodeContext, spec: ContainerSpec): Promise<string> {
   const [first, ...rest] = spec.networks;
@@ -33,6 +33,9 @@ export async function createContainer(ctx: DockerodeContext, spec: ContainerSpec
         NetworkMode: spec.hostNetwork ? 'host' : spec.networkOf ? `container:${spec.networkOf}` : first?.network,
         RestartPolicy: spec.restartOnFailure ? { Name: 'on-failure', MaximumRetryCount: 0 } : { Name: 'no' },
         CapAdd: spec.capAdd,
+        ...(spec.capDrop ? { CapDrop: spec.capDrop } : {}),
+        ...(spec.noNewPrivileges ? { SecurityOpt: ['no-new-privileges:true'] } : {}),
+        ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Mounts: [{ Type: 'volume' as const, Source: '', Target: spec.readOnlyRoot.filesDir }] } : {}),
         ...(spec.binds ? { Binds: spec.binds } : {}),
         ...(spec.init ? { Init: true } : {}),
       },
@@ -40,11 +43,23 @@ export async function createContainer(ctx: DockerodeContext, spec: ContainerSpec
         ? { EndpointsConfig: { [first.network]: { Aliases: first.aliases, IPAMConfig: { IPv4Address: first.ipv4Address } } } }
         : undefined,
     });
-    if (spec.files?.length) await container.putArchive(tarOf(spec.files), { path: '/' });
+    if (spec.files?.length) {
+      const into = spec.readOnlyRoot?.filesDir;
+      await container.putArchive(into ? tarOf(filesIn(into, spec.files)) : tarOf(spec.files), { path: into ?? '/' });
+    }
     return container.id;
   });
   for (const attachment of rest) await connectNetwork(ctx, attachment.network, spec.name, attachment);
   return id;
+}
+
+/** Files that lie directly in `dir`, renamed relative to it (as /NAME: tarOf then writes NAME). */
+function filesIn(dir: string, files: readonly TarFile[]): TarFile[] {
+  return files.map((f) => {
+    const name = f.path.startsWith(`${dir}/`) ? f.path.slice(dir.length + 1) : '';
+    if (!name || name.includes('/')) throw new Error(`${f.path}: with a read-only root, every file lies directly in ${dir}`);
+    return { ...f, path: `/${name}` };
+  });
 }
 
 export async function startContainer(ctx: DockerodeContext, name: string): Promise<void> {

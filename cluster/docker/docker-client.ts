@@ -60,6 +60,16 @@ export interface ContainerSpec {
   restartOnFailure?: boolean;
   /** Linux capabilities beyond Docker's default set. */
   capAdd?: string[];
+  /** Capabilities taken from Docker's default set ('ALL': every one; capAdd adds back). */
+  capDrop?: string[];
+  /** `no-new-privileges`: no setuid binary or file capability raises what its processes may do. */
+  noNewPrivileges?: boolean;
+  /**
+   * A read-only root file system (the agent). `files` then go into a volume of the container's
+   * own at `filesDir` (the engine puts files into such a container only in a volume), removed
+   * with it; each file must lie directly in that folder.
+   */
+  readOnlyRoot?: { filesDir: string };
   /** Overrides the image's entrypoint (the simulator runs from the node image). */
   entrypoint?: string[];
   /** The command (with the image's entrypoint, or alone when it has none). */

@@ -1,12 +1,12 @@
 /** The endpoint agent's container: it moves the endpoint and fences old primaries. */
-import type { DockerClient } from '../docker-client.ts';
+import type { ContainerSpec, DockerClient } from '../docker-client.ts';
 import { isLoopback, type EngineAddress } from '../engine-address.ts';
 import type { TarFile } from '../tar.ts';
 import { ClusterError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import { names } from '../../spec.ts';
 import type { ClusterCredentials, ClusterFacts } from '../cluster-facts.ts';
-import { secretFiles } from './node.ts';
+import { SECRETS_DIR, secretFiles } from './node.ts';
 
 /**
  * The endpoint agent's environment, secret files and way to the engine: the superuser's password,
@@ -23,6 +23,34 @@ export function agentContainerConfig(
   return { env, files: secrets.files, binds: [`${engine.socketPath}:/var/run/docker.sock`] };
 }
 
+/** The endpoint agent's container (see startEndpointAgent). */
+export function agentContainerSpec(cluster: ClusterFacts, engine: EngineAddress, image: string, labels: Record<string, string>): ContainerSpec {
+  const { spec, credentials } = cluster;
+  return {
+    name: names.agentContainer(spec),
+    hostname: 'endpoint-agent',
+    image,
+    command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
+    // Root for the engine's socket (root:docker 0660 on the host; the docker group's number differs
+    // from host to host), but root with no capability at all: it reads the socket and its secret
+    // files as their owner and speaks TCP to PostgreSQL, and needs nothing more. Nothing raises
+    // that (no-new-privileges), and it writes nowhere but stdout (a read-only root; its secret
+    // files in a volume of its own, SECRETS_DIR).
+    user: '0:0',
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+    readOnlyRoot: { filesDir: SECRETS_DIR },
+    restartOnFailure: true,
+    ...agentContainerConfig(spec.name, credentials, engine),
+    labels,
+    publish: {},
+    // An engine on this host's loopback (DOCKER_HOST=tcp://127.0.0.1:...) is reached from the
+    // host's network only; from there the nodes' addresses on the replication network are too.
+    ...(isLoopback(engine) ? { hostNetwork: true, networks: [] } : { networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }] }),
+    stopTimeoutSecs: 2,
+  };
+}
+
 /**
  * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
  * on the replication network, with the engine's socket mounted (or, for a tcp engine, its address;
@@ -30,23 +58,9 @@ export function agentContainerConfig(
  * endpoint itself; this waits until the agent says it is watching.
  */
 export async function startEndpointAgent(cluster: ClusterFacts, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  const { spec, credentials } = cluster;
+  const { spec } = cluster;
   const name = names.agentContainer(spec);
-  await docker.createContainer({
-    name,
-    hostname: 'endpoint-agent',
-    image,
-    command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
-    user: '0:0',
-    restartOnFailure: true,
-    ...agentContainerConfig(spec.name, credentials, docker.engine),
-    labels,
-    publish: {},
-    // An engine on this host's loopback (DOCKER_HOST=tcp://127.0.0.1:...) is reached from the
-    // host's network only; from there the nodes' addresses on the replication network are too.
-    ...(isLoopback(docker.engine) ? { hostNetwork: true, networks: [] } : { networks: [{ network: names.backNetwork(spec), ipv4Address: spec.agentBackIp, aliases: ['endpoint-agent'] }] }),
-    stopTimeoutSecs: 2,
-  });
+  await docker.createContainer(agentContainerSpec(cluster, docker.engine, image, labels));
   await docker.startContainer(name);
   await waitFor(
     `the endpoint agent ${name} to start watching`,
