@@ -61,9 +61,12 @@ export class LocalApp {
     });
     const logFile = this.logFile;
     if (logFile) {
+      // Both streams into one file: it ends when the process has closed both, not when one ends.
       const out = createWriteStream(logFile, { flags: 'a' });
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
+      out.on('error', () => {});
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      child.once('close', () => out.end());
     } else {
       child.stdout?.resume();
       child.stderr?.resume();
@@ -85,11 +88,13 @@ export class LocalApp {
   async stop(): Promise<void> {
     const app = this.#app;
     this.#app = undefined;
-    if (!app || app.process.exitCode !== null) return;
+    const gone = () => app!.process.exitCode !== null || app!.process.signalCode !== null;
+    if (!app || gone()) return;
     const exited = new Promise((resolve) => app.process.once('exit', resolve));
     app.process.kill('SIGTERM');
-    const timer = new Promise((resolve) => setTimeout(resolve, 5000).unref());
-    await Promise.race([exited, timer]);
-    if (app.process.exitCode === null) app.process.kill('SIGKILL');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
+    if (!gone()) app.process.kill('SIGKILL');
   }
 }

@@ -68,6 +68,7 @@ describe('cluster files', () => {
     ['an SSH key that is not there', base(`\n  - name: pg2\n    url: postgres://u@h/app\n    ssh: { host: h, user: u, key: /nonexistent/id }`), /node pg2.ssh.key: no such file \/nonexistent\/id/],
     ['a fault command without its undo', base(`\n  - name: pg2\n    url: postgres://u@h/app\n    commands: { freeze: "true" }`), /node pg2.commands: freeze and thaw go together/],
     ['a manager flipdrill does not know', base(node(''), '\nmanager: stolon'), /manager must be one of repmgr, patroni, pg_auto_failover/],
+    ['a Patroni URL with a password in it', base(node('\n    patroni: "http://admin:secret@127.0.0.1:8008"')), /node pg2\.patroni: a user or password in the URL/],
     ['pg_auto_failover without its monitor', base(node(''), '\nmanager: pg_auto_failover'), /manager pg_auto_failover needs the monitor's URL/],
   ];
 

@@ -123,6 +123,8 @@ function postgresUrl(raw: unknown, where: string, env: NodeJS.ProcessEnv, fail: 
 
 function httpUrl(raw: unknown, where: string, env: NodeJS.ProcessEnv, fail: (m: string) => never): string {
   if (typeof raw !== 'string' || !/^https?:\/\/[^/]+/.test(raw)) fail(`${where} must be an http:// or https:// URL`);
+  // fetch refuses a URL with credentials, and its error would print them.
+  if (/^https?:\/\/[^/?#]*@/.test(raw)) fail(`${where}: a user or password in the URL; flipdrill asks Patroni's REST API without one`);
   return substitute(raw, where, env, fail);
 }
 

@@ -15,7 +15,7 @@ import type { AppProfile } from '../app-profiles/index.ts';
 import type { EndpointEvent } from '../endpoint/controller.ts';
 import { chooseTarget } from '../endpoint/decide.ts';
 import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
-import { ClusterError } from '../errors.ts';
+import { ClusterError, ConfigError } from '../errors.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { LocalApp } from '../local-app.ts';
 import { nodeStateOf, STATE_QUERY, type ClusterSnapshot, type NodeState, type StateRow } from '../observe.ts';
@@ -70,6 +70,14 @@ export async function learnFacts(file: ForeignClusterFile): Promise<ForeignFacts
     if (addresses.has(row.at)) throw new ClusterError(`nodes ${addresses.get(row.at)} and ${node.name} name themselves ${row.at}: two URLs of one server?`);
     addresses.set(row.at, node.name);
     if (!row.in_recovery && row.sync.trim() !== '') replication = 'sync';
+  }
+  // The endpoint must land on a node the file names, by the address that node gives itself: a
+  // proxy on a node's own host (127.0.0.1), or a node with several addresses, would name none.
+  const [through] = await queryUrl<{ at: string | null }>(file.endpoint, `SELECT ${SERVER_AT_SQL} AS at`, [], { timeoutMs: 10_000 });
+  if (!through?.at || !addresses.has(through.at)) {
+    throw new ConfigError(
+      `the endpoint ${shown(file.endpoint)} leads to a server that names itself ${through?.at ?? 'nothing (a Unix socket?)'}, which is none of the nodes (${[...addresses].map(([a, n]) => `${n} ${a}`).join(', ')}): give each node's URL as the endpoint reaches it`,
+    );
   }
   return { addresses, replication, database: urlParts(file.endpoint).database || urlParts(file.nodes[0]!.url).database };
 }
@@ -255,7 +263,8 @@ export class ForeignCluster implements DrillTarget {
         DB_USER: user,
         DB_PASSWORD: password,
         DB_NAME: database,
-        ...(readHosts.length ? { DB_READ_HOSTS: readHosts.join(',') } : {}),
+        // None given: reads go through the endpoint (empty, not the app's default of node2,node1).
+        DB_READ_HOSTS: readHosts.join(','),
         // The second database of the app is the same one here, in the same schema.
         ANALYTICS_DB_NAME: database,
         DB_SCHEMA: DRILL_SCHEMA,
@@ -324,6 +333,7 @@ export class ForeignCluster implements DrillTarget {
 
   async release(): Promise<void> {
     await this.#app.stop();
+    (this.endpoint as UrlEndpoint).close();
   }
 
   /** flipdrill never removes a cluster it did not build: this only lets go of it. */
@@ -347,6 +357,11 @@ class UrlEndpoint implements EndpointView {
     this.address = shown(url);
     this.#addresses = addresses;
     this.#session = new KeptSession(url, { timeoutMs: 1000, applicationName: 'flipdrill-endpoint' });
+  }
+
+  /** Let go of the session kept through the endpoint. */
+  close(): void {
+    this.#session.drop();
   }
 
   async state(): Promise<EndpointState> {

@@ -67,6 +67,12 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
   if (r.wholeError) throw r.wholeError;
   if (r.dropError) say(`flipdrill: could not drop the drill's schema flipdrill: ${r.dropError}`);
 
+  // A cluster left not whole is said first, whatever else happened (an error, Ctrl-C): exit 3.
+  if (notWhole) {
+    if (failure && !(failure instanceof DrillAbortedError)) say(`flipdrill: ${describeError(failure)}`);
+    say(`flipdrill: ${file.name} is not whole after the drill: ${notWhole} (what the drill did and undid: ${shownPath(path.join(runDir ?? '.', 'undo.log'))})`);
+    return 3;
+  }
   if (failure) {
     if (failure instanceof DrillAbortedError || abort.signal.aborted) {
       say(`flipdrill: drill interrupted; its faults are undone${runDir ? `; run folder: ${shownPath(runDir)}` : ''}`);
@@ -74,10 +80,6 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
     }
     if (!runDir) throw failure;
     say(`flipdrill: ${describeError(failure)}\n  (run folder: ${shownPath(runDir)})`);
-  }
-  if (notWhole) {
-    say(`flipdrill: ${file.name} is not whole after the drill: ${notWhole} (what the drill did and undid: ${shownPath(path.join(runDir ?? '.', 'undo.log'))})`);
-    return 3;
   }
   if (failure || !outcome) return 2;
   const { report, aggregate } = outcome;
