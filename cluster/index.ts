@@ -28,6 +28,7 @@ export { REMOTE_CAPABILITIES } from './remote/faults.ts';
 export { loadInventory, clusterFromInventory, KNOWN_TARGETS, type InventoryCluster } from './remote/inventory.ts';
 export { readClusterFile, parseClusterFile, type ForeignClusterFile, type ForeignNode, type ManagerName } from './attach/cluster-file.ts';
 export { discover, shown, type Discovery, type DiscoveredNode } from './attach/discover.ts';
+export { connectWritable } from './attach/sql-reach.ts';
 export { attachFaults, withManagerSwitchover, type AttachOptions } from './attach/attach.ts';
 export type { AttachedFaults } from './attach/drivers/faults-of.ts';
 export { nodeImageOf } from './attach/drivers/netns.ts';

@@ -25,7 +25,7 @@ import type { ForeignClusterFile, ForeignNode } from './cluster-file.ts';
 import { shown } from './discover.ts';
 import type { AttachedFaults } from './drivers/faults-of.ts';
 import type { HaManager, ManagerEvent } from './managers/manager.ts';
-import { connectUrl, KeptSession, queryUrl, SERVER_AT_SQL, withDatabase } from './sql-reach.ts';
+import { connectWritable, KeptSession, queryUrl, SERVER_AT_SQL, withDatabase } from './sql-reach.ts';
 
 /** The one schema a drill writes into; created by the drill, dropped after it unless kept. */
 export const DRILL_SCHEMA = 'flipdrill';
@@ -311,8 +311,9 @@ export class ForeignCluster implements DrillTarget {
     }
   }
 
+  /** A session through the endpoint that can write: the schema statements wait (30 s at most) until it reaches the primary. */
   #endpointClient(): Promise<pg.Client> {
-    return connectUrl(this.#file.endpoint, { timeoutMs: 10_000, applicationName: 'flipdrill' });
+    return connectWritable(this.#file.endpoint, 30_000, { timeoutMs: 10_000, applicationName: 'flipdrill' });
   }
 
   /**

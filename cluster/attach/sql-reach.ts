@@ -7,6 +7,7 @@
  * the file's node names.
  */
 import pg from 'pg';
+import { waitFor } from '../lib/wait-for.ts';
 
 /** A node's own address and port, as it names itself to any client. */
 export const SERVER_AT_SQL = "host(inet_server_addr()) || ':' || inet_server_port()";
@@ -16,6 +17,8 @@ export interface ConnectOptions {
   /** A search_path for the session (the drill's own schema first). */
   searchPath?: string;
   applicationName?: string;
+  /** Only a session that can write will do, whatever the URL says (the drill's own schema statements). */
+  writable?: boolean;
 }
 
 /** `postgres://u:p@h1:1,h2:2/db?x=y` → one URL per host, in order (one host: the URL itself). */
@@ -48,7 +51,7 @@ export function clientFor(url: string, options: ConnectOptions = {}): pg.Client 
 
 /** Open a session at the URL: its hosts in order, the first that fits (writable, when the URL asks for it). */
 export async function connectUrl(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
-  const writable = wantsWritable(url);
+  const writable = options.writable ?? wantsWritable(url);
   const errors: string[] = [];
   for (const one of hostUrls(url)) {
     const client = clientFor(one, options);
@@ -65,6 +68,17 @@ export async function connectUrl(url: string, options: ConnectOptions = {}): Pro
     }
   }
   throw new Error(`no host of the endpoint ${writable ? 'is writable' : 'answers'} (${errors.join('; ')})`);
+}
+
+/**
+ * A session at the URL that can write, looked for until the deadline: a proxy in front of the
+ * cluster may still send a new session to a node that was just demoted, until its next health
+ * check (HAProxy after a switchover), and a multi-host URL's hosts may all be standbys for the
+ * moment of a promotion.
+ */
+export function connectWritable(url: string, withinMs: number, options: ConnectOptions = {}): Promise<pg.Client> {
+  const at = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+  return waitFor(`a session that can write through ${at}`, () => connectUrl(url, { ...options, writable: true }), { timeoutMs: withinMs, intervalMs: 500 });
 }
 
 /** Open, run one statement, close. */
