@@ -116,7 +116,7 @@ ${[1, 2, 3]
     expect(keygen.status, keygen.stderr).toBe(0);
     writeFileSync(file, text);
     parseClusterFile(text, file, { PW });
-    await script('patroni/fixture.sh', 'start', { FDFIX_PATRONI_SYNCHRONOUS_MODE: 'on', FDFIX_PATRONI_SSH: `${key}.pub` });
+    await script('patroni/fixture.sh', 'start', { FDFIX_PATRONI_SYNCHRONOUS_MODE: 'on', FDFIX_PATRONI_SSH: `${key}.pub`, FDFIX_PATRONI_DCS: 'etcd' });
     await whole(manager);
     const patch = await fetch('http://127.0.0.1:35021/config', { method: 'PATCH', body: JSON.stringify({ ttl: 10, loop_wait: 2, retry_timeout: 3 }), signal: AbortSignal.timeout(10_000) });
     expect(patch.ok).toBe(true);
@@ -131,6 +131,8 @@ ${[1, 2, 3]
         await client.end();
       }
     }, { timeoutMs: 60_000, intervalMs: 500 });
+    // And HAProxy sending reads to them (its checks: every 3 s, up after 2).
+    await waitFor("HAProxy's replica port", async () => (await schemas(parsed.replicas[0]!).catch(() => undefined)) !== undefined, { timeoutMs: 60_000, intervalMs: 500 });
   });
   afterAll(async () => {
     await script('patroni/fixture.sh', 'stop');
@@ -182,11 +184,10 @@ ${[1, 2, 3]
     }
   });
 
-  // First after the dry run, on the cluster as it started. Seen once in five otherwise (after a
-  // switchover): the thawed old leader took Patroni's leader key back from the replica promoted
-  // while it was frozen (the promoted one's log: "Lock owner: pg2; I am pg3"), and writes the new
-  // leader had acknowledged were lost. That is Patroni's behaviour to answer for, which the bench
-  // records; here the drill of the freeze itself is what is tested.
+  // Patroni here keeps its leader key in etcd's v2 API: on etcd3, Patroni 3.0.2 lets the thawed
+  // leader write the key over its successor's (patroni/patroni#2689), and the successor's
+  // acknowledged writes are lost, as the bench records (docs/benchmarks.md). That is Patroni's
+  // bug, not the drill's; here the drill of a freeze is what is tested.
   it('freeze-primary: a frozen leader loses its key, a replica is promoted, the thawed one rejoins', async () => {
     const before = node(await primaryOf(parsed.endpoint));
     expectPass(await drill(file, 'freeze-primary', path.join(dir, 'runs')), before);
