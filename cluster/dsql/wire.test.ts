@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cstring, frame, Framer, parseMessage, PROTOCOL_3, readParse, Reader, SSL_REQUEST, startupMessage, startupParameters } from './wire.ts';
+import { seededRandom } from '../lib/seeded-random.ts';
 
 const int32 = (n: number) => {
   const b = Buffer.alloc(4);
@@ -104,22 +105,10 @@ describe('reading a message', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so a failing fuzz run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the framing fuzzed', () => {
   it('cuts or refuses 4,000 random and damaged client streams, each within a deadline, never the same message twice', { timeout: 60_000 }, () => {
     const SEED = 31_5;
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const int = (n: number) => Math.floor(rnd() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
     const text = () => Array.from({ length: int(12) }, () => pick(['a', 'b', '\0', 'é', ' ', '$1', ';'])).join('');

@@ -17,17 +17,7 @@ import type { Completed, FinalRead, WorkloadVerdict } from '../checker/types.ts'
 import type { DrillClock, JsonLinesWriter } from '../history.ts';
 import type { Completion, Op } from '../op.ts';
 
-/** A small seeded generator (mulberry32), so a drill's choice of operations replays from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../cluster/lib/seeded-random.ts';
 
 /** The next operation a worker performs: what to record, and how to perform it. */
 export interface PlannedOp {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DoApiSimulator, tokenFingerprint, type SimConfig } from './simulator.ts';
+import { seededRandom } from '../../lib/seeded-random.ts';
 
 const TOKEN = 'dop_v1_sim_hostile_0123456789abcdef';
 const IP = '203.0.113.10';
@@ -232,22 +233,10 @@ describe('the simulator as a process', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so a failing fuzz run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('the simulator fuzzed', () => {
   it('answers or refuses 3,000 random and malformed requests, never with its own 500, and stays up', { timeout: 60_000 }, async () => {
     const SEED = 31_4_5;
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const int = (n: number) => Math.floor(rnd() * n);
     const junk = (n: number) => Array.from({ length: int(n) }, () => pick(['a', '/', '%', '%E0', '%A4%A', '%00', '..', '?', '&', '=', '#', '(', '[', '\\', '~', '203.0.113.10', '1', '-1', 'é'])).join('');
