@@ -59,8 +59,8 @@ export function agentContainerSpec(cluster: ClusterFacts, engine: EngineAddress,
 
 /**
  * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
- * on the replication network, with the engine's socket mounted (or, for a tcp engine, its address;
- * on the host's network when that is this host's loopback). From here on the cluster moves its
+ * on the replication network, with the engine's socket mounted for its engine filter (or, for a
+ * tcp engine, its address; on the host's network when that is this host's loopback). From here on the cluster moves its
  * endpoint itself; this waits until the agent says it is watching.
  */
 export async function startEndpointAgent(cluster: ClusterFacts, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {

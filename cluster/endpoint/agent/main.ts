@@ -4,6 +4,7 @@
  *   FLIPDRILL_CLUSTER        the cluster's name (its io.flipdrill.cluster label)      required
  *   POSTGRES_PASSWORD        the superuser's password, to ask the nodes their role    required
  *   FLIPDRILL_DOCKER_SOCKET  the engine's socket inside this container   default /var/run/docker.sock
+ *                            (the agent started by root: the filter's socket, set by root)
  *   FLIPDRILL_DOCKER_HOST    or the engine's tcp://host:port (a tcp engine: no socket to mount)
  *   DIGITALOCEAN_TOKEN       with the DigitalOcean simulator: the agent's own token
  * Each secret may come as a file instead: POSTGRES_PASSWORD_FILE, DIGITALOCEAN_TOKEN_FILE (flipdrill
