@@ -105,13 +105,21 @@ describe('the endpoint agent, with nobody watching', () => {
       "  req.on('error', (e) => resolve({ error: e.code ?? e.message }));",
       '  req.end(payload);',
       '});',
-      '(async () => { const out = {}; for (const s of sockets) { out[s] = {}; for (const [name, call] of Object.entries(calls)) out[s][name] = await one(s, call); } console.log(JSON.stringify(out)); })();',
+      '(async () => { const out = {}; for (const s of sockets) { out[s] = {}; for (const [name, call] of Object.entries(calls)) out[s][name] = await one(s, call); }',
+      // The one exec the agent runs, made and started through the filter: the engine's stream comes back whole.
+      "  const made = await one(sockets[1], ['POST', `/containers/${process.argv[2]}/exec`, { Cmd: ['ip', '-o', '-4', 'addr', 'show'], AttachStdout: true, AttachStderr: true }]);",
+      "  out.exec = { made, started: made.status === 201 ? await one(sockets[1], ['POST', `/exec/${JSON.parse(made.body).Id}/start`, { Detach: false, Tty: false }]) : undefined };",
+      '  console.log(JSON.stringify(out)); })();',
     ].join('\n');
     const RAW = '/var/run/docker.sock';
     try {
-      const r = await docker.exec(agent, ['node', '-e', ask, JSON.stringify([[RAW, FILTER_SOCKET], calls])], { user: `${uid}:${uid}` });
+      const r = await docker.exec(agent, ['node', '-e', ask, JSON.stringify([[RAW, FILTER_SOCKET], calls]), node1], { user: `${uid}:${uid}` });
       expect(r.exitCode, r.stderr).toBe(0);
-      const said = JSON.parse(r.stdout) as Record<string, Record<keyof typeof calls, { status?: number; error?: string; body?: string }>>;
+      type Said = { status?: number; error?: string; body?: string };
+      const said = JSON.parse(r.stdout) as Record<string, Record<keyof typeof calls, Said>> & { exec: { made: Said; started?: Said } };
+      expect(said.exec.made.status, JSON.stringify(said.exec)).toBe(201);
+      expect(said.exec.started?.status).toBe(200);
+      expect(said.exec.started?.body).toContain('inet 10.213.85.');
       // The engine's socket does not even open.
       for (const [name, answer] of Object.entries(said[RAW]!)) expect(answer, `${name} on the engine's socket`).toEqual({ error: 'EACCES' });
       // The filter refuses all but the agent's calls ...
