@@ -16,6 +16,7 @@ import { startCluster, type FlipdrillCluster } from '../cluster/library.ts';
 import { insertThroughEndpoint, resolveEndpoint, type ProbeTarget } from './probe/front-probe.ts';
 import { testDocker } from './test-support/docker.ts';
 import { junitSchemaErrors } from './test-support/report-files.ts';
+import { FILTER_SOCKET } from '../cluster/endpoint/agent/engine-filter.ts';
 
 const CLUSTER = { name: 'fdtest-agent', portBase: 26832, appPort: 26880, backSubnet: '10.213.85.0/24', frontSubnet: '10.213.86.0/24' };
 const NODE1_FRONT = '10.213.86.11';
@@ -54,6 +55,94 @@ describe('the endpoint agent, with nobody watching', () => {
     expect(agent?.running).toBe(true);
     expect(agent?.labels['io.flipdrill.cluster']).toBe(CLUSTER.name);
     expect(await resolveEndpoint(probe)).toEqual([NODE1_FRONT]);
+  });
+
+  it("from inside its container, as the agent's own user, the engine answers only the agent's calls: no container made, no exec, no other container seen or connected, and the raw socket out of reach", async () => {
+    const docker = await testDocker();
+    const agent = `${CLUSTER.name}-endpoint-agent`;
+    const node1 = `${CLUSTER.name}-node1`;
+    // The agent's process: the one running endpoint-agent.cjs that has no child of its own (this
+    // probe aside, whose own text names it); its uid.
+    const findAgent = [
+      "const fs = require('fs');",
+      "const ps = fs.readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).map((pid) => { try { const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8'); return { pid, cmd: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), ppid: /PPid:\\s+(\\d+)/.exec(status)[1], uid: /Uid:\\s+(\\d+)/.exec(status)[1] }; } catch { return undefined; } }).filter(Boolean);",
+      "const agents = ps.filter((p) => p.pid !== String(process.pid) && p.cmd.includes('endpoint-agent.cjs') && !ps.some((c) => c.ppid === p.pid && c.cmd.includes('endpoint-agent.cjs')));",
+      'console.log(JSON.stringify(agents.map((p) => p.uid)));',
+    ].join('\n');
+    const found = await docker.exec(agent, ['node', '-e', findAgent]);
+    expect(found.exitCode, found.stderr).toBe(0);
+    const uids = JSON.parse(found.stdout) as string[];
+    expect(uids).toHaveLength(1);
+    const uid = uids[0]!;
+
+    // A container that is not the cluster's, to be looked at and connected.
+    const bystander = `${CLUSTER.name}-bystander`;
+    const image = (await docker.inspectContainer(agent))!.image;
+    await docker.createContainer({ name: bystander, hostname: 'bystander', image, command: ['true'], env: {}, labels: { 'io.flipdrill.project': 'flipdrill' }, publish: {}, networks: [] });
+    const intruder = `${CLUSTER.name}-intruder`;
+    const front = `${CLUSTER.name}-front`;
+    const ourList = `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['io.flipdrill.project=flipdrill', `io.flipdrill.cluster=${CLUSTER.name}`] }))}`;
+    const calls = {
+      ping: ['GET', '/_ping'],
+      create: ['POST', `/containers/create?name=${intruder}`, { Image: image, Cmd: ['true'], Labels: { 'io.flipdrill.project': 'flipdrill', 'io.flipdrill.cluster': CLUSTER.name }, HostConfig: { Privileged: true, Binds: ['/:/host'] } }],
+      execShell: ['POST', `/containers/${node1}/exec`, { Cmd: ['sh', '-c', 'id'], AttachStdout: true, AttachStderr: true, User: 'root' }],
+      listAll: ['GET', '/containers/json?all=1'],
+      inspectBystander: ['GET', `/containers/${bystander}/json`],
+      connectBystander: ['POST', `/networks/${front}/connect`, { Container: bystander, EndpointConfig: { Aliases: ['pg-primary'], IPAMConfig: { IPv4Address: '10.213.86.77' } } }],
+      listOurs: ['GET', ourList],
+      inspectNode1: ['GET', `/containers/${node1}/json`],
+    } as const;
+    // Each call on each socket there is: the engine's own, and the filter's. Status, or the error's code.
+    const ask = [
+      "const http = require('http');",
+      'const [sockets, calls] = JSON.parse(process.argv[1]);',
+      'const one = (socketPath, [method, path, body]) => new Promise((resolve) => {',
+      '  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));',
+      "  const req = http.request({ socketPath, method, path, timeout: 5000, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} }, (res) => {",
+      "    let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => resolve({ status: res.statusCode, body: text }));",
+      '  });',
+      "  req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));",
+      "  req.on('error', (e) => resolve({ error: e.code ?? e.message }));",
+      '  req.end(payload);',
+      '});',
+      '(async () => { const out = {}; for (const s of sockets) { out[s] = {}; for (const [name, call] of Object.entries(calls)) out[s][name] = await one(s, call); }',
+      // The one exec the agent runs, made and started through the filter: the engine's stream comes back whole.
+      "  const made = await one(sockets[1], ['POST', `/containers/${process.argv[2]}/exec`, { Cmd: ['ip', '-o', '-4', 'addr', 'show'], AttachStdout: true, AttachStderr: true }]);",
+      "  out.exec = { made, started: made.status === 201 ? await one(sockets[1], ['POST', `/exec/${JSON.parse(made.body).Id}/start`, { Detach: false, Tty: false }]) : undefined };",
+      '  console.log(JSON.stringify(out)); })();',
+    ].join('\n');
+    const RAW = '/var/run/docker.sock';
+    try {
+      const r = await docker.exec(agent, ['node', '-e', ask, JSON.stringify([[RAW, FILTER_SOCKET], calls]), node1], { user: `${uid}:${uid}` });
+      expect(r.exitCode, r.stderr).toBe(0);
+      type Said = { status?: number; error?: string; body?: string };
+      const said = JSON.parse(r.stdout) as Record<string, Record<keyof typeof calls, Said>> & { exec: { made: Said; started?: Said } };
+      expect(said.exec.made.status, JSON.stringify(said.exec)).toBe(201);
+      expect(said.exec.started?.status).toBe(200);
+      expect(said.exec.started?.body).toContain('inet 10.213.85.');
+      // The engine's socket does not even open.
+      for (const [name, answer] of Object.entries(said[RAW]!)) expect(answer, `${name} on the engine's socket`).toEqual({ error: 'EACCES' });
+      // The filter refuses all but the agent's calls ...
+      const filter = said[FILTER_SOCKET]!;
+      for (const name of ['create', 'execShell', 'listAll', 'inspectBystander', 'connectBystander'] as const) {
+        expect(filter[name].status, `${name} through the filter: ${JSON.stringify(filter[name])}`).toBe(403);
+        expect(filter[name].body).toMatch(/flipdrill engine filter/);
+      }
+      // ... and passes those on.
+      expect(filter.ping.status).toBe(200);
+      expect(filter.inspectNode1.status).toBe(200);
+      expect(filter.listOurs.status).toBe(200);
+      const listed = (JSON.parse(filter.listOurs.body ?? '[]') as { Names: string[] }[]).map((c) => c.Names[0]);
+      expect(listed).toContain(`/${node1}`);
+      expect(listed).not.toContain(`/${bystander}`);
+      // Nothing was made or changed; the refusals are in the agent's log.
+      expect(await docker.inspectContainer(intruder)).toBeUndefined();
+      expect(Object.keys((await docker.inspectContainer(bystander))!.networks)).not.toContain(front);
+      expect(await docker.logs(agent, 200)).toMatch(/"method":"POST","path":"\/containers\/create".*engine call refused/);
+    } finally {
+      await docker.removeContainer(intruder).catch(() => {});
+      await docker.removeContainer(bystander).catch(() => {});
+    }
   });
 
   it('in a node, root owns /etc/flipdrill and /var/log/flipdrill, and postgres cannot replace the settings root-run scripts read', async () => {

@@ -2,15 +2,32 @@
  * The history is written as it happens, one JSON object per line, so a drill that dies halfway
  * still leaves everything it saw. Reading it back validates every line.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { ClusterEvent, Op } from './op.ts';
 
+export class JsonLinesFileError extends Error {
+  override name = 'JsonLinesFileError';
+}
+
+/**
+ * A run folder's history.jsonl or events.jsonl, appended to as the drill goes. The file is made
+ * new (O_CREAT|O_EXCL: a run folder is new, and so are its files) and never through a link
+ * (O_NOFOLLOW; with O_EXCL a link there, even one leading nowhere, is refused), as every file of
+ * a run folder is written (cluster/lib/safe-write.ts).
+ */
 export class JsonLinesWriter<T> {
   readonly #fd: number;
   #closed = false;
 
   constructor(readonly file: string) {
-    this.#fd = openSync(file, 'a');
+    try {
+      this.#fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ELOOP' ? 'something is already there (a file or a link); a run folder\'s files are new' : (code ?? (error as Error).message);
+      throw new JsonLinesFileError(`cannot write ${path.basename(file)} in ${path.dirname(file)}: ${why}`, { cause: error });
+    }
   }
 
   append(entry: T): void {

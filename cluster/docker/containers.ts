@@ -36,6 +36,7 @@ export async function createContainer(ctx: DockerodeContext, spec: ContainerSpec
         ...(spec.capDrop ? { CapDrop: spec.capDrop } : {}),
         ...(spec.noNewPrivileges ? { SecurityOpt: ['no-new-privileges:true'] } : {}),
         ...(spec.readOnlyRoot ? { ReadonlyRootfs: true, Mounts: [{ Type: 'volume' as const, Source: '', Target: spec.readOnlyRoot.filesDir }] } : {}),
+        ...(spec.tmpfs ? { Tmpfs: Object.fromEntries(spec.tmpfs.map((dir) => [dir, 'rw,noexec,nosuid,nodev,size=1m,mode=0755'])) } : {}),
         ...(spec.binds ? { Binds: spec.binds } : {}),
         ...(spec.init ? { Init: true } : {}),
       },

@@ -70,6 +70,8 @@ export interface ContainerSpec {
    * with it; each file must lie directly in that folder.
    */
   readOnlyRoot?: { filesDir: string };
+  /** Folders that are a tmpfs of the container's own (writable beside a read-only root). */
+  tmpfs?: string[];
   /** Overrides the image's entrypoint (the simulator runs from the node image). */
   entrypoint?: string[];
   /** The command (with the image's entrypoint, or alone when it has none). */

@@ -1,8 +1,10 @@
 /**
- * The endpoint agent holds the engine's socket, which is root on the host: its container keeps
- * nothing else it does not need. No capability (it reads the socket as its owner, uid 0, and
- * speaks TCP to PostgreSQL), no new privileges, a read-only root file system; its secret files
- * go into a volume of its own, the only place the engine lets files into such a container.
+ * The endpoint agent's container holds the engine's socket, which is root on the host: it keeps
+ * nothing else it does not need. Root reads the socket as its owner, only to serve the engine
+ * filter; the agent runs as nobody behind it. No capability but SETUID and SETGID (for that change
+ * of user), no new privileges, a read-only root file system with a tmpfs for the filter's socket;
+ * its secret files go into a volume of its own, the only place the engine lets files into such a
+ * container.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import type { ClusterCredentials, ClusterFacts } from '../cluster-facts.ts';
 import { defineCluster } from '../../spec.ts';
 import { agentContainerSpec } from './agent.ts';
 import { SECRETS_DIR } from './node.ts';
+import { FILTER_DIR } from '../../endpoint/agent/engine-filter.ts';
 
 const credentials: ClusterCredentials = {
   superuser: { user: 'postgres', password: 'superuser-secret', database: 'postgres' },
@@ -32,10 +35,11 @@ const LOOPBACK_TCP = { kind: 'tcp', host: '127.0.0.1', port: 2375 } as const;
 
 describe("the endpoint agent's container", () => {
   for (const [what, engine] of [['with the socket', SOCKET], ['with an engine on tcp loopback', LOOPBACK_TCP]] as const) {
-    it(`${what}: drops every capability, gains no privilege, has a read-only root`, () => {
+    it(`${what}: drops every capability but those to change user, gains no privilege, has a read-only root`, () => {
       const c = agentContainerSpec(facts, engine, 'flipdrill-app:test', labels);
       expect(c.capDrop).toEqual(['ALL']);
-      expect(c.capAdd ?? []).toEqual([]);
+      expect(c.capAdd).toEqual(['SETUID', 'SETGID']);
+      expect(c.tmpfs).toEqual([FILTER_DIR]);
       expect(c.noNewPrivileges).toBe(true);
       expect(c.readOnlyRoot).toEqual({ filesDir: SECRETS_DIR });
       // Every secret file lies directly in that folder.
@@ -50,11 +54,12 @@ describe("the endpoint agent's container", () => {
 });
 
 describe("docker-compose.yml's endpoint agent", () => {
-  it('is confined the same way: no capability, no new privileges, a read-only root', () => {
+  it('is confined the same way: no capability but SETUID and SETGID, no new privileges, a read-only root, a tmpfs for the filter', () => {
     const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Record<string, unknown>> };
     const agent = compose.services['endpoint-agent']!;
     expect(agent.cap_drop).toEqual(['ALL']);
-    expect(agent.cap_add).toBeUndefined();
+    expect(agent.cap_add).toEqual(['SETUID', 'SETGID']);
+    expect(agent.tmpfs).toEqual([FILTER_DIR]);
     expect(agent.security_opt).toEqual(['no-new-privileges:true']);
     expect(agent.read_only).toBe(true);
     expect(agent.privileged).toBeUndefined();
@@ -95,7 +100,8 @@ describe('createContainer, for the agent', () => {
     await createContainer(ctx, agentContainerSpec(facts, SOCKET, 'flipdrill-app:test', labels));
     const host = created[0]!.HostConfig!;
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd ?? []).toEqual([]);
+    expect(host.CapAdd).toEqual(['SETUID', 'SETGID']);
+    expect(Object.keys(host.Tmpfs ?? {})).toEqual([FILTER_DIR]);
     expect(host.SecurityOpt).toEqual(['no-new-privileges:true']);
     expect(host.ReadonlyRootfs).toBe(true);
     expect(host.Mounts).toEqual([{ Type: 'volume', Source: '', Target: SECRETS_DIR }]); // no source: a new, anonymous volume

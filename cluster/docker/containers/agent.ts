@@ -7,6 +7,7 @@ import { waitFor } from '../../lib/wait-for.ts';
 import { names } from '../../spec.ts';
 import type { ClusterCredentials, ClusterFacts } from '../cluster-facts.ts';
 import { SECRETS_DIR, secretFiles } from './node.ts';
+import { FILTER_DIR } from '../../endpoint/agent/engine-filter.ts';
 
 /**
  * The endpoint agent's environment, secret files and way to the engine: the superuser's password,
@@ -31,15 +32,20 @@ export function agentContainerSpec(cluster: ClusterFacts, engine: EngineAddress,
     hostname: 'endpoint-agent',
     image,
     command: ['node', '/usr/local/lib/flipdrill/endpoint-agent.cjs'],
-    // Root for the engine's socket (root:docker 0660 on the host; the docker group's number differs
-    // from host to host), but root with no capability at all: it reads the socket and its secret
-    // files as their owner and speaks TCP to PostgreSQL, and needs nothing more. Nothing raises
-    // that (no-new-privileges), and it writes nowhere but stdout (a read-only root; its secret
-    // files in a volume of its own, SECRETS_DIR).
+    // Two processes. Root for the engine's socket (root:docker 0660 on the host; the docker
+    // group's number differs from host to host) and the secret files, as their owner: the engine
+    // filter, which passes on only the calls the agent makes, for this cluster's containers and
+    // networks. The agent itself runs as nobody, which cannot open the engine's socket, and talks
+    // to the filter's socket in a tmpfs (FILTER_DIR). Of the capabilities only SETUID and SETGID
+    // stay, for that change of user; the agent's process has none. Nothing raises that
+    // (no-new-privileges), and it writes nowhere but stdout and the filter's socket (a read-only
+    // root; its secret files in a volume of its own, SECRETS_DIR).
     user: '0:0',
     capDrop: ['ALL'],
+    capAdd: ['SETUID', 'SETGID'],
     noNewPrivileges: true,
     readOnlyRoot: { filesDir: SECRETS_DIR },
+    tmpfs: [FILTER_DIR],
     restartOnFailure: true,
     ...agentContainerConfig(spec.name, credentials, engine),
     labels,
@@ -53,8 +59,8 @@ export function agentContainerSpec(cluster: ClusterFacts, engine: EngineAddress,
 
 /**
  * The endpoint agent: a container of the cluster's own (the app image's Node, the agent's bundle),
- * on the replication network, with the engine's socket mounted (or, for a tcp engine, its address;
- * on the host's network when that is this host's loopback). From here on the cluster moves its
+ * on the replication network, with the engine's socket mounted for its engine filter (or, for a
+ * tcp engine, its address; on the host's network when that is this host's loopback). From here on the cluster moves its
  * endpoint itself; this waits until the agent says it is watching.
  */
 export async function startEndpointAgent(cluster: ClusterFacts, docker: DockerClient, image: string, labels: Record<string, string>, signal?: AbortSignal): Promise<void> {

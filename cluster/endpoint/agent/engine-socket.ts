@@ -1,9 +1,11 @@
 /**
  * The endpoint agent's whole view of the Docker engine: a few calls of the Engine API over its
- * unix socket (or tcp, for an engine DOCKER_HOST names that way), with no client library. The agent runs inside the cluster with the socket mounted,
- * which is root on the host; so it can do only what is here: inspect and list containers and
- * networks, connect and disconnect a container to a network, and read a node's addresses. And
- * `ConfinedEngine` lets it touch only containers and networks that carry its own cluster's labels.
+ * unix socket, with no client library. In its container that socket is the engine filter's
+ * (engine-filter.ts), which passes on only these calls, for its own cluster; the engine's socket,
+ * root on the host, is the filter's alone. It can do only what is here: inspect and list
+ * containers and networks, connect and disconnect a container to a network, and read a node's
+ * addresses. And `ConfinedEngine` lets it touch only containers and networks that carry its own
+ * cluster's labels.
  */
 import http from 'node:http';
 import { containerStateOf, type ContainerState, type InspectJson } from '../../docker/container-state.ts';
