@@ -239,7 +239,7 @@ describe('ansible/: a real converge of plain Debian machines', () => {
         '  gather_facts: false',
         '  tasks:',
         '    - ansible.builtin.include_role: { name: flipdrill_node, tasks_from: files }',
-        `      vars: { flipdrill_endpoint: digitalocean, flipdrill_floating_ip: 203.0.113.77, flipdrill_do_token: "${token}" }`,
+        `      vars: { flipdrill_source_dir: "${REPO_ROOT}", flipdrill_endpoint: digitalocean, flipdrill_floating_ip: 203.0.113.77, flipdrill_do_token: "${token}" }`,
         '',
       ].join('\n'),
     );
