@@ -78,13 +78,14 @@ describe('a drill through a DigitalOcean floating IP (API simulator)', () => {
   it('postgres may run as root exactly the commands the hooks run, with exactly their arguments', async () => {
     const docker = await testDocker();
     const allowed = async (...command: string[]) => (await docker.exec(`${CLUSTER.name}-node2`, ['sudo', '-n', '-l', ...command], { user: 'postgres' })).exitCode === 0;
+    // flipdrill-vip with any arguments was allowed.
+    expect(await allowed('/usr/local/bin/flipdrill-vip', 'anything')).toBe(false);
+    expect(await allowed('/usr/local/bin/flipdrill-vip', 'up', '--anything')).toBe(false);
+    expect(await allowed('/usr/local/bin/flipdrill-flip-here', 'anything')).toBe(false);
+    expect(await allowed('/bin/cat', '/etc/flipdrill/do-token')).toBe(false);
     expect(await allowed('/usr/local/bin/flipdrill-vip', 'up')).toBe(true);
     expect(await allowed('/usr/local/bin/flipdrill-vip', 'down')).toBe(true);
     expect(await allowed('/usr/local/bin/flipdrill-flip-here', 'promote')).toBe(true);
-    expect(await allowed('/usr/local/bin/flipdrill-vip', 'up', '--anything')).toBe(false);
-    expect(await allowed('/usr/local/bin/flipdrill-vip', 'anything')).toBe(false);
-    expect(await allowed('/usr/local/bin/flipdrill-flip-here', 'anything')).toBe(false);
-    expect(await allowed('/bin/cat', '/etc/flipdrill/do-token')).toBe(false);
   });
 
   it('the postgres superuser is refused from the application network (where the app is), as repmgr is; the app\'s user is not', async () => {
