@@ -26,11 +26,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Start the host on a module with this source; resolves with its URL once it answers /flipdrill/health. */
-async function host(file: string, source: string): Promise<{ url: string; health: { status: number; body: Record<string, unknown> } }> {
+async function host(file: string, source: string, settings: Record<string, string> = { FLIPDRILL_CONNECTION: JSON.stringify({ host: 'pg-primary', port: 5432 }), FLIPDRILL_REPLICAS: '[]' }): Promise<{ url: string; health: { status: number; body: Record<string, unknown> } }> {
   writeFileSync(path.join(dir, file), source);
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'client-host.ts')], {
-    env: { ...process.env, PORT: String(port), FLIPDRILL_CLIENT_MODULE: path.join(dir, file), FLIPDRILL_CLIENT_NAME: `./${file}`, FLIPDRILL_CONNECTION: JSON.stringify({ host: 'pg-primary', port: 5432 }), FLIPDRILL_REPLICAS: '[]', FLIPDRILL_CLIENT_LOAD_TIMEOUT_MS: '1000' },
+    env: { ...process.env, PORT: String(port), FLIPDRILL_CLIENT_MODULE: path.join(dir, file), FLIPDRILL_CLIENT_NAME: `./${file}`, ...settings, FLIPDRILL_CLIENT_LOAD_TIMEOUT_MS: '1000' },
     stdio: 'ignore',
   });
   hosts.push(child);
@@ -63,6 +63,18 @@ export default async function createClient({ connection }) {
 }`;
 
 describe('the client host', () => {
+  it('takes the connection settings (which hold the password) from the files FLIPDRILL_CONNECTION_FILE and FLIPDRILL_REPLICAS_FILE name', async () => {
+    writeFileSync(path.join(dir, 'connection.json'), JSON.stringify({ host: 'from-the-file', port: 5432, password: 'secret' }));
+    writeFileSync(path.join(dir, 'replicas.json'), JSON.stringify([{ host: 'replica-from-the-file' }]));
+    const source = `export default async function createClient({ connection, replicas }) {
+      return { async write(id) { return { committed_by: connection.host + ' ' + replicas[0].host + ' ' + connection.password }; }, async readAll() { return []; } };
+    }`;
+    const { url, health } = await host('files.mjs', source, { FLIPDRILL_CONNECTION_FILE: path.join(dir, 'connection.json'), FLIPDRILL_REPLICAS_FILE: path.join(dir, 'replicas.json') });
+    expect(health.status).toBe(200);
+    const res = await fetch(`${url}/flipdrill/writes`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-flipdrill-worker': '1' }, body: JSON.stringify({ id: 'a' }) });
+    expect(await res.json()).toEqual({ id: 'a', committed_by: 'from-the-file replica-from-the-file secret' });
+  });
+
   it('serves a module over the contract: 201 acknowledged, 503 failed or unknown, reads, the final read', async () => {
     const { url, health } = await host('memory.mjs', MEMORY);
     expect(health).toEqual({ status: 200, body: { ok: true } });

@@ -7,6 +7,9 @@
  *   FLIPDRILL_CLIENT_NAME     the module as the user named it, for messages
  *   FLIPDRILL_CONNECTION      JSON { host, port, user, password, database, ssl? }: the endpoint
  *   FLIPDRILL_REPLICAS        JSON [same shape]: each data node, the standby first
+ *                             (each may come as a file that FLIPDRILL_CONNECTION_FILE or
+ *                             FLIPDRILL_REPLICAS_FILE names, as flipdrill gives them: they hold
+ *                             the password, which `docker inspect` would show in the environment)
  *   PORT                      default 8080
  *   FLIPDRILL_CLIENT_LOAD_TIMEOUT_MS   how long loading the module and its factory may take (10 s)
  *
@@ -17,6 +20,7 @@
  */
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { envSecret } from '../cluster/lib/env-secret.ts';
 
 interface Client {
   setup?(): Promise<void>;
@@ -43,7 +47,7 @@ const oneLine = (error: unknown) => String((error as Error)?.message ?? error).s
 async function main(env: NodeJS.ProcessEnv): Promise<void> {
   const file = env.FLIPDRILL_CLIENT_MODULE ?? '';
   const name = env.FLIPDRILL_CLIENT_NAME ?? file;
-  const settings = { connection: JSON.parse(env.FLIPDRILL_CONNECTION ?? '{}') as unknown, replicas: JSON.parse(env.FLIPDRILL_REPLICAS ?? '[]') as unknown };
+  const settings = { connection: JSON.parse(envSecret(env, 'FLIPDRILL_CONNECTION') ?? '{}') as unknown, replicas: JSON.parse(envSecret(env, 'FLIPDRILL_REPLICAS') ?? '[]') as unknown };
   const loadTimeoutMs = Number(env.FLIPDRILL_CLIENT_LOAD_TIMEOUT_MS ?? 10_000);
   const clients = new Map<string, Promise<Client>>();
   let problem: string | undefined;

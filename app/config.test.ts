@@ -181,3 +181,16 @@ describe('a schema of its own, and node names from a table', () => {
     expect(() => loadConfig(env({ DB_PLATFORM: 'dsql', DB_DSQL_AUTH: 'password', DB_NODE_NAMES: 'table' }))).toThrow(/^DB_NODE_NAMES=table is not for DB_PLATFORM=dsql, whose rows name no node$/);
   });
 });
+
+describe('DB_PASSWORD_FILE', () => {
+  const passwordFile = path.join(path.dirname(caFile), 'password');
+  writeFileSync(passwordFile, 'from-a-file\n');
+  it('gives the password from a file (how flipdrill starts its app: no password in the environment), winning over DATABASE_URL\'s', () => {
+    expect(loadConfig({ DB_PASSWORD_FILE: passwordFile, DB_WRITE_HOST: 'h', DB_READ_HOSTS: '', DB_SSLMODE: 'disable' }).failover.password).toBe('from-a-file');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:in-the-url@h/d?sslmode=disable', DB_PASSWORD_FILE: passwordFile, DB_READ_HOSTS: '' }).failover.password).toBe('from-a-file');
+  });
+  it('is refused beside DB_PASSWORD, and when it cannot be read', () => {
+    expect(() => loadConfig({ DB_PASSWORD: 'p', DB_PASSWORD_FILE: passwordFile, DB_READ_HOSTS: '' })).toThrow(new AppConfigError('both DB_PASSWORD and DB_PASSWORD_FILE are set; use one'));
+    expect(() => loadConfig({ DB_PASSWORD_FILE: '/nonexistent/flipdrill/password', DB_READ_HOSTS: '' })).toThrow(/DB_PASSWORD_FILE \/nonexistent\/flipdrill\/password cannot be read \(ENOENT\)/);
+  });
+});

@@ -8,6 +8,8 @@
  *   DB_DSQL_SCHEMA          dsql, a role other than admin: its schema (default myschema)
  *   DB_DSQL_AUTH=password   dsql: send DB_PASSWORD instead of an IAM token (a local stand-in)
  *   DB_NAME, DB_USER, DB_PASSWORD
+ *   DB_PASSWORD_FILE        a file holding the password, in DB_PASSWORD's place (flipdrill's app
+ *                           container gets it so: `docker inspect` shows no password)
  *   DB_SCHEMA               a schema of the app's own, a plain name (lower-case letters, digits, _):
  *                           every connection's search_path, so the tables, SequelizeMeta and
  *                           node_names are there; it must exist (default: the server's search_path)
@@ -38,6 +40,7 @@
  *   ANALYTICS_DB_FAILOVER_WINDOW_MS
  */
 import { readFileSync } from 'node:fs';
+import { envSecret } from '../cluster/lib/env-secret.ts';
 import { formatHost, parseHostList, parsePostgresUrl, PostgresUrlError, type PostgresUrl } from '../cluster/lib/postgres-url.ts';
 import { AWARE_DEFAULTS, TARGET_SESSION_ATTRS, type Endpoint, type FailoverConfig, type TargetSessionAttrs, type TlsConfig } from './failover/settings.ts';
 import { PLATFORM_NAMES, platformNamed } from './platforms/index.ts';
@@ -201,6 +204,14 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
   const fromUrl = given.DATABASE_URL ? parseDatabaseUrl(given.DATABASE_URL) : {};
   const env: NodeJS.ProcessEnv = { ...fromUrl };
   for (const [k, v] of Object.entries(given)) if (v !== undefined) env[k] = v;
+  if (given.DB_PASSWORD_FILE) {
+    // The file wins over a password in DATABASE_URL, as DB_PASSWORD would.
+    try {
+      env.DB_PASSWORD = envSecret({ DB_PASSWORD: given.DB_PASSWORD, DB_PASSWORD_FILE: given.DB_PASSWORD_FILE }, 'DB_PASSWORD');
+    } catch (error) {
+      throw new AppConfigError((error as Error).message);
+    }
+  }
   const platformName = env.DB_PLATFORM ?? 'repmgr';
   const platform = platformNamed(platformName);
   // A platform whose connections sign tokens of their own (Aurora DSQL) needs no password.

@@ -9,6 +9,7 @@ import { nodeContainerConfig, SECRETS_DIR } from './docker/containers/node.ts';
 import { defineCluster } from './spec.ts';
 import { generateSshKeyPair } from './ssh-key.ts';
 import { generateClusterTls } from './tls.ts';
+import { envSecret } from './lib/env-secret.ts';
 
 const credentials: ClusterCredentials = {
   superuser: { user: 'postgres', password: 'superuser-secret', database: 'postgres' },
@@ -45,6 +46,16 @@ describe('secrets as files', () => {
     expect(env.FLIPDRILL_TLS_CERT).toBe(tls.servers[node.name]!.cert);
   });
 
+  it('the witness gets no DigitalOcean token: it never moves the floating IP', () => {
+    const witness = spec.nodes.find((n) => n.initialRole === 'witness')!;
+    const { env, files } = nodeContainerConfig(spec, witness, credentials, ssh, tls);
+    expect(env.DIGITALOCEAN_TOKEN_FILE).toBeUndefined();
+    expect(files.map((f) => f.content)).not.toContain('dop_v1_hook-secret');
+    for (const node of spec.nodes.filter((n) => n.initialRole !== 'witness')) {
+      expect(nodeContainerConfig(spec, node, credentials, ssh, tls).files.map((f) => f.content), node.name).toContain('dop_v1_hook-secret');
+    }
+  });
+
   it('the endpoint agent gets the superuser password and its own token as files', () => {
     const { env, files } = agentContainerConfig(spec.name, credentials);
     expect(env).toEqual({ FLIPDRILL_CLUSTER: 'fdsecrets', POSTGRES_PASSWORD_FILE: `${SECRETS_DIR}/POSTGRES_PASSWORD`, DIGITALOCEAN_TOKEN_FILE: `${SECRETS_DIR}/DIGITALOCEAN_TOKEN` });
@@ -57,5 +68,22 @@ describe('secrets as files', () => {
     expect(files.map((f) => f.path.split('/').at(-1))).toEqual(['POSTGRES_PASSWORD', 'REPMGR_PASSWORD', 'APP_DB_PASSWORD', 'FLIPDRILL_SSH_PRIVATE_KEY']);
     expect(env.FLIPDRILL_TLS_KEY_FILE).toBeUndefined();
     expect(env.DIGITALOCEAN_TOKEN_FILE).toBeUndefined();
+  });
+});
+
+describe('envSecret: a secret from <NAME> or from the file <NAME>_FILE names', () => {
+  const files: Record<string, string> = { '/run/s/TOKEN': 'from-the-file\n' };
+  const read = (f: string) => {
+    if (!(f in files)) throw Object.assign(new Error('no'), { code: 'ENOENT' });
+    return files[f]!;
+  };
+  it('reads the file (one trailing newline dropped), or the variable, or nothing', () => {
+    expect(envSecret({ TOKEN_FILE: '/run/s/TOKEN' }, 'TOKEN', read)).toBe('from-the-file');
+    expect(envSecret({ TOKEN: 'by-hand' }, 'TOKEN', read)).toBe('by-hand');
+    expect(envSecret({}, 'TOKEN', read)).toBeUndefined();
+  });
+  it('refuses both at once, and a file it cannot read, without saying the secret', () => {
+    expect(() => envSecret({ TOKEN: 'x', TOKEN_FILE: '/run/s/TOKEN' }, 'TOKEN', read)).toThrow('both TOKEN and TOKEN_FILE are set; use one');
+    expect(() => envSecret({ TOKEN_FILE: '/run/s/none' }, 'TOKEN', read)).toThrow('TOKEN_FILE /run/s/none cannot be read (ENOENT)');
   });
 });

@@ -5,7 +5,7 @@
  * drills the result over SSH with --target, as it would Vagrant VMs or droplets.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +156,32 @@ describe('ansible/: a real converge of plain Debian machines', () => {
     expect(Object.fromEntries(machines.names.map((n) => [n, recap[n]?.changed]))).toEqual({ node1: 0, node2: 0, node3: 0 });
   });
 
+  it("lets postgres run as root exactly repmgr's service commands and the hooks', each with exactly its arguments", async () => {
+    const docker = await testDocker();
+    const allowed = async (...command: string[]) => (await docker.exec(`${NAME}-node1`, ['sudo', '-n', '-l', ...command], { user: 'postgres' })).exitCode === 0;
+    // What `pg_ctlcluster 15 main *` let through: other actions, and options that run anything.
+    expect(await allowed('/usr/bin/pg_ctlcluster', '15', 'main', 'start', '-o', '-c archive_command=id')).toBe(false);
+    expect(await allowed('/usr/bin/pg_ctlcluster', '15', 'main', 'promote')).toBe(false);
+    expect(await allowed('/usr/bin/pg_ctlcluster', '15', 'main', 'stop', '-m', 'immediate')).toBe(false);
+    expect(await allowed('/usr/local/bin/flipdrill-vip', 'up', 'extra')).toBe(false);
+    // What the hooks and repmgr run.
+    for (const command of [['start'], ['stop', '-m', 'fast'], ['restart', '-m', 'fast'], ['reload']]) {
+      expect(await allowed('/usr/bin/pg_ctlcluster', '15', 'main', ...command), command.join(' ')).toBe(true);
+    }
+    expect(await allowed('/usr/local/bin/flipdrill-vip', 'up')).toBe(true);
+    expect(await allowed('/usr/local/bin/flipdrill-flip-here', 'promote')).toBe(true);
+  });
+
+  it('lets the postgres superuser in as repmgr: from the replication network or the node itself, nowhere else', async () => {
+    const docker = await testDocker();
+    const rules = await docker.exec(
+      `${NAME}-node1`,
+      ['psql', '-X', '-qAt', '-c', "SELECT type, address, auth_method FROM pg_hba_file_rules WHERE 'postgres' = ANY(user_name) ORDER BY line_number"],
+      { user: 'postgres' },
+    );
+    expect(rules.stdout.trim().split('\n')).toEqual(['local||peer', `host|${SUBNET.split('/')[0]}|scram-sha-256`, 'host|samehost|scram-sha-256', 'host|all|reject']);
+  });
+
   it('passes the kill-primary drill, run over SSH with --target: node2 promoted, the virtual IP on node2 alone, nothing lost', async () => {
     try {
       const { report } = await runDrill({ target: machines.sshInventory, scenario: resolveScenario('kill-primary'), runsDir, warmupMs: 2000, settleMs: 2000 });
@@ -200,5 +226,39 @@ describe('ansible/: a real converge of plain Debian machines', () => {
       printNodeLogs(runsDir);
       throw error;
     }
+  });
+
+  it('with the digitalocean endpoint, puts the token in a file only root reads, on the data nodes only, and never in node.env', async () => {
+    const token = `dop_v1_test-${Date.now().toString(16)}-not-a-real-token`;
+    const play = path.join(work, 'do-files.yml');
+    // The role's files alone, as the digitalocean endpoint has them (nothing here calls its API).
+    writeFileSync(
+      play,
+      [
+        '- hosts: primary:standby:witness',
+        '  become: true',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - ansible.builtin.include_role: { name: flipdrill_node, tasks_from: files }',
+        `      vars: { flipdrill_source_dir: "${REPO_ROOT}", flipdrill_endpoint: digitalocean, flipdrill_floating_ip: 203.0.113.77, flipdrill_do_token: "${token}" }`,
+        '',
+      ].join('\n'),
+    );
+    const { code, output } = await run('ansible-playbook', ['-i', machines.ansibleInventory, play]);
+    if (code !== 0) process.stderr.write(output.split('\n').slice(-40).join('\n'));
+    expect(code).toBe(0);
+    expect(output).not.toContain(token);
+    const docker = await testDocker();
+    for (const node of machines.names) {
+      const settings = await docker.exec(`${NAME}-${node}`, ['cat', '/etc/flipdrill/node.env']);
+      expect(settings.stdout, node).toContain('FLIPDRILL_FLOATING_IP=203.0.113.77');
+      expect(settings.stdout, node).not.toContain(token);
+      // What a database superuser reaches: whatever postgres can read.
+      const asPostgres = await docker.exec(`${NAME}-${node}`, ['sh', '-c', 'cat /etc/flipdrill/* 2>&1; true'], { user: 'postgres' });
+      expect(asPostgres.stdout, node).not.toContain(token);
+    }
+    const stat = async (node: string) => (await docker.exec(`${NAME}-${node}`, ['stat', '-c', '%U:%G %a', '/etc/flipdrill/do-token'])).stdout.trim();
+    expect([await stat('node1'), await stat('node2'), await stat('node3')]).toEqual(['root:root 600', 'root:root 600', '']);
+    expect((await docker.exec(`${NAME}-node2`, ['cat', '/etc/flipdrill/do-token'])).stdout.trim()).toBe(token);
   });
 });

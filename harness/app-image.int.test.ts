@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, ImageBuilder, removeClusters } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { clusterSecrets, secretsInInspect } from './test-support/inspect-secrets.ts';
 import { runFlipdrill } from './test-support/run-command.ts';
 
 const IMAGE = 'fdtest/notes:1';
@@ -38,7 +39,8 @@ afterAll(async () => {
 
 describe('--app-image: your own app', () => {
   it('a notes service of its own, in the app’s place, PASSes kill-primary through the app contract', async () => {
-    const { report } = await runDrill({ cluster: { ...CLUSTER, appImage: IMAGE }, runsDir, warmupMs: 2000, settleMs: 2000 });
+    // Kept for the next test, which looks at its containers.
+    const { report } = await runDrill({ cluster: { ...CLUSTER, appImage: IMAGE }, runsDir, warmupMs: 2000, settleMs: 2000, keep: true });
     const r = report.result;
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.verdict).toBe('PASS');
@@ -48,6 +50,14 @@ describe('--app-image: your own app', () => {
     expect(r.promotion?.node).toBe('node2');
     // It says which node committed each write: the writes after the fault are node2's.
     expect(r.writesAfterFault.onNewPrimary).toBeGreaterThan(0);
+  });
+
+  it('docker inspect of every container (the nodes, the endpoint agent, your app) shows no password and no token', async () => {
+    const secrets = await clusterSecrets(CLUSTER.name);
+    const { containers, shown } = await secretsInInspect(CLUSTER.name, secrets);
+    expect(containers).toEqual([`${CLUSTER.name}-app`, `${CLUSTER.name}-endpoint-agent`, `${CLUSTER.name}-node1`, `${CLUSTER.name}-node2`, `${CLUSTER.name}-node3`]);
+    expect(shown).toEqual([]);
+    await removeClusters(await testDocker(), createLogger(), CLUSTER.name);
     expect(await leftovers(CLUSTER.name)).toEqual([]);
   });
 

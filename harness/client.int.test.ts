@@ -15,6 +15,7 @@ import { runDrill, type DrillOutcome } from './drill.ts';
 import { readHistory } from './history.ts';
 import type { Op } from './op.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { clusterSecrets, secretsInInspect } from './test-support/inspect-secrets.ts';
 import { runFlipdrill } from './test-support/run-command.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-client-runs-'));
@@ -26,7 +27,7 @@ afterAll(async () => {
   rmSync(runsDir, { recursive: true, force: true });
 });
 
-const drill = (module: string) => runDrill({ cluster: { ...CLUSTER, client: path.join(FIXTURES, module) }, runsDir, warmupMs: 2000, settleMs: 2000 });
+const drill = (module: string, keep = false) => runDrill({ cluster: { ...CLUSTER, client: path.join(FIXTURES, module) }, runsDir, warmupMs: 2000, settleMs: 2000, keep });
 
 /** Each worker's client counts its own writes: the ids of every `nth` write of each worker, that the client acknowledged. */
 function everyNth(outcome: DrillOutcome, nth: number, completion: Op['type']): string[] {
@@ -49,7 +50,8 @@ function everyNth(outcome: DrillOutcome, nth: number, completion: Op['type']): s
 
 describe('--client: your own client module', () => {
   it('a correct module PASSes kill-primary, through the endpoint, its rows read back by the module itself', async () => {
-    const { report } = await drill('good.mjs');
+    // Kept for the next test, which looks at its containers.
+    const { report } = await drill('good.mjs', true);
     const r = report.result;
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.verdict).toBe('PASS');
@@ -60,6 +62,14 @@ describe('--client: your own client module', () => {
     expect(r.promotion?.node).toBe('node2');
     // No stamps from this module: the database's own downtime is not measured, not guessed.
     expect(r.databaseDowntime).toBeNull();
+  });
+
+  it('docker inspect of every container (the nodes, the endpoint agent, the client host) shows no password and no token', async () => {
+    const secrets = await clusterSecrets(CLUSTER.name);
+    const { containers, shown } = await secretsInInspect(CLUSTER.name, secrets);
+    expect(containers).toEqual([`${CLUSTER.name}-app`, `${CLUSTER.name}-endpoint-agent`, `${CLUSTER.name}-node1`, `${CLUSTER.name}-node2`, `${CLUSTER.name}-node3`]);
+    expect(shown).toEqual([]);
+    await removeClusters(await testDocker(), createLogger(), CLUSTER.name);
     expect(await leftovers(CLUSTER.name)).toEqual([]);
   });
 

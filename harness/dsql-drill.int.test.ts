@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, removeClusters } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
 import { leftovers, testDocker } from './test-support/docker.ts';
+import { clusterSecrets, secretsInInspect } from './test-support/inspect-secrets.ts';
 
 const CLUSTER = { name: 'fdtest-dsql-drill', portBase: 29632, appPort: 29680, backSubnet: '10.213.71.0/24', frontSubnet: '10.213.72.0/24', appProfile: 'dsql' as const };
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-dsql-runs-'));
@@ -39,6 +40,13 @@ describe('--app dsql: the DSQL profile drilled through the DSQL stand-in', () =>
     // The rows carry the DSQL profile's stamps, as they would on DSQL.
     const rows = JSON.parse(readFileSync(path.join(run.dir, 'final-read.json'), 'utf8')) as { rows: { committed_by: string }[] };
     expect(new Set(rows.rows.map((r) => r.committed_by))).toEqual(new Set(['dsql']));
+  });
+
+  it('docker inspect of every container (the nodes, the endpoint agent, the app, the DSQL stand-in) shows no password and no token', async () => {
+    const secrets = await clusterSecrets(CLUSTER.name);
+    const { containers, shown } = await secretsInInspect(CLUSTER.name, secrets);
+    expect(containers).toEqual([`${CLUSTER.name}-app`, `${CLUSTER.name}-dsql`, `${CLUSTER.name}-endpoint-agent`, `${CLUSTER.name}-node1`, `${CLUSTER.name}-node2`, `${CLUSTER.name}-node3`]);
+    expect(shown).toEqual([]);
   });
 
   it('kill-primary with the bank workload passes: transfers that conflicted were answered OC000, retried, and each applied once', async () => {

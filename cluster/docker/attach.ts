@@ -15,19 +15,22 @@ export async function attachCluster(docker: DockerClient, logger: Logger, name =
   const node1 = await docker.inspectContainer(names.container(spec, 'node1'));
   const app = await docker.inspectContainer(names.appContainer(spec));
   if (!node1 || !app) return undefined;
-  const node1Secret = async (key: string): Promise<string> => {
-    if (node1.env[key]) return node1.env[key]!;
-    const file = node1.env[`${key}_FILE`];
-    return file ? ((await docker.readFile(names.container(spec, 'node1'), file, 64 * 1024)) ?? '') : '';
+  // A secret a container was given, from its environment (an older cluster) or its secret file.
+  const secretOf = async (container: string, env: Record<string, string>, key: string): Promise<string> => {
+    if (env[key]) return env[key]!;
+    const file = env[`${key}_FILE`];
+    return file ? ((await docker.readFile(container, file, 64 * 1024)) ?? '') : '';
   };
+  const node1Secret = (key: string) => secretOf(names.container(spec, 'node1'), node1.env, key);
   const credentials: ClusterCredentials = {
     superuser: { user: 'postgres', password: await node1Secret('POSTGRES_PASSWORD'), database: 'postgres' },
     repmgrPassword: await node1Secret('REPMGR_PASSWORD'),
-    app: { user: app.env.DB_USER ?? 'flipdrill_app', password: app.env.DB_PASSWORD ?? '', database: app.env.DB_NAME ?? 'flipdrill' },
+    app: { user: app.env.DB_USER ?? 'flipdrill_app', password: (await secretOf(names.appContainer(spec), app.env, 'DB_PASSWORD')) || (await node1Secret('APP_DB_PASSWORD')), database: app.env.DB_NAME ?? 'flipdrill' },
     ...(app.env.DB_SSL_CA ? { ca: app.env.DB_SSL_CA } : {}),
   };
   if (spec.endpoint === 'do-simulator') {
-    const [hook, harness, agent] = (await docker.inspectContainer(names.doSimulatorContainer(spec)))?.env.SIM_TOKENS?.split(',') ?? [];
+    const simulator = await docker.inspectContainer(names.doSimulatorContainer(spec));
+    const [hook, harness, agent] = simulator ? (await secretOf(names.doSimulatorContainer(spec), simulator.env, 'SIM_TOKENS')).split(',') : [];
     if (hook && harness && agent) credentials.doTokens = { hook, harness, agent };
   }
   return new StartedCluster(spec, credentials, docker, logger);

@@ -1,7 +1,7 @@
 /**
  * A tar archive of a few small files, in memory: what the engine's archive API takes to put files
  * into a container before it starts (secrets, which the container's environment would show to
- * anyone who can run `docker inspect`). ustar headers, owned by root, each parent directory first.
+ * anyone who can run `docker inspect`). ustar headers, owned by root unless a file says otherwise, each parent directory first.
  */
 
 export interface TarFile {
@@ -10,19 +10,23 @@ export interface TarFile {
   content: string;
   /** File mode, e.g. 0o400. */
   mode: number;
+  /** Owner (uid and gid) of the file and of its own directory; root when absent. A container that runs as another user (the app) reads its secrets as that user. */
+  owner?: { uid: number; gid: number };
+  /** Mode of the file's own directory, when not tarOf's `dirMode`. */
+  dirMode?: number;
 }
 
 function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-function header(name: string, size: number, mode: number, type: '0' | '5'): Buffer {
+function header(name: string, size: number, mode: number, type: '0' | '5', owner = { uid: 0, gid: 0 }): Buffer {
   if (Buffer.byteLength(name) > 99) throw new Error(`tar: path too long: ${name}`);
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write(octal(mode, 8), 100, 'ascii');
-  h.write(octal(0, 8), 108, 'ascii'); // uid root
-  h.write(octal(0, 8), 116, 'ascii'); // gid root
+  h.write(octal(owner.uid, 8), 108, 'ascii');
+  h.write(octal(owner.gid, 8), 116, 'ascii');
   h.write(octal(size, 12), 124, 'ascii');
   h.write(octal(0, 12), 136, 'ascii'); // mtime
   h.write('        ', 148, 'ascii'); // checksum placeholder: eight spaces
@@ -47,11 +51,11 @@ export function tarOf(files: readonly TarFile[], dirMode = 0o700): Buffer {
       // Only the file's own directory gets dirMode; directories above it (/run) are left as the image has them.
       if (i === segments.length - 1 && !dirs.has(dir)) {
         dirs.add(dir);
-        parts.push(header(dir, 0, dirMode, '5'));
+        parts.push(header(dir, 0, file.dirMode ?? dirMode, '5', file.owner));
       }
     }
     const body = Buffer.from(file.content, 'utf8');
-    parts.push(header(segments.join('/'), body.length, file.mode, '0'), body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    parts.push(header(segments.join('/'), body.length, file.mode, '0', file.owner), body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));
   return Buffer.concat(parts);

@@ -9,7 +9,8 @@
  *   DSQL_DATABASES          comma-separated: the first is the one a client gets when it names
  *                           none (or DSQL's `postgres`), the others each play a DSQL cluster of their own
  *   DSQL_UPSTREAM_USER      the databases' owner, whom the stand-in logs in as
- *   DSQL_UPSTREAM_PASSWORD
+ *   DSQL_UPSTREAM_PASSWORD  (or DSQL_UPSTREAM_PASSWORD_FILE: a file holding it, as flipdrill's
+ *                           container gets it: not in `docker inspect`)
  *   DSQL_LOCK_TIMEOUT_MS    how soon the second writer of a row is told of the conflict (default 50)
  *   DSQL_HOST               the address it listens on (its container sets 0.0.0.0: there every
  *                           address is the container's own); default 127.0.0.1
@@ -20,6 +21,7 @@
  * It waits up to a minute for the database behind it at start (the cluster may still be electing).
  */
 import http from 'node:http';
+import { envSecret } from '../lib/env-secret.ts';
 import { startDsqlStandIn, type DsqlStandIn } from './stand-in.ts';
 
 const env = process.env;
@@ -34,12 +36,18 @@ const port = (name: string, value: string | undefined, fallback: number) => {
 };
 
 const databases = (env.DSQL_DATABASES ?? '').split(',').filter(Boolean);
-if (!env.DSQL_UPSTREAM_HOST || !env.DSQL_UPSTREAM_USER || !env.DSQL_UPSTREAM_PASSWORD || databases.length === 0) {
+let upstreamPassword: string | undefined;
+try {
+  upstreamPassword = envSecret(env, 'DSQL_UPSTREAM_PASSWORD');
+} catch (error) {
+  fail((error as Error).message);
+}
+if (!env.DSQL_UPSTREAM_HOST || !env.DSQL_UPSTREAM_USER || !upstreamPassword || databases.length === 0) {
   fail('DSQL_UPSTREAM_HOST, DSQL_UPSTREAM_USER, DSQL_UPSTREAM_PASSWORD and DSQL_DATABASES are needed');
 }
 const host = ipv4('DSQL_HOST', env.DSQL_HOST ?? '127.0.0.1');
 const options = {
-  upstream: { host: env.DSQL_UPSTREAM_HOST!, port: port('DSQL_UPSTREAM_PORT', env.DSQL_UPSTREAM_PORT, 5432), database: databases[0]!, user: env.DSQL_UPSTREAM_USER!, password: env.DSQL_UPSTREAM_PASSWORD! },
+  upstream: { host: env.DSQL_UPSTREAM_HOST!, port: port('DSQL_UPSTREAM_PORT', env.DSQL_UPSTREAM_PORT, 5432), database: databases[0]!, user: env.DSQL_UPSTREAM_USER!, password: upstreamPassword! },
   databases: databases.slice(1),
   listen: { host, port: port('DSQL_PORT', env.DSQL_PORT, 5432) },
   lockTimeoutMs: port('DSQL_LOCK_TIMEOUT_MS', env.DSQL_LOCK_TIMEOUT_MS, 50),

@@ -5,13 +5,22 @@
 # entrypoint writes it from the container's environment; Ansible writes it on VMs and droplets.
 # Hooks read it rather than their own environment: repmgr runs some of them over SSH, where the
 # environment is empty, and flipdrill-vip runs as root and must not take settings from its caller.
+# It holds no secret: the DigitalOcean token is in /etc/flipdrill/do-token, root's alone, on the
+# data nodes only; the promote hook (postgres) moves the floating IP through
+# `sudo flipdrill-flip-here promote`, which reads it as root.
+#
+# Scripts that run as root parse the file (parse_settings, read_setting), never source it: a line
+# in it is then never run as a command.
 
 FLIPDRILL_SETTINGS=/etc/flipdrill/node.env
+FLIPDRILL_DO_TOKEN_FILE=/etc/flipdrill/do-token
 PGBIN=/usr/lib/postgresql/15/bin
 PG_HOME=/var/lib/postgresql
 LOG_DIR=/var/log/flipdrill
 
+# For postgres's hooks only: sourced, as postgres. A root script uses parse_settings.
 load_settings() {
+  if [ "$(id -u)" = 0 ]; then parse_settings; return; fi
   if [ -r "$FLIPDRILL_SETTINGS" ]; then
     set -a
     # shellcheck disable=SC1090
@@ -90,7 +99,10 @@ wait_for_local_record() {
 take_endpoint() {
   (
     flock -w 60 9 || { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) take_endpoint: the lock was held 60 s" >>/var/log/flipdrill/repmgrd.log; exit 1; }
-    /usr/local/bin/flipdrill-flip-here "$1"
+    # As root, through sudo: only root reads the token.
+    if [ -n "${FLIPDRILL_FLOATING_IP:-}" ]; then
+      sudo -n /usr/local/bin/flipdrill-flip-here "$1" || echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) take_endpoint: could not run flipdrill-flip-here" >>/var/log/flipdrill/repmgrd.log
+    fi
     if [ -n "${FLIPDRILL_VIP:-}" ]; then
       sudo -n /usr/local/bin/flipdrill-vip up || echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) take_endpoint: could not take the virtual IP" >>/var/log/flipdrill/repmgrd.log
     fi
@@ -99,7 +111,29 @@ take_endpoint() {
 
 read_setting() {
   [ -r "$FLIPDRILL_SETTINGS" ] || return 0
-  sed -n "s/^$1=//p" "$FLIPDRILL_SETTINGS" | tail -n 1
+  local value
+  value=$(sed -n "s/^$1=//p" "$FLIPDRILL_SETTINGS" | tail -n 1)
+  # Undo the quoting the writers use, as text (never eval): Ansible's quote ('...', a quote inside
+  # as '"'"') or printf %q (a backslash before each special character).
+  if [[ $value == \'*\' && ${#value} -ge 2 ]]; then
+    value=${value:1:${#value}-2}
+    value=${value//\'\"\'\"\'/\'}
+  else
+    value=$(printf '%s' "$value" | sed 's/\\\(.\)/\1/g')
+  fi
+  printf '%s\n' "$value"
+}
+
+# Every setting the scripts use, parsed out of the file (for scripts that run as root).
+parse_settings() {
+  local key
+  for key in NODE_NAME NODE_ID NODE_ROLE PGDATA PG_CONF_DIR PEER_NODES FLIPDRILL_SYNC_REPLICATION FLIPDRILL_VIP FLIPDRILL_VIP_SUBNET \
+    FLIPDRILL_FLOATING_IP FLIPDRILL_DO_API_URL FLIPDRILL_METADATA_URL; do
+    printf -v "$key" '%s' "$(read_setting "$key")"
+    # shellcheck disable=SC2163
+    [ -n "${!key}" ] && export "$key" || unset "$key"
+  done
+  return 0
 }
 
 # Rejoin an old primary as a standby of the node that replaced it: pg_rewind first, a fresh clone

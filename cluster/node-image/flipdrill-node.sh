@@ -80,9 +80,16 @@ write_settings() {
   local key
   install -m 0640 -o root -g postgres /dev/null "$FLIPDRILL_SETTINGS"
   for key in NODE_NAME NODE_ID NODE_ROLE PEER_NODES FLIPDRILL_SYNC_REPLICATION FLIPDRILL_VIP FLIPDRILL_VIP_SUBNET \
-    FLIPDRILL_FLOATING_IP DIGITALOCEAN_TOKEN FLIPDRILL_DO_API_URL FLIPDRILL_METADATA_URL; do
+    FLIPDRILL_FLOATING_IP FLIPDRILL_DO_API_URL FLIPDRILL_METADATA_URL; do
     [ -n "${!key:-}" ] && printf '%s=%q\n' "$key" "${!key}" >>"$FLIPDRILL_SETTINGS"
   done
+  # The DigitalOcean token: root's alone (postgres, and so any database superuser through COPY ...
+  # TO PROGRAM, cannot read it), and only where the promote hook moves the IP: not on the witness.
+  rm -f "$FLIPDRILL_DO_TOKEN_FILE"
+  if [ -n "${DIGITALOCEAN_TOKEN:-}" ] && [ "$NODE_ROLE" != witness ]; then
+    install -m 0600 -o root -g root /dev/null "$FLIPDRILL_DO_TOKEN_FILE"
+    printf '%s\n' "$DIGITALOCEAN_TOKEN" >"$FLIPDRILL_DO_TOKEN_FILE"
+  fi
   return 0
 }
 

@@ -27,7 +27,8 @@ set -uo pipefail
 FLIPDRILL_LOG_TAG=flipdrill-repmgrd-watch
 # shellcheck source=flipdrill-lib.sh
 . /usr/local/lib/flipdrill/flipdrill-lib.sh
-load_settings
+# Run as root: the settings are parsed out of the file, never sourced.
+parse_settings
 
 WATCH_SECS=${FLIPDRILL_REPMGRD_WATCH_SECS:-3}
 REPMGRD_LOG="$LOG_DIR/repmgrd.log"

@@ -9,7 +9,8 @@
 set -euo pipefail
 # shellcheck source=flipdrill-lib.sh
 . /usr/local/lib/flipdrill/flipdrill-lib.sh
-load_settings
+# Run as root: the settings are parsed out of the file, never sourced.
+parse_settings
 FLIPDRILL_LOG_TAG=flipdrill-start
 : "${PGDATA:?PGDATA is not in $FLIPDRILL_SETTINGS (provision the node with the flipdrill playbook)}"
 : "${NODE_ROLE:?NODE_ROLE is not in $FLIPDRILL_SETTINGS}"

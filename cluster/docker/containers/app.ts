@@ -9,6 +9,23 @@ import { ClusterError, ConfigError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import { names } from '../../spec.ts';
 import { ANALYTICS_DATABASE, type ClusterFacts } from '../cluster-facts.ts';
+import { secretFiles } from '../secret-files.ts';
+
+/** The user flipdrill's app image runs as (app/Dockerfile's USER): the one that reads its secret files. */
+const APP_IMAGE_USER = { uid: 65534, gid: 65534 };
+
+/** An environment's passwords moved into files (`<NAME>_FILE`), the rest left as it is. */
+function passwordsAsFiles(env: Record<string, string>, keys: readonly string[], owner?: { uid: number; gid: number }, mode?: number) {
+  const rest = { ...env };
+  const values: Record<string, string> = {};
+  for (const key of keys) {
+    if (rest[key] === undefined) continue;
+    values[key] = rest[key]!;
+    delete rest[key];
+  }
+  const secrets = secretFiles(values, owner);
+  return { env: { ...rest, ...secrets.env }, files: mode === undefined ? secrets.files : secrets.files.map((f) => ({ ...f, mode, dirMode: 0o755 })) };
+}
 
 /** Where flipdrill's app connects, and as whom. */
 export function appConnection(cluster: Pick<ClusterFacts, 'spec' | 'credentials'>): AppConnection {
@@ -45,7 +62,8 @@ export function appEnv(cluster: ClusterFacts, profile: AppProfile): Record<strin
 
 /**
  * The database settings an app of yours is given: one variable per setting (libpq's own names,
- * which pg and psql read), a DATABASE_URL, and the replicas. See docs/app-contract.md.
+ * which pg and psql read), a DATABASE_URL without the password, the password in the file
+ * DATABASE_PASSWORD_FILE names, and the replicas. See docs/app-contract.md.
  */
 export function appImageEnv(cluster: Pick<ClusterFacts, 'spec' | 'credentials' | 'dataNodes'>): Record<string, string> {
   const { spec, credentials } = cluster;
@@ -56,9 +74,9 @@ export function appImageEnv(cluster: Pick<ClusterFacts, 'spec' | 'credentials' |
     PGHOST: host,
     PGPORT: '5432',
     PGUSER: user,
-    PGPASSWORD: password,
+    DATABASE_PASSWORD: password,
     PGDATABASE: database,
-    DATABASE_URL: `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:5432/${encodeURIComponent(database)}`,
+    DATABASE_URL: `postgres://${encodeURIComponent(user)}@${host}:5432/${encodeURIComponent(database)}`,
     // Each data node, the standby first (for reads), comma-separated host names on port 5432.
     DATABASE_REPLICA_HOSTS: cluster.dataNodes.slice().reverse().map((n) => n.name).join(','),
     ...(credentials.ca ? { PGSSLMODE: 'verify-full', DATABASE_CA: credentials.ca } : {}),
@@ -72,7 +90,12 @@ export async function startAppImage(cluster: ClusterFacts, docker: DockerClient,
     name,
     hostname: 'app',
     image,
-    env: { ...appImageEnv(cluster), APP_PROFILE: 'image' },
+    // The image's user is its own (any uid): the password file is readable inside the container
+    // (whose processes are all the app's), and in no environment `docker inspect` shows.
+    ...(() => {
+      const { env, files } = passwordsAsFiles({ ...appImageEnv(cluster), APP_PROFILE: 'image' }, ['DATABASE_PASSWORD'], undefined, 0o444);
+      return { env, files };
+    })(),
     labels,
     publish: { 8080: cluster.spec.app.hostPort },
     networks: [{ network: names.frontNetwork(cluster.spec), ipv4Address: cluster.spec.app.frontIp, aliases: ['app'] }],
@@ -106,11 +129,14 @@ export async function createAndStartApp(
 ): Promise<void> {
   const { spec } = cluster;
   const appContainer = names.appContainer(spec);
+  // The password as a file the app's user reads (DB_PASSWORD_FILE), not in the environment.
+  const secrets = passwordsAsFiles(env, ['DB_PASSWORD'], APP_IMAGE_USER);
   await docker.createContainer({
     name: appContainer,
     hostname: 'app',
     image,
-    env,
+    env: secrets.env,
+    files: secrets.files,
     labels,
     publish: { 8080: spec.app.hostPort },
     networks: [{ network: names.frontNetwork(spec), ipv4Address: spec.app.frontIp, aliases: ['app'] }],

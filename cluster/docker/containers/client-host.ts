@@ -5,6 +5,7 @@ import { ConfigError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import { names } from '../../spec.ts';
 import type { ClusterFacts } from '../cluster-facts.ts';
+import { secretFiles } from '../secret-files.ts';
 
 /**
  * A user's client module in the client host (app/client-host.ts), in the app's place: same name,
@@ -16,6 +17,15 @@ export async function startClientHost(cluster: ClusterFacts, docker: DockerClien
   const name = names.appContainer(spec);
   const ssl = credentials.ca ? { ssl: { ca: credentials.ca, rejectUnauthorized: true } } : {};
   const settings = (host: string) => ({ host, port: 5432, user: credentials.app.user, password: credentials.app.password, database: credentials.app.database, ...ssl });
+  // The settings hold the app's password: files only the module's user reads, not the environment.
+  const [uid, gid] = module.user.split(':').map(Number);
+  const secrets = secretFiles(
+    {
+      FLIPDRILL_CONNECTION: JSON.stringify(settings(spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias)),
+      FLIPDRILL_REPLICAS: JSON.stringify(cluster.dataNodes.slice().reverse().map((n) => settings(n.name))),
+    },
+    { uid: uid!, gid: gid ?? uid! },
+  );
   await docker.createContainer({
     name,
     hostname: 'app',
@@ -26,9 +36,9 @@ export async function startClientHost(cluster: ClusterFacts, docker: DockerClien
       APP_PROFILE: 'client',
       FLIPDRILL_CLIENT_MODULE: module.inContainer,
       FLIPDRILL_CLIENT_NAME: module.name,
-      FLIPDRILL_CONNECTION: JSON.stringify(settings(spec.endpoint === 'virtual-ip' ? spec.virtualIp.address : spec.endpointAlias)),
-      FLIPDRILL_REPLICAS: JSON.stringify(cluster.dataNodes.slice().reverse().map((n) => settings(n.name))),
+      ...secrets.env,
     },
+    files: secrets.files,
     binds: [`${module.mount}:/client:ro`],
     labels,
     publish: { 8080: spec.app.hostPort },

@@ -4,6 +4,7 @@ import { waitFor } from '../../lib/wait-for.ts';
 import { dropletIdOf, names } from '../../spec.ts';
 import type { EndpointWatch } from '../../target.ts';
 import type { ClusterFacts } from '../cluster-facts.ts';
+import { secretFiles } from '../secret-files.ts';
 
 /**
  * The DigitalOcean API simulator in its own container, from the node image's Node and bundle, on
@@ -13,13 +14,15 @@ import type { ClusterFacts } from '../cluster-facts.ts';
 export async function startDoSimulator(cluster: ClusterFacts & Pick<EndpointWatch, 'doSimulator'>, docker: DockerClient, image: string, labels: Record<string, string>): Promise<void> {
   const { spec, credentials } = cluster;
   const name = names.doSimulatorContainer(spec);
+  // The tokens it accepts (the hook's, flipdrill's, the agent's) as a root-only file, not in its environment.
+  const secrets = secretFiles({ SIM_TOKENS: `${credentials.doTokens!.hook},${credentials.doTokens!.harness},${credentials.doTokens!.agent}` });
   await docker.createContainer({
     name,
     hostname: 'do-api',
     image,
     entrypoint: ['/usr/local/bin/node', '/usr/local/lib/flipdrill/flipdrill-dosim.cjs'],
     env: {
-      SIM_TOKENS: `${credentials.doTokens!.hook},${credentials.doTokens!.harness},${credentials.doTokens!.agent}`,
+      ...secrets.env,
       SIM_DROPLETS: JSON.stringify(spec.nodes.map((n) => ({ id: dropletIdOf(n), name: n.name, region: spec.doSimulator.region }))),
       SIM_IPS: JSON.stringify([{ ip: spec.doSimulator.floatingIp, region: spec.doSimulator.region, dropletId: dropletIdOf(spec.nodes[0]!) }]),
       SIM_ACTION_DELAY_MS: '1500',
@@ -27,6 +30,7 @@ export async function startDoSimulator(cluster: ClusterFacts & Pick<EndpointWatc
       SIM_HOST: '0.0.0.0',
     },
     labels,
+    files: secrets.files,
     publish: { 8080: spec.doSimulator.hostPort },
     networks: [{ network: names.backNetwork(spec), ipv4Address: spec.doSimulator.backIp, aliases: ['do-api'] }],
     stopTimeoutSecs: 2,

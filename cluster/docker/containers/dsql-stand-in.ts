@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ClusterError } from '../../errors.ts';
 import { waitFor } from '../../lib/wait-for.ts';
 import type { AppConnection, FrontHost, ProfileSpec } from '../../app-profiles/profile.ts';
+import { secretFiles } from '../secret-files.ts';
 
 /** The DSQL stand-in's name on the client network (the dsql app's write endpoint). */
 const DSQL_STAND_IN_HOST = 'dsql';
@@ -33,6 +34,8 @@ export async function dsqlStandInCounts(spec: ProfileSpec): Promise<DsqlStandInC
  */
 export async function startDsqlStandInContainer(on: FrontHost): Promise<void> {
   const { docker, name, spec, app, signal } = on;
+  // The databases' owner's password as a root-only file, not in its environment.
+  const secrets = secretFiles({ DSQL_UPSTREAM_PASSWORD: app.password });
   await docker.createContainer({
     name,
     hostname: 'dsql',
@@ -42,11 +45,12 @@ export async function startDsqlStandInContainer(on: FrontHost): Promise<void> {
       DSQL_UPSTREAM_HOST: app.host,
       DSQL_DATABASES: `${app.database},${app.analyticsDatabase}`,
       DSQL_UPSTREAM_USER: app.user,
-      DSQL_UPSTREAM_PASSWORD: app.password,
+      ...secrets.env,
       // Every address of its own container: the client network and the published stats port.
       DSQL_HOST: '0.0.0.0',
     },
     labels: on.labels,
+    files: secrets.files,
     publish: { 8080: spec.dsqlStandIn.statsPort },
     networks: [{ network: on.network, ipv4Address: spec.dsqlStandIn.frontIp, aliases: [DSQL_STAND_IN_HOST] }],
     stopTimeoutSecs: 2,

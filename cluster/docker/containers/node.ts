@@ -4,6 +4,7 @@
  */
 import type { DockerClient } from '../docker-client.ts';
 import type { TarFile } from '../tar.ts';
+import { secretFiles } from '../secret-files.ts';
 import { FAKE_CLOCK_ENV } from '../../clock.ts';
 import { DATA_FS_MOUNT, DATA_FS_PGDATA } from '../../data-fs.ts';
 import { dropletIdOf, names, type ClusterSpec, type NodeSpec } from '../../spec.ts';
@@ -11,25 +12,7 @@ import type { SshKeyPair } from '../../ssh-key.ts';
 import type { ClusterTls } from '../../tls.ts';
 import { ANALYTICS_DATABASE, type ClusterCredentials } from '../cluster-facts.ts';
 
-/** Where a container's secrets live: files only root reads, each named like the variable it replaces. */
-export const SECRETS_DIR = '/run/flipdrill-secrets';
-
-/**
- * Secrets as files, not environment: `docker inspect` shows a container's environment to anyone
- * who can reach the engine, and every process in the container inherits it. The container gets
- * `<NAME>_FILE`, the path of a root-only file written before it starts (the node's entrypoint and
- * the agent read either form; compose users may mount Docker secrets the same way).
- */
-export function secretFiles(values: Record<string, string | undefined>): { env: Record<string, string>; files: TarFile[] } {
-  const env: Record<string, string> = {};
-  const files: TarFile[] = [];
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    env[`${key}_FILE`] = `${SECRETS_DIR}/${key}`;
-    files.push({ path: `${SECRETS_DIR}/${key}`, content: value, mode: 0o400 });
-  }
-  return { env, files };
-}
+export { SECRETS_DIR, secretFiles } from '../secret-files.ts';
 
 /** A node container's environment (settings, public material, the secrets' file names) and its secret files. */
 export function nodeContainerConfig(
@@ -46,7 +29,8 @@ export function nodeContainerConfig(
     APP_DB_PASSWORD: credentials.app.password,
     FLIPDRILL_SSH_PRIVATE_KEY: sshKey.privateKey,
     FLIPDRILL_TLS_KEY: server?.key,
-    DIGITALOCEAN_TOKEN: spec.endpoint === 'do-simulator' ? credentials.doTokens?.hook : undefined,
+    // Only where the promote hook moves the IP: the witness never does.
+    DIGITALOCEAN_TOKEN: spec.endpoint === 'do-simulator' && node.initialRole !== 'witness' ? credentials.doTokens?.hook : undefined,
   });
   const env: Record<string, string> = {
     NODE_NAME: node.name,

@@ -2,7 +2,8 @@
  * The DigitalOcean API simulator as a process (in its container on a cluster's replication
  * network, so the nodes' promote hooks can call it). Configured from the environment:
  *
- *   SIM_TOKENS           comma-separated accepted tokens
+ *   SIM_TOKENS           comma-separated accepted tokens (or SIM_TOKENS_FILE: a file holding
+ *                        them, which is how flipdrill's container gets them: not in `docker inspect`)
  *   SIM_DROPLETS         JSON [{ id, name, region }]
  *   SIM_IPS              JSON [{ ip, region, dropletId }]
  *   SIM_ACTION_DELAY_MS  how long an action stays in-progress (default 3000)
@@ -11,6 +12,7 @@
  *                        there "every address" is the container's own (the replication network
  *                        and the port published on the host's 127.0.0.1), never the host's.
  */
+import { envSecret } from '../../lib/env-secret.ts';
 import { DoApiSimulator } from './simulator.ts';
 
 const env = process.env;
@@ -29,7 +31,7 @@ let sim: DoApiSimulator;
 try {
   // The configuration is checked as a reset's is: one line naming what is wrong.
   sim = new DoApiSimulator({
-    tokens: (env.SIM_TOKENS ?? '').split(',').filter(Boolean),
+    tokens: (envSecret(env, 'SIM_TOKENS') ?? '').split(',').filter(Boolean),
     droplets: json('SIM_DROPLETS', env.SIM_DROPLETS) as never,
     ips: json('SIM_IPS', env.SIM_IPS) as never,
     actionDelayMs: Number(env.SIM_ACTION_DELAY_MS ?? 3000),
