@@ -41,3 +41,4 @@ export { ForeignCluster, learnFacts, DRILL_SCHEMA, type ForeignFacts } from './a
 export { withDatabase, connectUrl, queryUrl, hostUrls } from './attach/sql-reach.ts';
 export { DockerodeClient } from './docker/dockerode-client.ts';
 export { SshRunner } from './remote/ssh.ts';
+export { prepareClientModule, checkClientModule, type ClientModule } from './client-module.ts';

@@ -39,6 +39,23 @@ export interface ForeignClusterOptions {
   manager?: HaManager;
   /** Where the app's output goes (the run folder). */
   appLogFile?: string;
+  /** A client module of yours (--client), served here by the client host in place of flipdrill's app. */
+  client?: { module: string; name: string };
+}
+
+/**
+ * The connection settings a client module is given for a URL of the file (docs/app-contract.md):
+ * the first host and its port, and the URL itself and every host for a multi-host one. `options`
+ * puts the session in the drill's schema (pg takes it as it is; PGOPTIONS says it to the rest).
+ */
+export function clientSettings(url: string): Record<string, unknown> {
+  const { user, password, database } = urlParts(url);
+  const hostList = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
+  const hosts = hostList.split(',').filter(Boolean).map((h) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+    return { host: decodeURIComponent(m?.[1] ?? h).replace(/^\[(.*)\]$/, '$1'), port: Number(m?.[2] ?? 5432) };
+  });
+  return { host: hosts[0]?.host ?? 'localhost', port: hosts[0]?.port ?? 5432, user, password, database, options: `-c search_path=${DRILL_SCHEMA}`, url, hosts };
 }
 
 /** What a look at the cluster learned before the drill: each node's own address, the replication. */
@@ -94,6 +111,7 @@ export class ForeignCluster implements DrillTarget {
   readonly #faults: AttachedFaults;
   readonly #facts: ForeignFacts;
   readonly #app: LocalApp;
+  readonly #client?: { module: string; name: string };
 
   constructor(file: ForeignClusterFile, facts: ForeignFacts, options: ForeignClusterOptions) {
     this.#file = file;
@@ -104,6 +122,7 @@ export class ForeignCluster implements DrillTarget {
       this.managerName = options.manager.name;
     }
     this.#app = new LocalApp(options.appLogFile);
+    this.#client = options.client;
     this.capabilities = options.faults.capabilities;
     this.driver = `the cluster of ${file.source}`;
     this.spec = {
@@ -252,6 +271,22 @@ export class ForeignCluster implements DrillTarget {
 
   /** Run the app here, writing through the file's endpoint into the drill's schema, reading from its replicas. */
   async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
+    if (this.#client) {
+      // Your module, served here: the endpoint's settings and each replica's, in the drill's schema.
+      await this.#app.start({
+        // Named as a Docker cluster's client host names itself (APP_PROFILE=client), for the report.
+        profile: 'client' as AppProfile,
+        program: { kind: 'client', ...this.#client },
+        writesTo: `the endpoint ${shown(this.#file.endpoint)}`,
+        ...(signal ? { signal } : {}),
+        env: {
+          FLIPDRILL_CONNECTION: JSON.stringify(clientSettings(this.#file.endpoint)),
+          FLIPDRILL_REPLICAS: JSON.stringify((this.#file.replicas.length ? this.#file.replicas : [this.#file.endpoint]).map(clientSettings)),
+          PGOPTIONS: `-c search_path=${DRILL_SCHEMA}`,
+        },
+      });
+      return;
+    }
     const { user, password, database } = urlParts(this.#file.endpoint);
     const readHosts = this.#file.replicas.flatMap((r) => /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(r)?.[1]?.split(',') ?? []);
     await this.#app.start({

@@ -126,6 +126,41 @@ nodes:
     }
   });
 
+  it('drills it through the file with your client module (--client): kill-primary PASS, nothing lost, its table made in the drill\'s schema and gone with it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-own-client-'));
+    try {
+      const file = path.join(dir, 'own-repmgr.yaml');
+      const endpoint = `postgres://${cluster.credentials.superuser.user}:\${PW}@127.0.0.1:${cluster.node('node1').hostPort},127.0.0.1:${cluster.node('node2').hostPort}/${cluster.credentials.app.database}?target_session_attrs=read-write`;
+      writeFileSync(file, fileText().replace(/^endpoint: .*$/m, `endpoint: "${endpoint}"`));
+      const cli = path.join(import.meta.dirname, '..', 'cli.ts');
+      const module = path.join(import.meta.dirname, '..', 'fixtures', 'clients', 'multihost.mjs');
+      // The primary is whichever node the drill before left so: the kill is of that one.
+      const run = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--client', module, '--yes', '--json', '--scenario', 'kill-primary', '--runs-dir', path.join(dir, 'runs')], {
+        env: { ...process.env, ...env() },
+        timeoutMs: 300_000,
+      });
+      expect(run.stderr).toContain('your client module');
+      const report = JSON.parse(run.stdout) as { cluster: { app: string }; workload: { name: string }; result: { verdict: string; lost: unknown[]; promotion: { node: string } | null; checks: { ok: boolean; id: string; detail: string }[] } };
+      expect(report.result.checks.filter((c) => !c.ok), run.stderr).toEqual([]);
+      expect(run.status).toBe(0);
+      expect([report.cluster.app, report.workload.name]).toEqual(['client', 'contract']);
+      expect(report.result.promotion).not.toBeNull();
+      expect(report.result.lost).toEqual([]);
+      expect(run.stderr).toContain("dropped the drill's schema flipdrill");
+      // The module's CREATE TABLE landed in the drill's schema (its search_path), not in public.
+      const client = new pg.Client({ host: '127.0.0.1', port: cluster.node(report.result.promotion!.node).hostPort, user: cluster.credentials.superuser.user, password: cluster.credentials.superuser.password, database: cluster.credentials.app.database });
+      await client.connect();
+      try {
+        expect((await client.query<{ t: string | null }>("SELECT to_regclass('public.client_writes')::text AS t")).rows[0]!.t).toBeNull();
+        expect((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', ['flipdrill'])).rowCount).toBe(0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says, one line each, what stands in a drill's way: a role without pg_monitor or CREATE, a node that does not answer", async () => {
     const text = fileText('flipdrill_app', 'APP_PW').replace(`127.0.0.1:${cluster.node('node3').hostPort}`, '127.0.0.1:1');
     const found = await discover(parseClusterFile(text, 'own-repmgr.yaml', env()));
