@@ -42,3 +42,4 @@ export { withDatabase, connectUrl, queryUrl, hostUrls } from './attach/sql-reach
 export { DockerodeClient } from './docker/dockerode-client.ts';
 export { SshRunner } from './remote/ssh.ts';
 export { prepareClientModule, checkClientModule, type ClientModule } from './client-module.ts';
+export { ForeignAppImage, foreignAppImageEnv, ATTACHED_APP_LABEL } from './attach/foreign-app-image.ts';

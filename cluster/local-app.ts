@@ -15,7 +15,8 @@ import { ClusterError, ConfigError } from './errors.ts';
 import { REPO_ROOT } from './images.ts';
 import { waitFor } from './lib/wait-for.ts';
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -10,6 +10,7 @@
  * node's own address and port (as the server sees itself) to its name: cluster_name, what
  * flipdrill's own nodes stamp, is one name for every node on Patroni.
  */
+import { appendFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { AppProfile } from '../app-profiles/index.ts';
 import type { EndpointEvent } from '../endpoint/controller.ts';
@@ -18,6 +19,7 @@ import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
 import { ClusterError, ConfigError } from '../errors.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { LocalApp } from '../local-app.ts';
+import type { ForeignAppImage } from './foreign-app-image.ts';
 import { nodeStateOf, STATE_QUERY, type ClusterSnapshot, type NodeState, type StateRow } from '../observe.ts';
 import { TIMING_PROFILES } from '../spec.ts';
 import type { CoreFault, DrillTarget, EndpointMover } from '../target.ts';
@@ -41,6 +43,8 @@ export interface ForeignClusterOptions {
   appLogFile?: string;
   /** A client module of yours (--client), served here by the client host in place of flipdrill's app. */
   client?: { module: string; name: string };
+  /** Your app's image (--app-image), in a container on this machine's network in the app's place. */
+  appImage?: ForeignAppImage;
 }
 
 /**
@@ -112,6 +116,8 @@ export class ForeignCluster implements DrillTarget {
   readonly #facts: ForeignFacts;
   readonly #app: LocalApp;
   readonly #client?: { module: string; name: string };
+  readonly #image?: ForeignAppImage;
+  readonly #appLogFile?: string;
 
   constructor(file: ForeignClusterFile, facts: ForeignFacts, options: ForeignClusterOptions) {
     this.#file = file;
@@ -123,6 +129,8 @@ export class ForeignCluster implements DrillTarget {
     }
     this.#app = new LocalApp(options.appLogFile);
     this.#client = options.client;
+    this.#image = options.appImage;
+    this.#appLogFile = options.appLogFile;
     this.capabilities = options.faults.capabilities;
     this.driver = `the cluster of ${file.source}`;
     this.spec = {
@@ -262,15 +270,18 @@ export class ForeignCluster implements DrillTarget {
   }
 
   async appProfile(): Promise<AppProfile> {
+    // Named as a Docker cluster's app image names itself (APP_PROFILE=image), for the report.
+    if (this.#image) return 'image' as AppProfile;
     return this.#app.profile ?? 'aware';
   }
 
   get appUrl(): string {
-    return this.#app.url;
+    return this.#image ? this.#image.url : this.#app.url;
   }
 
   /** Run the app here, writing through the file's endpoint into the drill's schema, reading from its replicas. */
   async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
+    if (this.#image) return this.#image.start(this.#file.endpoint, this.#file.replicas, signal);
     if (this.#client) {
       // Your module, served here: the endpoint's settings and each replica's, in the drill's schema.
       await this.#app.start({
@@ -369,6 +380,10 @@ export class ForeignCluster implements DrillTarget {
 
   async release(): Promise<void> {
     await this.#app.stop();
+    if (this.#image) {
+      const said = await this.#image.stop();
+      if (said && this.#appLogFile) appendFileSync(this.#appLogFile, said);
+    }
     (this.endpoint as UrlEndpoint).close();
   }
 

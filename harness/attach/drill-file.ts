@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import path from 'node:path';
-import { createLogger, ForeignCluster, learnFacts, waitFor, WaitTimeoutError, type AppProfile, type ClientModule, type ForeignClusterFile } from '../../cluster/index.ts';
+import { createLogger, ForeignCluster, learnFacts, waitFor, WaitTimeoutError, type AppProfile, type ClientModule, type ForeignAppImage, type ForeignClusterFile } from '../../cluster/index.ts';
 import { runDrill, type DrillOptions, type DrillOutcome } from '../drill.ts';
 import type { Scenario } from '../scenario.ts';
 import { attachFile } from './attach-file.ts';
@@ -31,6 +31,8 @@ export interface FileDrillOptions {
   appProfile: AppProfile;
   /** A client module of yours (--client, prepared), run here by the client host in the app's place. */
   client?: ClientModule;
+  /** Your app's image (--app-image), run on this machine's network in the app's place. */
+  appImage?: ForeignAppImage;
   signal?: AbortSignal;
   /** A step before the drill's own (the schema, the app). */
   step: (line: string) => void;
@@ -120,10 +122,12 @@ export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
           ...(attachment.manager ? { manager: attachment.manager } : {}),
           ...(result.runDir ? { appLogFile: path.join(result.runDir, 'app.log') } : {}),
           ...(client ? { client: { module: path.join(client.mount, path.posix.relative('/client', client.inContainer)), name: client.name } } : {}),
+          ...(o.appImage ? { appImage: o.appImage } : {}),
         });
         o.step(`creating the drill's schema flipdrill in ${facts.database}, through ${foreign.endpoint.address}`);
         await foreign.createSchema();
-        o.step(`starting ${client ? `your client module ${client.name} in the client host` : 'the app'} here, writing through ${foreign.endpoint.address} into schema flipdrill`);
+        const app = client ? `your client module ${client.name} in the client host` : o.appImage ? `your app image ${o.appImage.image} (container ${o.appImage.name}, on this machine's network)` : 'the app';
+        o.step(`starting ${app} here, writing through ${foreign.endpoint.address} into schema flipdrill`);
         try {
           await foreign.useAppProfile(o.appProfile, o.signal);
         } finally {
