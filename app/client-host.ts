@@ -11,6 +11,7 @@
  *                             FLIPDRILL_REPLICAS_FILE names, as flipdrill gives them: they hold
  *                             the password, which `docker inspect` would show in the environment)
  *   PORT                      default 8080
+ *   HOST                      the address to listen on (default: every address, as in its container)
  *   FLIPDRILL_CLIENT_LOAD_TIMEOUT_MS   how long loading the module and its factory may take (10 s)
  *
  * The module's default export is a factory, called once per worker (the `x-flipdrill-worker`
@@ -139,7 +140,8 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
       })();
     });
   });
-  server.listen(Number(env.PORT ?? 8080));
+  if (env.HOST) server.listen(Number(env.PORT ?? 8080), env.HOST);
+  else server.listen(Number(env.PORT ?? 8080));
   const stop = async () => {
     server.close();
     for (const client of clients.values()) await (await client.catch(() => undefined))?.close?.().catch(() => {});

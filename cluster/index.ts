@@ -41,3 +41,5 @@ export { ForeignCluster, learnFacts, DRILL_SCHEMA, type ForeignFacts } from './a
 export { withDatabase, connectUrl, queryUrl, hostUrls } from './attach/sql-reach.ts';
 export { DockerodeClient } from './docker/dockerode-client.ts';
 export { SshRunner } from './remote/ssh.ts';
+export { prepareClientModule, checkClientModule, type ClientModule } from './client-module.ts';
+export { ForeignAppImage, foreignAppImageEnv, ATTACHED_APP_LABEL } from './attach/foreign-app-image.ts';

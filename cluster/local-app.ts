@@ -2,18 +2,21 @@
  * flipdrill's app run on this machine, on 127.0.0.1, as a child process of the drill: for targets
  * flipdrill did not start itself (machines over SSH, a cluster file's cluster), where there is no
  * app container. Started with the environment the target gives it; ready once /healthz answers
- * with a writable primary; stopped with SIGTERM (SIGKILL 5 s later).
+ * with a writable primary; stopped with SIGTERM (SIGKILL 5 s later). Or, for --client, the client
+ * host (app/client-host.ts) serving your module the same way: ready once /flipdrill/health answers,
+ * and a module that cannot be used said in one line (ConfigError).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { AppProfile } from './app-profiles/index.ts';
-import { ClusterError } from './errors.ts';
+import { ClusterError, ConfigError } from './errors.ts';
 import { REPO_ROOT } from './images.ts';
 import { waitFor } from './lib/wait-for.ts';
 
-async function freePort(): Promise<number> {
+/** A port on 127.0.0.1 nothing listens on now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -24,8 +27,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** What runs: flipdrill's app, or the client host serving a client module of yours. */
+export type LocalProgram = { kind: 'app' } | { kind: 'client'; module: string; name: string };
+
 export interface LocalAppStart {
   profile: AppProfile;
+  /** Default: flipdrill's app. */
+  program?: LocalProgram;
   /** The app's database settings (app/config.ts), besides HOST, PORT and APP_PROFILE. */
   env: Record<string, string>;
   /** What the app writes to, for messages: "the endpoint 10.0.0.5". */
@@ -49,14 +57,23 @@ export class LocalApp {
   }
 
   /** Start the app with this profile, replacing a running one (a no-op when it runs it already). */
-  async start({ profile, env, writesTo, signal }: LocalAppStart): Promise<void> {
+  async start({ profile, env, writesTo, signal, program = { kind: 'app' } }: LocalAppStart): Promise<void> {
     if (this.#app?.profile === profile) return;
     await this.stop();
-    const bundle = path.join(REPO_ROOT, 'app', 'dist', 'server.cjs');
+    const client = program.kind === 'client' ? program : undefined;
+    const bundle = path.join(REPO_ROOT, 'app', 'dist', client ? 'client-host.cjs' : 'server.cjs');
     if (!existsSync(bundle)) throw new ClusterError(`the app bundle ${bundle} is missing`, { hint: 'run: npm run build:app' });
     const port = await freePort();
     const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), APP_PROFILE: profile, ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        APP_PROFILE: profile,
+        ...(client ? { FLIPDRILL_CLIENT_MODULE: client.module, FLIPDRILL_CLIENT_NAME: client.name } : {}),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logFile = this.logFile;
@@ -74,14 +91,22 @@ export class LocalApp {
     this.#app = { process: child, port, profile };
     let exited: number | null | undefined;
     child.once('exit', (code) => (exited = code));
+    const what = client ? `your client module ${client.name}` : 'the app';
     await waitFor(
-      `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${writesTo}`,
+      client ? `${what} to load in the client host (on 127.0.0.1:${port})` : `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${writesTo}`,
       async () => {
-        if (exited !== undefined) throw new ClusterError(`the app exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+        if (exited !== undefined) throw new ClusterError(`${what} exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
+        const res = await fetch(`http://127.0.0.1:${port}${client ? '/flipdrill/health' : '/healthz'}`, { signal: AbortSignal.timeout(client ? 15_000 : 2000) }).catch(() => undefined);
+        if (client && res?.status === 500) throw new ConfigError(String(((await res.json()) as { error?: unknown }).error ?? 'the client module cannot be used'));
         return res?.ok === true;
       },
-      { timeoutMs: 60_000, intervalMs: 250, ...(signal ? { signal } : {}), hint: `can this machine reach ${writesTo}? ${logFile ? `see ${logFile}` : ''}` },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        ...(signal ? { signal } : {}),
+        hint: `can this machine reach ${writesTo}? ${logFile ? `see ${logFile}` : ''}`,
+        fatal: (e) => e instanceof ConfigError,
+      },
     );
   }
 

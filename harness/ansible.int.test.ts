@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, REPO_ROOT, removeClusters } from '../cluster/index.ts';
+import { createLogger, loadInventory, RemoteCluster, REPO_ROOT, removeClusters } from '../cluster/index.ts';
 import { runDrill } from './drill.ts';
 import { resolveScenario } from './scenario.ts';
 import { testDocker, printNodeLogs } from './test-support/docker.ts';
@@ -180,6 +180,24 @@ describe('ansible/: a real converge of plain Debian machines', () => {
       { user: 'postgres' },
     );
     expect(rules.stdout.trim().split('\n')).toEqual(['local||peer', `host|${SUBNET.split('/')[0]}|scram-sha-256`, 'host|samehost|scram-sha-256', 'host|all|reject']);
+  });
+
+  it('over SSH, reads node.env as settings and never runs it as root: a command written into it is not run', async () => {
+    const docker = await testDocker();
+    const node = `${NAME}-node1`;
+    // A file only root can make: the hooks, which source node.env as postgres, cannot make it.
+    const marker = '/etc/flipdrill/node-env-was-run-by-root';
+    const setup = await docker.exec(node, ['sh', '-c', `rm -f ${marker} && cp -p /etc/flipdrill/node.env /tmp/node.env.kept && echo 'NODE_NAME=$(touch ${marker})' >>/etc/flipdrill/node.env`]);
+    expect(setup.exitCode, setup.stderr).toBe(0);
+    try {
+      const cluster = new RemoteCluster(await loadInventory(machines.sshInventory), createLogger());
+      // Both still read their settings (PGDATA, PG_CONF_DIR), parsed out of the file.
+      expect(await cluster.isRunning('node1')).toBe(true);
+      expect(await cluster.endpointView('node1', machines.vip)).toEqual({ holds: true, fenced: false });
+      expect((await docker.exec(node, ['test', '-e', marker])).exitCode).not.toBe(0);
+    } finally {
+      await docker.exec(node, ['sh', '-c', `mv /tmp/node.env.kept /etc/flipdrill/node.env; rm -f ${marker}`]);
+    }
   });
 
   it('passes the kill-primary drill, run over SSH with --target: node2 promoted, the virtual IP on node2 alone, nothing lost', async () => {

@@ -225,7 +225,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   if (values['dry-run'] && values.cluster === undefined) throw new ConfigError('--dry-run shows what a drill of a cluster file would run: give --cluster <file>');
   if (values.cluster !== undefined) {
     if (name !== 'drill') throw new ConfigError('--cluster is for drill only');
-    const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'client', 'app-image', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
+    const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a cluster flipdrill builds; with --cluster the file says what the cluster is`);
     readClusterFile(values.cluster);
   }

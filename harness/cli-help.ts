@@ -201,10 +201,10 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
     text: 'set (default): inserts and reads of client-chosen ids; bank: transfers between 8 accounts in Sequelize transactions, and balance snapshots',
     for: ['drill', 'compare'],
   },
-  client: { arg: '<module>', text: "your client module (.mjs, .js, .ts) in place of flipdrill's app, in a container on the application network; see docs/app-contract.md", for: ['drill', 'up', 'compare'] },
+  client: { arg: '<module>', text: "your client module (.mjs, .js, .ts) in place of flipdrill's app, in a container on the application network (drill --cluster: on this machine, in the drill's schema); see docs/app-contract.md", for: ['drill', 'up', 'compare'] },
   'app-image': {
     arg: '<image>',
-    text: "your app's image (on this engine) in place of flipdrill's app; it gets PGHOST, PGPORT, PGUSER, PGDATABASE, DATABASE_URL (no password: that is in the file DATABASE_PASSWORD_FILE names) and answers the app contract on port 8080 (docs/app-contract.md)",
+    text: "your app's image (on this engine) in place of flipdrill's app; it gets PGHOST, PGPORT, PGUSER, PGDATABASE, DATABASE_URL (no password: that is in the file DATABASE_PASSWORD_FILE names) and answers the app contract on port 8080 (drill --cluster: on this machine's network, at HOST and PORT, in the drill's schema) (docs/app-contract.md)",
     for: ['drill', 'up'],
   },
   'sequelize-config': {

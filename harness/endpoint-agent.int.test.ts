@@ -190,7 +190,7 @@ describe('the endpoint agent, with nobody watching', () => {
     expect((await docker.exec(node, ['cat', '/run/flipdrill-secrets/POSTGRES_PASSWORD'], { user: 'postgres' })).exitCode).not.toBe(0);
   });
 
-  it("pg_hba.conf: the superuser from an address outside the cluster's networks is refused, from the application network let in; repmgr only from the replication network or the node itself", async () => {
+  it("pg_hba.conf: the superusers (postgres, repmgr) only from the replication network or the node itself, never from the application network nor from outside the cluster's networks", async () => {
     const docker = await testDocker();
     const outside = `${CLUSTER.name}-outside`;
     const labels = { 'io.flipdrill.project': 'flipdrill', 'io.flipdrill.cluster': CLUSTER.name };
@@ -218,8 +218,11 @@ describe('the endpoint agent, with nobody watching', () => {
       return said.trim();
     };
     try {
-      expect(await login(outside, '10.213.87.50', '10.213.87.12')).toMatch(/no pg_hba.conf entry for host "10\.213\.87\.50", user "postgres"/);
-      expect(await login(`${CLUSTER.name}-front`, '10.213.86.50', '10.213.86.12')).toBe('1');
+      expect(await login(outside, '10.213.87.50', '10.213.87.12')).toMatch(/pg_hba\.conf rejects connection for host "10\.213\.87\.50", user "postgres"/);
+      // The postgres superuser can run programs on the node (COPY ... TO PROGRAM): not from the app's network ...
+      expect(await login(`${CLUSTER.name}-front`, '10.213.86.50', '10.213.86.12')).toMatch(/pg_hba\.conf rejects connection for host "10\.213\.86\.50", user "postgres"/);
+      // ... but from the replication network, where flipdrill's observers and the endpoint agent are.
+      expect(await login(`${CLUSTER.name}-back`, '10.213.85.50', '10.213.85.12')).toBe('1');
       // repmgr is a superuser: nothing on the application network logs in as repmgr ...
       expect(await login(`${CLUSTER.name}-front`, '10.213.86.51', '10.213.86.12', 'repmgr')).toMatch(/pg_hba\.conf rejects connection for host "10\.213\.86\.51", user "repmgr"/);
       // ... but it does from the replication network; and a node reaches itself as repmgr does, by

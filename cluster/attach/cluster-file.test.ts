@@ -1,3 +1,4 @@
+import { clientSettings } from './foreign-cluster.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,5 +92,25 @@ describe('cluster files', () => {
     expect(readClusterFile(file, env).nodes).toHaveLength(3);
     expect(() => readClusterFile(path.join(dir, 'missing.yaml'), env)).toThrow(/no such file/);
     expect(() => readClusterFile(dir, env)).toThrow(/not a regular file/);
+  });
+});
+
+describe("a client module's settings for a cluster file's URL", () => {
+  it('the first host and its port, every host of a multi-host URL, the URL itself, and the drill schema as options', () => {
+    const url = 'postgres://drill:s%40cret@pg1:5433,pg2,[::1]:6000/app?target_session_attrs=read-write';
+    expect(clientSettings(url)).toEqual({
+      host: 'pg1',
+      port: 5433,
+      user: 'drill',
+      password: 's@cret',
+      database: 'app',
+      options: '-c search_path=flipdrill',
+      url,
+      hosts: [
+        { host: 'pg1', port: 5433 },
+        { host: 'pg2', port: 5432 },
+        { host: '::1', port: 6000 },
+      ],
+    });
   });
 });

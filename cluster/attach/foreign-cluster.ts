@@ -10,6 +10,7 @@
  * node's own address and port (as the server sees itself) to its name: cluster_name, what
  * flipdrill's own nodes stamp, is one name for every node on Patroni.
  */
+import { appendFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { AppProfile } from '../app-profiles/index.ts';
 import type { EndpointEvent } from '../endpoint/controller.ts';
@@ -18,6 +19,7 @@ import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
 import { ClusterError, ConfigError } from '../errors.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { LocalApp } from '../local-app.ts';
+import type { ForeignAppImage } from './foreign-app-image.ts';
 import { nodeStateOf, STATE_QUERY, type ClusterSnapshot, type NodeState, type StateRow } from '../observe.ts';
 import { TIMING_PROFILES } from '../spec.ts';
 import type { CoreFault, DrillTarget, EndpointMover } from '../target.ts';
@@ -39,6 +41,25 @@ export interface ForeignClusterOptions {
   manager?: HaManager;
   /** Where the app's output goes (the run folder). */
   appLogFile?: string;
+  /** A client module of yours (--client), served here by the client host in place of flipdrill's app. */
+  client?: { module: string; name: string };
+  /** Your app's image (--app-image), in a container on this machine's network in the app's place. */
+  appImage?: ForeignAppImage;
+}
+
+/**
+ * The connection settings a client module is given for a URL of the file (docs/app-contract.md):
+ * the first host and its port, and the URL itself and every host for a multi-host one. `options`
+ * puts the session in the drill's schema (pg takes it as it is; PGOPTIONS says it to the rest).
+ */
+export function clientSettings(url: string): Record<string, unknown> {
+  const { user, password, database } = urlParts(url);
+  const hostList = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
+  const hosts = hostList.split(',').filter(Boolean).map((h) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+    return { host: decodeURIComponent(m?.[1] ?? h).replace(/^\[(.*)\]$/, '$1'), port: Number(m?.[2] ?? 5432) };
+  });
+  return { host: hosts[0]?.host ?? 'localhost', port: hosts[0]?.port ?? 5432, user, password, database, options: `-c search_path=${DRILL_SCHEMA}`, url, hosts };
 }
 
 /** What a look at the cluster learned before the drill: each node's own address, the replication. */
@@ -94,6 +115,9 @@ export class ForeignCluster implements DrillTarget {
   readonly #faults: AttachedFaults;
   readonly #facts: ForeignFacts;
   readonly #app: LocalApp;
+  readonly #client?: { module: string; name: string };
+  readonly #image?: ForeignAppImage;
+  readonly #appLogFile?: string;
 
   constructor(file: ForeignClusterFile, facts: ForeignFacts, options: ForeignClusterOptions) {
     this.#file = file;
@@ -104,6 +128,9 @@ export class ForeignCluster implements DrillTarget {
       this.managerName = options.manager.name;
     }
     this.#app = new LocalApp(options.appLogFile);
+    this.#client = options.client;
+    this.#image = options.appImage;
+    this.#appLogFile = options.appLogFile;
     this.capabilities = options.faults.capabilities;
     this.driver = `the cluster of ${file.source}`;
     this.spec = {
@@ -243,15 +270,34 @@ export class ForeignCluster implements DrillTarget {
   }
 
   async appProfile(): Promise<AppProfile> {
+    // Named as a Docker cluster's app image names itself (APP_PROFILE=image), for the report.
+    if (this.#image) return 'image' as AppProfile;
     return this.#app.profile ?? 'aware';
   }
 
   get appUrl(): string {
-    return this.#app.url;
+    return this.#image ? this.#image.url : this.#app.url;
   }
 
   /** Run the app here, writing through the file's endpoint into the drill's schema, reading from its replicas. */
   async useAppProfile(profile: AppProfile, signal?: AbortSignal): Promise<void> {
+    if (this.#image) return this.#image.start(this.#file.endpoint, this.#file.replicas, signal);
+    if (this.#client) {
+      // Your module, served here: the endpoint's settings and each replica's, in the drill's schema.
+      await this.#app.start({
+        // Named as a Docker cluster's client host names itself (APP_PROFILE=client), for the report.
+        profile: 'client' as AppProfile,
+        program: { kind: 'client', ...this.#client },
+        writesTo: `the endpoint ${shown(this.#file.endpoint)}`,
+        ...(signal ? { signal } : {}),
+        env: {
+          FLIPDRILL_CONNECTION: JSON.stringify(clientSettings(this.#file.endpoint)),
+          FLIPDRILL_REPLICAS: JSON.stringify((this.#file.replicas.length ? this.#file.replicas : [this.#file.endpoint]).map(clientSettings)),
+          PGOPTIONS: `-c search_path=${DRILL_SCHEMA}`,
+        },
+      });
+      return;
+    }
     const { user, password, database } = urlParts(this.#file.endpoint);
     const readHosts = this.#file.replicas.flatMap((r) => /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(r)?.[1]?.split(',') ?? []);
     await this.#app.start({
@@ -334,6 +380,10 @@ export class ForeignCluster implements DrillTarget {
 
   async release(): Promise<void> {
     await this.#app.stop();
+    if (this.#image) {
+      const said = await this.#image.stop();
+      if (said && this.#appLogFile) appendFileSync(this.#appLogFile, said);
+    }
     (this.endpoint as UrlEndpoint).close();
   }
 

@@ -9,8 +9,12 @@ import type { ExecResult } from '../docker/docker-client.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../net-shape.ts';
 import { ONE_WAY_CHAIN, type Capabilities, type CapabilityName } from '../target.ts';
 
-/** The node's settings as the playbook writes them (PGDATA, PG_CONF_DIR). */
-export const NODE_SETTINGS = '. /etc/flipdrill/node.env';
+/**
+ * The node's settings as the playbook writes them (PGDATA, PG_CONF_DIR), parsed out of node.env by
+ * the role's own shell library, never sourced: these scripts run as root, and a line of the file
+ * is then never run as a command.
+ */
+export const NODE_SETTINGS = '. /usr/local/lib/flipdrill/flipdrill-lib.sh && parse_settings';
 const PARTITION_CHAIN = 'FLIPDRILL-PARTITION';
 
 /** What the capabilities act on: the machines, over SSH. */

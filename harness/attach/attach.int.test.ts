@@ -7,7 +7,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import os from 'node:os';
 import path from 'node:path';
 import { connectDocker, createLogger, discover, ImageBuilder, parseClusterFile, startCluster, type StartedCluster } from '../../cluster/index.ts';
@@ -43,6 +44,9 @@ nodes:
       await client.end();
     }
   }
+
+  /** The cluster as the file's SQL URLs show it now. */
+  const found = () => discover(parseClusterFile(fileText(), 'own-repmgr.yaml', env()));
 
   beforeAll(async () => {
     const logger = createLogger();
@@ -122,6 +126,85 @@ nodes:
       expect(run.stderr).toContain("dropped the drill's schema flipdrill");
       expect((await state()).schemas).not.toContain('flipdrill');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drills it through the file with your client module (--client): kill-primary PASS, nothing lost, its table made in the drill\'s schema and gone with it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-own-client-'));
+    try {
+      const file = path.join(dir, 'own-repmgr.yaml');
+      const endpoint = `postgres://${cluster.credentials.superuser.user}:\${PW}@127.0.0.1:${cluster.node('node1').hostPort},127.0.0.1:${cluster.node('node2').hostPort}/${cluster.credentials.app.database}?target_session_attrs=read-write`;
+      writeFileSync(file, fileText().replace(/^endpoint: .*$/m, `endpoint: "${endpoint}"`));
+      const cli = path.join(import.meta.dirname, '..', 'cli.ts');
+      const module = path.join(import.meta.dirname, '..', 'fixtures', 'clients', 'multihost.mjs');
+      // The primary is whichever node the drill before left so: the kill is of that one.
+      const run = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--client', module, '--yes', '--json', '--scenario', 'kill-primary', '--runs-dir', path.join(dir, 'runs')], {
+        env: { ...process.env, ...env() },
+        timeoutMs: 300_000,
+      });
+      expect(run.stderr).toContain('your client module');
+      const report = JSON.parse(run.stdout) as { cluster: { app: string }; workload: { name: string }; result: { verdict: string; lost: unknown[]; promotion: { node: string } | null; checks: { ok: boolean; id: string; detail: string }[] } };
+      expect(report.result.checks.filter((c) => !c.ok), run.stderr).toEqual([]);
+      expect(run.status).toBe(0);
+      expect([report.cluster.app, report.workload.name]).toEqual(['client', 'contract']);
+      expect(report.result.promotion).not.toBeNull();
+      expect(report.result.lost).toEqual([]);
+      expect(run.stderr).toContain("dropped the drill's schema flipdrill");
+      // The module's CREATE TABLE landed in the drill's schema (its search_path), not in public.
+      const client = new pg.Client({ host: '127.0.0.1', port: cluster.node(report.result.promotion!.node).hostPort, user: cluster.credentials.superuser.user, password: cluster.credentials.superuser.password, database: cluster.credentials.app.database });
+      await client.connect();
+      try {
+        expect((await client.query<{ t: string | null }>("SELECT to_regclass('public.client_writes')::text AS t")).rows[0]!.t).toBeNull();
+        expect((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', ['flipdrill'])).rowCount).toBe(0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("drills it through the file with your app's image (--app-image), on this machine's network: kill-standby PASS, nothing lost, its table in the drill's schema, the container gone", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-own-image-'));
+    const docker = await connectDocker({ allowInstall: false });
+    const image = 'fdtest/notes-attach:1';
+    try {
+      // The notes service of harness/fixtures/app-image/, built here from its files.
+      const fixture = path.join(import.meta.dirname, '..', 'fixtures', 'app-image');
+      await build({ entryPoints: [path.join(fixture, 'server.mjs')], outfile: path.join(dir, 'server.cjs'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['pg-native'], logLevel: 'error' });
+      copyFileSync(path.join(fixture, 'Dockerfile'), path.join(dir, 'Dockerfile'));
+      const images = await new ImageBuilder({ docker, logger: createLogger() }).ensureAll();
+      await docker.buildImage({ contextDir: dir, files: ['Dockerfile', 'server.cjs'], dockerfile: 'Dockerfile', tag: image, buildArgs: { BASE_IMAGE: images.app }, labels: {} });
+      // The endpoint is the primary as the drills before left it; the fault is the standby's.
+      const primary = (await found()).primary!;
+      const file = path.join(dir, 'own-repmgr.yaml');
+      writeFileSync(file, fileText().replace(/^endpoint: .*$/m, `endpoint: "${url(primary)}"`));
+      const cli = path.join(import.meta.dirname, '..', 'cli.ts');
+      const run = await runCommand(process.execPath, ['--import', 'tsx', cli, 'drill', '--cluster', file, '--app-image', image, '--yes', '--json', '--scenario', 'kill-standby', '--runs-dir', path.join(dir, 'runs')], {
+        env: { ...process.env, ...env() },
+        timeoutMs: 300_000,
+      });
+      expect(run.stderr).toContain(`your app image ${image} (container flipdrill-own-repmgr-app, on this machine's network)`);
+      const report = JSON.parse(run.stdout) as { cluster: { app: string }; workload: { name: string }; result: { lost: unknown[]; promotion: unknown; checks: { ok: boolean }[] } };
+      expect(report.result.checks.filter((c) => !c.ok), run.stderr).toEqual([]);
+      expect(run.status).toBe(0);
+      expect([report.cluster.app, report.workload.name]).toEqual(['image', 'contract']);
+      expect(report.result.promotion ?? null).toBeNull();
+      expect(report.result.lost).toEqual([]);
+      expect(await docker.inspectContainer('flipdrill-own-repmgr-app')).toBeUndefined();
+      // Its CREATE TABLE notes went into the drill's schema (PGOPTIONS), which is gone.
+      const client = new pg.Client({ host: '127.0.0.1', port: cluster.node(primary).hostPort, user: cluster.credentials.superuser.user, password: cluster.credentials.superuser.password, database: cluster.credentials.app.database });
+      await client.connect();
+      try {
+        expect((await client.query<{ t: string | null }>("SELECT to_regclass('public.notes')::text AS t")).rows[0]!.t).toBeNull();
+        expect((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', ['flipdrill'])).rowCount).toBe(0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await docker.removeContainer('flipdrill-own-repmgr-app').catch(() => {});
+      await docker.removeImage(image).catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     }
   });

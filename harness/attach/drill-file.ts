@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileSafely } from '../../cluster/lib/safe-write.ts';
 import path from 'node:path';
-import { createLogger, ForeignCluster, learnFacts, waitFor, WaitTimeoutError, type AppProfile, type ForeignClusterFile } from '../../cluster/index.ts';
+import { createLogger, ForeignCluster, learnFacts, waitFor, WaitTimeoutError, type AppProfile, type ClientModule, type ForeignAppImage, type ForeignClusterFile } from '../../cluster/index.ts';
 import { runDrill, type DrillOptions, type DrillOutcome } from '../drill.ts';
 import type { Scenario } from '../scenario.ts';
 import { attachFile } from './attach-file.ts';
@@ -29,6 +29,10 @@ export interface FileDrillOptions {
   drill: Omit<DrillOptions, 'connect' | 'onRunFolder'>;
   /** The app that runs here and writes through the file's endpoint. */
   appProfile: AppProfile;
+  /** A client module of yours (--client, prepared), run here by the client host in the app's place. */
+  client?: ClientModule;
+  /** Your app's image (--app-image), run on this machine's network in the app's place. */
+  appImage?: ForeignAppImage;
   signal?: AbortSignal;
   /** A step before the drill's own (the schema, the app). */
   step: (line: string) => void;
@@ -83,7 +87,7 @@ function undoLog(runDir: string): string[] {
 
 /** One drill of the file's cluster; whatever happens, the app stops, the wait until whole runs and the schema goes. */
 export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
-  const { file, scenarios } = o;
+  const { file, scenarios, client } = o;
   const wholeWithinMs = o.wholeWithinMs ?? WHOLE_WITHIN_MS;
   const commandOutput: string[] = [];
   const attachment = await attachFile(file, {
@@ -117,11 +121,19 @@ export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
           faults: attachment.faults,
           ...(attachment.manager ? { manager: attachment.manager } : {}),
           ...(result.runDir ? { appLogFile: path.join(result.runDir, 'app.log') } : {}),
+          ...(client ? { client: { module: path.join(client.mount, path.posix.relative('/client', client.inContainer)), name: client.name } } : {}),
+          ...(o.appImage ? { appImage: o.appImage } : {}),
         });
         o.step(`creating the drill's schema flipdrill in ${facts.database}, through ${foreign.endpoint.address}`);
         await foreign.createSchema();
-        o.step(`starting the app here, writing through ${foreign.endpoint.address} into schema flipdrill`);
-        await foreign.useAppProfile(o.appProfile, o.signal);
+        const app = client ? `your client module ${client.name} in the client host` : o.appImage ? `your app image ${o.appImage.image} (container ${o.appImage.name}, on this machine's network)` : 'the app';
+        o.step(`starting ${app} here, writing through ${foreign.endpoint.address} into schema flipdrill`);
+        try {
+          await foreign.useAppProfile(o.appProfile, o.signal);
+        } finally {
+          // The client host imports the module once, at its start: its bundle can go.
+          client?.dispose();
+        }
         return foreign;
       },
     });
@@ -153,6 +165,7 @@ export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
           .catch((e: Error) => (result.dropError = e.message));
       }
     }
+    client?.dispose();
     await attachment.close();
     if (result.runDir) {
       const lines = [...undoLog(result.runDir), result.notWhole ? `NOT WHOLE after ${wholeWithinMs / 1000} s: ${result.notWhole}` : foreign ? 'whole again' : 'the drill did not start'];

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { ConfigError, describeError, DrillAbortedError, readClusterFile, type ClusterOptions } from '../../cluster/index.ts';
+import { ConfigError, connectDocker, describeError, DrillAbortedError, ForeignAppImage, prepareClientModule, readClusterFile, type ClusterOptions } from '../../cluster/index.ts';
 import { forForeignCluster } from '../attach/attach-file.ts';
 import { drillFile } from '../attach/drill-file.ts';
 import { number, type ParsedCommand } from '../cli-args.ts';
@@ -38,9 +38,15 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
   const options = drillOptions();
   const scenarios = (options.rotation ?? [options.scenario!]).map((s) => forForeignCluster(s, file));
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Your module, checked (and a TypeScript one bundled) before anything is contacted.
+  const client = cluster.client ? await prepareClientModule(cluster.client) : undefined;
+  // Your app's image runs in a container of this machine's engine: none is installed for it.
+  const appImage = cluster.appImage ? new ForeignAppImage(await connectDocker({ allowInstall: false }), cluster.appImage, `flipdrill-${file.name}-app`) : undefined;
   const r = await drillFile({
     file,
     scenarios,
+    ...(client ? { client } : {}),
+    ...(appImage ? { appImage } : {}),
     drill: { ...options, repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }) },
     appProfile: cluster.appProfile ?? 'aware',
     signal: abort.signal,

@@ -15,7 +15,7 @@ import { secretFiles } from '../secret-files.ts';
 const APP_IMAGE_USER = { uid: 65534, gid: 65534 };
 
 /** An environment's passwords moved into files (`<NAME>_FILE`), the rest left as it is. */
-function passwordsAsFiles(env: Record<string, string>, keys: readonly string[], owner?: { uid: number; gid: number }, mode?: number) {
+export function passwordsAsFiles(env: Record<string, string>, keys: readonly string[], owner?: { uid: number; gid: number }, mode?: number) {
   const rest = { ...env };
   const values: Record<string, string> = {};
   for (const key of keys) {
