@@ -1,4 +1,4 @@
-import { clientSettings } from './foreign-cluster.ts';
+import { clientSettings } from './app-settings.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

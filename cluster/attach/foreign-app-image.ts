@@ -10,7 +10,7 @@ import { passwordsAsFiles } from '../docker/containers/app.ts';
 import { ConfigError } from '../errors.ts';
 import { freePort } from '../local-app.ts';
 import { waitFor } from '../lib/wait-for.ts';
-import { clientSettings, DRILL_SCHEMA } from './foreign-cluster.ts';
+import { clientSettings, DRILL_SCHEMA } from './app-settings.ts';
 
 /** Marks the container as a drill's app, so a later run can find one left behind. */
 export const ATTACHED_APP_LABEL = 'io.flipdrill.attached-app';

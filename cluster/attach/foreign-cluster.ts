@@ -19,18 +19,19 @@ import type { EndpointState, EndpointView } from '../endpoint/endpoint.ts';
 import { ClusterError, ConfigError } from '../errors.ts';
 import type { ExecResult } from '../docker/docker-client.ts';
 import { LocalApp } from '../local-app.ts';
-import type { ForeignAppImage } from './foreign-app-image.ts';
 import { nodeStateOf, STATE_QUERY, type ClusterSnapshot, type NodeState, type StateRow } from '../observe.ts';
 import { TIMING_PROFILES } from '../spec.ts';
 import type { CoreFault, DrillTarget, EndpointMover } from '../target.ts';
+import { clientSettings, DRILL_SCHEMA, urlParts } from './app-settings.ts';
 import type { ForeignClusterFile, ForeignNode } from './cluster-file.ts';
 import { shown } from './discover.ts';
 import type { AttachedFaults } from './drivers/faults-of.ts';
+import type { ForeignAppImage } from './foreign-app-image.ts';
 import type { HaManager, ManagerEvent } from './managers/manager.ts';
 import { connectWritable, KeptSession, queryUrl, SERVER_AT_SQL, withDatabase } from './sql-reach.ts';
 
-/** The one schema a drill writes into; created by the drill, dropped after it unless kept. */
-export const DRILL_SCHEMA = 'flipdrill';
+/** The one schema a drill writes into (DRILL_SCHEMA); created by the drill, dropped after it unless kept. */
+export { DRILL_SCHEMA };
 /** Said on the schema, so a drill never drops a `flipdrill` schema someone else made. */
 const SCHEMA_MARK = 'made by flipdrill drill: its tables, dropped after the drill';
 
@@ -47,20 +48,6 @@ export interface ForeignClusterOptions {
   appImage?: ForeignAppImage;
 }
 
-/**
- * The connection settings a client module is given for a URL of the file (docs/app-contract.md):
- * the first host and its port, and the URL itself and every host for a multi-host one. `options`
- * puts the session in the drill's schema (pg takes it as it is; PGOPTIONS says it to the rest).
- */
-export function clientSettings(url: string): Record<string, unknown> {
-  const { user, password, database } = urlParts(url);
-  const hostList = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]*)/.exec(url)?.[1] ?? '';
-  const hosts = hostList.split(',').filter(Boolean).map((h) => {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
-    return { host: decodeURIComponent(m?.[1] ?? h).replace(/^\[(.*)\]$/, '$1'), port: Number(m?.[2] ?? 5432) };
-  });
-  return { host: hosts[0]?.host ?? 'localhost', port: hosts[0]?.port ?? 5432, user, password, database, options: `-c search_path=${DRILL_SCHEMA}`, url, hosts };
-}
 
 /** What a look at the cluster learned before the drill: each node's own address, the replication. */
 export interface ForeignFacts {
@@ -73,10 +60,6 @@ export interface ForeignFacts {
 
 const OBSERVE_TIMEOUT_MS = 1500;
 
-function urlParts(url: string): { user: string; password: string; database: string } {
-  const u = new URL(url.replace(/^postgres(ql)?:\/\/([^@/]*@)?[^/?]*/, (_m, _q, auth) => `postgres://${auth ?? ''}h`));
-  return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: decodeURIComponent(u.pathname.slice(1)) };
-}
 
 /** Each node's own address and port, the primary's replication, the endpoint's database: asked once. */
 export async function learnFacts(file: ForeignClusterFile): Promise<ForeignFacts> {
