@@ -15,6 +15,12 @@ import { ClusterError, ConfigError } from './errors.ts';
 import { REPO_ROOT } from './images.ts';
 import { waitFor } from './lib/wait-for.ts';
 
+/** `uid:gid` as spawn takes it. */
+function userOf(user: string): { uid: number; gid: number } {
+  const [uid, gid] = user.split(':').map(Number);
+  return { uid: uid!, gid: gid ?? uid! };
+}
+
 /** A port on 127.0.0.1 nothing listens on now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,7 +34,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** What runs: flipdrill's app, or the client host serving a client module of yours. */
-export type LocalProgram = { kind: 'app' } | { kind: 'client'; module: string; name: string };
+export type LocalProgram = { kind: 'app' } | { kind: 'client'; module: string; name: string; /** uid:gid to run as, when flipdrill runs as root. */ user?: string };
 
 export interface LocalAppStart {
   profile: AppProfile;
@@ -74,6 +80,8 @@ export class LocalApp {
         ...(client ? { FLIPDRILL_CLIENT_MODULE: client.module, FLIPDRILL_CLIENT_NAME: client.name } : {}),
         ...env,
       },
+      // Your module runs as its file's owner, as in the client host's container, not as root.
+      ...(client?.user && process.getuid?.() === 0 ? userOf(client.user) : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logFile = this.logFile;
@@ -95,7 +103,10 @@ export class LocalApp {
     await waitFor(
       client ? `${what} to load in the client host (on 127.0.0.1:${port})` : `the app (on 127.0.0.1:${port}) to answer /healthz with a writable primary at ${writesTo}`,
       async () => {
-        if (exited !== undefined) throw new ClusterError(`${what} exited with ${exited}${logFile ? `; see ${logFile}` : ''}`);
+        if (exited !== undefined) {
+          const asOwner = client?.user && process.getuid?.() === 0 ? ` (it ran as ${client.user}, your module's owner, who must be able to read ${bundle} and your module)` : '';
+          throw new ClusterError(`${what} exited with ${exited}${asOwner}${logFile ? `; see ${logFile}` : ''}`);
+        }
         const res = await fetch(`http://127.0.0.1:${port}${client ? '/flipdrill/health' : '/healthz'}`, { signal: AbortSignal.timeout(client ? 15_000 : 2000) }).catch(() => undefined);
         if (client && res?.status === 500) throw new ConfigError(String(((await res.json()) as { error?: unknown }).error ?? 'the client module cannot be used'));
         return res?.ok === true;
@@ -105,7 +116,8 @@ export class LocalApp {
         intervalMs: 250,
         ...(signal ? { signal } : {}),
         hint: `can this machine reach ${writesTo}? ${logFile ? `see ${logFile}` : ''}`,
-        fatal: (e) => e instanceof ConfigError,
+        // A module that cannot be used, or a process that has ended: no use waiting.
+        fatal: (e) => e instanceof ConfigError || exited !== undefined,
       },
     );
   }

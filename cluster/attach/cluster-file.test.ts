@@ -104,7 +104,7 @@ describe("a client module's settings for a cluster file's URL", () => {
       user: 'drill',
       password: 's@cret',
       database: 'app',
-      options: '-c search_path=flipdrill',
+      options: '-c search_path=flipdrill,public',
       url,
       hosts: [
         { host: 'pg1', port: 5433 },

@@ -22,7 +22,7 @@ import { LocalApp } from '../local-app.ts';
 import { nodeStateOf, STATE_QUERY, type ClusterSnapshot, type NodeState, type StateRow } from '../observe.ts';
 import { TIMING_PROFILES } from '../spec.ts';
 import type { CoreFault, DrillTarget, EndpointMover } from '../target.ts';
-import { clientSettings, DRILL_SCHEMA, urlParts } from './app-settings.ts';
+import { clientSettings, DRILL_SCHEMA, sslModeOf, urlParts } from './app-settings.ts';
 import type { ForeignClusterFile, ForeignNode } from './cluster-file.ts';
 import { shown } from './discover.ts';
 import type { AttachedFaults } from './drivers/faults-of.ts';
@@ -42,8 +42,8 @@ export interface ForeignClusterOptions {
   manager?: HaManager;
   /** Where the app's output goes (the run folder). */
   appLogFile?: string;
-  /** A client module of yours (--client), served here by the client host in place of flipdrill's app. */
-  client?: { module: string; name: string };
+  /** A client module of yours (--client), served here by the client host in place of flipdrill's app (as its file's owner, uid:gid, when flipdrill runs as root). */
+  client?: { module: string; name: string; user?: string };
   /** Your app's image (--app-image), in a container on this machine's network in the app's place. */
   appImage?: ForeignAppImage;
 }
@@ -98,7 +98,7 @@ export class ForeignCluster implements DrillTarget {
   readonly #faults: AttachedFaults;
   readonly #facts: ForeignFacts;
   readonly #app: LocalApp;
-  readonly #client?: { module: string; name: string };
+  readonly #client?: { module: string; name: string; user?: string };
   readonly #image?: ForeignAppImage;
   readonly #appLogFile?: string;
 
@@ -276,7 +276,8 @@ export class ForeignCluster implements DrillTarget {
         env: {
           FLIPDRILL_CONNECTION: JSON.stringify(clientSettings(this.#file.endpoint)),
           FLIPDRILL_REPLICAS: JSON.stringify((this.#file.replicas.length ? this.#file.replicas : [this.#file.endpoint]).map(clientSettings)),
-          PGOPTIONS: `-c search_path=${DRILL_SCHEMA}`,
+          PGOPTIONS: `-c search_path=${DRILL_SCHEMA},public`,
+          ...(sslModeOf(this.#file.endpoint) ? { PGSSLMODE: sslModeOf(this.#file.endpoint)! } : {}),
         },
       });
       return;

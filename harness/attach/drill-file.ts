@@ -121,7 +121,7 @@ export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
           faults: attachment.faults,
           ...(attachment.manager ? { manager: attachment.manager } : {}),
           ...(result.runDir ? { appLogFile: path.join(result.runDir, 'app.log') } : {}),
-          ...(client ? { client: { module: path.join(client.mount, path.posix.relative('/client', client.inContainer)), name: client.name } } : {}),
+          ...(client ? { client: { module: path.join(client.mount, path.posix.relative('/client', client.inContainer)), name: client.name, user: client.user } } : {}),
           ...(o.appImage ? { appImage: o.appImage } : {}),
         });
         o.step(`creating the drill's schema flipdrill in ${facts.database}, through ${foreign.endpoint.address}`);

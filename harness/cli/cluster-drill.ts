@@ -38,31 +38,43 @@ export async function clusterDrill(values: ParsedCommand['values'], cluster: Clu
   const options = drillOptions();
   const scenarios = (options.rotation ?? [options.scenario!]).map((s) => forForeignCluster(s, file));
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Your app's image runs in a container of this machine's engine (none is installed for it), checked first.
+  const appImage = cluster.appImage ? new ForeignAppImage(await connectDocker({ allowInstall: false }), cluster.appImage, `flipdrill-${file.name}-app`) : undefined;
+  await appImage?.check();
   // Your module, checked (and a TypeScript one bundled) before anything is contacted.
   const client = cluster.client ? await prepareClientModule(cluster.client) : undefined;
-  // Your app's image runs in a container of this machine's engine: none is installed for it.
-  const appImage = cluster.appImage ? new ForeignAppImage(await connectDocker({ allowInstall: false }), cluster.appImage, `flipdrill-${file.name}-app`) : undefined;
-  const r = await drillFile({
-    file,
-    scenarios,
-    ...(client ? { client } : {}),
-    ...(appImage ? { appImage } : {}),
-    drill: { ...options, repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }) },
-    appProfile: cluster.appProfile ?? 'aware',
-    signal: abort.signal,
-    step: (line) => progress.step(line),
-    say,
-    keep: Boolean(values.keep),
-    afterDrill: () => progress.end(),
-    // Say what every step will run before anything runs; then a terminal's yes, or --yes.
-    confirm: async (plan) => {
-      if (!values.json) process.stderr.write(plan.text.replace(/a dry run: nothing is created, injected or changed/, 'what the drill will do'));
-      if (values.yes) return true;
-      if (await confirmed(`\ndrill ${file.name} as above (${scenarios.map((s) => s.name).join(', ')})? [y/N] `)) return true;
-      say('flipdrill: not confirmed; nothing was done');
-      return false;
-    },
-  });
+  const app = client
+    ? `your client module ${client.name}, served by the client host on this machine (127.0.0.1)`
+    : appImage
+      ? `your app image ${appImage.image}, in the container ${appImage.name} on this machine's network (127.0.0.1)`
+      : "flipdrill's app, on this machine (127.0.0.1)";
+  let r: Awaited<ReturnType<typeof drillFile>>;
+  try {
+    r = await drillFile({
+      file,
+      scenarios,
+      ...(client ? { client } : {}),
+      ...(appImage ? { appImage } : {}),
+      drill: { ...options, repeat: number('repeat', values.repeat as string | undefined, { min: 1, max: 1000 }) },
+      appProfile: cluster.appProfile ?? 'aware',
+      signal: abort.signal,
+      step: (line) => progress.step(line),
+      say,
+      keep: Boolean(values.keep),
+      afterDrill: () => progress.end(),
+      // Say what every step will run before anything runs; then a terminal's yes, or --yes.
+      confirm: async (plan) => {
+        if (!values.json) process.stderr.write(`${plan.text.replace(/a dry run: nothing is created, injected or changed/, 'what the drill will do')}the app: ${app}\n`);
+        if (values.yes) return true;
+        if (await confirmed(`\ndrill ${file.name} as above (${scenarios.map((s) => s.name).join(', ')})? [y/N] `)) return true;
+        say('flipdrill: not confirmed; nothing was done');
+        return false;
+      },
+    });
+  } finally {
+    // A TypeScript module's bundle, whatever happened (the drill disposes of it once loaded).
+    client?.dispose();
+  }
   const { runDir, outcome, failure, notWhole } = r;
   if (r.refused) {
     for (const p of r.refused.problems) say(`flipdrill: ${p}`);
