@@ -165,7 +165,6 @@ export async function drillFile(o: FileDrillOptions): Promise<FileDrillResult> {
           .catch((e: Error) => (result.dropError = e.message));
       }
     }
-    client?.dispose();
     await attachment.close();
     if (result.runDir) {
       const lines = [...undoLog(result.runDir), result.notWhole ? `NOT WHOLE after ${wholeWithinMs / 1000} s: ${result.notWhole}` : foreign ? 'whole again' : 'the drill did not start'];
