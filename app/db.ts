@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
 import { classify } from './failover/classify.ts';
 import { nodeNameSql, stampColumns, type NodeNames } from './db/stamps.ts';
+import { findServed, findServedSql, type ServedBy } from './db/served-by.ts';
 import type { FailoverConfig } from './failover/settings.ts';
 import { createTutorialSequelize } from './failover/naive.ts';
 import { createConfiguredSequelize } from './failover/configured.ts';
@@ -51,6 +52,8 @@ export type EventRow = EventInput & Stamps;
 export interface Table<Input, Row> {
   create(input: Input, session?: string): Promise<Row>;
   find(id: string, session?: string): Promise<Row | null>;
+  /** find, and which node answered (where the platform's nodes have names): a miss says who missed it. */
+  findServed(id: string, session?: string): Promise<{ row: Row | null; servedBy?: ServedBy }>;
   list(limit: number): Promise<Row[]>;
 }
 
@@ -168,7 +171,7 @@ function awareSequelize(config: FailoverConfig, log: Logger, options: DatabaseOp
 }
 
 /** A table on the aware data layer: idempotent inserts through units of work, reads with fallback. */
-function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: ModelStatic<Row>, columns: string[], fields: string[], log: Logger): Table<Input, R> {
+function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: ModelStatic<Row>, columns: string[], fields: string[], log: Logger, served: { nodeNames?: NodeNames } | false): Table<Input, R> {
   /**
    * If an earlier attempt's outcome is unknown (its connection died while committing), a
    * duplicate key on the retry means that attempt committed: the row is read back from the
@@ -176,6 +179,7 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
    * reported failed when it happened.
    */
   const insert = insertStatement(M, columns, fields);
+  let findSql: string | undefined;
   async function insertOnce(input: Input, attempt: Attempt): Promise<Row | Record<string, unknown>> {
     try {
       const given = input as unknown as Record<string, unknown>;
@@ -199,6 +203,12 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
     async find(id, session) {
       const found = await db.read(`find in ${M.tableName}`, (useMaster) => M.findByPk(id, { useMaster }), session);
       return found ? toRow<R>(found, fields) : null;
+    },
+    async findServed(id, session) {
+      if (!served) return { row: await this.find(id, session) };
+      const sql = (findSql ??= findServedSql(M, fields, served.nodeNames));
+      const { row, servedBy } = await db.read(`find in ${M.tableName}`, (useMaster) => findServed(M, sql, id, useMaster), session);
+      return { row: row ? toRow<R>(row, fields) : null, servedBy };
     },
     async list(limit) {
       const rows = await db.read(`list ${M.tableName}`, (useMaster) => M.findAll({ useMaster, limit, order: [['committed_at', 'ASC']] }));
@@ -245,9 +255,11 @@ function awareDatabase(config: AppConfig, log: Logger, options: DatabaseOptions)
 
   return {
     profile: 'aware',
-    countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_INPUT, COUNTRY_FIELDS, log),
+    countries: awareTable<CountryInput, CountryRow>(app, Country, COUNTRY_INPUT, COUNTRY_FIELDS, log, platform.nodeStamps && { nodeNames: config.nodeNames }),
     bank,
-    ...(analytics && Event ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_INPUT, EVENT_FIELDS, log) } : {}),
+    ...(analytics && Event
+      ? { events: awareTable<EventInput, EventRow>(analytics, Event, EVENT_INPUT, EVENT_FIELDS, log, platformOf(config.analytics!).nodeStamps && { nodeNames: config.nodeNames }) }
+      : {}),
     async writeEndpointNode() {
       const rows = await app.unitOfWork('health', () => app.sequelize.query<{ node: string; in_recovery: boolean }>(ENDPOINT_SQL, { type: QueryTypes.SELECT, useMaster: true }), {
         idempotent: true,
@@ -285,11 +297,16 @@ function naiveDatabase(config: AppConfig, make: (cfg: FailoverConfig) => Sequeli
       throw new DatabaseOperationError({ ...classify(error), outcome: 'unknown' }, error);
     }
   };
-  const table = <Input extends { id: string }, R>(M: ModelStatic<Row>, fields: string[]): Table<Input, R> => ({
+  const table = <Input extends { id: string }, R>(M: ModelStatic<Row>, fields: string[], findSql = findServedSql(M, fields, config.nodeNames)): Table<Input, R> => ({
     create: async (input) => toRow<R>(await once(() => M.create({ ...(input as Record<string, unknown>) })), fields),
     async find(id) {
       const found = await once(() => M.findByPk(id));
       return found ? toRow<R>(found, fields) : null;
+    },
+    // Sequelize's own choice of replica, as findByPk makes it: a SELECT on the read pool.
+    async findServed(id) {
+      const { row, servedBy } = await once(() => findServed(M, findSql, id, false));
+      return { row: row ? toRow<R>(row, fields) : null, servedBy };
     },
     list: async (limit) => (await once(() => M.findAll({ limit, order: [['committed_at', 'ASC']] }))).map((r) => toRow<R>(r, fields)),
   });

@@ -37,12 +37,14 @@ function findById(noun: string, table: () => Table<unknown, unknown> | undefined
     const id = String(req.params.id);
     if (!UUID.test(id)) return badRequest(res, 'id must be a UUID');
     try {
-      const row = await t.find(id, session(req));
+      // Which node answered, in both answers: a drill judges reads per node and per session.
+      const { row, servedBy } = await t.findServed(id, session(req));
+      const served = servedBy ? { served_by: servedBy } : {};
       if (!row) {
-        res.status(404).json({ error: `no ${noun} ${id}`, outcome: 'failed', code: 'NOT_FOUND' } satisfies ErrorBody);
+        res.status(404).json({ error: `no ${noun} ${id}`, outcome: 'failed', code: 'NOT_FOUND', ...served } satisfies ErrorBody & typeof served);
         return;
       }
-      res.json(row);
+      res.json({ ...row, ...served });
     } catch (error) {
       next(error);
     }

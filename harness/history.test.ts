@@ -17,6 +17,8 @@ describe('parseHistory', () => {
     ['{"process":0,"type":"done","f":"write","time":1}', 'line 1: type must be invoke, ok, fail or info, not "done"'],
     ['{"process":0,"type":"ok","f":"Delete!","time":1}', 'line 1: f must be an operation name (write, read, transfer...), not "Delete!"'],
     ['{"process":0,"type":"ok","f":"read"}', 'line 1: time must be a number'],
+    ['{"process":0,"session":-1,"type":"invoke","f":"read","time":1}', 'line 1: session must be a whole number'],
+    ['{"process":0,"session":"w0","type":"invoke","f":"read","time":1}', 'line 1: session must be a whole number'],
   ])('names the line and what is wrong: %s', (text, message) => {
     expect(() => parseHistory(text)).toThrow(HistoryFormatError);
     expect(() => parseHistory(text)).toThrow(message);

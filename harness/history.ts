@@ -90,6 +90,7 @@ export function parseHistoryLines(text: string): { ops: Op[]; lines: number[] } 
     if (!TYPES.has(String(op.type))) throw new HistoryFormatError(i + 1, `type must be invoke, ok, fail or info, not ${JSON.stringify(op.type)}`);
     if (typeof op.f !== 'string' || !F.test(op.f)) throw new HistoryFormatError(i + 1, `f must be an operation name (write, read, transfer...), not ${JSON.stringify(op.f)}`);
     if (typeof op.time !== 'number' || !Number.isFinite(op.time)) throw new HistoryFormatError(i + 1, 'time must be a number');
+    if (op.session !== undefined && !(Number.isInteger(op.session) && op.session >= 0)) throw new HistoryFormatError(i + 1, 'session must be a whole number');
     ops.push(op as Op);
     lines.push(i + 1);
   });

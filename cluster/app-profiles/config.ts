@@ -11,6 +11,8 @@ export const config: AppProfileKind<'config'> = {
   // It comes with the Sequelize config, not with --app.
   offered: false,
   nodeStamps: true,
+  // Your Sequelize config: whatever it keeps, it does not say.
+  sessionGuarantees: [],
   checkOptions({ options }) {
     if (!options.sequelizeOptions) throw new ConfigError('the config app profile needs a Sequelize config (--sequelize-config)');
   },

@@ -31,6 +31,8 @@ export const dsql: AppProfileKind<'dsql'> = {
   offered: true,
   // Its rows are stamped 'dsql' (Aurora DSQL has no node names): no stamp names a node.
   nodeStamps: false,
+  // One endpoint, no replicas: every read sees every acknowledged write.
+  sessionGuarantees: ['read-your-writes', 'monotonic-reads'],
   // The aware app on the DSQL platform.
   recognise: (env) => env.DB_PLATFORM === 'dsql',
   checkOptions({ options, spec, nodePorts, checkPort }) {

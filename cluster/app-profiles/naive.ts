@@ -5,5 +5,7 @@ export const naive: AppProfileKind<'naive'> = {
   name: 'naive',
   offered: true,
   nodeStamps: true,
+  // Sequelize's own replica choice: no session guarantee.
+  sessionGuarantees: [],
   appEnv: ({ shared }) => ({ APP_PROFILE: 'naive', ...shared }),
 };

@@ -12,6 +12,10 @@
  */
 import type { DockerClient } from '../docker/docker-client.ts';
 
+/** What an app may promise a session of its reads (harness/checker/parts/sessions.ts judges them; the checks' ids). */
+export const SESSION_GUARANTEES = ['read-your-writes', 'monotonic-reads', 'no-deposed-read'] as const;
+export type SessionGuarantee = (typeof SESSION_GUARANTEES)[number];
+
 /** What a profile reads of the cluster's spec (cluster/spec.ts's ClusterSpec). */
 export interface ProfileSpec {
   /** The config profile's Sequelize options (yours). */
@@ -99,6 +103,11 @@ export interface AppProfileKind<Name extends string = string> {
   offered: boolean;
   /** Whether its rows name the node that committed them (committed_by): false where nodes have no names. */
   nodeStamps: boolean;
+  /**
+   * The session guarantees its reads keep, which a drill holds it to (an anomaly against one FAILs
+   * the drill; the others are reported): the checker's ids.
+   */
+  sessionGuarantees: readonly SessionGuarantee[];
   /**
    * Whether a running app's environment is this profile's. Absent: APP_PROFILE names the profile
    * (an environment without one is the aware app's).

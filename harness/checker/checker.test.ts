@@ -50,7 +50,7 @@ describe('check', () => {
     // Each check has its own stable id, whatever its thresholds.
     const ids = r.checks.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(['writes-acknowledged', 'fault-injected', 'standby-promoted', 'endpoint-moved', 'writes-resumed', 'final-primary', 'lost-within-budget', 'no-failed-write-present', 'no-unexpected-value', 'no-duplicate', 'no-impossible-read', 'no-split-brain']);
+    expect(ids).toEqual(['writes-acknowledged', 'fault-injected', 'standby-promoted', 'endpoint-moved', 'writes-resumed', 'final-primary', 'lost-within-budget', 'no-failed-write-present', 'no-unexpected-value', 'no-duplicate', 'no-impossible-read', 'read-your-writes', 'monotonic-reads', 'no-deposed-read', 'no-split-brain']);
 
     expect(r.checks.filter((c) => !c.ok)).toEqual([]);
     expect(r.verdict).toBe('PASS');

@@ -9,6 +9,8 @@
  *   expectationsPart   what the scenario says must have happened, against those figures
  *   setAlgebraPart     lost, recovered, unexpected, contradicted, duplicated; the recovery point
  *   readsPart          stale reads (reported) and impossible reads
+ *   sessionsPart       read-your-writes and monotonic reads per session, reads from a replaced
+ *                      timeline, each node's staleness; FAIL only where the app profile promised
  *   splitBrainPart     overlapping tenures of two primaries
  *   clocksPart         the data nodes' clocks agree, or the scenario set one off
  *   workloadPart       the workload's own checker (the bank's balances)
@@ -43,6 +45,7 @@ import { dsqlPart } from './parts/dsql.ts';
 import { expectationsPart } from './parts/expectations.ts';
 import { failoverPart } from './parts/failover.ts';
 import { readsPart } from './parts/reads.ts';
+import { sessionsPart } from './parts/sessions.ts';
 import { setAlgebraPart } from './parts/set-algebra.ts';
 import { splitBrainPart } from './parts/split-brain.ts';
 import { workloadPart } from './parts/workload.ts';
@@ -61,11 +64,12 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
   const expected = expectationsPart(facts, failover.result);
   const set = setAlgebraPart(facts);
   const reads = readsPart(facts);
+  const sessions = sessionsPart(facts);
   const splitBrain = splitBrainPart(facts);
   const clocks = clocksPart(facts);
   const own = workloadPart(facts);
   const dsql = dsqlPart(facts);
-  const checks = [ran, failover, expected, set, reads, splitBrain, clocks, own, dsql].flatMap((p) => p.checks);
+  const checks = [ran, failover, expected, set, reads, sessions, splitBrain, clocks, own, dsql].flatMap((p) => p.checks);
   return {
     verdict: checks.every((c) => c.ok) ? 'PASS' : 'FAIL',
     checks,
@@ -74,6 +78,7 @@ export function check(input: CheckInput, lines?: readonly number[]): CheckResult
     ...expected.result,
     ...set.result,
     ...reads.result,
+    ...sessions.result,
     ...splitBrain.result,
     ...clocks.result,
     ...own.result,

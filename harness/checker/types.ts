@@ -3,6 +3,7 @@
  * scenario's expectations, the workload's part) and what it answers (the result, its checks and
  * figures). Types only.
  */
+import type { SessionGuarantee } from '../../cluster/app-profiles/profile.ts';
 import type { ClusterEvent, Op } from '../op.ts';
 
 export interface FinalRow {
@@ -47,7 +48,11 @@ export interface Expectations {
    * on stamps (database downtime, split brain by stamps) are not given.
    */
   nodeStamps?: boolean;
+  /** The session guarantees the app profile promises: an anomaly against one FAILs the drill (default: none, each reported). */
+  sessionGuarantees?: SessionGuarantee[];
 }
+
+export { SESSION_GUARANTEES, type SessionGuarantee } from '../../cluster/app-profiles/profile.ts';
 
 export interface CheckInput {
   history: readonly Op[];
@@ -132,6 +137,72 @@ export interface ReadAnomaly {
   kind: 'never-written' | 'failed-write' | 'before-invoke';
 }
 
+/** A session's read that went back on what the session knew: its own acknowledged write, or a row it had seen. */
+export interface SessionAnomaly {
+  id: string;
+  session: number;
+  process: number;
+  /** When the read was invoked and answered, in ms since the drill started. */
+  readAtMs: number;
+  answeredAtMs: number;
+  /** The node that answered it, if the app said. */
+  servedBy?: string;
+  /** What the session knew before: its write of the row acknowledged, or a read that saw the row (answered at earlierAtMs). */
+  earlier: 'acknowledged' | 'seen';
+  earlierAtMs: number;
+  earlierServedBy?: string;
+}
+
+/** A read answered by a node on a timeline a newer primary had replaced before the read began. */
+export interface DeposedRead {
+  id: string;
+  process: number;
+  session?: number;
+  readAtMs: number;
+  answeredAtMs: number;
+  servedBy: string;
+  role: 'primary' | 'standby';
+  timeline: number;
+  newPrimary: string;
+  newTimeline: number;
+  found: boolean;
+}
+
+/** How far behind a node's reads were: reads of writes acknowledged before they began, the misses, and by how long (at least) each missed. */
+export interface StalenessFigures {
+  reads: number;
+  misses: number;
+  medianMs: number | null;
+  p95Ms: number | null;
+  worstMs: number | null;
+}
+
+export interface NodeStaleness {
+  node: string;
+  /** Before the fault, and from the fault on. */
+  normal: StalenessFigures;
+  failover: StalenessFigures;
+}
+
+/** A standby other than the promoted one: how long after the promotion was seen it received the new timeline, and the reads it answered meanwhile. */
+export interface Refollow {
+  node: string;
+  refollowMs: number | null;
+  readsMeanwhile: number;
+}
+
+export interface SessionsResult {
+  /** Did the history record sessions (a worker's invocations carry `session`)? */
+  recorded: boolean;
+  sessions: number;
+  promised: SessionGuarantee[];
+  readYourWrites: SessionAnomaly[];
+  monotonicReads: SessionAnomaly[];
+  deposedReads: DeposedRead[];
+  staleness: NodeStaleness[];
+  refollow: Refollow[];
+}
+
 export interface SplitBrain {
   /** The primary that began second (of the first two found committing at overlapping times). */
   newPrimary: string;
@@ -157,6 +228,8 @@ export interface CheckResult {
   duplicated: { id: string; count: number }[];
   staleReads: StaleRead[];
   readAnomalies: ReadAnomaly[];
+  /** Reads per session (read-your-writes, monotonic reads), reads from replaced timelines, each node's staleness. */
+  sessions: SessionsResult;
   splitBrain: SplitBrain | null;
   /**
    * The data nodes' clocks against the harness's, as the watcher measured them (each node's largest

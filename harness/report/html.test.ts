@@ -534,6 +534,7 @@ describe('report.html operations by start time', () => {
       ['open', 1, 1],
       ['fail', 1, 1],
       ['lost', 1, 1],
+      ['session', 0, 0],
     ]);
     // The held writes: one column at 3.17 s, 2.18 s up (the highest ok dots), each with its tooltip.
     const chart = elements(page, 'svg')[0]!;
@@ -558,5 +559,49 @@ describe('report.html operations by start time', () => {
     const quiet = elements(page, 'rect').filter((r) => r['data-no-reads-from-ms'] !== undefined);
     expect(quiet.map((r) => [r['data-no-reads-from-ms'], r['data-no-reads-to-ms']])).toEqual([['100', '5400']]);
     expect(page).toMatch(/<text class="no-reads-label"[^>]*>no reads sent<\/text>/);
+  });
+});
+
+describe('report.html, reads judged per session', () => {
+  // Session 0 writes a (acknowledged at 110 ms) and misses it at 200 ms on the standby node2; session
+  // 1 reads a from node3 at 3000 ms, after node2 was seen primary on timeline 2 while node3 was on 1.
+  const served = (node: string) => ({ node, recovery: true });
+  const history: Op[] = [
+    { process: 0, session: 0, type: 'invoke', f: 'write', value: { id: 'a', name: 'run/a' }, time: ns(100) },
+    { process: 0, type: 'ok', f: 'write', value: { id: 'a', name: 'run/a', committed_by: 'node1', committed_timeline: 1, committed_at: new Date(WALL_ORIGIN + 105).toISOString() }, time: ns(110) },
+    { process: 0, session: 0, type: 'invoke', f: 'read', value: { id: 'a' }, time: ns(200) },
+    { process: 0, type: 'ok', f: 'read', value: { id: 'a', found: false, served_by: served('node2') }, time: ns(204) },
+    { process: 1, session: 1, type: 'invoke', f: 'read', value: { id: 'a' }, time: ns(3000) },
+    { process: 1, type: 'ok', f: 'read', value: { id: 'a', found: true, served_by: served('node3') }, time: ns(3004) },
+  ];
+  const events = [
+    event('node-state', 0, { node: 'node2', role: 'standby', timeline: 1, lastSeenBeforeNs: 0 }),
+    event('node-state', 0, { node: 'node3', role: 'standby', timeline: 1, lastSeenBeforeNs: 0 }),
+    event('fault', 1000, { kind: 'kill', node: 'node1', primary: 'node1', standby: 'node2' }),
+    event('promotion-observed', 2600, { node: 'node2', timeline: 2 }),
+    event('node-state', 2600, { node: 'node2', role: 'primary', timeline: 2, lastSeenBeforeNs: ns(2400) }),
+  ];
+  const result = check({ history, events, finalRead: { node: 'node2', rows: [{ id: 'a', committed_by: 'node1', committed_timeline: 1 }] }, expectations: { sessionGuarantees: ['read-your-writes'] } });
+  const page = renderHtmlReport({ report: reportOf(result), history, events });
+
+  it('marks each read against its session on the timeline, with the node that answered and what it went back on', () => {
+    const group = page.match(/<g class="dots session" data-outcome="session" data-count="(\d+)">(.*?)<\/g>/)!;
+    expect(group[1]).toBe('2');
+    expect(group[2]).toContain('read a invoked at 0.200 s');
+    expect(group[2]).toContain('answered by node2: missed a, which session 0 had written (acknowledged at 0.110 s)');
+    expect(group[2]).toContain('answered by node3: node3 was on timeline 1; node2 was already primary on 2');
+  });
+
+  it('lists them under the anomalies, saying which the app promised, and gives each node its staleness', () => {
+    const section = (id: string) => elements(page, 'section').find((e) => e['data-testid'] === id);
+    expect(section('anomaly-read-your-writes')?.['data-count']).toBe('1');
+    expect(section('anomaly-deposed-reads')?.['data-count']).toBe('1');
+    expect(section('anomaly-monotonic-reads')?.['data-count']).toBe('0');
+    expect(page).toContain('The app promises this: a FAIL.');
+    expect(page).toContain('The app does not promise this: reported, not a FAIL.');
+    expect(elements(page, 'tr').filter((r) => r['data-node']).map((r) => r['data-node'])).toEqual(['node2', 'node3']);
+    // node3 never received timeline 2 here: it answered the one read after the promotion on 1.
+    expect(page).toContain('node3 never received the new timeline while the drill looked; it answered 1 reads meanwhile');
+    expect(result.verdict).toBe('FAIL');
   });
 });

@@ -33,6 +33,24 @@ describe('docs/report.schema.json', () => {
     expect(reportSchemaErrors(report())).toEqual([]);
   });
 
+  it("accepts a run's session findings, and refuses one that is not", () => {
+    const r = report();
+    r.result.expectations.sessionGuarantees = ['read-your-writes'];
+    r.result.sessions = {
+      recorded: true,
+      sessions: 2,
+      promised: ['read-your-writes'],
+      readYourWrites: [{ id: 'a', session: 0, process: 4, readAtMs: 20, answeredAtMs: 21, servedBy: 'node2', earlier: 'acknowledged', earlierAtMs: 2 }],
+      monotonicReads: [],
+      deposedReads: [{ id: 'a', process: 1, readAtMs: 30, answeredAtMs: 31, servedBy: 'node3', role: 'standby', timeline: 1, newPrimary: 'node2', newTimeline: 2, found: true }],
+      staleness: [{ node: 'node2', normal: { reads: 3, misses: 1, medianMs: 19, p95Ms: 19, worstMs: 19 }, failover: { reads: 0, misses: 0, medianMs: null, p95Ms: null, worstMs: null } }],
+      refollow: [{ node: 'node3', refollowMs: null, readsMeanwhile: 1 }],
+    };
+    expect(reportSchemaErrors(r)).toEqual([]);
+    (r.result.sessions.readYourWrites[0] as { earlier: string }).earlier = 'guessed';
+    expect(reportSchemaErrors(r)).toContain('/result/sessions/readYourWrites/0/earlier must be equal to one of the allowed values');
+  });
+
   it('refuses a report that breaks it, saying where', () => {
     const broken = report() as unknown as { result: { verdict: string; counts: { write: { ok: number } } }; seed: unknown };
     broken.result.verdict = 'MAYBE';

@@ -112,6 +112,8 @@ describe('run.json and the other run files, checked before they are believed', (
     [JSON.stringify({ ...settings, expectations: { ...settings.expectations, promotion: 'yes' } }), 'run.json: expectations.promotion must be true, false or "either"'],
     [JSON.stringify({ ...settings, expectations: { ...settings.expectations, finalPrimary: 'node9' } }), 'run.json: expectations.finalPrimary must be primary, standby or either'],
     [JSON.stringify({ ...settings, expectations: { ...settings.expectations, rejoin: 'true' } }), 'run.json: expectations.rejoin must be true or false'],
+    [JSON.stringify({ ...settings, expectations: { ...settings.expectations, sessionGuarantees: ['linearizable'] } }), 'run.json: expectations.sessionGuarantees must be a list of read-your-writes, monotonic-reads, no-deposed-read'],
+    [JSON.stringify({ ...settings, expectations: { ...settings.expectations, sessionGuarantees: 'read-your-writes' } }), 'run.json: expectations.sessionGuarantees must be a list of read-your-writes, monotonic-reads, no-deposed-read'],
     [JSON.stringify({ ...settings, expectations: { ...settings.expectations, secretlyLenient: true } }), 'run.json: expectations has a field this flipdrill does not know'],
     [JSON.stringify({ ...settings, expectations: [] }), 'run.json: expectations must be an object'],
     [JSON.stringify({ ...settings, scenario: 7 }), 'run.json: scenario must be a string'],

@@ -11,6 +11,7 @@ import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } f
 import path from 'node:path';
 import { check } from '../checker/checker.ts';
 import type { CheckResult, Expectations, FinalRead } from '../checker/types.ts';
+import { SESSION_GUARANTEES } from '../checker/types.ts';
 import { WORKLOADS, workloadNamed, workloadOf } from '../workloads/registry.ts';
 import type { WorkloadSettings } from '../workloads/workload.ts';
 import { parseEvents, parseHistoryLines } from '../history.ts';
@@ -96,6 +97,7 @@ const EXPECTATION_FIELDS: Record<keyof Expectations, (v: unknown) => string | nu
   rejoin: optional(oneOf('true or false', true, false)),
   switchback: optional(oneOf('true or false', true, false)),
   nodeStamps: optional(oneOf('true or false', true, false)),
+  sessionGuarantees: optional((v) => (Array.isArray(v) && v.every((g) => (SESSION_GUARANTEES as readonly unknown[]).includes(g)) ? null : `a list of ${SESSION_GUARANTEES.join(', ')}`)),
 };
 
 /** What a workload's settings must hold beyond its name and prefix. */

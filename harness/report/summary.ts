@@ -1,5 +1,5 @@
 /** The summary a person reads at the end of a drill, and of `flipdrill check`. */
-import type { CheckResult, WriteRef } from '../checker/types.ts';
+import type { CheckResult, StalenessFigures, WriteRef } from '../checker/types.ts';
 import type { Aggregate } from './report.ts';
 
 const fmt = (ms: number | null | undefined) =>
@@ -78,6 +78,26 @@ export function renderSummary(result: CheckResult, runDir: string, scenario?: st
   if (result.readAnomalies?.length) {
     lines.push(`  read anomalies   ${result.readAnomalies.length} reads saw what cannot exist (a value nobody wrote, a write answered "failed", a write not yet invoked):`);
     lines.push(...listed(result.readAnomalies, (r) => `${r.id}  read at ${fmt(r.readAtMs)}: ${r.kind}`, 5));
+  }
+  const sessions = result.sessions;
+  if (sessions?.readYourWrites.length) {
+    lines.push(`  read-your-writes ${sessions.readYourWrites.length} reads missed their own session's acknowledged write:`);
+    lines.push(...listed(sessions.readYourWrites, (a) => `${a.id}  session ${a.session}, read at ${fmt(a.readAtMs)} from ${a.servedBy ?? '?'}, its write acknowledged at ${fmt(a.earlierAtMs)}`, 5));
+  }
+  if (sessions?.monotonicReads.length) {
+    lines.push(`  monotonic reads  ${sessions.monotonicReads.length} reads no longer found a row their session had seen:`);
+    lines.push(...listed(sessions.monotonicReads, (a) => `${a.id}  session ${a.session}, read at ${fmt(a.readAtMs)} from ${a.servedBy ?? '?'}, seen at ${fmt(a.earlierAtMs)}${a.earlierServedBy ? ` from ${a.earlierServedBy}` : ''}`, 5));
+  }
+  if (sessions?.deposedReads.length) {
+    lines.push(`  deposed reads    ${sessions.deposedReads.length} reads answered on a timeline a newer primary had replaced:`);
+    lines.push(...listed(sessions.deposedReads, (d) => `${d.id}  read at ${fmt(d.readAtMs)} from ${d.servedBy} (${d.role}, timeline ${d.timeline}); ${d.newPrimary} primary on ${d.newTimeline}`, 5));
+  }
+  for (const n of sessions?.staleness ?? []) {
+    const phase = (name: string, f: StalenessFigures) => `${name} ${f.misses} of ${f.reads} missed${f.misses ? ` (median ${fmt(f.medianMs!)}, p95 ${fmt(f.p95Ms!)}, worst ${fmt(f.worstMs!)} after the write)` : ''}`;
+    lines.push(`  staleness ${n.node.padEnd(7)}${phase('before the fault', n.normal)}; ${phase('from it on', n.failover)}`);
+  }
+  for (const r of sessions?.refollow ?? []) {
+    lines.push(`  re-follow        ${r.node} ${r.refollowMs === null ? 'never received the new timeline while the drill looked' : `received the new timeline ${fmt(r.refollowMs)} after the promotion was seen`}; ${r.readsMeanwhile} reads answered meanwhile`);
   }
   if (result.splitBrain) {
     lines.push(`  split brain      ${result.splitBrain.writes.length} writes acknowledged by another primary after ${result.splitBrain.newPrimary} took over (timeline ${result.splitBrain.newTimeline}):`);

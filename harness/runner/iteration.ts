@@ -62,7 +62,10 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
   const kind = workloadNamed(options.workload ?? 'set')!;
   const workloadSettings = kind.settings(`${scope}/`);
   // Whether the rows' stamps name nodes: not the dsql app's (Aurora DSQL has no node names).
-  const nodeStamps = appProfileNamed(await cluster.appProfile())?.nodeStamps ?? true;
+  const profile = appProfileNamed(await cluster.appProfile());
+  const nodeStamps = profile?.nodeStamps ?? true;
+  // What the app's reads promise a session: a broken promise FAILs the drill.
+  const sessionGuarantees = [...(profile?.sessionGuarantees ?? [])];
   const settings: RunSettings = {
     schema: RUN_SCHEMA,
     runId: run.id,
@@ -78,6 +81,7 @@ export async function runIteration(ctx: DrillContext, scenario: Scenario, run: R
       ...(scenario.expect.rejoin ? { rejoin: true } : {}),
       ...(plan.some((s) => s.step === 'switchback') ? { switchback: true } : {}),
       ...(nodeStamps ? {} : { nodeStamps: false }),
+      ...(sessionGuarantees.length ? { sessionGuarantees } : {}),
     },
     workload: workloadSettings,
   };

@@ -19,7 +19,20 @@ import type { Seen } from './state.ts';
  */
 export function snapshotObserver(seen: Seen, faults: FaultStack, clock: DrillClock, recordEvent: RecordEvent): (s: ClusterSnapshot) => void {
   const clocks = new Map<string, number>();
+  const states = new Map<string, { key: string; seenNs: number }>();
   return (s) => {
+    // Each data node's role and timeline as they change, with the last look that still saw the
+    // old ones: the checker judges which timeline answered a read by them (no-deposed-read).
+    const now = clock.nsOf(s.takenAt);
+    for (const n of s.nodes) {
+      if (n.role === 'witness') continue;
+      const key = `${n.role}/${n.timeline ?? ''}`;
+      const last = states.get(n.name);
+      if (last?.key !== key) {
+        recordEvent({ type: 'node-state', node: n.name, role: n.role, ...(n.timeline !== undefined ? { timeline: n.timeline } : {}), lastSeenBeforeNs: last?.seenNs ?? now, wall: s.takenAt, time: now });
+      }
+      states.set(n.name, { key, seenNs: now });
+    }
     for (const n of s.nodes) {
       if (!n.clock || n.role === 'witness' || n.role === 'down') continue;
       const last = clocks.get(n.name);
@@ -27,10 +40,10 @@ export function snapshotObserver(seen: Seen, faults: FaultStack, clock: DrillClo
       clocks.set(n.name, n.clock.offsetMs);
       recordEvent({ type: 'clock', node: n.name, offsetMs: n.clock.offsetMs, errorMs: n.clock.errorMs, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
     }
-    const now = chooseTarget(s);
-    if (seen.faultSentAt !== undefined && seen.promotedTo === undefined && now && now.name !== faults.current.targets.primary && s.takenAt >= seen.faultSentAt) {
-      seen.promotedTo = now.name;
-      recordEvent({ type: 'promotion-observed', node: now.name, timeline: now.timeline, wall: s.takenAt, time: clock.nsOf(s.takenAt) });
+    const target = chooseTarget(s);
+    if (seen.faultSentAt !== undefined && seen.promotedTo === undefined && target && target.name !== faults.current.targets.primary && s.takenAt >= seen.faultSentAt) {
+      seen.promotedTo = target.name;
+      recordEvent({ type: 'promotion-observed', node: target.name, timeline: target.timeline, wall: s.takenAt, time: now });
     }
   };
 }

@@ -9,13 +9,13 @@
  * same way).
  *
  * The interpreter: a few concurrent workers, each one process at a time, recording every
- * invocation and completion in the history as it happens. Bounded in count and in time by
+ * invocation (with its worker: the session) and completion in the history as it happens. Bounded in count and in time by
  * whoever stops it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Completed, FinalRead, WorkloadVerdict } from '../checker/types.ts';
 import type { DrillClock, JsonLinesWriter } from '../history.ts';
-import type { Completion, Op } from '../op.ts';
+import type { Completion, Op, ServedBy } from '../op.ts';
 
 export { seededRandom } from '../../cluster/lib/seeded-random.ts';
 
@@ -30,6 +30,48 @@ export interface PlannedOp {
 export interface OpGenerator {
   next(worker: number): PlannedOp;
   completed?(invoke: Op, completion: Op): void;
+}
+
+/**
+ * The writes a workload reads back: the last acknowledged ones of everyone, and each session's
+ * (worker's) own last ones. Half of the reads that have both to choose from read the session's own
+ * (read-your-writes and monotonic reads are judged per session), the rest anyone's.
+ */
+export class RecentWrites {
+  readonly #all: string[] = [];
+  readonly #own = new Map<number, string[]>();
+  constructor(readonly keep = 20) {}
+
+  get size(): number {
+    return this.#all.length;
+  }
+
+  add(worker: number, id: string): void {
+    const own = this.#own.get(worker) ?? [];
+    for (const list of [this.#all, own]) {
+      list.push(id);
+      if (list.length > this.keep) list.shift();
+    }
+    this.#own.set(worker, own);
+  }
+
+  /** An id to read, or undefined before anything was acknowledged. */
+  pick(worker: number, random: () => number): string | undefined {
+    const own = this.#own.get(worker) ?? [];
+    const from = own.length > 0 && random() < 0.5 ? own : this.#all;
+    return from.length ? from[Math.floor(random() * from.length)] : undefined;
+  }
+}
+
+/** The header that names a request's session (the worker): the app keeps its session guarantees by it. */
+export const SESSION_HEADER = 'x-session-id';
+export const sessionHeader = (settings: WorkloadSettings, worker: number): Record<string, string> => ({ [SESSION_HEADER]: `${settings.prefix}s${worker}` });
+
+/** A read's `served_by` from an app's answer, if it names the node that answered as flipdrill's app does. */
+export function servedByOf(value: unknown): { served_by: ServedBy } | Record<string, never> {
+  const v = value as Partial<ServedBy> | null | undefined;
+  if (typeof v?.node !== 'string' || v.node.length === 0 || v.node.length > 200 || typeof v.recovery !== 'boolean') return {};
+  return { served_by: { node: v.node, recovery: v.recovery, ...(Number.isInteger(v.timeline) && (v.timeline as number) > 0 ? { timeline: v.timeline } : {}) } };
 }
 
 /** What a workload's settings always say: which workload, and the prefix of every name it writes. */
@@ -137,7 +179,7 @@ export class Workload {
     while (!this.#stopped && this.#issued < this.#o.maxOps) {
       this.#issued += 1;
       const planned = generator.next(index);
-      const invoke: Op = { process, type: 'invoke', f: planned.f, value: planned.value, time: clock.nowNs() };
+      const invoke: Op = { process, session: index, type: 'invoke', f: planned.f, value: planned.value, time: clock.nowNs() };
       history.append(invoke);
       const done = await planned.perform();
       const completion: Op = { process, f: planned.f, time: clock.nowNs(), ...done };

@@ -39,9 +39,9 @@ import { readRunFile, readRunJson, RunFolderError } from '../stored-run.ts';
 import { html } from './markup.ts';
 import { at, duration, nsToMs } from './format.ts';
 import { page } from './page.ts';
-import { bucketsOf, faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, markerOf, noReadStretches, runTimeOf, startLatencyDots, type LaneMarker, type Marker } from './timeline.ts';
+import { bucketsOf, faultBandsOf, historyEndNs, inFlightPeaks, laneMarkerOf, markerOf, noReadStretches, opKey, runTimeOf, startLatencyDots, type LaneMarker, type Marker } from './timeline.ts';
 import { legend, timelineChart, type ChartData } from './chart.ts';
-import { anomaliesSection, checksSection, eventsSection, figures, settingsSection } from './sections.ts';
+import { anomaliesSection, checksSection, eventsSection, figures, settingsSection, stalenessSection } from './sections.ts';
 
 export interface HtmlReportInput {
   report: DrillReport;
@@ -68,7 +68,7 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
     laneMarkers: events.map((e) => laneMarkerOf(e, time)).filter((m): m is LaneMarker => m !== null),
     outage: result.writeUnavailability,
     bands: faultBandsOf(events, time, endMs),
-    dots: startLatencyDots(pairs, lostIds, mutation, endNs),
+    dots: startLatencyDots(pairs, lostIds, mutation, endNs, sessionReadsOf(result)),
     inFlight: inFlightPeaks(pairs, endNs),
     noReads: noReadStretches(pairs, mutation, endNs),
     endMs,
@@ -103,10 +103,21 @@ export function renderHtmlReport({ report, history, events }: HtmlReportInput): 
   </section>
   ${checksSection(result)}
   ${anomaliesSection(result, pairsById)}
+  ${stalenessSection(result)}
   ${eventsSection(events, time)}
   ${settingsSection(report)}
   <footer>flipdrill report (${report.schema}). The bars count operations by when their answer came, the dots place each by when it was invoked; times are seconds since the drill started. report.json, history.jsonl and events.jsonl in this folder hold everything shown here.</footer>`,
   );
+}
+
+/** The reads against their session (and from replaced timelines), keyed for their dots, with why. */
+function sessionReadsOf(result: DrillReport['result']): Map<string, string> {
+  const s = result.sessions;
+  const out = new Map<string, string>();
+  for (const a of s?.readYourWrites ?? []) out.set(opKey(a.process, a.readAtMs), `missed ${a.id}, which session ${a.session} had written (acknowledged at ${at(a.earlierAtMs)})`);
+  for (const a of s?.monotonicReads ?? []) out.set(opKey(a.process, a.readAtMs), `missed ${a.id}, which session ${a.session} had read${a.earlierServedBy ? ` from ${a.earlierServedBy}` : ''} (answered at ${at(a.earlierAtMs)})`);
+  for (const d of s?.deposedReads ?? []) out.set(opKey(d.process, d.readAtMs), `${d.servedBy} was on timeline ${d.timeline}; ${d.newPrimary} was already primary on ${d.newTimeline}`);
+  return out;
 }
 
 /** Write report.html into a finished run folder, from its report.json, history.jsonl and events.jsonl. */

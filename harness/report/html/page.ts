@@ -72,6 +72,8 @@ svg .dots.info circle, svg .dots-key.info { fill: var(--info); }
 svg .dots.open circle, svg .dots-key.open { fill: none; stroke: var(--info); stroke-width: 1.2; fill-opacity: 1; }
 svg .dots.fail circle, svg .dots-key.fail { fill: var(--fail); }
 svg .dots.lost circle, svg .dots-key.lost { fill: #4a0000; fill-opacity: .9; }
+svg .dots.session circle, svg .dots-key.session { fill: #e65100; fill-opacity: .95; }
+svg .dots.session circle.read { r: 2.6; }
 svg .dots-key.read { fill: var(--muted); }
 svg .lane-name { fill: var(--muted); }
 svg .lane-rule { stroke: #eef0f3; }

@@ -121,7 +121,7 @@ function logAxis(panel: Panel, lowPower: number, highPower: number): { y: (ms: n
   return { y, grid };
 }
 
-const DOT_NAMES: Record<DotOutcome, string> = { ok: 'ok', info: 'unknown', open: 'no answer (cut off)', fail: 'failed', lost: 'ok, then lost' };
+const DOT_NAMES: Record<DotOutcome, string> = { ok: 'ok', info: 'unknown', open: 'no answer (cut off)', fail: 'failed', lost: 'ok, then lost', session: 'ok, against its session' };
 /** Above this a dot gets its own tooltip, as every dot that is not a plain ok does: a history of tens of thousands of quick ok dots would double the page for tooltips nobody reads. */
 const SLOW_MS = 1000;
 
@@ -129,7 +129,8 @@ function dotTitle(dot: Dot, time: RunTime): string {
   const iso = time.isoOf(dot.startMs);
   const what = `${dot.f}${dot.id ? ` ${dot.id}` : ''} invoked at ${at(dot.startMs)}${iso ? ` (${iso})` : ''}`;
   if (dot.outcome === 'open') return `${what}: no answer by the end of the history, ${duration(dot.latencyMs)} later`;
-  return `${what}: ${DOT_NAMES[dot.outcome]} after ${duration(dot.latencyMs)}${dot.error ? ` (${dot.error})` : ''}`;
+  const by = dot.servedBy ? `, answered by ${dot.servedBy}` : '';
+  return `${what}: ${DOT_NAMES[dot.outcome]} after ${duration(dot.latencyMs)}${by}${dot.error ? ` (${dot.error})` : ''}${dot.why ? `: ${dot.why}` : ''}`;
 }
 
 /** A legend drawn in the panel's own title row, right-aligned, so the panel explains itself. */
@@ -171,6 +172,7 @@ export function startLatencyPanel(panel: Panel, dots: readonly Dot[], x: (ms: nu
       { className: 'dots-key open', text: 'no answer (cut off)', hollow: true },
       { className: 'dots-key fail', text: 'failed' },
       { className: 'dots-key lost', text: 'ok, then lost' },
+      { className: 'dots-key session', text: 'read against its session' },
       { className: 'dots-key read', text: 'small: a read' },
     ])}
     <g data-panel="start-latency" data-y-low-ms="${10 ** lowPower}" data-y-high-ms="${10 ** highPower}" data-top="${panel.top}" data-height="${panel.height}">

@@ -1,5 +1,5 @@
 /** The sections of report.html around its chart: the figures, the checks, the anomalies with the operations behind them, the cluster's events and the settings. */
-import type { CheckResult, ReadAnomaly, WriteRef } from '../../checker/types.ts';
+import type { CheckResult, ReadAnomaly, SessionAnomaly, StalenessFigures, WriteRef } from '../../checker/types.ts';
 import type { ClusterEvent, WrittenValue } from '../../op.ts';
 import type { DrillReport } from '../report.ts';
 import { html, type Markup } from './markup.ts';
@@ -148,6 +148,46 @@ export function anomaliesSection(result: CheckResult, pairs: PairsById): Markup 
         ${result.staleReads.slice(0, LIST_LIMIT).map((r) => html`<tr data-write-id="${r.id}"><td><code>${r.id}</code></td><td>${r.process}</td><td>${at(r.readAtMs)}</td><td>${at(r.ackedAtMs)}</td><td>${duration(r.lagMs)}</td></tr>`)}
       </tbody></table>${more(result.staleReads.length)}`,
     )}
+    ${sessionAnomalies(result)}
+  </section>`;
+}
+
+/** The session checks' findings: the read, the node that answered it, and what its session knew before. */
+function sessionAnomalies(result: CheckResult): Markup {
+  const s = result.sessions;
+  const promised = (id: string) => (s?.promised ?? []).includes(id as never);
+  const tone = (id: string) => (promised(id) ? 'The app promises this: a FAIL.' : 'The app does not promise this: reported, not a FAIL.');
+  const sessionRows = (list: readonly SessionAnomaly[], earlier: string) =>
+    html`<table class="anomaly-table"><thead><tr><th>id</th><th>session</th><th>read at</th><th>answered by</th><th>${earlier}</th></tr></thead><tbody>
+      ${list.slice(0, LIST_LIMIT).map((a) => html`<tr data-write-id="${a.id}" data-session="${a.session}"><td><code>${a.id}</code></td><td>${a.session}</td><td>${at(a.readAtMs)}</td><td>${a.servedBy ?? '?'}</td><td>${at(a.earlierAtMs)}${a.earlierServedBy ? ` (from ${a.earlierServedBy})` : ''}</td></tr>`)}
+    </tbody></table>${more(list.length)}`;
+  return html`
+    ${anomaly('read-your-writes', 'Reads that missed their own session\'s write', s?.readYourWrites.length ?? 0, `A session wrote a row, was told it was saved, and a later read of it in the same session did not find it (a replica that had not replayed it yet). ${tone('read-your-writes')}`, () =>
+      sessionRows(s!.readYourWrites, 'its write acknowledged at'),
+    )}
+    ${anomaly('monotonic-reads', 'Reads that went back in time', s?.monotonicReads.length ?? 0, `A session saw a row, then a later read of it in the same session did not (another replica, further behind). ${tone('monotonic-reads')}`, () =>
+      sessionRows(s!.monotonicReads, 'seen before, answered at'),
+    )}
+    ${anomaly('deposed-reads', 'Reads from a replaced timeline', s?.deposedReads.length ?? 0, `Reads answered by a node on a timeline that a newer primary had already replaced: the deposed primary, or a standby still following it (or following nobody). ${tone('no-deposed-read')}`, () =>
+      html`<table class="anomaly-table"><thead><tr><th>id</th><th>read at</th><th>answered by</th><th>its timeline</th><th>newer primary</th><th>found</th></tr></thead><tbody>
+        ${s!.deposedReads.slice(0, LIST_LIMIT).map((d) => html`<tr data-write-id="${d.id}"><td><code>${d.id}</code></td><td>${at(d.readAtMs)}</td><td>${d.servedBy} (${d.role})</td><td>${d.timeline}</td><td>${d.newPrimary} on ${d.newTimeline}</td><td>${d.found ? 'yes' : 'no'}</td></tr>`)}
+      </tbody></table>${more(s!.deposedReads.length)}`,
+    )}`;
+}
+
+/** Each node's reads of acknowledged writes, the misses, and how long after acknowledgement they still missed. */
+export function stalenessSection(result: CheckResult): Markup {
+  const nodes = result.sessions?.staleness ?? [];
+  const refollow = result.sessions?.refollow ?? [];
+  if (nodes.length === 0 && refollow.length === 0) return html``;
+  const cells = (f: StalenessFigures) => html`<td class="num">${f.reads}</td><td class="num">${f.misses}</td><td class="num">${f.medianMs === null ? '–' : duration(f.medianMs)}</td><td class="num">${f.p95Ms === null ? '–' : duration(f.p95Ms)}</td><td class="num">${f.worstMs === null ? '–' : duration(f.worstMs)}</td>`;
+  return html`<section data-testid="staleness"><h2>Replica staleness</h2>
+    <p class="meaning">Reads of writes acknowledged before the read began, by the node that answered them: how many missed the write, and how long after its acknowledgement (at least) each miss came. Before the fault, and from the fault on.</p>
+    <table class="staleness"><thead><tr><th rowspan="2">node</th><th colspan="5">normal running</th><th colspan="5">from the fault on</th></tr>
+      <tr><th>reads</th><th>missed</th><th>median</th><th>p95</th><th>worst</th><th>reads</th><th>missed</th><th>median</th><th>p95</th><th>worst</th></tr></thead><tbody>
+      ${nodes.map((n) => html`<tr data-node="${n.node}"><td>${n.node}</td>${cells(n.normal)}${cells(n.failover)}</tr>`)}
+    </tbody></table>
+    ${refollow.length > 0 && html`<ul class="refollow">${refollow.map((r) => html`<li data-refollow="${r.node}" data-ms="${r.refollowMs ?? ''}">${r.node} ${r.refollowMs === null ? 'never received the new timeline while the drill looked' : `received the new timeline ${duration(r.refollowMs)} after the promotion was seen`}; it answered ${r.readsMeanwhile} reads meanwhile</li>`)}</ul>`}
   </section>`;
 }
 
@@ -166,6 +206,8 @@ function eventDetail(e: ClusterEvent): string {
       return `${textOf(e.kind)}${e.detail ? `: ${textOf(e.detail)}` : ''}${e.primary ? ` (primary ${textOf(e.primary)}, standby ${textOf(e.standby)})` : ''}`;
     case 'promotion-observed':
       return `primary on timeline ${textOf(e.timeline)}`;
+    case 'node-state':
+      return `seen ${textOf(e.role)}${typeof e.timeline === 'number' ? ` on timeline ${e.timeline}` : ''}`;
     case 'endpoint':
       return `${textOf(e.action)} (seen): ${textOf(e.reason)}`;
     case 'endpoint-agent':

@@ -206,9 +206,16 @@ export function packRows(extents: readonly { from: number; to: number }[], gap =
 // ---------------------------------------------------------------------------------------------
 // Operations by when they started: what a client waited for, placed at the moment it asked.
 
-/** ok, failed, unknown; `open`: never answered before the history ends; `lost`: ok, then missing from the final read. */
-export type DotOutcome = Outcome | 'open' | 'lost';
-export const DOT_OUTCOMES: readonly DotOutcome[] = ['ok', 'info', 'open', 'fail', 'lost'];
+/**
+ * ok, failed, unknown; `open`: never answered before the history ends; `lost`: ok, then missing
+ * from the final read; `session`: a read answered ok that went back on its session (missed its own
+ * write, lost a row it had seen) or came from a replaced timeline.
+ */
+export type DotOutcome = Outcome | 'open' | 'lost' | 'session';
+export const DOT_OUTCOMES: readonly DotOutcome[] = ['ok', 'info', 'open', 'fail', 'lost', 'session'];
+
+/** The key of an operation in the checker's lists (process and invocation time in ms), for its dot. */
+export const opKey = (process: number, invokedAtMs: number): string => `${process}@${invokedAtMs}`;
 
 export interface Dot {
   f: string;
@@ -219,14 +226,19 @@ export interface Dot {
   latencyMs: number;
   id?: string;
   error?: string;
+  /** For a read: the node that answered it, and, for a `session` dot, what it went back on. */
+  servedBy?: string;
+  why?: string;
 }
 
-/** One dot per invocation of the history, answered or not. */
-export function startLatencyDots(pairs: readonly Pair[], lostIds: ReadonlySet<string>, mutation: string, endNs: number): Dot[] {
+/** One dot per invocation of the history, answered or not; `sessionReads`: the reads against their session, by opKey, with why. */
+export function startLatencyDots(pairs: readonly Pair[], lostIds: ReadonlySet<string>, mutation: string, endNs: number, sessionReads: ReadonlyMap<string, string> = new Map()): Dot[] {
   return pairs.map(({ invoke, completion }) => {
     const isMutation = invoke.f === mutation;
     const id = (invoke.value as { id?: unknown } | null)?.id;
-    const outcome: DotOutcome = !completion ? 'open' : completion.type === 'ok' && isMutation && typeof id === 'string' && lostIds.has(id) ? 'lost' : (completion.type as Outcome);
+    const why = !isMutation && completion?.type === 'ok' ? sessionReads.get(opKey(invoke.process, nsToMs(invoke.time))) : undefined;
+    const servedBy = (completion?.value as { served_by?: { node?: unknown } } | null)?.served_by?.node;
+    const outcome: DotOutcome = !completion ? 'open' : completion.type === 'ok' && isMutation && typeof id === 'string' && lostIds.has(id) ? 'lost' : why ? 'session' : (completion.type as Outcome);
     const until = completion?.time ?? Math.max(endNs, invoke.time);
     return {
       f: invoke.f,
@@ -236,6 +248,8 @@ export function startLatencyDots(pairs: readonly Pair[], lostIds: ReadonlySet<st
       latencyMs: nsToMs(until - invoke.time),
       ...(typeof id === 'string' ? { id } : {}),
       ...(completion?.error ? { error: completion.error } : {}),
+      ...(typeof servedBy === 'string' ? { servedBy } : {}),
+      ...(why ? { why } : {}),
     };
   });
 }

@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Completion } from '../../op.ts';
-import { completionOf, type AppHttp, type OpGenerator, type WorkloadKind, type WorkloadSettings } from '../workload.ts';
+import { completionOf, RecentWrites, servedByOf, type AppHttp, type OpGenerator, type WorkloadKind, type WorkloadSettings } from '../workload.ts';
 
 const FINAL_READ_TIMEOUT_MS = 60_000;
 
 async function readThrough(app: AppHttp, id: string, worker: number): Promise<Completion> {
   const answer = await app.request('GET', `/flipdrill/writes/${encodeURIComponent(id)}`, undefined, { 'x-flipdrill-worker': String(worker) });
   if ('error' in answer) return { type: 'fail', value: { id }, error: answer.error };
-  if (answer.status === 200 && typeof answer.body.found === 'boolean') return { type: 'ok', value: { id, found: answer.body.found } };
+  if (answer.status === 200 && typeof answer.body.found === 'boolean') return { type: 'ok', value: { id, found: answer.body.found, ...servedByOf(answer.body.served_by) } };
   return { type: 'fail', value: { id }, error: String(answer.body.code ?? `HTTP ${answer.status}`) };
 }
 
@@ -34,14 +34,12 @@ export const contract: WorkloadKind = {
   },
 
   generator({ app, shape, random }): OpGenerator {
-    const recentAcked: string[] = [];
+    const recent = new RecentWrites();
     let reads = true;
     return {
       next(worker) {
-        if (reads && recentAcked.length > 0 && random() < shape.readFraction) {
-          const id = recentAcked[Math.floor(random() * recentAcked.length)]!;
-          return { f: 'read', value: { id }, perform: () => readThrough(app, id, worker) };
-        }
+        const read = reads && recent.size > 0 && random() < shape.readFraction ? recent.pick(worker, random) : undefined;
+        if (read) return { f: 'read', value: { id: read }, perform: () => readThrough(app, read, worker) };
         const id = randomUUID();
         return {
           f: 'write',
@@ -53,8 +51,7 @@ export const contract: WorkloadKind = {
         // A client without reads answers NO_READ: stop asking.
         if (completion.f === 'read' && completion.error === 'NO_READ') reads = false;
         if (completion.f !== 'write' || completion.type !== 'ok') return;
-        recentAcked.push((invoke.value as { id: string }).id);
-        if (recentAcked.length > 20) recentAcked.shift();
+        recent.add(invoke.session ?? 0, (invoke.value as { id: string }).id);
       },
     };
   },
