@@ -54,7 +54,7 @@ export interface Bank {
 export interface BankRunner {
   write<T>(what: string, work: (attempt: { earlierOutcomeUnknown: boolean }) => Promise<T>): Promise<T>;
   read<T>(what: string, work: (useMaster: boolean) => Promise<T>): Promise<T>;
-  noteWrite?(session: string | undefined): void;
+  noteWrite?(session: string | undefined): Promise<void> | void;
 }
 
 type Row = Model & Record<string, unknown>;
@@ -141,7 +141,7 @@ export function createBank(sequelize: Sequelize, models: ReturnType<typeof defin
     async transfer(input, session) {
       const done = await runner.write('transfer', ({ earlierOutcomeUnknown }) => attempt(input, earlierOutcomeUnknown));
       if (done instanceof TransferRefused) throw done;
-      runner.noteWrite?.(session);
+      await runner.noteWrite?.(session);
       return rowOf(done);
     },
     snapshot(prefix, source) {

@@ -31,6 +31,8 @@
  *   DB_SSL_ACCEPT_UNVERIFIED=true   lets sslmode=require go without a CA (encrypted, unproven)
  *   DB_CONNECT_TIMEOUT_MS, DB_QUERY_TIMEOUT_MS, DB_KEEPALIVE_DELAY_MS, DB_POOL_MAX,
  *   DB_FAILOVER_WINDOW_MS, DB_READ_YOUR_WRITES_MS, DB_MAX_CONNECTION_AGE_MS
+ *   DB_SESSION_CONSISTENCY  position (default): a session's reads keep read-your-writes and
+ *                           monotonic reads by WAL position; off: Sequelize's replica choice
  *
  * A second database (seed 003: one app, several databases), with settings of its own:
  *   ANALYTICS_DB_NAME        enables it (same user, password, write endpoint and TLS)
@@ -68,6 +70,14 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new AppConfigError(`${name} must be a non-negative integer, not "${raw}"`);
   return value;
+}
+
+/** DB_SESSION_CONSISTENCY: position (the default) or off. */
+function sessionConsistencyFrom(env: NodeJS.ProcessEnv, fallback: FailoverConfig['sessionConsistency']): FailoverConfig['sessionConsistency'] {
+  const raw = env.DB_SESSION_CONSISTENCY;
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'position' && raw !== 'off') throw new AppConfigError(`DB_SESSION_CONSISTENCY must be position or off, not "${raw}"`);
+  return raw;
 }
 
 /** A comma-separated host[:port] list (DB_WRITE_HOST, DB_READ_HOSTS); empty items are skipped. */
@@ -261,6 +271,7 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     poolMax: intFrom(env, 'DB_POOL_MAX', base.poolMax),
     failoverWindowMs: intFrom(env, 'DB_FAILOVER_WINDOW_MS', base.failoverWindowMs),
     readYourWritesMs: intFrom(env, 'DB_READ_YOUR_WRITES_MS', base.readYourWritesMs),
+    sessionConsistency: sessionConsistencyFrom(env, base.sessionConsistency),
     maxConnectionAgeMs: intFrom(env, 'DB_MAX_CONNECTION_AGE_MS', base.maxConnectionAgeMs),
     ...(schema ? { searchPath: schema } : {}),
     ...settings,

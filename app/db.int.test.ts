@@ -249,6 +249,56 @@ describe('the failover-aware data layer on a real cluster', () => {
     }
   });
 
+  describe('session guarantees by WAL position (the default), with the replica replay paused', () => {
+    const pausedReplica = async (body: () => Promise<void>) => {
+      await cluster.query('node2', 'SELECT pg_wal_replay_pause()');
+      try {
+        await body();
+      } finally {
+        await cluster.query('node2', 'SELECT pg_wal_replay_resume()');
+      }
+    };
+
+    it("reads a session's own write from the primary while the replica lags, another session's from the replica, and the replica again once it has replayed it", async () => {
+      const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort]));
+      const id = '8b7e6f7e-8888-4888-8888-888888888881';
+      await pausedReplica(async () => {
+        await db.countries.create({ id, name: 'Poslandia', is_eu_member: false }, 'pos-a');
+        // The replica answered first, behind the write: refused, and read again on the primary.
+        expect(await db.countries.findServed(id, 'pos-a')).toMatchObject({ row: { name: 'Poslandia' }, servedBy: { node: 'node1', recovery: false, timeline: 1 } });
+        // Another session never wrote: the replica's answer (it has not replayed the row) stands.
+        expect(await db.countries.findServed(id, 'pos-b')).toMatchObject({ row: null, servedBy: { node: 'node2', recovery: true } });
+      });
+      // Replayed now: the writing session's reads go back to the replica.
+      await waitFor('the replica answers the session its own write', async () => (await db.countries.findServed(id, 'pos-a')).servedBy?.node === 'node2', { timeoutMs: 10_000, intervalMs: 100 });
+      expect(await db.countries.findServed(id, 'pos-a')).toMatchObject({ row: { name: 'Poslandia' }, servedBy: { node: 'node2' } });
+    });
+
+    it('never takes back what a session saw: once it read a row on the primary, the lagging replica does not answer it', async () => {
+      const db = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort, cluster.node('node1').hostPort]));
+      const id = '8b7e6f7e-8888-4888-8888-888888888882';
+      await pausedReplica(async () => {
+        await db.countries.create({ id, name: 'Monotonia', is_eu_member: false }, 'pos-writer');
+        // Two reads at a time: the pool holds a connection to each read host (Sequelize opens them
+        // in turn), so every round has an answer from the lagging node2 and one from node1.
+        const rounds = async (db: Database, session: string) => {
+          const out = [];
+          for (let i = 0; i < 4; i++) out.push(await Promise.all([db.countries.findServed(id, session), db.countries.findServed(id, session)]));
+          return out;
+        };
+        const kept = await rounds(db, 'pos-m');
+        const firstFound = kept.findIndex((round) => round.some((a) => a.row !== null));
+        expect(firstFound).toBe(0);
+        // After the round that saw it, every answer has it: node2's answers were refused and read again on node1.
+        expect(kept.slice(1).flat().every((a) => a.row !== null && a.servedBy?.node === 'node1')).toBe(true);
+        // Without the guarantee, node2 goes on answering that it is not there.
+        const off = open(config(cluster.node('node1').hostPort, [cluster.node('node2').hostPort, cluster.node('node1').hostPort], { sessionConsistency: 'off' }));
+        const loose = (await rounds(off, 'pos-off')).slice(1).flat();
+        expect(loose.filter((a) => a.row === null && a.servedBy?.node === 'node2').length).toBeGreaterThan(0);
+      });
+    });
+  });
+
   describe("a schema of the app's own and node names from a table, as a drill on a cluster whose nodes share a cluster_name sets them", () => {
     it('DB_SCHEMA=flipdrill and DB_NODE_NAMES=table: the tables and both migration records land in flipdrill, not public, on every pool; rows name the node as node_names says', async () => {
       const { user, password, database } = cluster.credentials.app;

@@ -197,7 +197,7 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
   return {
     async create(input, session) {
       const row = await db.unitOfWork(`insert into ${M.tableName}`, (attempt) => insertOnce(input, attempt), { idempotent: true });
-      db.noteWrite(session);
+      await db.noteWrite(session);
       return toRow<R>(row, fields);
     },
     async find(id, session) {
@@ -207,7 +207,11 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
     async findServed(id, session) {
       if (!served) return { row: await this.find(id, session) };
       const sql = (findSql ??= findServedSql(M, fields, served.nodeNames));
-      const { row, servedBy } = await db.read(`find in ${M.tableName}`, (useMaster) => findServed(M, sql, id, useMaster), session);
+      // The answer says where its node stood: the session's guarantees are kept by it.
+      const { row, servedBy } = await db.readAt(`find in ${M.tableName}`, async (useMaster) => {
+        const answer = await findServed(M, sql, id, useMaster);
+        return { value: answer, at: answer.at };
+      }, session);
       return { row: row ? toRow<R>(row, fields) : null, servedBy };
     },
     async list(limit) {

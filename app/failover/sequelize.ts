@@ -7,10 +7,11 @@
  * config").
  */
 import pg from 'pg';
-import { Sequelize, type Options } from 'sequelize';
+import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
 import { classify, type Classification } from './classify.ts';
 import { createHostChoice } from './host-choice.ts';
+import { lsnOf, SessionPositions, type NodePosition } from './session-positions.ts';
 import { searchPathSql, sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
 
 export class DatabaseOperationError extends Error {
@@ -53,8 +54,14 @@ export interface FailoverSequelize {
    * primary when the replica cannot answer (Sequelize has no fallback of its own, sequelize#7180).
    */
   read<T>(what: string, work: (useMaster: boolean) => Promise<T>, session?: string): Promise<T>;
-  /** Record that a session wrote (for read-your-writes). */
-  noteWrite(session: string | undefined): void;
+  /**
+   * A read whose answer says where the node that gave it stood (./session-positions.ts): a
+   * replica's answer is used only if it keeps the session's read-your-writes and monotonic reads
+   * (and is not on a replaced timeline), else the read is made again on the primary.
+   */
+  readAt<T>(what: string, work: (useMaster: boolean) => Promise<{ value: T; at: NodePosition }>, session?: string): Promise<T>;
+  /** Record that a session wrote (for read-your-writes): by position, the primary's after the write. */
+  noteWrite(session: string | undefined): Promise<void>;
   /** Bumped on every sign that the primary moved; pooled connections from before are not reused. */
   readonly epoch: number;
   close(): Promise<void>;
@@ -123,6 +130,9 @@ const CLOSE_WAIT_MS = 1000;
 
 const ROLE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only";
 
+/** The primary's WAL position and timeline, asked after a write: the write's commit is at or before it. */
+const WRITE_POSITION_SQL = "SELECT pg_current_wal_lsn()::text AS lsn, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline";
+
 /**
  * Every new write connection goes through a host choice (./host-choice.ts): libpq's
  * target_session_attrs by hand, for one host (the endpoint may still, or again, lead to a
@@ -177,6 +187,8 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
     log.debug({ epoch, code: c.code }, 'failover signal: pooled connections from before are not reused');
   };
   const lastWriteBySession = new Map<string, number>();
+  const positions = new SessionPositions({ maxSessions: MAX_SESSIONS });
+  const byPosition = config.sessionConsistency === 'position' && config.reads.length > 0;
 
   // As on RDS: TLS required and the server's certificate checked against the CA you hold,
   // including its name, unless the sslmode says otherwise (app/failover/settings.ts).
@@ -284,6 +296,19 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
     }
   }
 
+  async function read<T>(what: string, work: (useMaster: boolean) => Promise<T>, session?: string): Promise<T> {
+    if (config.reads.length === 0 || recentlyWrote(session)) return unitOfWork(what, () => work(true), { idempotent: true });
+    try {
+      return await work(false);
+    } catch (error) {
+      const c = classify(error);
+      signal(c);
+      if (c.verdict === 'fatal') throw new DatabaseOperationError(c, error);
+      // Reads change nothing, so any other error is worth another go, on the primary.
+      return unitOfWork(what, () => work(true), { idempotent: true });
+    }
+  }
+
   function recentlyWrote(session: string | undefined): boolean {
     if (!session || config.readYourWritesMs === 0) return false;
     const at = lastWriteBySession.get(session);
@@ -296,20 +321,53 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       return epoch;
     },
     unitOfWork,
-    async read(what, work, session) {
-      if (config.reads.length === 0 || recentlyWrote(session)) return unitOfWork(what, () => work(true), { idempotent: true });
+    read,
+    async readAt(what, work, session) {
+      if (!byPosition) return (await read(what, work, session)).value;
+      const writesBefore = positions.writesOf(session);
+      const onPrimary = async () => {
+        const answer = await unitOfWork(what, () => work(true), { idempotent: true });
+        positions.used(session, answer.at, writesBefore);
+        return answer.value;
+      };
+      let answer: { value: unknown; at: NodePosition };
       try {
-        return await work(false);
+        answer = await work(false);
       } catch (error) {
         const c = classify(error);
         signal(c);
         if (c.verdict === 'fatal') throw new DatabaseOperationError(c, error);
-        // Reads change nothing, so any other error is worth another go, on the primary.
-        return unitOfWork(what, () => work(true), { idempotent: true });
+        return (await onPrimary()) as never;
       }
+      const refusal = positions.refusal(session, answer.at);
+      if (refusal) {
+        log.debug({ what, refusal }, 'a replica could not keep the session\'s reads: read on the primary');
+        return (await onPrimary()) as never;
+      }
+      positions.used(session, answer.at, writesBefore);
+      return answer.value as never;
     },
-    noteWrite(session) {
-      if (!session || config.readYourWritesMs === 0) return;
+    async noteWrite(session) {
+      if (!session) return;
+      if (byPosition) {
+        // The session reads from the primary until the write's position is known: asked of the
+        // primary after the answer has gone, so a write is never acknowledged later for it.
+        const write = positions.wrote(session);
+        void sequelize
+          .query<{ lsn: string; timeline: number }>(WRITE_POSITION_SQL, { type: QueryTypes.SELECT, useMaster: true })
+          .then(([row]) => {
+            const at = { lsn: lsnOf(row!.lsn), timeline: Number(row!.timeline) };
+            positions.sawPrimary(at);
+            positions.settle(session, write, at.lsn);
+          })
+          .catch((error: unknown) => {
+            // Not known: the session's next read on the primary settles it.
+            signal(classify(error));
+            positions.settle(session, write, null);
+          });
+        return;
+      }
+      if (config.readYourWritesMs === 0) return;
       lastWriteBySession.delete(session);
       lastWriteBySession.set(session, Date.now());
       // Maps iterate in insertion order: the first key is the least recently written session.

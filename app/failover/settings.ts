@@ -119,8 +119,13 @@ export interface FailoverConfig {
   failoverWindowMs: number;
   /** Backoff between attempts: doubles from base to max, with jitter. */
   backoff: { baseMs: number; maxMs: number };
-  /** Reads go to the primary for this long after the same session wrote. 0: off. */
+  /** Reads go to the primary for this long after the same session wrote. 0: off. With sessionConsistency 'position', only for reads whose answer gives no position. */
   readYourWritesMs: number;
+  /**
+   * 'position': a session's reads see its own writes and never go back (read-your-writes and
+   * monotonic reads), by WAL position (./session-positions.ts). 'off': Sequelize's replica choice.
+   */
+  sessionConsistency: 'position' | 'off';
   /**
    * Aurora DSQL: the schema a role other than admin works in (its own: only admin may use public),
    * set as the search_path of every new connection. Default myschema, as AWS's samples name it.
@@ -149,6 +154,7 @@ export const AWARE_DEFAULTS = {
   failoverWindowMs: 4000,
   backoff: { baseMs: 50, maxMs: 400 },
   readYourWritesMs: 0,
+  sessionConsistency: 'position',
   verifyRoleOnConnect: true,
   databaseVersion: '15.0.0',
 } satisfies Partial<FailoverConfig>;

@@ -5,7 +5,9 @@ export const aware: AppProfileKind<'aware'> = {
   name: 'aware',
   offered: true,
   nodeStamps: true,
-  // Not yet: its read-your-writes is a time window, off by default (readYourWritesMs).
-  sessionGuarantees: [],
+  // Kept by WAL position (app/failover/session-positions.ts). Reads from a replaced timeline are
+  // refused once the layer has seen the newer one, which can come a moment after the drill's
+  // watcher saw it: reported, not promised.
+  sessionGuarantees: ['read-your-writes', 'monotonic-reads'],
   appEnv: ({ shared }) => ({ APP_PROFILE: 'aware', ...shared }),
 };

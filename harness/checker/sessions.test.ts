@@ -97,6 +97,13 @@ describe('read-your-writes', () => {
     const r = run([...base, ...read(0, 'a', 200, 5, false, standby('node2'), 3)], ['read-your-writes']);
     expect(r.sessions.readYourWrites).toMatchObject([{ session: 0, process: 3 }]);
   });
+
+  it('leaves a lost write to the lost check: missing it after the failover is the loss, not the read', () => {
+    const lostRead = { node: 'node2', rows: rows(['b', 'node1', 1, 505], ['c', 'node2', 2, 3005]) };
+    const r = check({ history, events: twoStandbys, finalRead: lostRead, expectations: { sessionGuarantees: ['read-your-writes'], replication: 'async', maxLost: 1 } });
+    expect(r.lost.map((l) => l.id)).toEqual(['a']);
+    expect(r.sessions.readYourWrites).toEqual([]);
+  });
 });
 
 describe('monotonic reads', () => {

@@ -19,8 +19,10 @@ export function sessionsPart(f: RunFacts): CheckPart<Pick<CheckResult, 'sessions
   const reads = readsOf(f);
   const recorded = reads.some((r) => r.session !== undefined);
   const served = reads.some((r) => r.servedBy !== undefined);
-  const readYourWrites = recorded ? readYourWritesOf(f, reads) : [];
-  const monotonicReads = recorded ? monotonicReadsOf(reads) : [];
+  // A write the final state lacks is lost (judged there): missing it later is the loss, not the read's.
+  const kept = f.input.finalRead ? reads.filter((r) => f.finalCount.has(r.id)) : reads;
+  const readYourWrites = recorded ? readYourWritesOf(f, kept) : [];
+  const monotonicReads = recorded ? monotonicReadsOf(kept) : [];
   const deposedReads = served ? deposedReadsOf(reads, f.input.events) : [];
   const promised = f.expectations.sessionGuarantees ?? [];
   const sessions = new Set(reads.map((r) => r.session).filter((s) => s !== undefined)).size;
