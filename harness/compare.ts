@@ -24,6 +24,8 @@ export interface ComparisonColumn {
   writes: { ok: number; fail: number; info: number };
   reads: { ok: number; fail: number };
   lost: number;
+  /** Reads against their session, and from a replaced timeline (absent from comparisons written before sessions). */
+  sessions?: { readYourWrites: number; monotonicReads: number; deposedReads: number };
   errors: Record<string, number>;
   failedChecks: string[];
 }
@@ -46,6 +48,7 @@ function column(profile: ComparisonColumn['profile'], runDir: string, r: CheckRe
     writes: { ok: r.counts.write.ok, fail: r.counts.write.fail, info: r.counts.write.info + r.counts.write.open },
     reads: { ok: r.counts.read.ok, fail: r.counts.read.fail },
     lost: r.lost.length,
+    sessions: { readYourWrites: r.sessions?.readYourWrites.length ?? 0, monotonicReads: r.sessions?.monotonicReads.length ?? 0, deposedReads: r.sessions?.deposedReads.length ?? 0 },
     errors,
     failedChecks: r.checks.filter((c) => !c.ok).map((c) => c.name),
   };
@@ -98,6 +101,7 @@ export function renderComparison(c: Comparison): string {
     ['writes ok / failed / unknown', (col) => `${col.writes.ok} / ${col.writes.fail} / ${col.writes.info}`],
     ['reads ok / failed', (col) => `${col.reads.ok} / ${col.reads.fail}`],
     ['acknowledged writes lost', (col) => String(col.lost)],
+    ['reads missing own write / gone back / from a replaced timeline', (col) => (col.sessions ? `${col.sessions.readYourWrites} / ${col.sessions.monotonicReads} / ${col.sessions.deposedReads}` : 'n/a')],
   ];
   const codes = [...new Set(c.columns.flatMap((col) => Object.keys(col.errors)))].sort(
     (a, b) => Math.max(...c.columns.map((col) => col.errors[b] ?? 0)) - Math.max(...c.columns.map((col) => col.errors[a] ?? 0)),

@@ -144,14 +144,32 @@ describe('a kill-primary drill with two standbys', () => {
     rmSync(runsDir, { recursive: true, force: true });
   });
 
-  it('promotes one of the standbys, the other follows it, and nothing acknowledged is lost', async () => {
-    const { report } = await runDrill({ cluster: TWO, runsDir, warmupMs: 2000, settleMs: 2000, keep: true });
+  it('promotes one of the standbys, the other follows it, and nothing acknowledged is lost; reads kept per session, served by both standbys before the fault', async () => {
+    const { report, run } = await runDrill({ cluster: TWO, runsDir, warmupMs: 2000, settleMs: 2000, keep: true });
     const { result } = report;
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(['node2', 'node3']).toContain(result.promotion?.node);
     expect(result.lost).toEqual([]);
+    // The aware app promises read-your-writes and monotonic reads, and kept them.
+    expect(result.expectations.sessionGuarantees).toEqual(['read-your-writes', 'monotonic-reads']);
+    expect(result.sessions).toMatchObject({ recorded: true, readYourWrites: [], monotonicReads: [] });
+    expect(result.sessions.sessions).toBeGreaterThan(1);
+    expect(result.checks.find((c) => c.id === 'read-your-writes')).toMatchObject({ ok: true, detail: 'none' });
+    // Both standbys answered reads before the fault, each read naming its node.
+    const faultNs = readEvents(run.events).find((e) => e.type === 'fault')!.time!;
+    const servedBefore = new Set(
+      readHistory(run.history)
+        .filter((op) => op.f === 'read' && op.type === 'ok' && op.time < faultNs)
+        .map((op) => (op.value as { served_by?: { node: string } }).served_by?.node),
+    );
+    expect(servedBefore).toContain('node2');
+    expect(servedBefore).toContain('node3');
+    expect(result.sessions.staleness.map((n) => n.node)).toEqual(expect.arrayContaining(['node2', 'node3']));
+    process.stderr.write(`two standbys, aware: sessions ${JSON.stringify({ deposed: result.sessions.deposedReads.length, refollow: result.sessions.refollow, staleness: result.sessions.staleness })}\n`);
     const docker = await testDocker();
     const other = result.promotion?.node === 'node2' ? 'node3' : 'node2';
+    // The other standby's re-follow, as the drill's watcher saw it (null: not before the drill ended).
+    expect(result.sessions.refollow).toEqual([{ node: other, refollowMs: expect.toSatisfy((v: unknown) => v === null || typeof v === 'number'), readsMeanwhile: expect.any(Number) }]);
     // The standby that was not promoted streams from the one that was (repmgr's follow_command).
     const follows = async () => (await docker.exec(`${TWO.name}-${other}`, ['psql', '-X', '-qAt', '-c', 'SELECT sender_host FROM pg_stat_wal_receiver'], { user: 'postgres' })).stdout.trim();
     const deadline = Date.now() + 30_000;
