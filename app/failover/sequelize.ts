@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
-import { classify, type Classification } from './classify.ts';
+import { classify, RoleMismatchError, type Classification } from './classify.ts';
 import { createHostChoice } from './host-choice.ts';
 import { lsnOf, SessionPositions, type NodePosition } from './session-positions.ts';
 import { searchPathSql, sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
@@ -326,7 +326,18 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       if (!byPosition) return (await read(what, work, session)).value;
       const writesBefore = positions.writesOf(session);
       const onPrimary = async () => {
-        const answer = await unitOfWork(what, () => work(true), { idempotent: true });
+        const answer = await unitOfWork(
+          what,
+          async () => {
+            const a = await work(true);
+            // The primary's pool led to a node that cannot keep the session's reads either (a
+            // demoted or deposed primary): the primary moved; another go on fresh connections.
+            const refusal = positions.refusal(session, a.at);
+            if (refusal && (a.at.recovery || refusal === 'old-timeline')) throw new RoleMismatchError(`the primary's connection answered ${a.at.recovery ? 'in recovery' : 'on a replaced timeline'} (${refusal})`);
+            return a;
+          },
+          { idempotent: true },
+        );
         positions.used(session, answer.at, writesBefore);
         return answer.value;
       };
