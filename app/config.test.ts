@@ -194,3 +194,17 @@ describe('DB_PASSWORD_FILE', () => {
     expect(() => loadConfig({ DB_PASSWORD_FILE: '/nonexistent/flipdrill/password', DB_READ_HOSTS: '' })).toThrow(/DB_PASSWORD_FILE \/nonexistent\/flipdrill\/password cannot be read \(ENOENT\)/);
   });
 });
+
+describe("a session's reads, and staggered write connections", () => {
+  const base = { DB_PASSWORD: 'p', DB_WRITE_HOST: 'db.example.com' };
+
+  it('keeps sessions by WAL position and staggers write connections at 250 ms by default; either can be changed or turned off', () => {
+    expect(loadConfig(base).failover).toMatchObject({ sessionConsistency: 'position', connectStaggerMs: 250 });
+    expect(loadConfig({ ...base, DB_SESSION_CONSISTENCY: 'off', DB_CONNECT_STAGGER_MS: '0' }).failover).toMatchObject({ sessionConsistency: 'off', connectStaggerMs: 0 });
+  });
+
+  it('refuses what it cannot use, in one line', () => {
+    expect(() => loadConfig({ ...base, DB_SESSION_CONSISTENCY: 'strong' })).toThrow('DB_SESSION_CONSISTENCY must be position or off, not "strong"');
+    expect(() => loadConfig({ ...base, DB_CONNECT_STAGGER_MS: '-1' })).toThrow('DB_CONNECT_STAGGER_MS must be a non-negative integer, not "-1"');
+  });
+});

@@ -266,6 +266,7 @@ export function loadConfig(given: NodeJS.ProcessEnv = process.env): AppConfig {
     reads: platform.env.replicas ? endpoints('DB_READ_HOSTS', env.DB_READ_HOSTS ?? 'node2,node1', port) : [],
     ...(tls ? { tls } : {}),
     connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', base.connectTimeoutMs),
+    connectStaggerMs: intFrom(env, 'DB_CONNECT_STAGGER_MS', base.connectStaggerMs),
     queryTimeoutMs: intFrom(env, 'DB_QUERY_TIMEOUT_MS', base.queryTimeoutMs),
     keepAliveDelayMs: intFrom(env, 'DB_KEEPALIVE_DELAY_MS', base.keepAliveDelayMs),
     poolMax: intFrom(env, 'DB_POOL_MAX', base.poolMax),

@@ -11,6 +11,7 @@ import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import type { Logger } from 'pino';
 import { classify, RoleMismatchError, type Classification } from './classify.ts';
 import { createHostChoice } from './host-choice.ts';
+import { staggered } from './staggered-connect.ts';
 import { lsnOf, SessionPositions, type NodePosition } from './session-positions.ts';
 import { searchPathSql, sslOptions, writeHostsOf, writeTargetOf, type Endpoint, type FailoverConfig } from './settings.ts';
 
@@ -127,6 +128,8 @@ interface ConnectionManager {
 
 /** How long a connection that is not kept may take to close before its socket is dropped. */
 const CLOSE_WAIT_MS = 1000;
+/** Attempts at the write endpoint at once, at most, when they are staggered (connectStaggerMs). */
+const CONNECT_ATTEMPTS_AT_ONCE = 3;
 
 const ROLE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only";
 
@@ -146,28 +149,36 @@ const WRITE_POSITION_SQL = "SELECT pg_current_wal_lsn()::text AS lsn, ('x' || su
 function chooseWriteHosts(sequelize: Sequelize, config: FailoverConfig, log: Logger): void {
   const target = writeTargetOf(config);
   const hosts = writeHostsOf(config);
-  // One host that is not checked: nothing to choose.
-  if (target === 'any' && hosts.length === 1) return;
   const manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
-  const connectTo = manager.connect.bind(manager);
+  const connectOnce = manager.connect.bind(manager);
+  // A host that froze after letting the session in never finishes the goodbye: give it a moment,
+  // then drop the socket, so the walk goes on.
+  const close = async (c: PooledConnection) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([c.end().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    c.connection?.stream?.destroy?.();
+  };
+  // An attempt at the write endpoint that hangs gets another beside it (./staggered-connect.ts).
+  const stagger = { staggerMs: config.connectStaggerMs, most: config.connectStaggerMs > 0 ? CONNECT_ATTEMPTS_AT_ONCE : 1 };
+  const connectTo = (poolConfig: Record<string, unknown>) => staggered(() => connectOnce(poolConfig), (c) => void close(c), stagger);
+  const isWrite = (poolConfig: Record<string, unknown>) => config.reads.length === 0 || Boolean(poolConfig[WRITE_POOL]);
+  // One host that is not checked: nothing to choose, only the staggering.
+  if (target === 'any' && hosts.length === 1) {
+    manager.connect = (poolConfig) => (isWrite(poolConfig) ? connectTo(poolConfig) : connectOnce(poolConfig));
+    return;
+  }
   const choice = createHostChoice<PooledConnection>(hosts, target, {
     async role(c) {
       const { rows } = await c.query(ROLE_SQL);
       return { inRecovery: rows[0]?.in_recovery === true, readOnly: rows[0]?.read_only === 'on' };
     },
-    async close(c) {
-      // A host that froze after letting the session in never finishes the goodbye: give it a
-      // moment, then drop the socket, so the walk goes on.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([c.end().catch(() => {}), new Promise((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
-      c.connection?.stream?.destroy?.();
-    },
+    close,
     stops: (error) => classify(error).verdict === 'fatal',
   });
   manager.connect = async (poolConfig) => {
     // With replicas, only the write pool's config carries the mark; without, every connection writes.
-    if (config.reads.length > 0 && !poolConfig[WRITE_POOL]) return connectTo(poolConfig);
+    if (!isWrite(poolConfig)) return connectOnce(poolConfig);
     const before = choice.current;
     const { connection, host } = await choice.connect((h) => connectTo({ ...poolConfig, host: h.host, port: h.port }));
     if (host !== before) log.info({ from: before, to: host, targetSessionAttrs: target }, 'new write connections go to another host');

@@ -108,6 +108,13 @@ export interface FailoverConfig {
   tls?: TlsConfig;
   /** Opening a connection gives up after this long (pg's default is never). */
   connectTimeoutMs: number;
+  /**
+   * An attempt to open a write connection that has not opened within this long gets another
+   * beside it, which resolves the endpoint's name again (./staggered-connect.ts): one that went to
+   * the old address just before the endpoint moved no longer holds the write for the whole connect
+   * timeout. 0: one attempt at a time.
+   */
+  connectStaggerMs: number;
   /** A query gives up after this long on the client (pg's default is never). */
   queryTimeoutMs: number;
   /** TCP keepalive probes start after this much silence. */
@@ -146,6 +153,7 @@ export interface FailoverConfig {
 
 export const AWARE_DEFAULTS = {
   connectTimeoutMs: 2000,
+  connectStaggerMs: 250,
   queryTimeoutMs: 3000,
   keepAliveDelayMs: 5000,
   poolMax: 8,
