@@ -405,12 +405,13 @@ describe('report.html in Chromium', () => {
       open: invocations - answered,
       fail: count('write', 'fail') + count('read', 'fail'),
       lost,
+      session: 0,
     });
     expect(dots.every((g) => g.count === g.circles.length)).toBe(true);
     const [cut] = dots.find((g) => g.outcome === 'open')!.circles;
     expect(Math.abs(cut!.x - xOf(END_MS - 10))).toBeLessThan(1);
     expect(cut!.title).toMatch(/^write panels-cut invoked at 7\.490 s \(2026-11-21T09:00:07\.490Z\): no answer by the end of the history, \d+ ms later$/);
-    expect(page.value.legend).toEqual(['ok', 'unknown', 'no answer (cut off)', 'failed', 'ok, then lost', 'small: a read']);
+    expect(page.value.legend).toEqual(['ok', 'unknown', 'no answer (cut off)', 'failed', 'ok, then lost', 'read against its session', 'small: a read']);
 
     // The held writes: a column where they were invoked, above every other ok dot, each saying how long it waited.
     const ok = [...dots.find((g) => g.outcome === 'ok')!.circles].sort((a, b) => a.cy - b.cy);
