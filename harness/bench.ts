@@ -17,6 +17,10 @@
  *   layers     inserts through the app's Sequelize layer and through raw pg on the same primary,
  *              in alternating rounds (--layer-seconds, --layer-rounds); flipdrill's own overhead
  *              (operations a second it records with the app out of the loop).
+ *   sessions   on two standbys, sessions writing a row and reading their own rows back through the
+ *              aware layer with DB_SESSION_CONSISTENCY position and off, in alternating rounds
+ *              (--layer-seconds, --layer-rounds): reads a second, read latency, where reads were
+ *              answered, and each standby's staleness (reads that missed the session's own write).
  *   scenarios  every built-in scenario --scenarios N times (--only name,name): PASS count, windows,
  *              where the time goes, and each drill's time from start to verdict.
  *   hand-kill  the cluster on its own: no drill, no flipdrill process watching; a plain psql loop in
@@ -54,6 +58,7 @@ import { markdownText, openBench, save } from './bench/session.ts';
 import * as configs from './bench/suites/configs.ts';
 import * as handKill from './bench/suites/hand-kill.ts';
 import * as layers from './bench/suites/layers.ts';
+import * as sessions from './bench/suites/sessions.ts';
 import * as managersSuite from './bench/suites/managers.ts';
 import * as scale from './bench/suites/scale.ts';
 import * as scenarios from './bench/suites/scenarios.ts';
@@ -89,6 +94,7 @@ save(bench);
 if (suites.includes('scale')) await scale.run(bench);
 save(bench);
 if (suites.includes('layers')) await layers.run(bench);
+if (suites.includes('sessions')) await sessions.run(bench);
 save(bench);
 if (suites.includes('scenarios')) await scenarios.run(bench);
 if (suites.includes('hand-kill')) await handKill.run(bench);

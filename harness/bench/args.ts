@@ -5,7 +5,7 @@ import { configurations, STUDY_PROFILES, type Config } from './configurations.ts
 import { MANAGER_CONFIGS, MANAGER_FAULTS, REPLICATIONS, type ManagerConfigName, type ManagerFault, type Replication } from './managers.ts';
 import { DEFAULT_STALLS_SECS, type TuningProfile } from './tuning.ts';
 
-export const SUITES = ['configs', 'scale', 'layers', 'scenarios', 'hand-kill', 'tuning', 'managers'] as const;
+export const SUITES = ['configs', 'scale', 'layers', 'sessions', 'scenarios', 'hand-kill', 'tuning', 'managers'] as const;
 
 export interface BenchArgs {
   suites: string[];
