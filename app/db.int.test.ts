@@ -461,3 +461,62 @@ describe('the failover-aware data layer on a real cluster', () => {
     });
   });
 });
+
+describe('a read from a node on a replaced timeline, refused by the aware layer', () => {
+  // node2 promoted by hand while node1 stays up as a primary and node3 goes on following it: node1
+  // is a deposed primary and node3 a standby still following it, both on timeline 1.
+  const THREE = { name: 'fdtest-app-deposed', portBase: 24532, appPort: 24580, backSubnet: '10.213.43.0/24', frontSubnet: '10.213.44.0/24', standbys: 2, app: false };
+  let cluster: StartedCluster;
+  const databases: Database[] = [];
+
+  beforeAll(async () => {
+    const logger = createLogger();
+    const docker = await connectDocker({ logger, allowInstall: false });
+    cluster = await startCluster(THREE, { docker, images: await new ImageBuilder({ docker, logger }).ensureAll(), logger });
+  });
+
+  afterAll(async () => {
+    for (const db of databases) await db.close().catch(() => {});
+    await cluster?.stop();
+  });
+
+  it('once node2 answered as primary on timeline 2, no answer comes from node3 or node1 on timeline 1: each such read goes to the primary, or fails', async () => {
+    const { user, password, database } = cluster.credentials.app;
+    // The app's role may read pg_stat_wal_receiver's received_tli: each standby says its timeline.
+    await cluster.query('node1', `GRANT pg_read_all_stats TO "${user}"`);
+    const port = (node: string) => cluster.node(node).hostPort;
+    const db = createDatabase(
+      {
+        httpPort: 0,
+        profile: 'aware',
+        failover: { ...AWARE_DEFAULTS, platform: 'repmgr', database, user, password, write: { host: '127.0.0.1', port: port('node1') }, reads: [port('node2'), port('node3')].map((p) => ({ host: '127.0.0.1', port: p })), poolMax: 4, failoverWindowMs: 300 },
+      },
+      log,
+    );
+    databases.push(db);
+    await db.ensureSchema();
+    const id = '9b7e6f7e-9999-4999-8999-999999999991';
+    await db.countries.create({ id, name: 'Deposia', is_eu_member: false }, 'writer');
+    const replayed = async (node: string) => (await cluster.query<{ n: string }>(node, `SELECT count(*) AS n FROM countries WHERE id = '${id}'`, [], database))[0]?.n === '1';
+    await waitFor('both standbys replayed the row', async () => (await replayed('node2')) && (await replayed('node3')), { timeoutMs: 10_000, intervalMs: 100 });
+
+    // Two reads at a time, so both read connections answer (node2 and node3).
+    const round = () => Promise.all([0, 1].map(() => db.countries.findServed(id, 'reader').then((a) => a.servedBy?.node ?? '?', () => 'failed')));
+    const before = (await round()).concat(await round());
+    expect(before).toContain('node3');
+
+    await cluster.query('node2', 'SELECT pg_promote(true, 30)');
+    await waitFor('node2 answers as primary', async () => (await cluster.query<{ r: boolean }>('node2', 'SELECT pg_is_in_recovery() AS r'))[0]?.r === false, { timeoutMs: 30_000, intervalMs: 200 });
+    const after: string[] = [];
+    for (let i = 0; i < 10; i++) after.push(...(await round()));
+    const first = after.indexOf('node2');
+    expect(first).toBeGreaterThanOrEqual(0);
+    // From the round after the one node2 first answered in (its partner ran beside it), node3's
+    // answers were refused and read again on the primary's pool, which leads to node1, also on
+    // timeline 1: refused too, so those reads failed.
+    const later = after.slice((Math.floor(first / 2) + 1) * 2);
+    expect(later.length).toBeGreaterThan(10);
+    expect(later.filter((n) => n === 'node3' || n === 'node1')).toEqual([]);
+    expect(later).toContain('failed');
+  });
+});
