@@ -179,7 +179,7 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
    * reported failed when it happened.
    */
   const insert = insertStatement(M, columns, fields);
-  let findSql: string | undefined;
+  let findSql: ((id: string) => string) | undefined;
   async function insertOnce(input: Input, attempt: Attempt): Promise<Row | Record<string, unknown>> {
     try {
       const given = input as unknown as Record<string, unknown>;
@@ -197,7 +197,8 @@ function awareTable<Input extends { id: string }, R>(db: FailoverSequelize, M: M
   return {
     async create(input, session) {
       const row = await db.unitOfWork(`insert into ${M.tableName}`, (attempt) => insertOnce(input, attempt), { idempotent: true });
-      await db.noteWrite(session);
+      const timeline = (row instanceof Model ? row.get('committed_timeline') : row.committed_timeline) as number | undefined;
+      await db.noteWrite(session, typeof timeline === 'number' ? timeline : undefined);
       return toRow<R>(row, fields);
     },
     async find(id, session) {

@@ -48,7 +48,7 @@ function column(profile: ComparisonColumn['profile'], runDir: string, r: CheckRe
     writes: { ok: r.counts.write.ok, fail: r.counts.write.fail, info: r.counts.write.info + r.counts.write.open },
     reads: { ok: r.counts.read.ok, fail: r.counts.read.fail },
     lost: r.lost.length,
-    sessions: { readYourWrites: r.sessions?.readYourWrites.length ?? 0, monotonicReads: r.sessions?.monotonicReads.length ?? 0, deposedReads: r.sessions?.deposedReads.length ?? 0 },
+    ...(r.sessions ? { sessions: { readYourWrites: r.sessions.readYourWrites.length, monotonicReads: r.sessions.monotonicReads.length, deposedReads: r.sessions.deposedReads.length } } : {}),
     errors,
     failedChecks: r.checks.filter((c) => !c.ok).map((c) => c.name),
   };

@@ -61,8 +61,11 @@ export interface FailoverSequelize {
    * (and is not on a replaced timeline), else the read is made again on the primary.
    */
   readAt<T>(what: string, work: (useMaster: boolean) => Promise<{ value: T; at: NodePosition }>, session?: string): Promise<T>;
-  /** Record that a session wrote (for read-your-writes): by position, the primary's after the write. */
-  noteWrite(session: string | undefined): Promise<void>;
+  /**
+   * Record that a session wrote (for read-your-writes): by position, the primary's after the
+   * write; `timeline`: the timeline the write was committed on (its row's stamp), if known.
+   */
+  noteWrite(session: string | undefined, timeline?: number): Promise<void>;
   /** Bumped on every sign that the primary moved; pooled connections from before are not reused. */
   readonly epoch: number;
   close(): Promise<void>;
@@ -133,8 +136,8 @@ const CONNECT_ATTEMPTS_AT_ONCE = 3;
 
 const ROLE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, current_setting('transaction_read_only') AS read_only";
 
-/** The primary's WAL position and timeline, asked after a write: the write's commit is at or before it. */
-const WRITE_POSITION_SQL = "SELECT pg_current_wal_lsn()::text AS lsn, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline";
+/** The primary's WAL insert position and timeline, asked after a write: the write's commit is before it, whatever synchronous_commit says. */
+const WRITE_POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text AS lsn, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline";
 
 /**
  * Every new write connection goes through a host choice (./host-choice.ts): libpq's
@@ -240,7 +243,8 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       // One timer covers waiting for a connection and opening one: near the connect timeout (for
       // each host a write connection may walk through), not Sequelize's 60 s, which hides an
       // outage behind a minute of waiting (sequelize#16994).
-      acquire: config.connectTimeoutMs * writeHosts.length + 2000,
+      // Staggered attempts (connectStaggerMs) may start up to two staggers after the first.
+      acquire: (config.connectTimeoutMs + (CONNECT_ATTEMPTS_AT_ONCE - 1) * config.connectStaggerMs) * writeHosts.length + 2000,
       // Synchronous only (sequelize-pool calls it without await): keep the default checks, add
       // the epoch and the age limit.
       validate: (connection: unknown) => {
@@ -369,25 +373,20 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
       positions.used(session, answer.at, writesBefore);
       return answer.value as never;
     },
-    async noteWrite(session) {
+    async noteWrite(session, timeline) {
       if (!session) return;
       if (byPosition) {
         // The session reads from the primary until the write's position is known: asked of the
         // primary after the answer has gone, so a write is never acknowledged later for it.
-        const write = positions.wrote(session);
+        const write = positions.wrote(session, timeline);
         void sequelize
           .query<{ lsn: string; timeline: number }>(WRITE_POSITION_SQL, { type: QueryTypes.SELECT, useMaster: true })
-          .then(([row]) => {
-            const at = { lsn: lsnOf(row!.lsn), timeline: Number(row!.timeline) };
-            positions.sawPrimary(at);
-            positions.settle(session, write, at.lsn);
-          })
+          .then(([row]) => positions.settle(session, write, { lsn: lsnOf(row!.lsn), timeline: Number(row!.timeline) }))
           .catch((error: unknown) => {
             // Not known: the session's next read on the primary settles it.
             signal(classify(error));
             positions.settle(session, write, null);
           });
-        return;
       }
       if (config.readYourWritesMs === 0) return;
       lastWriteBySession.delete(session);

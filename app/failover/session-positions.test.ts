@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { lsnOf, SessionPositions, type NodePosition } from './session-positions.ts';
+import { lsnOf, SessionPositions, UNKNOWN, type NodePosition } from './session-positions.ts';
 
-const standby = (lsn: string, timeline: number | null = 1, streaming = true): NodePosition => ({ recovery: true, lsn: lsnOf(lsn), timeline, streaming });
-const primary = (lsn: string, timeline = 1): NodePosition => ({ recovery: false, lsn: lsnOf(lsn), timeline, streaming: false });
+/** A standby's answer: replayed to `lsn` before the read and `after` after it; its received timeline if its role may say, and the timeline its control data proves. */
+const standby = (lsn: string, timeline: number | null = 1, atLeast = timeline ?? 1, after = lsn): NodePosition => ({ recovery: true, lsn: lsnOf(lsn), seenUpTo: lsnOf(after), timeline, timelineAtLeast: atLeast });
+const primary = (lsn: string, timeline = 1, after = lsn): NodePosition => ({ recovery: false, lsn: lsnOf(lsn), seenUpTo: lsnOf(after), timeline, timelineAtLeast: timeline });
+const at = (lsn: string, timeline = 1) => ({ lsn: lsnOf(lsn), timeline });
+
+/** A session that wrote once, its write's position settled at `lsn`. */
+function wroteAt(p: SessionPositions, session: string, lsn: string, timeline = 1): void {
+  p.settle(session, p.wrote(session, timeline), at(lsn, timeline));
+}
 
 describe('lsnOf', () => {
   it('reads PostgreSQL positions as bytes, and refuses anything else', () => {
@@ -14,87 +21,55 @@ describe('lsnOf', () => {
 });
 
 describe('SessionPositions', () => {
-  it("refuses a standby that has not replayed the session's own write, and takes one that has", () => {
+  it("refuses a standby that had not replayed the session's own write when the read began, and takes one that had", () => {
     const p = new SessionPositions();
-    p.raise('s1', lsnOf('0/3000'));
-    expect(p.refusal('s1', standby('0/2FFF'))).toBe('behind');
+    wroteAt(p, 's1', '0/3000');
+    expect(p.refusal('s1', standby('0/2FFF', 1, 1, '0/3100'))).toBe('behind');
     expect(p.refusal('s1', standby('0/3000'))).toBeUndefined();
     // Another session never wrote: any standby does.
     expect(p.refusal('s2', standby('0/1000'))).toBeUndefined();
     expect(p.refusal(undefined, standby('0/1000'))).toBeUndefined();
   });
 
-  it('keeps reads monotonic: what one answer showed, the next must have', () => {
+  it('keeps reads monotonic: what one answer may have shown (its position after the read), the next must have', () => {
     const p = new SessionPositions();
-    p.used('s1', standby('0/5000'));
-    expect(p.refusal('s1', standby('0/4000'))).toBe('behind');
-    // A read on the primary showed everything up to its position.
-    p.used('s1', primary('0/9000'));
-    expect(p.refusal('s1', standby('0/5000'))).toBe('behind');
+    p.used('s1', standby('0/4000', 1, 1, '0/5000'));
+    expect(p.refusal('s1', standby('0/4FFF'))).toBe('behind');
+    // A read on the primary may have shown everything up to its position after the read.
+    p.used('s1', primary('0/8000', 1, '0/9000'));
+    expect(p.refusal('s1', standby('0/8FFF'))).toBe('behind');
     expect(p.refusal('s1', standby('0/9000'))).toBeUndefined();
     // Never lowered.
-    p.raise('s1', lsnOf('0/1'));
+    p.used('s1', standby('0/1', 1, 1, '0/1'));
     expect(p.need('s1')).toBe(0x9000n);
-  });
-
-  it('once a newer timeline is seen, refuses a standby on the old one whatever its position', () => {
-    const p = new SessionPositions();
-    p.sawPrimary({ lsn: lsnOf('0/5000'), timeline: 1 });
-    expect(p.refusal('s1', standby('0/9000', 1))).toBeUndefined();
-    p.sawPrimary({ lsn: lsnOf('0/6000'), timeline: 2 });
-    // node3 replayed past the fork on timeline 1 (fed by a deposed primary still running).
-    expect(p.refusal('s1', standby('0/9000', 1))).toBe('old-timeline');
-    expect(p.refusal('s1', standby('0/6100', 2))).toBeUndefined();
-    // The new primary's answer is used; the deposed primary's, still answering on timeline 1, is not.
-    expect(p.refusal('s1', primary('0/1000', 2))).toBeUndefined();
-    expect(p.refusal('s1', primary('0/9000', 1))).toBe('old-timeline');
-  });
-
-  it("where a standby cannot say its timeline: after a change, only one streaming and past the change's position", () => {
-    const p = new SessionPositions();
-    p.sawPrimary({ lsn: lsnOf('0/5000'), timeline: 1 });
-    // Before any change, not knowing is fine.
-    expect(p.refusal('s1', standby('0/4000', null, false))).toBeUndefined();
-    p.sawPrimary({ lsn: lsnOf('0/6000'), timeline: 2 });
-    expect(p.refusal('s1', standby('0/5F00', null))).toBe('timeline-unknown');
-    expect(p.refusal('s1', standby('0/7000', null, false))).toBe('timeline-unknown');
-    expect(p.refusal('s1', standby('0/7000', null, true))).toBeUndefined();
-  });
-
-  it('learns a newer timeline from a primary answer, never an older one', () => {
-    const p = new SessionPositions();
-    p.used('s1', primary('0/6000', 2));
-    p.used('s1', primary('0/7000', 1));
-    p.sawPrimary({ lsn: lsnOf('0/1'), timeline: 1 });
-    expect(p.refusal('s2', standby('0/100', 2))).toBeUndefined();
-    expect(p.refusal('s2', standby('0/100', 1))).toBe('old-timeline');
-    // The first timeline seen is no change: a standby that cannot say its own may serve.
-    expect(p.refusal('s2', standby('0/100', null))).toBeUndefined();
   });
 
   it("sends a session's reads to the primary from its write until the write's position is known", () => {
     const p = new SessionPositions();
-    const w = p.wrote('s1');
+    const w = p.wrote('s1', 1);
+    expect(p.need('s1')).toBe(UNKNOWN);
     expect(p.refusal('s1', standby('F/0'))).toBe('behind');
-    p.settle('s1', w, lsnOf('0/3000'));
+    // The primary is where such a session reads: never refused for it.
+    expect(p.refusal('s1', primary('0/1000'))).toBeUndefined();
+    p.settle('s1', w, at('0/3000'));
     expect(p.refusal('s1', standby('0/2000'))).toBe('behind');
     expect(p.refusal('s1', standby('0/3000'))).toBeUndefined();
   });
 
   it("an earlier write's position does not cover a later write's", () => {
     const p = new SessionPositions();
-    const first = p.wrote('s1');
-    const second = p.wrote('s1');
-    p.settle('s1', first, lsnOf('0/3000'));
+    const first = p.wrote('s1', 1);
+    const second = p.wrote('s1', 1);
+    p.settle('s1', first, at('0/3000'));
     expect(p.refusal('s1', standby('0/3000'))).toBe('behind');
-    p.settle('s1', second, lsnOf('0/4000'));
+    p.settle('s1', second, at('0/4000'));
     expect(p.refusal('s1', standby('0/4000'))).toBeUndefined();
   });
 
   it('a position that could not be asked is settled by a read on the primary that began after the write, not by one that began before', () => {
     const p = new SessionPositions();
     const before = p.writesOf('s1');
-    const w = p.wrote('s1');
+    const w = p.wrote('s1', 1);
     p.settle('s1', w, null);
     // This read began before the write was acknowledged: it proves nothing of it.
     p.used('s1', primary('0/2000'), before);
@@ -104,12 +79,56 @@ describe('SessionPositions', () => {
     expect(p.refusal('s1', standby('0/5000'))).toBeUndefined();
   });
 
-  it('forgets the least recently used session beyond its bound', () => {
+  it("refuses the deposed primary's answer: on an older timeline, or behind what the session needs", () => {
+    const p = new SessionPositions();
+    wroteAt(p, 's1', '0/6000', 2);
+    expect(p.refusal('s1', primary('0/9000', 1))).toBe('old-timeline');
+    expect(p.refusal('s1', primary('0/6100', 2))).toBeUndefined();
+    // A session that never saw timeline 2 itself: the node's position says it is behind.
+    const q = new SessionPositions();
+    q.used('s2', primary('0/7000', 1));
+    expect(q.refusal('s2', primary('0/6000', 1))).toBe('behind');
+  });
+
+  it('learns a newer timeline from a write the moment it is acknowledged, before its position is known', () => {
+    const p = new SessionPositions();
+    wroteAt(p, 's1', '0/5000', 1);
+    p.wrote('s2', 2);
+    // s1 needs 0/5000, which node3 passed on timeline 1, fed by a deposed primary.
+    expect(p.refusal('s1', standby('0/9000', 1))).toBe('old-timeline');
+  });
+
+  it("never takes a write's position from a node on an older timeline than the newest seen", () => {
+    const p = new SessionPositions();
+    const w = p.wrote('s1', 2);
+    p.settle('s1', w, at('0/2000', 1));
+    expect(p.need('s1')).toBe(UNKNOWN);
+  });
+
+  it('where a standby cannot say the timeline it receives, takes it only once its control data shows the newest', () => {
+    const p = new SessionPositions();
+    // Before any timeline is known, not knowing is fine.
+    expect(p.refusal('s1', standby('0/4000', null, 1))).toBeUndefined();
+    wroteAt(p, 's9', '0/5000', 1);
+    expect(p.refusal('s1', standby('0/4000', null, 1))).toBeUndefined();
+    p.sawPrimary(at('0/6000', 2));
+    expect(p.refusal('s1', standby('0/9000', null, 1))).toBe('timeline-unknown');
+    expect(p.refusal('s1', standby('0/9000', null, 2))).toBeUndefined();
+    // A standby that says it receives timeline 2 shows it exists.
+    const q = new SessionPositions();
+    q.used('s1', standby('0/100', 2));
+    expect(q.refusal('s1', standby('0/100', 1))).toBe('old-timeline');
+  });
+
+  it('keeps what a forgotten session needed as a floor for every session it does not remember', () => {
     const p = new SessionPositions({ maxSessions: 2 });
-    p.raise('a', 5n);
-    p.raise('b', 5n);
-    p.raise('a', 6n);
-    p.raise('c', 5n);
-    expect([p.need('a'), p.need('b'), p.need('c')]).toEqual([6n, 0n, 5n]);
+    wroteAt(p, 'a', '0/5000');
+    wroteAt(p, 'b', '0/6000');
+    wroteAt(p, 'a', '0/7000');
+    // c pushes out b, the least recently used: b, if it comes back, needs what it needed.
+    wroteAt(p, 'c', '0/5500');
+    expect([p.need('a'), p.need('b'), p.need('c')]).toEqual([0x7000n, 0x6000n, 0x5500n]);
+    expect(p.refusal('b', standby('0/5FFF'))).toBe('behind');
+    expect(p.need('someone-new')).toBe(0x6000n);
   });
 });

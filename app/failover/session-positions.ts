@@ -8,12 +8,18 @@
  * the guarantee costs no round trip when the replica is caught up, and one read on the primary
  * when it is not.
  *
+ * Where a node stood is asked in the same round trip as the read, in statements of their own
+ * around the read's (each statement takes its own snapshot): before it, a position the read's
+ * snapshot surely includes (what a replica's answer is judged by); after it, one the snapshot
+ * surely does not pass (what the session has seen from then on).
+ *
  * Across a failover positions go on growing (a new timeline starts where the old one was
  * promoted), but a standby still following the deposed primary may have replayed past that point
- * on the old timeline: a history that is gone. Once an answer or a write has shown a newer
- * timeline, a standby's answer is used only if it says it receives that timeline (pg_stat_wal_receiver's
- * received_tli, readable with pg_read_all_stats) or, where it cannot say, if it streams and has
- * replayed past the position the newer timeline was first seen at.
+ * on the old timeline: a history that is gone, and so is the deposed primary's. Once a write or an
+ * answer has shown a newer timeline, an answer is used only from a node that proves it is on it:
+ * a primary by its timeline, a standby by the timeline it receives (pg_stat_wal_receiver's
+ * received_tli, which a role may read with pg_read_all_stats) or else by its control data (the
+ * timeline of its last restartpoint or of its minimum recovery point, which every role may read).
  *
  * Pure: the data layer (./sequelize.ts) feeds it answers and asks it; its tests are literal.
  */
@@ -28,19 +34,21 @@ export function lsnOf(text: string): bigint {
 /** Beyond any position: a session whose write's position is not known reads from the primary until it is. */
 export const UNKNOWN = (1n << 64n) - 1n;
 
-/** What a node said of itself with its answer. */
+/** What a node said of itself around its answer. */
 export interface NodePosition {
   recovery: boolean;
-  /** A standby's replay position, or a primary's current WAL position. */
+  /** Before the read: a standby's replay position, a primary's WAL insert position. The read saw at least this. */
   lsn: bigint;
-  /** A primary's timeline; a standby's received timeline where it may say (null: it may not, or it receives nothing). */
+  /** After the read: the same, asked again. The read saw no more than this. */
+  seenUpTo: bigint;
+  /** A primary's timeline; a standby's received one where its role may say (null: it may not, or it receives nothing). */
   timeline: number | null;
-  /** A standby: whether its WAL receiver runs. */
-  streaming: boolean;
+  /** A timeline the node is surely on or past (a standby's control data; a primary's own). */
+  timelineAtLeast: number;
 }
 
 export interface SessionPositionsOptions {
-  /** Sessions remembered at most: the least recently used is forgotten (its next read goes to the primary if it wrote). */
+  /** Sessions remembered at most: beyond, the least recently used is forgotten, its position kept as a floor for every session not remembered. */
   maxSessions: number;
 }
 
@@ -57,59 +65,70 @@ interface Session {
 
 export class SessionPositions {
   readonly #sessions = new Map<string, Session>();
-  /** The newest timeline seen, and the position at which it was first seen. */
-  #timeline: { id: number; since: bigint; changed: boolean } | undefined;
+  /** The newest timeline seen (a write's, a primary's, a standby's received one). */
+  #newest: number | undefined;
+  /** The primary's latest position seen. */
+  #primaryLsn = 0n;
+  /** What a forgotten session needed: every session not remembered needs at least this. */
+  #floor = 0n;
 
   constructor(readonly options: SessionPositionsOptions = { maxSessions: 10_000 }) {}
 
   #session(session: string): Session {
-    const s = this.#sessions.get(session) ?? { need: 0n, writes: 0, unknownFrom: 0 };
+    const s = this.#sessions.get(session) ?? { need: this.#floor, writes: 0, unknownFrom: 0 };
     // Maps iterate in insertion order: moved to the end on each use, the first key is the least recently used.
     this.#sessions.delete(session);
     this.#sessions.set(session, s);
-    if (this.#sessions.size > this.options.maxSessions) this.#sessions.delete(this.#sessions.keys().next().value!);
+    if (this.#sessions.size > this.options.maxSessions) {
+      const [key, gone] = this.#sessions.entries().next().value!;
+      this.#sessions.delete(key);
+      const needed = gone.unknownFrom ? this.#primaryLsn : gone.need;
+      if (needed > this.#floor) this.#floor = needed;
+    }
     return s;
   }
 
-  /** The position a session's next read must reach (0: none; UNKNOWN: a write's position is not known yet). */
+  /** The position a session's next read must reach (UNKNOWN: a write's position is not known yet). */
   need(session: string | undefined): bigint {
-    const s = session ? this.#sessions.get(session) : undefined;
-    if (!s) return 0n;
+    if (!session) return 0n;
+    const s = this.#sessions.get(session);
+    if (!s) return this.#floor;
     return s.unknownFrom ? UNKNOWN : s.need;
   }
 
-  /** A primary's position and timeline, from a write's follow-up or a read it answered. */
-  sawPrimary(at: { lsn: bigint; timeline: number | null }): void {
-    if (at.timeline === null) return;
-    const t = this.#timeline;
-    if (!t) this.#timeline = { id: at.timeline, since: at.lsn, changed: false };
-    else if (at.timeline > t.id) this.#timeline = { id: at.timeline, since: at.lsn, changed: true };
+  /** A timeline a write or an answer showed exists. */
+  sawTimeline(timeline: number | null | undefined): void {
+    if (typeof timeline === 'number' && (this.#newest === undefined || timeline > this.#newest)) this.#newest = timeline;
   }
 
-  /** The session's next read must see at least `lsn` (what an answer showed it). */
-  raise(session: string | undefined, lsn: bigint): void {
-    if (!session) return;
-    const s = this.#session(session);
-    if (lsn > s.need) s.need = lsn;
+  /** The primary's position on its timeline, from a write's follow-up or a read it answered. */
+  sawPrimary(at: { lsn: bigint; timeline: number | null }): void {
+    this.sawTimeline(at.timeline);
+    if (at.lsn > this.#primaryLsn) this.#primaryLsn = at.lsn;
   }
 
   /**
-   * A write of the session was acknowledged: until its position is known (`settle`), or a read on
-   * the primary that began after it has answered, the session's reads go to the primary. Returns
-   * the write's number, for `settle`.
+   * A write of the session was acknowledged (on `timeline`, its row's stamp): until its position
+   * is known (`settle`), or a read on the primary that began after it has answered, the session's
+   * reads go to the primary. Returns the write's number, for `settle`.
    */
-  wrote(session: string): number {
+  wrote(session: string, timeline?: number): number {
+    this.sawTimeline(timeline);
     const s = this.#session(session);
     s.writes += 1;
     if (!s.unknownFrom) s.unknownFrom = s.writes;
     return s.writes;
   }
 
-  /** The position the primary was at after write `write` (null: it could not be asked). */
-  settle(session: string, write: number, lsn: bigint | null): void {
+  /**
+   * The primary's position after write `write` (null: it could not be asked). One from a node on
+   * an older timeline than the newest seen is not the primary's: the write stays unknown.
+   */
+  settle(session: string, write: number, at: { lsn: bigint; timeline: number | null } | null): void {
+    if (!at || (this.#newest !== undefined && at.timeline !== null && at.timeline < this.#newest)) return;
+    this.sawPrimary(at);
     const s = this.#session(session);
-    if (lsn === null) return;
-    if (lsn > s.need) s.need = lsn;
+    if (at.lsn > s.need) s.need = at.lsn;
     // Known once the latest write's position is: an earlier write's does not cover a later one.
     if (s.unknownFrom && write === s.writes) s.unknownFrom = 0;
   }
@@ -120,31 +139,32 @@ export class SessionPositions {
   }
 
   /**
-   * Why an answer from a replica (any node of the read pool) may not be used for this session
-   * (undefined: it may). A primary's answer is used unless a newer timeline has been seen (it is
-   * a deposed primary still answering).
+   * Why an answer may not be used for this session (undefined: it may). A standby's must have
+   * replayed what the session needs; a primary's must not be behind it either (a deposed primary),
+   * though a write whose position is not known yet is no reason to refuse one: the primary is
+   * where such a session reads.
    */
   refusal(session: string | undefined, at: NodePosition): Refusal | undefined {
-    if (!at.recovery) return this.#timeline && at.timeline !== null && at.timeline < this.#timeline.id ? 'old-timeline' : undefined;
-    if (at.lsn < this.need(session)) return 'behind';
-    const t = this.#timeline;
-    if (!t) return undefined;
-    if (at.timeline !== null) return at.timeline < t.id ? 'old-timeline' : undefined;
-    // Not knowing the standby's timeline is fine until the timeline changes.
-    if (!t.changed) return undefined;
-    return at.streaming && at.lsn > t.since ? undefined : 'timeline-unknown';
+    const s = session ? this.#sessions.get(session) : undefined;
+    const known = s ? s.need : session ? this.#floor : 0n;
+    if ((at.recovery && s?.unknownFrom) || at.lsn < known) return 'behind';
+    const newest = this.#newest;
+    if (newest === undefined) return undefined;
+    if (at.timeline !== null) return at.timeline < newest ? 'old-timeline' : undefined;
+    return at.timelineAtLeast >= newest ? undefined : 'timeline-unknown';
   }
 
   /**
-   * An answer was used: the session has seen what the node had. A primary's answer to a read that
-   * began after the session's writes (`writesBefore`: their number when it began) also settles
-   * those writes: it showed everything committed.
+   * An answer was used: the session has seen up to where the node stood after it. A primary's
+   * answer to a read that began after the session's writes (`writesBefore`: their number when it
+   * began) also settles those writes: it showed everything committed.
    */
   used(session: string | undefined, at: NodePosition, writesBefore = this.writesOf(session)): void {
-    if (!at.recovery) this.sawPrimary(at);
+    if (at.recovery) this.sawTimeline(at.timeline);
+    else this.sawPrimary({ lsn: at.seenUpTo, timeline: at.timeline });
     if (!session) return;
     const s = this.#session(session);
-    if (at.lsn > s.need) s.need = at.lsn;
+    if (at.seenUpTo > s.need) s.need = at.seenUpTo;
     if (!at.recovery && s.unknownFrom && writesBefore === s.writes) s.unknownFrom = 0;
   }
 }

@@ -126,7 +126,7 @@ export interface FailoverConfig {
   failoverWindowMs: number;
   /** Backoff between attempts: doubles from base to max, with jitter. */
   backoff: { baseMs: number; maxMs: number };
-  /** Reads go to the primary for this long after the same session wrote. 0: off. With sessionConsistency 'position', only for reads whose answer gives no position. */
+  /** Reads go to the primary for this long after the same session wrote (with sessionConsistency 'off'; 'position' needs no window). 0: off. */
   readYourWritesMs: number;
   /**
    * 'position': a session's reads see its own writes and never go back (read-your-writes and

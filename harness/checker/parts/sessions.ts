@@ -44,7 +44,7 @@ export function sessionsPart(f: RunFacts): CheckPart<Pick<CheckResult, 'sessions
       judged('no-deposed-read', 'no read was answered from a timeline a newer primary had replaced', deposedReads.length, 'reads answered by a node on a replaced timeline', served, 'not judged: no read names the node that answered it'),
     ],
     result: {
-      sessions: { recorded, sessions, promised: [...promised], readYourWrites, monotonicReads, deposedReads, staleness: served ? stalenessOf(f, reads) : [], refollow: refollowOf(reads, f.input.events) },
+      sessions: { recorded, sessions, promised: [...promised], readYourWrites, monotonicReads, deposedReads, staleness: served ? stalenessOf(f, kept) : [], refollow: refollowOf(reads, f.input.events) },
     },
   };
 }
