@@ -348,7 +348,7 @@ export function createFailoverSequelize(config: FailoverConfig, options: Failove
             // The primary's pool led to a node that cannot keep the session's reads either (a
             // demoted or deposed primary): the primary moved; another go on fresh connections.
             const refusal = positions.refusal(session, a.at);
-            if (refusal && (a.at.recovery || refusal === 'old-timeline')) throw new RoleMismatchError(`the primary's connection answered ${a.at.recovery ? 'in recovery' : 'on a replaced timeline'} (${refusal})`);
+            if (refusal) throw new RoleMismatchError(`the primary's connection answered from a node that cannot keep the session's reads (${a.at.recovery ? 'in recovery' : 'a primary'}, ${refusal})`);
             return a;
           },
           { idempotent: true },
