@@ -145,7 +145,11 @@ describe('a kill-primary drill with two standbys', () => {
   });
 
   it('promotes one of the standbys, the other follows it, and nothing acknowledged is lost; reads kept per session, served by both standbys before the fault', async () => {
-    const { report, run } = await runDrill({ cluster: TWO, runsDir, warmupMs: 2000, settleMs: 2000, keep: true });
+    // Eight clients, half of them reading: enough reads at once that the app's read pool holds a
+    // connection to each standby (Sequelize takes the read hosts in turn as it opens connections).
+    const kill = resolveScenario('kill-primary');
+    const scenario = { ...kill, workload: { ...kill.workload, concurrency: 8, readFraction: 0.5 } };
+    const { report, run } = await runDrill({ cluster: TWO, runsDir, warmupMs: 2000, settleMs: 2000, keep: true, scenario });
     const { result } = report;
     expect(result.checks.filter((c) => !c.ok)).toEqual([]);
     expect(['node2', 'node3']).toContain(result.promotion?.node);
