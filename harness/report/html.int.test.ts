@@ -301,6 +301,9 @@ describe('report.html in Chromium', () => {
       'split-brain': 0,
       'read-anomalies': 0,
       'stale-reads': 0,
+      'read-your-writes': 0,
+      'monotonic-reads': 0,
+      'deposed-reads': 0,
     });
     expect(page.lostWrites).toEqual([]);
     expect(page.eventTypes).toEqual(['phase', 'fault', 'endpoint', 'promotion-observed', 'repmgr', 'endpoint', 'heal', 'phase']);
