@@ -11,8 +11,14 @@ function attempts(plan: { ms: number; fails?: boolean }[]) {
     log.push({ n, startedMs: Date.now() - t0, closed: false });
     return new Promise<number>((resolve, reject) => setTimeout(() => (step.fails ? reject(new Error(`attempt ${n} failed`)) : resolve(n)), step.ms));
   };
-  const close = (n: number) => void (log[n]!.closed = true);
-  return { open, close, log };
+  let onClose: () => void = () => {};
+  /** Resolves when an attempt is closed (the loser of a race, once it opens). */
+  const closedOne = new Promise<void>((r) => (onClose = r));
+  const close = (n: number) => {
+    log[n]!.closed = true;
+    onClose();
+  };
+  return { open, close, log, closedOne };
 }
 
 describe('staggered', () => {
@@ -27,7 +33,8 @@ describe('staggered', () => {
     expect(await staggered(a.open, a.close, { staggerMs: 50, most: 3 })).toBe(1);
     expect(a.log).toHaveLength(2);
     expect(a.log[1]!.startedMs).toBeGreaterThanOrEqual(45);
-    await new Promise((r) => setTimeout(r, 450));
+    // The slow one opens at 400 ms and is closed then (the test's own timeout is the deadline).
+    await a.closedOne;
     expect(a.log[0]!.closed).toBe(true);
     expect(a.log[1]!.closed).toBe(false);
   });
