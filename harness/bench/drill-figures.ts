@@ -16,6 +16,10 @@ export interface DrillFigures {
   dbDownMs: number | null;
   /** The fault to the first write the new primary acknowledged (ms): the clients' side of the breakdown. */
   firstWriteMs: number | null;
+  /** The last write acknowledged before the fault to the fault (ms): the part of the window before anything failed. */
+  lastWriteBeforeMs: number | null;
+  /** The fault to the HA manager's own promote event (ms; repmgr's events table), where it logs one. */
+  reportedPromotionMs: number | null;
   lost: number;
   run: string;
   /** The drill from its start to its verdict, bring-up and teardown included (ms). */
@@ -33,6 +37,8 @@ export function figuresOf(report: DrillReport, runDir: string, wallMs: number): 
     writeDownMs: r.writeUnavailability ? Math.max(r.writeUnavailability.ms, r.longestWriteGap?.ms ?? 0) : null,
     dbDownMs: r.databaseDowntime?.ms ?? null,
     firstWriteMs: r.writeUnavailability && r.fault ? Math.max(0, Math.round(r.writeUnavailability.firstOkAfterMs - r.fault.atMs)) : null,
+    lastWriteBeforeMs: r.writeUnavailability && r.fault ? Math.max(0, Math.round(r.fault.atMs - r.writeUnavailability.lastOkBeforeMs)) : null,
+    reportedPromotionMs: r.promotion?.reportedMs ?? null,
     lost: r.lost.length,
     run: path.relative(process.cwd(), runDir),
     wallMs,
@@ -52,9 +58,9 @@ export async function drillRow(bench: Bench, options: Parameters<typeof runDrill
     const message = (error as Error).message.split('\n')[0]!;
     say(`drill stopped with an error: ${message}`);
     await removeClusters(docker, logger, BASE.name).catch(() => {});
-    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lost: 0, run: message, wallMs: Date.now() - t0 } };
+    return { row: { verdict: 'ERROR', promotionMs: null, endpointMoveMs: null, writeDownMs: null, dbDownMs: null, firstWriteMs: null, lastWriteBeforeMs: null, reportedPromotionMs: null, lost: 0, run: message, wallMs: Date.now() - t0 } };
   }
 }
 
-export const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'wallMs' | 'psqlGapMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+export const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'lastWriteBeforeMs' | 'reportedPromotionMs' | 'wallMs' | 'psqlGapMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
 export const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];

@@ -115,17 +115,22 @@ export async function waitForHealthy(ctx: DrillContext, needStandby: boolean): P
   return waitFor(
     'a healthy cluster (one primary holding the endpoint, a standby, the witness if it has one)',
     async () => {
+      // Each "not yet" says what is missing: a wait that times out reports the last one.
       const s = ctx.latest;
-      if (!s) return false;
+      if (!s) throw new Error('no look at the cluster yet');
       const target = chooseTarget(s);
       const roles = s.nodes.map((n) => n.role);
+      const seen = s.nodes.map((n) => `${n.name} ${n.role}`).join(', ');
       const endpoint = ctx.endpoint ?? (await ctx.cluster.endpoint.state());
       // A witness only where the cluster has one (Patroni and pg_auto_failover have none).
       const witness = !ctx.cluster.spec.nodes.some((n) => n.initialRole === 'witness') || roles.includes('witness');
-      const ok = target && roles.filter((r) => r === 'primary').length === 1 && (!needStandby || roles.includes('standby')) && witness && endpoint.holder === target.name;
-      if (!ok) return false;
+      const primaries = roles.filter((r) => r === 'primary').length;
+      if (!target || primaries !== 1) throw new Error(`${primaries} primaries (${seen})`);
+      if (needStandby && !roles.includes('standby')) throw new Error(`no standby (${seen})`);
+      if (!witness) throw new Error(`no witness (${seen})`);
+      if (endpoint.holder !== target.name) throw new Error(`the endpoint is on ${endpoint.holder ?? 'no node'}, not on the primary ${target.name}`);
       // Every node that is up must have finished starting (repmgrd running), or a fault now finds no one to promote.
-      for (const n of s.nodes) if (n.role !== 'down' && !(await ctx.cluster.isReady(n.name))) return false;
+      for (const n of s.nodes) if (n.role !== 'down' && !(await ctx.cluster.isReady(n.name))) throw new Error(`${n.name} (${n.role}) has not finished starting (${seen})`);
       return s;
     },
     { timeoutMs: 90_000, intervalMs: 200, signal: ctx.signal, hint: 'the cluster did not recover from the previous iteration; see flipdrill.log' },

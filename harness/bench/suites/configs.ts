@@ -35,6 +35,7 @@ export async function run(bench: Bench): Promise<void> {
 
   const perConfig: Record<string, unknown> = {};
   const rows: string[][] = [];
+  const phases: string[][] = [];
   for (const config of configs.filter((c) => !chosen || chosen.includes(c.name))) {
     const drillRows: DrillFigures[] = [];
     for (let i = 0; i < config.drills; i++) {
@@ -57,6 +58,9 @@ export async function run(bench: Bench): Promise<void> {
       writeDownMs: pick(drillRows, 'writeDownMs'),
       databaseDowntimeMs: pick(drillRows, 'dbDownMs'),
       psqlGapMs: pick(drillRows, 'psqlGapMs'),
+      lastWriteBeforeMs: pick(drillRows, 'lastWriteBeforeMs'),
+      reportedPromotionMs: pick(drillRows, 'reportedPromotionMs'),
+      firstWriteMs: pick(drillRows, 'firstWriteMs'),
       lost: drillRows.reduce((n, d) => n + d.lost, 0),
       samples: drillRows,
     };
@@ -71,6 +75,13 @@ export async function run(bench: Bench): Promise<void> {
       ...cells(summary.psqlGapMs),
       String(summary.lost),
     ]);
+    // Where the clients' window goes: the stretch before the fault (since the last acknowledged
+    // write), then from the fault on the manager's promote event, the database answering as
+    // primary, the endpoint's move and the first acknowledged write (each a median after the fault).
+    phases.push([
+      config.name,
+      ...[summary.lastWriteBeforeMs, summary.reportedPromotionMs, summary.promotionMs, summary.endpointMoveMs, summary.firstWriteMs, summary.writeDownMs].map((s) => `${seconds(s.median)} (p95 ${seconds(s.p95)})`),
+    ]);
   }
   results.configs = perConfig;
   markdown.push(
@@ -80,6 +91,10 @@ export async function run(bench: Bench): Promise<void> {
       ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'writes down (a psql loop)', 'p95', 'worst', 'lost'],
       rows,
     ),
+    '',
+    'Where the window goes (medians, p95 in brackets; "last write before the fault" is before the fault, the rest are times after it):',
+    '',
+    markdownTable(['configuration', 'last write before the fault', "repmgr's promote event", 'answers as primary', 'endpoint moved', 'first write acknowledged', 'writes down (clients)'], phases),
     '',
     markdownTable(['bring-up from cached images', 'median', 'p95', 'worst', 'samples'], [['cluster + app, until the app writes through the endpoint', ...cells(up), String(up.n)]]),
     ...(results.coldImageBuildMs ? ['', `Cold image build (base, node, app): ${seconds(Number(results.coldImageBuildMs))}.`] : []),
