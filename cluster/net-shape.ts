@@ -156,15 +156,29 @@ export function unshapeScript(): string {
       ['OUTPUT', SHAPE_CHAIN_OUT],
       ['INPUT', SHAPE_CHAIN_IN],
     ].flatMap(([hook, chain]) => [`while iptables -w -D ${hook} -j ${chain} 2>/dev/null; do :; done`, `iptables -w -F ${chain} 2>/dev/null || true`, `iptables -w -X ${chain} 2>/dev/null || true`]),
-    `if [ -s ${SHAPE_PID_FILE} ]; then kill "$(cat ${SHAPE_PID_FILE})" 2>/dev/null || true; rm -f ${SHAPE_PID_FILE}; fi`,
+    `${delayPidScript()}; if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -f ${SHAPE_PID_FILE}`,
   ].join('\n');
+}
+
+/**
+ * Sets `pid` to the delay process's pid, or to nothing: only if the pid file names a python3
+ * whose last argument is the pid file itself. A pid file can outlive its process (a container
+ * killed and started again keeps its /run; a machine restarted without a tmpfs there), and the
+ * pid it holds may by then be anything, postgres itself: never signal it on the file's word.
+ */
+export function delayPidScript(file = SHAPE_PID_FILE): string {
+  return [
+    `pid=$(cat ${q(file)} 2>/dev/null || true)`,
+    `case "$pid" in ''|*[!0-9]*) pid= ;; esac`,
+    `if [ -n "$pid" ]; then case "$(cat "/proc/$pid/comm" 2>/dev/null)" in python3*) tr '\\0' '\\n' <"/proc/$pid/cmdline" 2>/dev/null | tail -n 1 | grep -qxF ${q(file)} || pid= ;; *) pid= ;; esac; fi`,
+  ].join('; ');
 }
 
 /** What is left of a shape on the node, as the script's output: empty when nothing. */
 export function shapeLeftScript(): string {
   return [
     `iptables -w -S 2>/dev/null | grep -q -e ${SHAPE_CHAIN_OUT} -e ${SHAPE_CHAIN_IN} && echo "firewall rules of a network shape"`,
-    `[ -s ${SHAPE_PID_FILE} ] && kill -0 "$(cat ${SHAPE_PID_FILE})" 2>/dev/null && echo "the delay process"`,
+    `${delayPidScript()}; [ -n "$pid" ] && echo "the delay process"`,
     'true',
   ].join('\n');
 }
