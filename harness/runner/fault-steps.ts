@@ -43,9 +43,10 @@ export async function fault(it: Iteration, step: Extract<PlanStep, { step: 'faul
   }
   if (ctx.cluster.spec.endpoint === 'do-simulator') await armDoFaults(ctx.cluster, it.options.doFaults ?? [], it.recordEvent);
   ctx.onStep(`fault: ${it.faults.injected > 1 || spec !== it.scenario.fault ? `${spec.type} on the ${spec.target}` : it.scenario.description} (${node})`, 'fault');
+  // The standbys as the fault finds them: a switchover's inject returns with the roles already swapped.
+  const standbys = (ctx.latest ?? it.before).nodes.filter((n) => n.role === 'standby').map((n) => n.name);
   it.seen.faultSentAt = Date.now();
   const injected = await nemesis.inject(targets);
-  const standbys = (ctx.latest ?? it.before).nodes.filter((n) => n.role === 'standby').map((n) => n.name);
   it.recordEvent({ type: 'fault', kind: injected.kind, node, primary, standby, standbys, detail: injected.detail, confirmedAfterMs: injected.confirmedAt - injected.at, wall: injected.at, time: clock.nsOf(injected.at) });
 }
 
