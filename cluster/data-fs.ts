@@ -8,6 +8,10 @@
  *   /var/lib/flipdrill/data-fs/<cluster>/<node>.img   the image (sparse: it takes what is written)
  *   /var/lib/flipdrill/data-fs/<cluster>/<node>/      its mount, the node's /var/lib/postgresql/fs
  *
+ * With the fault file system (`faults`, for the disk faults: cluster/fault-fs/), the image is
+ * mounted at <node>.disk/ instead, and the fault file system over it at <node>/, controlled
+ * through <node>.ctl (its log: <node>.fault-fs.log).
+ *
  * flipdrill writes there as root, so the folder (FLIPDRILL_DATA_FS_DIR) must be one no one else
  * can plant a link in: every folder on its path a real folder (no symbolic link), owned by root
  * or flipdrill's user, and writable by no one else (a folder above it may be, with the sticky bit,
@@ -22,6 +26,8 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, 
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterError, ConfigError } from './errors.ts';
+import { isFaultFsMounted, startFaultFs, stopFaultFs } from './fault-fs/index.ts';
+import { waitFor } from './lib/wait-for.ts';
 
 const run = promisify(execFile);
 
@@ -35,9 +41,9 @@ export const BALLAST = 'flipdrill-ballast';
 export const MIN_DATA_FS_MB = 256;
 export const MAX_DATA_FS_MB = 16384;
 
-export function dataFsPaths(cluster: string, node: string): { image: string; mount: string } {
+export function dataFsPaths(cluster: string, node: string): { image: string; mount: string; disk: string; control: string; log: string } {
   const dir = path.join(dataFsRoot(), cluster);
-  return { image: path.join(dir, `${node}.img`), mount: path.join(dir, node) };
+  return { image: path.join(dir, `${node}.img`), mount: path.join(dir, node), disk: path.join(dir, `${node}.disk`), control: path.join(dir, `${node}.ctl`), log: path.join(dir, `${node}.fault-fs.log`) };
 }
 
 /** Can this host give a cluster size-limited data file systems? One clear error if not. */
@@ -143,13 +149,31 @@ function dataFsImage(cluster: string, node: string, sizeMb: number): { image: st
   return { image, mount };
 }
 
-/** Make, format and mount a node's file system; returns the mount (the host side of the bind). */
-export async function createDataFs(cluster: string, node: string, sizeMb: number): Promise<string> {
+/**
+ * Make, format and mount a node's file system, with the fault file system over it if `faults`;
+ * returns the mount (the host side of the bind).
+ */
+export async function createDataFs(cluster: string, node: string, sizeMb: number, { faults = false } = {}): Promise<string> {
   const { image, mount } = dataFsImage(cluster, node, sizeMb);
+  const { disk, control, log } = dataFsPaths(cluster, node);
+  if (faults) assertSafeFolder(disk, path.resolve(dataFsRoot()), { create: true });
   // -m 0: no blocks kept for root, so a full file system is full for PostgreSQL and the ballast alike.
   await command('mkfs.ext4', ['-q', '-F', '-m', '0', '-L', `fd-${node}`.slice(0, 16), image]);
-  await command('mount', ['-o', 'loop', image, mount]);
+  await command('mount', ['-o', 'loop', image, faults ? disk : mount]);
+  if (faults) {
+    rmSync(control, { force: true });
+    await startFaultFs(disk, mount, control, log);
+  }
   return mount;
+}
+
+/**
+ * Unmount a node's disk. Under a fault file system that has just ended, the kernel can call it
+ * busy for a moment after the program is gone (seen once): tried again until 10 s have passed.
+ */
+async function unmountDisk(mount: string): Promise<void> {
+  const busy = (error: unknown) => error instanceof Error && /target is busy/.test(error.message);
+  await waitFor(`${mount} to unmount`, () => command('umount', [mount]).then(() => true), { timeoutMs: 10_000, intervalMs: 200, fatal: (e) => !busy(e) });
 }
 
 /** The mount points under our root (of one cluster, or of all), as this host's mount table lists them. */
@@ -169,8 +193,10 @@ function ourMounts(cluster?: string): string[] {
  */
 export async function removeDataFs(cluster?: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const mount of ourMounts(cluster)) {
-    await command('umount', [mount]);
+  // The last mounted first: a fault file system before the disk under it.
+  for (const mount of ourMounts(cluster).reverse()) {
+    if (isFaultFsMounted(mount)) await stopFaultFs(mount);
+    else await unmountDisk(mount);
     removed.push(`data file system ${mount}`);
   }
   const root = path.resolve(dataFsRoot());

@@ -22,6 +22,7 @@ export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capa
 export { CORE_FAULTS, CAPABILITY_NAMES, ONE_WAY_CHAIN, capabilityLeftovers } from './target.ts';
 export { describeShape, type NetworkShape } from './net-shape.ts';
 export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';
+export { assertFaultFsPossible, DISK_OPS, type DiskFaultSetting, type DiskFaultState, type DiskOps } from './fault-fs/index.ts';
 export { engineAddress } from './docker/engine-address.ts';
 export { RemoteCluster, connectRemoteCluster } from './remote/remote-cluster.ts';
 export { REMOTE_CAPABILITIES } from './remote/faults.ts';

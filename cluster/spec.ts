@@ -61,8 +61,9 @@ export interface ClusterSpec {
   /**
    * Each data node's data directory on a file system of this size (cluster/data-fs.ts), so the
    * disk-full fault can fill it. Absent: the data directory is on the container's own disk.
+   * `faults`: the fault file system over it (cluster/fault-fs/), for the disk faults.
    */
-  dataFs?: { sizeMb: number };
+  dataFs?: { sizeMb: number; faults?: true };
   /**
    * Every process of a data node reads the clock through libfaketime, at offset 0 until the
    * clock-skew fault sets one (cluster/clock.ts). Off: the nodes read the host's clock.
@@ -129,6 +130,11 @@ export interface ClusterOptions {
   sequelizeOptions?: Record<string, unknown>;
   /** Put each data node's data directory on a size-limited file system of this many MB (for the disk-full fault). */
   dataFsMb?: number;
+  /**
+   * Put flipdrill's fault file system between each data node and that file system (for the disk
+   * faults: io-stall, io-error, slow-disk, power-loss); needs dataFsMb.
+   */
+  faultFs?: boolean;
   /** Let the clock-skew fault set a data node's clock (libfaketime preloaded in the nodes). */
   fakeClock?: boolean;
 }
@@ -249,6 +255,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
   const simPort = checkPort('the DigitalOcean simulator port (app port + 1)', appPort + 1);
   if (endpoint === 'do-simulator' && simPort >= portBase && simPort <= lastPort) throw new ConfigError(`the simulator port ${simPort} (app port + 1) collides with the node ports ${portBase}-${lastPort}`);
   if (options.client && options.appImage) throw new ConfigError('a client module or an app image: one of them runs in place of the app, not both');
+  if (options.faultFs && options.dataFsMb === undefined) throw new ConfigError('the fault file system sits on the size-limited data file system: give --data-fs-size too');
   if (options.appImage !== undefined && !/^[a-z0-9][a-z0-9._/:@-]{0,254}$/i.test(options.appImage)) throw new ConfigError(`--app-image "${options.appImage}" is not an image name like myorg/app:tag`);
   const appProfile = options.appProfile ?? (options.sequelizeOptions ? 'config' : DEFAULTS.appProfile);
   const profile = appProfileNamed(appProfile);
@@ -287,7 +294,7 @@ export function defineCluster(options: ClusterOptions = {}): ClusterSpec {
     dsqlStandIn,
     virtualIp: virtualIpOf(frontSubnet),
     fakeClock: options.fakeClock ?? false,
-    ...(options.dataFsMb !== undefined ? { dataFs: { sizeMb: checkDataFsMb(options.dataFsMb) } } : {}),
+    ...(options.dataFsMb !== undefined ? { dataFs: { sizeMb: checkDataFsMb(options.dataFsMb), ...(options.faultFs ? { faults: true as const } : {}) } } : {}),
   };
 }
 

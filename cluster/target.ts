@@ -11,6 +11,7 @@ import type { ProfileEvent } from './app-profiles/profile.ts';
 import type { ClusterSpec, NodeSpec } from './spec.ts';
 import type { ExecResult } from './docker/docker-client.ts';
 import type { NetworkShape } from './net-shape.ts';
+import type { DiskFaultSetting, DiskFaultState } from './fault-fs/index.ts';
 
 export type TargetEndpoint = ClusterSpec['endpoint'] | 'digitalocean' | 'none';
 
@@ -108,6 +109,22 @@ export interface DiskFillCapability extends Leftovers {
   freeDisk(node: string): Promise<void>;
 }
 
+/**
+ * The node's disk misbehaves under a running kernel: operations stall, fail with EIO or slow down;
+ * or the node loses power, and every write it had not fsynced is gone. Only where flipdrill put
+ * its fault file system under the node's data directory (cluster/fault-fs/).
+ */
+export interface DiskFaultCapability extends Leftovers {
+  describe(node: string, setting: DiskFaultSetting | 'power-loss'): string;
+  /** Replace the node's disk fault with this one. */
+  setDiskFault(node: string, setting: DiskFaultSetting): Promise<void>;
+  /** Every disk fault off; stalled operations go on. Idempotent. */
+  clearDiskFault(node: string): Promise<void>;
+  /** Cut the power: the disk stops, the node is killed, its unsynced writes are taken back. */
+  powerLoss(node: string): Promise<{ files: number; bytes: number }>;
+  diskFaultState(node: string): Promise<DiskFaultState>;
+}
+
 /** The node's clock set off; only where flipdrill runs the node's processes on a clock it can set. */
 export interface ClockCapability extends Leftovers {
   skewClock(node: string, offsetSecs: number): Promise<void>;
@@ -129,11 +146,12 @@ export interface Capabilities {
   'network-shape': NetworkShapeCapability;
   'app-dns': AppDnsCapability;
   'disk-fill': DiskFillCapability;
+  'disk-fault': DiskFaultCapability;
   clock: ClockCapability;
   switchover: SwitchoverCapability;
 }
 export type CapabilityName = keyof Capabilities;
-export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
+export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'disk-fault', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
 
 /** What a nemesis may do to a cluster: the core, and the capabilities this target has. */
 export interface NodeFaults extends NodeCore {

@@ -35,6 +35,7 @@ const OPTIONS = {
   tls: { type: 'boolean' },
   'data-fs-size': { type: 'string' },
   'fake-clock': { type: 'boolean' },
+  'fault-fs': { type: 'boolean' },
   overlap: { type: 'boolean' },
   endpoint: { type: 'string' },
   'do-faults': { type: 'string' },
@@ -216,7 +217,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   }
   if (values.target !== undefined) {
     if (name !== 'drill') throw new ConfigError('--target is for drill only');
-    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
+    const clash = ['name', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fault-fs', 'fake-clock', 'endpoint', 'do-faults', 'standbys'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a Docker cluster; with --target the inventory's variables say how the machines are set up`);
     // A profile that puts a container of its own in front of the endpoint needs a Docker cluster.
     const front = app === undefined ? undefined : appProfileNamed(app)?.frontContainer;
@@ -225,7 +226,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
   if (values['dry-run'] && values.cluster === undefined) throw new ConfigError('--dry-run shows what a drill of a cluster file would run: give --cluster <file>');
   if (values.cluster !== undefined) {
     if (name !== 'drill') throw new ConfigError('--cluster is for drill only');
-    const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
+    const clash = ['name', 'target', 'port-base', 'app-port', 'back-subnet', 'front-subnet', 'replication', 'timing', 'tls', 'data-fs-size', 'fault-fs', 'fake-clock', 'endpoint', 'do-faults', 'standbys', 'app', 'sequelize-config'].find((k) => values[k as keyof typeof values] !== undefined);
     if (clash) throw new ConfigError(`--${clash} shapes a cluster flipdrill builds; with --cluster the file says what the cluster is`);
     readClusterFile(values.cluster);
   }
@@ -244,6 +245,7 @@ export function parseCommandLine(argv: string[]): ParsedCommand {
     client: values.client,
     appImage: values['app-image'],
     dataFsMb: values['data-fs-size'] === undefined ? undefined : sizeInMb(values['data-fs-size']),
+    faultFs: values['fault-fs'] ? true : undefined,
     fakeClock: values['fake-clock'] ? true : undefined,
   };
   for (const key of Object.keys(cluster) as (keyof ClusterOptions)[]) if (cluster[key] === undefined) delete cluster[key];

@@ -173,6 +173,7 @@ export const OPTION_HELP: Record<string, OptionHelp> = {
     text: "each data node's data directory on a file system of this size (256m to 16g), which the disk-full fault fills (a drill of disk-full makes one of 512m); an ext4 image loop-mounted on this host: needs root and a local engine",
     for: CLUSTER,
   },
+  'fault-fs': { text: "the data directories behind flipdrill's fault file system (FUSE, on this host) on the size-limited one, so the disk faults (io-stall, io-error, slow-disk, power-loss) can act; needs --data-fs-size (a drill of a disk fault turns both on)", for: CLUSTER },
   'fake-clock': { text: 'the data nodes read their clock through libfaketime, so the clock-skew fault can set one (a drill of clock-skew turns it on)', for: CLUSTER },
   endpoint: {
     arg: 'docker-alias|do-simulator|virtual-ip',

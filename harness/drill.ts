@@ -30,6 +30,7 @@ import {
   type Logger,
   ClusterWatcher,
   assertDataFsPossible,
+  assertFaultFsPossible,
   engineAddress,
   REMOTE_CAPABILITIES,
   type CapabilityName,
@@ -155,6 +156,11 @@ async function dockerCluster(
         hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with a size-limited data file system',
       });
     }
+    if (options.cluster?.faultFs && !cluster.spec.dataFs?.faults) {
+      throw new ClusterError(`the running cluster "${clusterName}" keeps its data directories on no fault file system of flipdrill's (the disk faults need one)`, {
+        hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with the fault file system',
+      });
+    }
     if (options.cluster?.fakeClock && !cluster.spec.fakeClock) {
       throw new ClusterError(`the running cluster "${clusterName}" runs its nodes on the host's clock, not on a clock flipdrill can set (--fake-clock)`, {
         hint: 'remove it first (npm run flipdrill -- down); the drill then creates one with --fake-clock',
@@ -203,10 +209,12 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillOutcome
   }
   const needs = clusterNeeds(rotation.flatMap(faultTypesOf));
   if (needs.dataFs && !options.connect && !options.target && options.cluster?.dataFsMb === undefined) options = { ...options, cluster: { ...options.cluster, dataFsMb: DEFAULT_DATA_FS_MB } };
+  if (needs.faultFs && !options.connect && !options.target) options = { ...options, cluster: { ...options.cluster, faultFs: true } };
   if (needs.fakeClock && !options.connect && !options.target) options = { ...options, cluster: { ...options.cluster, fakeClock: true } };
   // Everything that can be checked without Docker or SSH, before the run folder exists: a bad
   // cluster definition or a missing inventory creates nothing.
   if (options.cluster?.dataFsMb !== undefined && !options.connect && !options.target) assertDataFsPossible(engineAddress(process.env));
+  if (options.cluster?.faultFs && !options.connect && !options.target) assertFaultFsPossible();
   if (options.target) await loadInventory(options.target);
   else defineCluster(options.cluster ?? {});
   const run = createRunFolder(options.runsDir ?? 'runs');

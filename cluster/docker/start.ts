@@ -10,6 +10,7 @@ import { appProfileNamed } from '../app-profiles/index.ts';
 import { ClusterError, ConfigError } from '../errors.ts';
 import { prepareClientModule } from '../client-module.ts';
 import { assertDataFsPossible, createDataFs } from '../data-fs.ts';
+import { assertFaultFsPossible } from '../fault-fs/index.ts';
 import type { Images } from '../images.ts';
 import type { Logger } from '../lib/logger.ts';
 import { waitFor } from '../lib/wait-for.ts';
@@ -99,8 +100,15 @@ export async function startCluster(options: ClusterOptions, start: StartOptions)
     const dataFsMounts = new Map<string, string>();
     if (spec.dataFs) {
       assertDataFsPossible(docker.engine);
-      onStep(`making each data node a ${spec.dataFs.sizeMb} MB file system for its data directory (for the disk-full fault)`);
-      for (const node of spec.nodes.filter((n) => n.initialRole !== 'witness')) dataFsMounts.set(node.name, await createDataFs(spec.name, node.name, spec.dataFs.sizeMb));
+      if (spec.dataFs.faults) assertFaultFsPossible();
+      onStep(
+        spec.dataFs.faults
+          ? `making each data node a ${spec.dataFs.sizeMb} MB file system for its data directory, behind flipdrill's fault file system (for the disk faults)`
+          : `making each data node a ${spec.dataFs.sizeMb} MB file system for its data directory (for the disk-full fault)`,
+      );
+      for (const node of spec.nodes.filter((n) => n.initialRole !== 'witness')) {
+        dataFsMounts.set(node.name, await createDataFs(spec.name, node.name, spec.dataFs.sizeMb, { faults: !!spec.dataFs.faults }));
+      }
     }
 
     for (const node of spec.nodes) {

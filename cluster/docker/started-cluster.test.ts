@@ -34,11 +34,13 @@ function clusterWith(options: ClusterOptions, change: Record<string, Partial<Con
 }
 
 describe('a Docker cluster as a drill target', () => {
-  it('says what it is, and has every capability but the disk fill and the clock, which need a cluster started for them', () => {
+  it('says what it is, and has every capability but the disk fill, the disk faults and the clock, which need a cluster started for them', () => {
     const plain = clusterWith({ name: 'fdcaps' });
     expect(plain.driver).toBe('Docker cluster "fdcaps"');
-    expect(Object.keys(plain.capabilities).sort()).toEqual(CAPABILITY_NAMES.filter((c) => c !== 'disk-fill' && c !== 'clock').sort());
-    const full = clusterWith({ name: 'fdcaps', dataFsMb: 256, fakeClock: true });
+    expect(Object.keys(plain.capabilities).sort()).toEqual(CAPABILITY_NAMES.filter((c) => c !== 'disk-fill' && c !== 'disk-fault' && c !== 'clock').sort());
+    const sized = clusterWith({ name: 'fdcaps', dataFsMb: 256, fakeClock: true });
+    expect(Object.keys(sized.capabilities).sort()).toEqual(CAPABILITY_NAMES.filter((c) => c !== 'disk-fault').sort());
+    const full = clusterWith({ name: 'fdcaps', dataFsMb: 256, faultFs: true, fakeClock: true });
     expect(Object.keys(full.capabilities).sort()).toEqual([...CAPABILITY_NAMES].sort());
   });
 

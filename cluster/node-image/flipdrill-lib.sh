@@ -42,7 +42,9 @@ as_postgres() {
 was_primary() {
   local state
   state=$(LC_ALL=C "$PGBIN/pg_controldata" "$PGDATA" | sed -n 's/^Database cluster state: *//p')
-  [ "$state" = "in production" ] || [ "$state" = "shut down" ]
+  # "in crash recovery": a primary that went down again before its crash recovery finished (its
+  # disk failing, a second crash); a standby's recovery is "in archive recovery".
+  [ "$state" = "in production" ] || [ "$state" = "shut down" ] || [ "$state" = "in crash recovery" ]
 }
 
 # The peer that is primary now, if any (PEER_NODES: the other data nodes' hosts, as in their

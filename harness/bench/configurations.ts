@@ -29,6 +29,10 @@ export function configurations(drills: number, baselineDrills: number): Config[]
     { name: 'naive', label: "the tutorial's Sequelize config", cluster: { appProfile: 'naive' }, scenario: killPrimary, drills },
     { name: 'virtual-ip', label: 'virtual IP', cluster: { endpoint: 'virtual-ip' }, scenario: killPrimary, drills },
     { name: 'do-simulator', label: 'DigitalOcean floating IP (simulator)', cluster: { endpoint: 'do-simulator' }, scenario: killPrimary, drills },
+    // The fault file system's cost (the disk faults' drills run on it): the size-limited data file
+    // system alone, then with the fault file system over it, against the baseline's plain disk.
+    { name: 'data-fs', label: 'data on a 512 MB ext4 image (loop mount)', cluster: { dataFsMb: 512 }, scenario: killPrimary, drills },
+    { name: 'fault-fs', label: "data behind flipdrill's fault file system (FUSE) on that image", cluster: { dataFsMb: 512, faultFs: true }, scenario: killPrimary, drills },
   ];
 }
 

@@ -2,6 +2,8 @@
 import path from 'node:path';
 import { removeClusters } from '../../cluster/index.ts';
 import { runDrill } from '../drill.ts';
+import { readHistory } from '../history.ts';
+import type { Op } from '../op.ts';
 import type { DrillReport } from '../report/report.ts';
 import { BASE } from './configurations.ts';
 import type { Bench } from './session.ts';
@@ -26,6 +28,16 @@ export interface DrillFigures {
   wallMs: number;
   /** The same fault seen by a plain psql loop through the endpoint (configs suite): its longest gap (ms). */
   psqlGapMs?: number | null;
+  /** Writes acknowledged per second before the fault, from the first invocation to the fault: the workload's throughput. */
+  writesPerSec?: number | null;
+}
+
+/** Writes acknowledged per second from the history's first invocation to the fault. */
+export function writesPerSecBefore(ops: readonly Op[], faultAtMs: number): number | null {
+  const first = ops.find((o) => o.type === 'invoke');
+  if (!first || faultAtMs * 1e6 <= first.time) return null;
+  const acked = ops.filter((o) => o.type === 'ok' && o.f === 'write' && o.time < faultAtMs * 1e6).length;
+  return acked / ((faultAtMs * 1e6 - first.time) / 1e9);
 }
 /** A drill's report as the figures the tables summarize. */
 export function figuresOf(report: DrillReport, runDir: string, wallMs: number): DrillFigures {
@@ -53,7 +65,9 @@ export async function drillRow(bench: Bench, options: Parameters<typeof runDrill
   const t0 = Date.now();
   try {
     const { report, run } = await runDrill({ ...options, runsDir: bench.outDir });
-    return { row: figuresOf(report, run.dir, Date.now() - t0), report, historyFile: run.history };
+    const row = figuresOf(report, run.dir, Date.now() - t0);
+    row.writesPerSec = report.result.fault ? writesPerSecBefore(readHistory(run.history), report.result.fault.atMs) : null;
+    return { row, report, historyFile: run.history };
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!;
     say(`drill stopped with an error: ${message}`);
@@ -62,5 +76,5 @@ export async function drillRow(bench: Bench, options: Parameters<typeof runDrill
   }
 }
 
-export const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'lastWriteBeforeMs' | 'reportedPromotionMs' | 'wallMs' | 'psqlGapMs') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
+export const pick = (rows: DrillFigures[], key: 'promotionMs' | 'endpointMoveMs' | 'writeDownMs' | 'dbDownMs' | 'firstWriteMs' | 'lastWriteBeforeMs' | 'reportedPromotionMs' | 'wallMs' | 'psqlGapMs' | 'writesPerSec') => summarize(rows.map((d) => d[key]).filter((v): v is number => v !== null));
 export const cells = (s: Summary) => [seconds(s.median), seconds(s.p95), seconds(s.worst)];

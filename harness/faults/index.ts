@@ -9,6 +9,8 @@ import diskFull from './disk-full.ts';
 import dns from './dns.ts';
 import flapping from './flapping.ts';
 import freeze from './freeze.ts';
+import ioError from './io-error.ts';
+import ioStall from './io-stall.ts';
 import isolateWitness from './isolate-witness.ts';
 import kill from './kill.ts';
 import lagThenKill from './lag-then-kill.ts';
@@ -17,8 +19,10 @@ import loss from './loss.ts';
 import partitionOneWay from './partition-one-way.ts';
 import partition from './partition.ts';
 import postmasterCrash from './postmaster-crash.ts';
+import powerLoss from './power-loss.ts';
 import repmgrdCrash from './repmgrd-crash.ts';
 import restart from './restart.ts';
+import slowDisk from './slow-disk.ts';
 import stop from './stop.ts';
 import switchover from './switchover.ts';
 import { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type Nemesis, type OptionSpec, type Role } from './types.ts';
@@ -26,7 +30,7 @@ import { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type Nemesis,
 export { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type InjectedFault, type Nemesis, type Role, type ScheduleEntry } from './types.ts';
 
 /** Every fault kind, in the order the docs and the help list them. */
-export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness];
+export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness, ioStall, ioError, slowDisk, powerLoss];
 
 export const FAULT_TYPES: readonly string[] = FAULTS.map((f) => f.kind);
 export type FaultType = string;
@@ -136,9 +140,9 @@ export function scheduledSpec(kind: string, target: Role): FaultSpec {
 }
 
 /** What a cluster the drill creates must have for these kinds. */
-export function clusterNeeds(kinds: readonly string[]): { dataFs: boolean; fakeClock: boolean } {
+export function clusterNeeds(kinds: readonly string[]): { dataFs: boolean; faultFs: boolean; fakeClock: boolean } {
   const all = kinds.map(kindOf);
-  return { dataFs: all.some((k) => k.cluster?.dataFs), fakeClock: all.some((k) => k.cluster?.fakeClock) };
+  return { dataFs: all.some((k) => k.cluster?.dataFs), faultFs: all.some((k) => k.cluster?.faultFs), fakeClock: all.some((k) => k.cluster?.fakeClock) };
 }
 
 /**

@@ -89,7 +89,8 @@ describe('the fault registry', () => {
     expect(refusal(['kill', 'disk-full'], ['freeze', 'partition'], 'machines of x over SSH', 'disk-full-primary')).toBe(
       'disk-full-primary: the disk-full fault needs the disk-fill capability, which machines of x over SSH does not have',
     );
-    expect(clusterNeeds(['kill'])).toEqual({ dataFs: false, fakeClock: false });
-    expect(clusterNeeds(['disk-full', 'clock-skew'])).toEqual({ dataFs: true, fakeClock: true });
+    expect(clusterNeeds(['kill'])).toEqual({ dataFs: false, faultFs: false, fakeClock: false });
+    expect(clusterNeeds(['disk-full', 'clock-skew'])).toEqual({ dataFs: true, faultFs: false, fakeClock: true });
+    expect(clusterNeeds(['power-loss'])).toEqual({ dataFs: true, faultFs: true, fakeClock: false });
   });
 });

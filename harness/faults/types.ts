@@ -131,7 +131,7 @@ export interface FaultKind<S extends Record<string, OptionSpec> = Record<string,
   /** The fault sets a node's clock off on purpose (the checker then does not call a skew a failure). */
   readonly setsClocks?: boolean;
   /** What a cluster the drill creates for it must have (a target without the capability is refused otherwise). */
-  readonly cluster?: { dataFs?: true; fakeClock?: true };
+  readonly cluster?: { dataFs?: true; faultFs?: true; fakeClock?: true };
   /** How a random schedule draws it (absent: never drawn). */
   readonly schedule?: ScheduleEntry;
   /** The library's function name for it (default: the kind in camelCase). */

@@ -6,7 +6,7 @@
  * It has every capability unless told to leave some out (`without`), so a test can show a fault
  * refused. The capabilities act through the fake's own methods below (a test may replace one).
  */
-import { describeShape, type Capabilities, type CapabilityName, type CoreFault, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
+import { describeShape, type Capabilities, type CapabilityName, type CoreFault, type DiskFaultSetting, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
 
 export interface FakeNode {
   running: boolean;
@@ -28,6 +28,8 @@ export interface FakeNode {
   diskFull: boolean;
   /** Its clock's offset, in seconds (0: right). */
   clockOffsetSecs: number;
+  /** Its disk's fault (the fault file system's setting), null when plain. */
+  diskFault: DiskFaultSetting | null;
 }
 
 export interface FakeFaultsOptions {
@@ -46,7 +48,7 @@ export class FakeFaults implements NodeFaults {
   appDnsBlocked = false;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!, options: FakeFaultsOptions = {}) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0 });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0, diskFault: null });
     this.primaryNode = primary;
     const all = this.#allCapabilities();
     const without = new Set(options.without ?? []);
@@ -90,6 +92,17 @@ export class FakeFaults implements NodeFaults {
         fillDisk: (node) => this.fillDisk(node),
         freeDisk: (node) => this.freeDisk(node),
         leftovers: (nodes) => left(nodes, (n) => n.running && n.diskFull, (node) => `${node}'s disk is still full (the ballast is there)`),
+      },
+      'disk-fault': {
+        describe: (node, setting) => `fake disk fault ${node} ${JSON.stringify(setting)}`,
+        setDiskFault: (node, setting) => this.#act(`setDiskFault ${node} ${JSON.stringify(setting)}`, node, { diskFault: setting }),
+        clearDiskFault: (node) => this.#act(`clearDiskFault ${node}`, node, { diskFault: null }),
+        powerLoss: async (node) => {
+          await this.#act(`powerLoss ${node}`, node, { running: false });
+          return { files: 1, bytes: 4096 };
+        },
+        diskFaultState: async (node) => ({ stall: null, error: null, latency_ms: 0, latency_on: 'all', cut: false, waiting: 0, stalled_total: 0, errors: 0, unsynced_files: 0, unsynced_bytes: 0, ...(this.node(node).diskFault ?? {}) }),
+        leftovers: (nodes) => left(nodes, (n) => n.diskFault !== null, (node) => `${node}'s disk has a fault on`),
       },
       clock: {
         skewClock: (node, offsetSecs) => this.skewClock(node, offsetSecs),

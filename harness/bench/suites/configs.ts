@@ -61,6 +61,7 @@ export async function run(bench: Bench): Promise<void> {
       lastWriteBeforeMs: pick(drillRows, 'lastWriteBeforeMs'),
       reportedPromotionMs: pick(drillRows, 'reportedPromotionMs'),
       firstWriteMs: pick(drillRows, 'firstWriteMs'),
+      writesPerSec: pick(drillRows, 'writesPerSec'),
       lost: drillRows.reduce((n, d) => n + d.lost, 0),
       samples: drillRows,
     };
@@ -74,6 +75,7 @@ export async function run(bench: Bench): Promise<void> {
       ...cells(summary.databaseDowntimeMs),
       ...cells(summary.psqlGapMs),
       String(summary.lost),
+      summary.writesPerSec.median === null ? 'n/a' : summary.writesPerSec.median.toFixed(0),
     ]);
     // Where the clients' window goes: the stretch before the fault (since the last acknowledged
     // write), then from the fault on the manager's promote event, the database answering as
@@ -88,7 +90,7 @@ export async function run(bench: Bench): Promise<void> {
     '### Failover by configuration (kill-primary; medians, p95 and worst in seconds)',
     '',
     markdownTable(
-      ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'writes down (a psql loop)', 'p95', 'worst', 'lost'],
+      ['configuration', 'PASS', 'promotion', 'p95', 'worst', 'endpoint move', 'p95', 'worst', 'writes down (clients)', 'p95', 'worst', 'writes down (database)', 'p95', 'worst', 'writes down (a psql loop)', 'p95', 'worst', 'lost', 'writes/s before the fault (median)'],
       rows,
     ),
     '',

@@ -1,0 +1,27 @@
+/**
+ * What the disk faults share: a setting of the fault file system under the node's data
+ * directory (cluster/fault-fs/), put on by the nemesis and taken off by its undo.
+ */
+import { DISK_OPS, type DiskFaultSetting, type DiskOps } from '../../cluster/index.ts';
+import type { FaultKind, Nemesis, OptionSpec } from './types.ts';
+
+/** The `ops` option: which operations the fault hits. */
+export const opsOption = (fallback: DiskOps, doc: string): OptionSpec => ({ type: 'string', pattern: new RegExp(`^(${DISK_OPS.join('|')})$`), like: DISK_OPS.join(' or '), default: fallback, doc });
+
+/** What a cluster the drill creates must have for a disk fault. */
+export const FAULT_FS: FaultKind['cluster'] = { dataFs: true, faultFs: true };
+
+/** A nemesis that sets the node's disk fault and clears it. */
+export function diskSettingNemesis(kind: string, setting: DiskFaultSetting): Nemesis {
+  return {
+    kind,
+    async inject({ cluster, node }) {
+      const disk = cluster.capabilities['disk-fault']!;
+      const at = Date.now();
+      await disk.setDiskFault(node, setting);
+      return { kind, node, at, confirmedAt: Date.now(), detail: disk.describe(node, setting) };
+    },
+    undo: ({ cluster, node }) => cluster.capabilities['disk-fault']!.clearDiskFault(node),
+    undoing: ({ node }) => `clearing ${node}'s disk fault (stalled operations go on)`,
+  };
+}
