@@ -18,7 +18,7 @@ export * from './errors.ts';
 export { createLogger, silentLogger, type Logger } from './lib/logger.ts';
 export { waitFor } from './lib/wait-for.ts';
 export { parsePostgresUrl, parseHostList, formatHost, PostgresUrlError, type PostgresUrl, type HostPort } from './lib/postgres-url.ts';
-export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capabilities, CapabilityName, FaultsWith, FreezeCapability, PartitionCapability, OneWayPartitionCapability, NetworkShapeCapability, AppDnsCapability, DiskFillCapability, ClockCapability, SwitchoverCapability, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost, ProfileCounter } from './target.ts';
+export type { DrillTarget, TargetSpec, TargetEndpoint, CoreFault, NodeCore, Capabilities, CapabilityName, FaultsWith, FreezeCapability, PartitionCapability, OneWayPartitionCapability, NetworkShapeCapability, AppDnsCapability, DiskFillCapability, DiskFaultCapability, ConnectionFaultCapability, ConnectionBreak, ClockCapability, SwitchoverCapability, EndpointMover, NodeFaults, ClusterReads, EndpointWatch, AppHost, ProfileCounter } from './target.ts';
 export { CORE_FAULTS, CAPABILITY_NAMES, ONE_WAY_CHAIN, capabilityLeftovers } from './target.ts';
 export { describeShape, type NetworkShape } from './net-shape.ts';
 export { assertDataFsPossible, dataFsLeft } from './data-fs.ts';

@@ -125,6 +125,20 @@ export interface DiskFaultCapability extends Leftovers {
   diskFaultState(node: string): Promise<DiskFaultState>;
 }
 
+/**
+ * What a connection fault does to the connections open to the node's PostgreSQL when it comes
+ * (those opened later are left alone): reset (each one answered with a TCP RST at its next packet)
+ * or half-open (each one silently black-holed both ways: no data, no RST).
+ */
+export type ConnectionBreak = 'reset' | 'half-open';
+
+/** The node's open database connections broken; new ones work. */
+export interface ConnectionFaultCapability extends Leftovers {
+  describe(node: string, how: ConnectionBreak): string;
+  breakConnections(node: string, how: ConnectionBreak): Promise<void>;
+  restoreConnections(node: string): Promise<void>;
+}
+
 /** The node's clock set off; only where flipdrill runs the node's processes on a clock it can set. */
 export interface ClockCapability extends Leftovers {
   skewClock(node: string, offsetSecs: number): Promise<void>;
@@ -147,11 +161,12 @@ export interface Capabilities {
   'app-dns': AppDnsCapability;
   'disk-fill': DiskFillCapability;
   'disk-fault': DiskFaultCapability;
+  connections: ConnectionFaultCapability;
   clock: ClockCapability;
   switchover: SwitchoverCapability;
 }
 export type CapabilityName = keyof Capabilities;
-export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'disk-fault', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
+export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'disk-fault', 'connections', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
 
 /** What a nemesis may do to a cluster: the core, and the capabilities this target has. */
 export interface NodeFaults extends NodeCore {

@@ -32,6 +32,7 @@ describe('scenarios', () => {
       'flapping-primary',
       'freeze-primary-mid-query',
       'freeze-primary',
+      'half-open-primary',
       'io-error-primary',
       'io-stall-primary',
       'isolate-witness',
@@ -56,6 +57,7 @@ describe('scenarios', () => {
       'slow-disk-primary',
       'stop-primary',
       'switchover',
+      'tcp-reset-primary',
     ]);
   });
 
@@ -75,7 +77,7 @@ describe('scenarios', () => {
     [{ ...minimal, colour: 'red' }, 'unknown key "colour"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', pauseRepmgrd: false } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
     [{ ...minimal, fault: { type: 'restart', target: 'primary', pauseRepmgrd: 'no' } }, 'fault.pauseRepmgrd is for restart only, and is true or false'],
-    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, dns, disk-full, clock-skew, isolate-witness, io-stall, io-error, slow-disk, power-loss, not "meteor"'],
+    [{ ...minimal, fault: { type: 'meteor', target: 'primary' } }, 'fault.type must be one of kill, stop, freeze, partition, partition-one-way, lag-then-kill, switchover, restart, postmaster-crash, latency, loss, repmgrd-crash, flapping, dns, disk-full, clock-skew, isolate-witness, io-stall, io-error, slow-disk, power-loss, tcp-reset, half-open, not "meteor"'],
     [{ ...minimal, fault: { type: 'kill', target: 'primary', delayMs: 100 } }, 'fault.delayMs is for latency only'],
     [{ ...minimal, fault: { type: 'dns', target: 'primary' } }, 'fault.target of dns must be app (it is the app that cannot resolve)'],
     [{ ...minimal, fault: { type: 'kill', target: 'app' } }, 'fault.target app is for the dns fault only; a kill hits a node'],

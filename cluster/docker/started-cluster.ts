@@ -21,6 +21,7 @@ import type { ClusterCredentials } from './cluster-facts.ts';
 import { createAndStartApp } from './containers/app.ts';
 import { dockerAppDns } from './faults/app-dns.ts';
 import { dockerClock } from './faults/clock.ts';
+import { dockerConnections } from './faults/connections.ts';
 import { dockerDiskFault } from './faults/disk-fault.ts';
 import { dockerDiskFill } from './faults/disk-fill.ts';
 import { dockerFreeze } from './faults/freeze.ts';
@@ -82,6 +83,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
       'one-way-partition': dockerOneWayPartition(on),
       'network-shape': dockerNetworkShape(on),
       'app-dns': dockerAppDns(on),
+      connections: dockerConnections(on),
       ...(spec.dataFs ? { 'disk-fill': dockerDiskFill(on) } : {}),
       ...(spec.dataFs?.faults ? { 'disk-fault': dockerDiskFault(on) } : {}),
       ...(spec.fakeClock ? { clock: dockerClock(on) } : {}),

@@ -9,6 +9,7 @@ import diskFull from './disk-full.ts';
 import dns from './dns.ts';
 import flapping from './flapping.ts';
 import freeze from './freeze.ts';
+import halfOpen from './half-open.ts';
 import ioError from './io-error.ts';
 import ioStall from './io-stall.ts';
 import isolateWitness from './isolate-witness.ts';
@@ -25,12 +26,13 @@ import restart from './restart.ts';
 import slowDisk from './slow-disk.ts';
 import stop from './stop.ts';
 import switchover from './switchover.ts';
+import tcpReset from './tcp-reset.ts';
 import { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type Nemesis, type OptionSpec, type Role } from './types.ts';
 
 export { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type InjectedFault, type Nemesis, type Role, type ScheduleEntry } from './types.ts';
 
 /** Every fault kind, in the order the docs and the help list them. */
-export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness, ioStall, ioError, slowDisk, powerLoss];
+export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness, ioStall, ioError, slowDisk, powerLoss, tcpReset, halfOpen];
 
 export const FAULT_TYPES: readonly string[] = FAULTS.map((f) => f.kind);
 export type FaultType = string;

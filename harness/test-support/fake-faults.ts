@@ -6,7 +6,7 @@
  * It has every capability unless told to leave some out (`without`), so a test can show a fault
  * refused. The capabilities act through the fake's own methods below (a test may replace one).
  */
-import { describeShape, type Capabilities, type CapabilityName, type CoreFault, type DiskFaultSetting, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
+import { describeShape, type Capabilities, type CapabilityName, type ConnectionBreak, type CoreFault, type DiskFaultSetting, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
 
 export interface FakeNode {
   running: boolean;
@@ -30,6 +30,8 @@ export interface FakeNode {
   clockOffsetSecs: number;
   /** Its disk's fault (the fault file system's setting), null when plain. */
   diskFault: DiskFaultSetting | null;
+  /** How its open database connections are broken, null when they are not. */
+  connectionsBroken: ConnectionBreak | null;
 }
 
 export interface FakeFaultsOptions {
@@ -48,7 +50,7 @@ export class FakeFaults implements NodeFaults {
   appDnsBlocked = false;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!, options: FakeFaultsOptions = {}) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0, diskFault: null });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0, diskFault: null, connectionsBroken: null });
     this.primaryNode = primary;
     const all = this.#allCapabilities();
     const without = new Set(options.without ?? []);
@@ -103,6 +105,12 @@ export class FakeFaults implements NodeFaults {
         },
         diskFaultState: async (node) => ({ stall: null, error: null, latency_ms: 0, latency_on: 'all', cut: false, waiting: 0, stalled_total: 0, errors: 0, unsynced_files: 0, unsynced_bytes: 0, ...(this.node(node).diskFault ?? {}) }),
         leftovers: (nodes) => left(nodes, (n) => n.diskFault !== null, (node) => `${node}'s disk has a fault on`),
+      },
+      connections: {
+        describe: (node, how) => `fake ${how} of ${node}'s connections`,
+        breakConnections: (node, how) => this.#act(`breakConnections ${node} ${how}`, node, { connectionsBroken: how }),
+        restoreConnections: (node) => this.#act(`restoreConnections ${node}`, node, { connectionsBroken: null }),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.connectionsBroken !== null, (node) => `${node} still has the connection fault's firewall rules`),
       },
       clock: {
         skewClock: (node, offsetSecs) => this.skewClock(node, offsetSecs),

@@ -8,7 +8,7 @@ import type { ContainerSpec, ContainerState, DockerClient, ExecResult } from '..
 import { shapeLeftScript } from '../../net-shape.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
 import { dockerDriver, firstAddress } from './docker-driver.ts';
-import { anythingLeftScript, PARTITION_IN } from './iptables.ts';
+import { anythingLeftScript, PARTITION_IN } from '../../iptables.ts';
 
 const HELPER = 'patroni-pg1-flipdrill-net';
 

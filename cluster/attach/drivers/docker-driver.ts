@@ -11,7 +11,7 @@ import { ClusterError } from '../../errors.ts';
 import type { DockerClient } from '../../docker/docker-client.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../../net-shape.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
-import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from './iptables.ts';
+import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
 import { containerNetns, type NetnsOptions } from './netns.ts';
 import type { NodeDriver } from './node-driver.ts';
 

@@ -14,7 +14,7 @@ import type { ContainerState, DockerClient } from '../../docker/docker-client.ts
 import { ClusterError } from '../../errors.ts';
 import type { ImageBuilder } from '../../images.ts';
 import { projectLabels } from '../../spec.ts';
-import { anythingLeftScript } from './iptables.ts';
+import { anythingLeftScript } from '../../iptables.ts';
 
 export interface NetnsOptions {
   readonly docker: DockerClient;

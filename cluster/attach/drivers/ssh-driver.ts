@@ -23,7 +23,7 @@ import { ClusterError } from '../../errors.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../../net-shape.ts';
 import { shellQuote, type SshHost, type SshResult } from '../../remote/ssh.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
-import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from './iptables.ts';
+import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
 import type { NodeDriver } from './node-driver.ts';
 
 export interface SshNode {

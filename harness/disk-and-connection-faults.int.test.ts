@@ -1,8 +1,9 @@
 /**
- * The disk faults against the real cluster, its data directories behind flipdrill's fault file
- * system (cluster/fault-fs/): one cluster, one drill after another, each leaving it whole for the
- * next (the faults that fail over restart the old primary, which rejoins), and nothing of the
- * file system left once the cluster is gone: no mount, no program.
+ * The connection and disk faults against the real cluster, its data directories behind
+ * flipdrill's fault file system (cluster/fault-fs/): one cluster, one drill after another, each
+ * leaving it whole for the next (the faults that fail over restart the old primary, which
+ * rejoins), no firewall rule left after a connection fault, and nothing of the file system left
+ * once the cluster is gone: no mount, no program.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +18,8 @@ import { resolveScenario, type Scenario } from './scenario.ts';
 import { printNodeLogs, testDocker } from './test-support/docker.ts';
 
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'flipdrill-disk-runs-'));
-const cluster = { name: 'fdtest-disk', portBase: 21432, appPort: 21480, backSubnet: '10.213.111.0/24', frontSubnet: '10.213.112.0/24' };
+// Made for the disk faults (the fault file system on a size-limited one) by the first drill, whatever it is.
+const cluster = { name: 'fdtest-disk', portBase: 21432, appPort: 21480, backSubnet: '10.213.111.0/24', frontSubnet: '10.213.112.0/24', dataFsMb: 512, faultFs: true };
 const SHORT = { warmupMs: 1500, settleMs: 1500 };
 /** The built-in scenario, healed by a restart of the faulted node (it rejoins), so the next drill finds the cluster whole. */
 const rejoining = (name: string): Scenario => ({ ...resolveScenario(name), heal: { ...resolveScenario(name).heal, restart: true } });
@@ -39,6 +41,32 @@ afterAll(async () => {
     printNodeLogs(runsDir);
     process.stderr.write(`\nrun folders kept in ${runsDir}\n`);
   } else rmSync(runsDir, { recursive: true, force: true });
+});
+
+describe('the connection faults', () => {
+  it('tcp-reset-primary: every open connection reset, new ones work; nothing is promoted or lost, writes stall at most until the old WAL sender times out, and no rule is left', async () => {
+    const { report } = await drill(resolveScenario('tcp-reset-primary'));
+    const r = report.result;
+    expect(failing(r)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'tcp-reset', node: 'node1' });
+    // The reset bit: synchronous commits waited for the old WAL sender (5 s), far beyond a normal gap.
+    expect(r.longestWriteGap?.ms).toBeGreaterThan(1000);
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(await whole()).toEqual([]);
+  });
+
+  it('half-open-primary: every open connection black-holed both ways, new ones work; nothing is promoted or lost, and no rule is left', async () => {
+    const { report } = await drill(resolveScenario('half-open-primary'));
+    const r = report.result;
+    expect(failing(r)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'half-open', node: 'node1' });
+    // It bit: writes waited on silent connections, far beyond a normal gap.
+    expect(r.longestWriteGap?.ms).toBeGreaterThan(1000);
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(await whole()).toEqual([]);
+  });
 });
 
 describe('the disk faults, on a cluster behind the fault file system', () => {
