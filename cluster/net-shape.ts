@@ -120,9 +120,13 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The script that shapes the node's links (replacing any shape before it). `exemptOut` and
- * `exemptIn` are iptables match arguments of traffic left alone, like `-d 10.0.0.1/32`.
+ * `exemptIn` are iptables match arguments of traffic left alone, like `-d 10.0.0.1/32`; `only`,
+ * when given, the traffic shaped (each match its own rule), the rest left alone.
  */
-export function shapeScript(shape: NetworkShape, exempt: { out: string[]; in: string[] }): string {
+export function shapeScript(shape: NetworkShape, exempt: { out: string[]; in: string[] }, only?: { out: string[]; in: string[] }): string {
+  const outs = only?.out ?? [''];
+  const ins = only?.in ?? [''];
+  const rule = (chain: string, match: string, action: string) => `iptables -w -A ${chain} ${match ? `${match} ` : ''}${action}`;
   const loss = shape.lossPct ? (shape.lossPct / 100).toFixed(4) : undefined;
   const lines = [
     'set -e',
@@ -133,7 +137,12 @@ export function shapeScript(shape: NetworkShape, exempt: { out: string[]; in: st
     `iptables -w -A ${SHAPE_CHAIN_IN} -i lo -j RETURN`,
     ...exempt.out.map((m) => `iptables -w -A ${SHAPE_CHAIN_OUT} ${m} -j RETURN`),
     ...exempt.in.map((m) => `iptables -w -A ${SHAPE_CHAIN_IN} ${m} -j RETURN`),
-    ...(loss ? [`iptables -w -A ${SHAPE_CHAIN_OUT} -m statistic --mode random --probability ${loss} -j DROP`, `iptables -w -A ${SHAPE_CHAIN_IN} -m statistic --mode random --probability ${loss} -j DROP`] : []),
+    ...(loss
+      ? [
+          ...outs.map((m) => rule(SHAPE_CHAIN_OUT, m, `-m statistic --mode random --probability ${loss} -j DROP`)),
+          ...ins.map((m) => rule(SHAPE_CHAIN_IN, m, `-m statistic --mode random --probability ${loss} -j DROP`)),
+        ]
+      : []),
   ];
   if (shape.delayMs) {
     lines.push(
@@ -142,7 +151,7 @@ export function shapeScript(shape: NetworkShape, exempt: { out: string[]; in: st
       `setsid python3 -c ${q(DELAY_PROCESS)} ${SHAPE_QUEUE} ${shape.delayMs} ${shape.jitterMs ?? 0} ${SHAPE_PID_FILE} </dev/null >/run/flipdrill-net-delay.log 2>&1 &`,
       `for _ in $(seq 1 50); do [ -s ${SHAPE_PID_FILE} ] && break; sleep 0.1; done`,
       `[ -s ${SHAPE_PID_FILE} ] || { echo "the delay process did not start: $(cat /run/flipdrill-net-delay.log)" >&2; exit 3; }`,
-      `iptables -w -A ${SHAPE_CHAIN_OUT} -j NFQUEUE --queue-num ${SHAPE_QUEUE} --queue-bypass`,
+      ...outs.map((m) => rule(SHAPE_CHAIN_OUT, m, `-j NFQUEUE --queue-num ${SHAPE_QUEUE} --queue-bypass`)),
     );
   }
   lines.push(`iptables -w -I OUTPUT -j ${SHAPE_CHAIN_OUT}`, `iptables -w -I INPUT -j ${SHAPE_CHAIN_IN}`);
@@ -181,4 +190,48 @@ export function shapeLeftScript(): string {
     `${delayPidScript()}; [ -n "$pid" ] && echo "the delay process"`,
     'true',
   ].join('\n');
+}
+
+/**
+ * The replication link alone: the node's packets to the other data nodes delayed (the delay
+ * process above, its rules only for their addresses) and what it sends on the replication
+ * network's interface capped by a token bucket (tc tbf: no netem needed). Replaces any shape.
+ */
+export interface ReplicationLink {
+  /** Added to every packet the node sends to the other data nodes, in milliseconds. */
+  delayMs?: number;
+  /** What the node sends on the replication network at most, in kbit/s. */
+  rateKbit?: number;
+}
+
+export function describeReplicationLink(link: ReplicationLink): string {
+  const parts: string[] = [];
+  if (link.delayMs) parts.push(`${link.delayMs} ms added to every packet it sends the other data nodes`);
+  if (link.rateKbit) parts.push(`what it sends on the replication network capped at ${link.rateKbit} kbit/s`);
+  return parts.join(', ') || 'nothing';
+}
+
+/** The interface holding `address`, into $iface (the script fails without one). */
+const interfaceOf = (address: string) =>
+  `iface=$(ip -o -4 addr show | awk -v a=${q(address)} '{ split($4, p, "/"); if (p[1] == a) print $2 }' | head -n 1)
+[ -n "$iface" ] || { echo "no interface holds ${address}" >&2; exit 3; }`;
+
+export function replicationLinkScript(link: ReplicationLink, replicationAddress: string, peers: readonly string[]): string {
+  return [
+    'set -e',
+    interfaceOf(replicationAddress),
+    unreplicationLinkScript(replicationAddress),
+    ...(link.delayMs ? [shapeScript({ delayMs: link.delayMs }, { out: [], in: [] }, { out: peers.map((p) => `-d ${p}/32`), in: [] })] : []),
+    ...(link.rateKbit ? [`tc qdisc replace dev "$iface" root tbf rate ${link.rateKbit}kbit burst 32kbit latency 2s`] : []),
+  ].join('\n');
+}
+
+/** Takes a replication link shape away (and any network shape): idempotent. */
+export function unreplicationLinkScript(replicationAddress: string): string {
+  return [unshapeScript(), interfaceOf(replicationAddress).replace('exit 3', 'exit 0'), 'tc qdisc del dev "$iface" root 2>/dev/null || true'].join('\n');
+}
+
+/** What of it is left: the shape's leftovers, and a token bucket on the replication interface. */
+export function replicationLinkLeftScript(replicationAddress: string): string {
+  return [shapeLeftScript(), interfaceOf(replicationAddress).replace('exit 3', 'exit 0'), 'tc qdisc show dev "$iface" root 2>/dev/null | grep -q tbf && echo "a token bucket on the replication interface"', 'true'].join('\n');
 }

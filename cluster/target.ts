@@ -10,7 +10,7 @@ import type { AppProfile } from './app-profiles/index.ts';
 import type { ProfileEvent } from './app-profiles/profile.ts';
 import type { ClusterSpec, NodeSpec } from './spec.ts';
 import type { ExecResult } from './docker/docker-client.ts';
-import type { NetworkShape } from './net-shape.ts';
+import type { NetworkShape, ReplicationLink } from './net-shape.ts';
 import type { DiskFaultSetting, DiskFaultState } from './fault-fs/index.ts';
 
 export type TargetEndpoint = ClusterSpec['endpoint'] | 'digitalocean' | 'none';
@@ -139,6 +139,13 @@ export interface ConnectionFaultCapability extends Leftovers {
   restoreConnections(node: string): Promise<void>;
 }
 
+/** The replication link alone slow or thin: the node's packets to the other data nodes delayed, what it sends on the replication network capped. */
+export interface ReplicationLinkCapability extends Leftovers {
+  describe(node: string, link: ReplicationLink): string;
+  shapeReplicationLink(node: string, link: ReplicationLink): Promise<void>;
+  unshapeReplicationLink(node: string): Promise<void>;
+}
+
 /** The node's clock set off; only where flipdrill runs the node's processes on a clock it can set. */
 export interface ClockCapability extends Leftovers {
   skewClock(node: string, offsetSecs: number): Promise<void>;
@@ -162,11 +169,12 @@ export interface Capabilities {
   'disk-fill': DiskFillCapability;
   'disk-fault': DiskFaultCapability;
   connections: ConnectionFaultCapability;
+  'replication-link': ReplicationLinkCapability;
   clock: ClockCapability;
   switchover: SwitchoverCapability;
 }
 export type CapabilityName = keyof Capabilities;
-export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'disk-fault', 'connections', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
+export const CAPABILITY_NAMES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'app-dns', 'disk-fill', 'disk-fault', 'connections', 'replication-link', 'clock', 'switchover'] as const satisfies readonly CapabilityName[];
 
 /** What a nemesis may do to a cluster: the core, and the capabilities this target has. */
 export interface NodeFaults extends NodeCore {

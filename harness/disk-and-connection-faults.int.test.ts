@@ -14,6 +14,7 @@ import { dataFsPaths } from '../cluster/data-fs.ts';
 import { programsServing } from '../cluster/fault-fs/index.ts';
 import { runDrill } from './drill.ts';
 import { faultsLeft } from './faults/index.ts';
+import { readHistory } from './history.ts';
 import { resolveScenario, type Scenario } from './scenario.ts';
 import { printNodeLogs, testDocker } from './test-support/docker.ts';
 
@@ -63,6 +64,45 @@ describe('the connection faults', () => {
     expect(r.fault).toMatchObject({ kind: 'half-open', node: 'node1' });
     // It bit: writes waited on silent connections, far beyond a normal gap.
     expect(r.longestWriteGap?.ms).toBeGreaterThan(1000);
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(await whole()).toEqual([]);
+  });
+});
+
+/** The writes acknowledged within [fromMs, toMs) of the drill: how many per second, and their median latency (ms). */
+function writesBetween(historyFile: string, fromMs: number, toMs: number): { perSec: number; medianMs: number } {
+  const invoked = new Map<number, number>();
+  const latencies: number[] = [];
+  for (const op of readHistory(historyFile)) {
+    if (op.f !== 'write') continue;
+    if (op.type === 'invoke') invoked.set(op.process, op.time);
+    else if (op.type === 'ok' && op.time >= fromMs * 1e6 && op.time < toMs * 1e6) latencies.push((op.time - invoked.get(op.process)!) / 1e6);
+  }
+  latencies.sort((x, y) => x - y);
+  return { perSec: latencies.length / ((toMs - fromMs) / 1000), medianMs: latencies[Math.floor(latencies.length / 2)] ?? 0 };
+}
+
+describe('the replication link', () => {
+  it('replication-latency-primary (50 ms to the other data nodes): every synchronous commit waits it out, nothing is promoted or lost, and the shape is gone after', async () => {
+    const { report, run } = await drill(resolveScenario('replication-latency-primary'));
+    const r = report.result;
+    expect(failing(r)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'replication-latency', node: 'node1' });
+    // It bit: a commit waits for the standby's answer, which the delay holds up.
+    expect(writesBetween(run.history, r.fault!.atMs + 1000, r.fault!.atMs + 12_000).medianMs).toBeGreaterThanOrEqual(50);
+    expect(r.promotion).toBeNull();
+    expect(r.lost).toEqual([]);
+    expect(await whole()).toEqual([]);
+  });
+
+  it('replication-bandwidth-primary (100 kbit/s): commits slow to what the link carries, nothing is promoted or lost, and the token bucket is gone after', async () => {
+    const { report, run } = await drill(resolveScenario('replication-bandwidth-primary'));
+    const r = report.result;
+    expect(failing(r)).toEqual([]);
+    expect(r.fault).toMatchObject({ kind: 'replication-bandwidth', node: 'node1' });
+    // It bit: 100 kbit/s carries the WAL of a few dozen of these commits a second, whatever the machine.
+    expect(writesBetween(run.history, r.fault!.atMs + 1000, r.fault!.atMs + 12_000).perSec).toBeLessThan(40);
     expect(r.promotion).toBeNull();
     expect(r.lost).toEqual([]);
     expect(await whole()).toEqual([]);

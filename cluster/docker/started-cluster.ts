@@ -23,6 +23,7 @@ import { dockerAppDns } from './faults/app-dns.ts';
 import { dockerClock } from './faults/clock.ts';
 import { dockerConnections } from './faults/connections.ts';
 import { dockerDiskFault } from './faults/disk-fault.ts';
+import { dockerReplicationLink } from './faults/replication-link.ts';
 import { dockerDiskFill } from './faults/disk-fill.ts';
 import { dockerFreeze } from './faults/freeze.ts';
 import { dockerNetworkShape } from './faults/network-shape.ts';
@@ -84,6 +85,7 @@ export class StartedCluster implements DrillTarget, AsyncDisposable {
       'network-shape': dockerNetworkShape(on),
       'app-dns': dockerAppDns(on),
       connections: dockerConnections(on),
+      'replication-link': dockerReplicationLink(on),
       ...(spec.dataFs ? { 'disk-fill': dockerDiskFill(on) } : {}),
       ...(spec.dataFs?.faults ? { 'disk-fault': dockerDiskFault(on) } : {}),
       ...(spec.fakeClock ? { clock: dockerClock(on) } : {}),

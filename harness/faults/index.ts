@@ -21,6 +21,8 @@ import partitionOneWay from './partition-one-way.ts';
 import partition from './partition.ts';
 import postmasterCrash from './postmaster-crash.ts';
 import powerLoss from './power-loss.ts';
+import replicationBandwidth from './replication-bandwidth.ts';
+import replicationLatency from './replication-latency.ts';
 import repmgrdCrash from './repmgrd-crash.ts';
 import restart from './restart.ts';
 import slowDisk from './slow-disk.ts';
@@ -32,7 +34,7 @@ import { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type Nemesis,
 export { ROLES, type FaultKind, type FaultSpec, type FaultTargets, type InjectedFault, type Nemesis, type Role, type ScheduleEntry } from './types.ts';
 
 /** Every fault kind, in the order the docs and the help list them. */
-export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness, ioStall, ioError, slowDisk, powerLoss, tcpReset, halfOpen];
+export const FAULTS: readonly FaultKind[] = [kill, stop, freeze, partition, partitionOneWay, lagThenKill, switchover, restart, postmasterCrash, latency, loss, repmgrdCrash, flapping, dns, diskFull, clockSkew, isolateWitness, ioStall, ioError, slowDisk, powerLoss, tcpReset, halfOpen, replicationLatency, replicationBandwidth];
 
 export const FAULT_TYPES: readonly string[] = FAULTS.map((f) => f.kind);
 export type FaultType = string;

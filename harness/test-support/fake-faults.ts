@@ -6,7 +6,7 @@
  * It has every capability unless told to leave some out (`without`), so a test can show a fault
  * refused. The capabilities act through the fake's own methods below (a test may replace one).
  */
-import { describeShape, type Capabilities, type CapabilityName, type ConnectionBreak, type CoreFault, type DiskFaultSetting, type ExecResult, type NetworkShape, type NodeFaults } from '../../cluster/index.ts';
+import { describeShape, type Capabilities, type CapabilityName, type ConnectionBreak, type CoreFault, type DiskFaultSetting, type ExecResult, type NetworkShape, type NodeFaults, type ReplicationLink } from '../../cluster/index.ts';
 
 export interface FakeNode {
   running: boolean;
@@ -32,6 +32,8 @@ export interface FakeNode {
   diskFault: DiskFaultSetting | null;
   /** How its open database connections are broken, null when they are not. */
   connectionsBroken: ConnectionBreak | null;
+  /** Its replication link's shape, null when plain. */
+  replicationLink: ReplicationLink | null;
 }
 
 export interface FakeFaultsOptions {
@@ -50,7 +52,7 @@ export class FakeFaults implements NodeFaults {
   appDnsBlocked = false;
 
   constructor(names: string[] = ['node1', 'node2', 'node3'], primary = names[0]!, options: FakeFaultsOptions = {}) {
-    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0, diskFault: null, connectionsBroken: null });
+    for (const name of names) this.nodes.set(name, { running: true, paused: false, partitioned: false, oneWay: false, walSenders: name === primary ? 1 : 0, walSendersStopped: false, restarts: 0, postmasterDown: false, repmgrd: true, shape: null, diskFull: false, clockOffsetSecs: 0, diskFault: null, connectionsBroken: null, replicationLink: null });
     this.primaryNode = primary;
     const all = this.#allCapabilities();
     const without = new Set(options.without ?? []);
@@ -111,6 +113,12 @@ export class FakeFaults implements NodeFaults {
         breakConnections: (node, how) => this.#act(`breakConnections ${node} ${how}`, node, { connectionsBroken: how }),
         restoreConnections: (node) => this.#act(`restoreConnections ${node}`, node, { connectionsBroken: null }),
         leftovers: (nodes) => left(nodes, (n) => n.running && n.connectionsBroken !== null, (node) => `${node} still has the connection fault's firewall rules`),
+      },
+      'replication-link': {
+        describe: (node, link) => `fake replication link of ${node} ${JSON.stringify(link)}`,
+        shapeReplicationLink: (node, link) => this.#act(`shapeReplicationLink ${node} ${JSON.stringify(link)}`, node, { replicationLink: link }),
+        unshapeReplicationLink: (node) => this.#act(`unshapeReplicationLink ${node}`, node, { replicationLink: null }),
+        leftovers: (nodes) => left(nodes, (n) => n.running && n.replicationLink !== null, (node) => `${node} still has firewall rules of a network shape`),
       },
       clock: {
         skewClock: (node, offsetSecs) => this.skewClock(node, offsetSecs),
