@@ -32,12 +32,24 @@ export function urlHost(url: string): string | undefined {
   return /^postgres(?:ql)?:\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/?,]+)/.exec(url)?.[1]?.replace(/^\[|\]$/g, '');
 }
 
+/**
+ * The database's port where the node runs, for the connection faults: the port its URL names,
+ * unless the URL reaches it through this host's loopback (a port Docker publishes, a tunnel),
+ * where the node's own port is PostgreSQL's default.
+ */
+export function dbPortOf(url: string): number {
+  const host = urlHost(url) ?? '';
+  const port = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?(?:\[[^\]]+\]|[^:/?,]+):(\d+)/.exec(url)?.[1];
+  if (!port || host === 'localhost' || host === '::1' || host.startsWith('127.')) return 5432;
+  return Number(port);
+}
+
 function driverOf(node: ForeignNode, options: AttachOptions): NodeDriver {
   const d = node.driver;
   switch (d.kind) {
     case 'docker': {
       if (!options.docker || !options.helperImage) throw new Error(`node ${node.name} is a container, and no Docker engine was given`);
-      return dockerDriver({ name: node.name, container: d.container }, { docker: options.docker(), helperImage: options.helperImage });
+      return dockerDriver({ name: node.name, container: d.container, dbPort: dbPortOf(node.url) }, { docker: options.docker(), helperImage: options.helperImage });
     }
     case 'ssh': {
       if (!options.ssh) throw new Error(`node ${node.name} is reached over SSH, and no SSH runner was given`);
@@ -47,6 +59,7 @@ function driverOf(node: ForeignNode, options: AttachOptions): NodeDriver {
           host: d.host,
           user: d.user,
           port: d.port,
+          dbPort: dbPortOf(node.url),
           ...(d.key ? { key: d.key } : {}),
           ...(d.knownHosts ? { sshOptions: ['-o', `UserKnownHostsFile=${d.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new'] } : {}),
           ...(d.manager ? { manager: d.manager } : {}),

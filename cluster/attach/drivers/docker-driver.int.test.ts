@@ -23,7 +23,7 @@ const A = { container: `${NAME}-a`, ip: '10.230.5.11' };
 const B = { container: `${NAME}-b`, ip: '10.230.5.12' };
 const HELPER = `${A.container}-flipdrill-net`;
 
-/** Answers TCP on 8080; writes each UDP datagram on 9999 to /tmp/heard as "<sender> <text>". */
+/** Answers TCP on 8080; echoes each line on 8081 for as long as the connection lasts; writes each UDP datagram on 9999 to /tmp/heard as "<sender> <text>". */
 const LISTENER = String.raw`
 import socket, threading, socketserver
 def udp():
@@ -37,7 +37,12 @@ threading.Thread(target=udp, daemon=True).start()
 class Hello(socketserver.BaseRequestHandler):
     def handle(self):
         self.request.sendall(b'hello\n')
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
 socketserver.ThreadingTCPServer.allow_reuse_address = True
+threading.Thread(target=socketserver.ThreadingTCPServer(('0.0.0.0', 8081), Echo).serve_forever, daemon=True).start()
 socketserver.ThreadingTCPServer(('0.0.0.0', 8080), Hello).serve_forever()
 `;
 
@@ -58,7 +63,7 @@ function until(from: string, to: string): Promise<true> {
 /** Every capability's leftovers on A. */
 async function leftovers(): Promise<string[]> {
   const c = a.capabilities;
-  return [...(await c.freeze!.leftovers()), ...(await c.partition!.leftovers()), ...(await c['one-way-partition']!.leftovers()), ...(await c['network-shape']!.leftovers())];
+  return [...(await c.freeze!.leftovers()), ...(await c.partition!.leftovers()), ...(await c['one-way-partition']!.leftovers()), ...(await c['network-shape']!.leftovers()), ...(await c.connections!.leftovers())];
 }
 
 describe('the docker driver on plain containers', () => {
@@ -160,6 +165,32 @@ describe('the docker driver on plain containers', () => {
     expect(await a.capabilities['network-shape']!.leftovers()).toEqual(['a still has firewall rules of a network shape', 'a still has the delay process']);
     await a.capabilities['network-shape']!.unshapeNetwork();
     expect(await leftovers()).toEqual([]);
+    expect(await docker.inspectContainer(HELPER)).toBeUndefined();
+  });
+
+  it('breaks the connections open to its port (reset, then half-open) while new ones work, and takes it all away', async () => {
+    // The echo server on 8081 stands for the database's port.
+    const echoing = dockerDriver({ name: 'a', container: A.container, stopTimeoutSecs: 2, dbPort: 8081 }, { docker, helperImage: nodeImageOf(new ImageBuilder({ docker, logger: silentLogger })), labels: projectLabels(NAME) });
+    /** In B: a connection that echoes once, waits for /tmp/go, then echoes again; prints what the second exchange did. */
+    const held = (id: string) =>
+      docker.exec(B.container, [
+        'bash',
+        '-c',
+        `exec 3<>/dev/tcp/${A.ip}/8081 && echo one >&3 && read -t 3 l <&3 && touch /tmp/${id}-open && for _ in $(seq 1 100); do [ -e /tmp/go-${id} ] && break; sleep 0.1; done; echo two >&3 2>/dev/null; if read -t 4 l2 <&3; then echo "answered $l2"; elif [ $? -gt 128 ]; then echo silent; else echo closed; fi`,
+      ]);
+    const fresh = async () => (await docker.exec(B.container, ['timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/${A.ip}/8081 && echo new >&3 && read -t 2 l <&3 && echo "$l"`])).stdout.trim();
+    for (const [how, expected] of [['reset', 'closed'], ['half-open', 'silent']] as const) {
+      const id = how;
+      const exchange = held(id);
+      await waitFor(`b's connection to be open (${how})`, async () => (await docker.exec(B.container, ['test', '-e', `/tmp/${id}-open`])).exitCode === 0, { timeoutMs: 10_000, intervalMs: 100 });
+      await echoing.capabilities.connections!.breakConnections(how);
+      expect(await fresh()).toBe('new');
+      await docker.exec(B.container, ['touch', `/tmp/go-${id}`]);
+      expect((await exchange).stdout.trim()).toBe(expected);
+      expect(await echoing.capabilities.connections!.leftovers()).toEqual(["a still has the connection fault's firewall rules"]);
+      await echoing.capabilities.connections!.restoreConnections();
+      expect(await leftovers()).toEqual([]);
+    }
     expect(await docker.inspectContainer(HELPER)).toBeUndefined();
   });
 

@@ -11,7 +11,7 @@ import { ClusterError } from '../../errors.ts';
 import type { DockerClient } from '../../docker/docker-client.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../../net-shape.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
-import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
+import { addChainsScript, chainsLeftScript, connectionChains, CONNECTION_CHAINS, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
 import { containerNetns, type NetnsOptions } from './netns.ts';
 import type { NodeDriver } from './node-driver.ts';
 
@@ -21,6 +21,8 @@ export interface DockerNode {
   readonly container: string;
   /** How long `docker stop` waits before it kills; 10 s unless given. */
   readonly stopTimeoutSecs?: number;
+  /** The database's TCP port in the container's network namespace (5432 unless given), for the connection faults. */
+  readonly dbPort?: number;
 }
 
 export interface DockerDriverOptions extends Omit<NetnsOptions, 'docker'> {
@@ -142,6 +144,12 @@ export function dockerDriver(node: DockerNode, options: DockerDriverOptions): No
           const left = await netns.look(shapeLeftScript());
           return left.trim().split('\n').filter(Boolean).map((what) => `${name} still has ${what}`);
         },
+      },
+      connections: {
+        describe: (how) => inNetns(addChainsScript(connectionChains(node.dbPort ?? 5432, how))),
+        breakConnections: (how) => netns.change(addChainsScript(connectionChains(node.dbPort ?? 5432, how)), `break ${name}'s connections`, removeChainsScript(CONNECTION_CHAINS)),
+        restoreConnections: () => netns.undo(removeChainsScript(CONNECTION_CHAINS), `restore ${name}'s connections`),
+        leftovers: async () => ((await netns.look(chainsLeftScript(CONNECTION_CHAINS))).trim() ? [`${name} still has the connection fault's firewall rules`] : []),
       },
     },
   };

@@ -93,6 +93,15 @@ export function faultsOf(nodes: readonly AttachedNode[]): AttachedFaults {
     };
   }
 
+  if (everyNodeHas('connections')) {
+    capabilities.connections = {
+      describe: (node, how) => capabilityOf(node, 'connections').describe(how),
+      breakConnections: async (node, how) => capabilityOf(node, 'connections').breakConnections(how),
+      restoreConnections: async (node) => capabilityOf(node, 'connections').restoreConnections(),
+      leftovers: leftoversOf('connections'),
+    };
+  }
+
   const somewhere = DRIVER_CAPABILITIES.filter((c) => nodes.some((n) => n.driver.capabilities[c]));
   const lacking = nodes.flatMap(({ name, driver }) => {
     const missing = [...CORE_METHODS.filter((m) => !driver.core[m]).map((m) => (m === 'isRunning' ? 'no way to say whether it runs' : `no ${m}`)), ...somewhere.filter((c) => !driver.capabilities[c]).map((c) => `no ${c}`)];

@@ -10,7 +10,7 @@
  */
 import type { ExecResult } from '../../docker/docker-client.ts';
 import type { NetworkShape } from '../../net-shape.ts';
-import type { CapabilityName, CoreFault } from '../../target.ts';
+import type { CapabilityName, ConnectionBreak, CoreFault } from '../../target.ts';
 
 /** The core's faults, and `start`, their undo. */
 export type NodeFault = CoreFault | 'start';
@@ -64,15 +64,23 @@ export interface NodeNetworkShape extends NodeLeftovers {
   unshapeNetwork(): Promise<void>;
 }
 
+/** The connections open to the node's database broken (reset or half-open), new ones working (iptables.ts). */
+export interface NodeConnections extends NodeLeftovers {
+  describe(how: ConnectionBreak): string;
+  breakConnections(how: ConnectionBreak): Promise<void>;
+  restoreConnections(): Promise<void>;
+}
+
 /** The capabilities a driver may have, by the names the target's capabilities have. */
 export interface NodeCapabilities {
   freeze?: NodeFreeze;
   partition?: NodePartition;
   'one-way-partition'?: NodeOneWayPartition;
   'network-shape'?: NodeNetworkShape;
+  connections?: NodeConnections;
 }
 export type DriverCapabilityName = keyof NodeCapabilities;
-export const DRIVER_CAPABILITIES = ['freeze', 'partition', 'one-way-partition', 'network-shape'] as const satisfies readonly (DriverCapabilityName & CapabilityName)[];
+export const DRIVER_CAPABILITIES = ['freeze', 'partition', 'one-way-partition', 'network-shape', 'connections'] as const satisfies readonly (DriverCapabilityName & CapabilityName)[];
 
 export interface NodeDriver {
   /** Which driver: docker, ssh or commands. */

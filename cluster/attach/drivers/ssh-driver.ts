@@ -23,7 +23,7 @@ import { ClusterError } from '../../errors.ts';
 import { describeShape, shapeLeftScript, shapeScript, unshapeScript } from '../../net-shape.ts';
 import { shellQuote, type SshHost, type SshResult } from '../../remote/ssh.ts';
 import { ONE_WAY_CHAIN } from '../../target.ts';
-import { addChainsScript, chainsLeftScript, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
+import { addChainsScript, chainsLeftScript, connectionChains, CONNECTION_CHAINS, oneLine, oneWayChains, partitionChains, PARTITION_IN, PARTITION_OUT, removeChainsScript } from '../../iptables.ts';
 import type { NodeDriver } from './node-driver.ts';
 
 export interface SshNode {
@@ -47,6 +47,8 @@ export interface SshNode {
   readonly start?: string;
   /** The command that stops the node, instead of signalling its processes. */
   readonly stop?: string;
+  /** The database's TCP port on the machine (5432 unless given), for the connection faults. */
+  readonly dbPort?: number;
   /** The ports sshd listens on, kept open by a partition: 22 and `port` unless given. */
   readonly sshdPorts?: readonly number[];
   /** How long a stop may take; 60 s unless given. */
@@ -231,6 +233,12 @@ export function sshDriver(node: SshNode, ssh: SshScripts): NodeDriver {
           const left = await run(shapeLeftScript(), 'looking for a network shape');
           return left.trim().split('\n').filter(Boolean).map((what) => `${name} still has ${what}`);
         },
+      },
+      connections: {
+        describe: (how) => on(addChainsScript(connectionChains(node.dbPort ?? 5432, how))),
+        breakConnections: async (how) => void (await run(addChainsScript(connectionChains(node.dbPort ?? 5432, how)), 'breaking the connections')),
+        restoreConnections: async () => void (await run(removeChainsScript(CONNECTION_CHAINS), 'restoring the connections')),
+        leftovers: async () => ((await run(chainsLeftScript(CONNECTION_CHAINS), 'looking for firewall chains')).trim() ? [`${name} still has the connection fault's firewall rules`] : []),
       },
     },
   };
