@@ -5,6 +5,7 @@
  * the node's own rules rather than accepting it. Pure: the drivers run these where they act (a
  * container's network namespace, a machine over SSH).
  */
+import { randomInt } from 'node:crypto';
 import { shapeLeftScript } from './net-shape.ts';
 import { ONE_WAY_CHAIN } from './target.ts';
 
@@ -72,8 +73,6 @@ export function chainsLeftScript(chains: readonly (string | Pick<Chain, 'name' |
 export const CONN_MARK_CHAIN = 'FLIPDRILL-CONN-NEW';
 export const CONN_IN = 'FLIPDRILL-CONN-IN';
 export const CONN_OUT = 'FLIPDRILL-CONN-OUT';
-const CONN_MARK = '0x7';
-
 /**
  * The connection faults: every connection open to the database's TCP port when they come is broken
  * (reset: a TCP RST to each of its packets that arrives; half-open: its packets dropped both
@@ -81,16 +80,23 @@ const CONN_MARK = '0x7';
  * chain marks each connection whose first packet (SYN) arrives from then on, and the filter chains
  * break the packets of connections without the mark. Loopback is left alone.
  */
-export function connectionChains(port: number, how: 'reset' | 'half-open'): Chain[] {
-  const unmarked = `-m connmark ! --mark ${CONN_MARK}`;
+export function connectionChains(port: number, how: 'reset' | 'half-open', mark = freshMark()): Chain[] {
+  const unmarked = `-m connmark ! --mark ${mark}`;
   return [
-    { name: CONN_MARK_CHAIN, hook: 'INPUT', table: 'mangle', rules: [`-p tcp --dport ${port} -m conntrack --ctstate NEW -j CONNMARK --set-mark ${CONN_MARK}`] },
+    { name: CONN_MARK_CHAIN, hook: 'INPUT', table: 'mangle', rules: [`-p tcp --dport ${port} -m conntrack --ctstate NEW -j CONNMARK --set-mark ${mark}`] },
     { name: CONN_IN, hook: 'INPUT', rules: ['-i lo -j RETURN', `-p tcp --dport ${port} ${unmarked} ${how === 'reset' ? '-j REJECT --reject-with tcp-reset' : '-j DROP'}`] },
     { name: CONN_OUT, hook: 'OUTPUT', rules: ['-o lo -j RETURN', ...(how === 'half-open' ? [`-p tcp --sport ${port} ${unmarked} -j DROP`] : [])] },
   ];
 }
+/**
+ * A mark of its own for each connection fault: a connection opened during an earlier one keeps that
+ * one's mark in connection tracking after its rules are gone, and must count as open at this one.
+ */
+export function freshMark(): string {
+  return `0x${randomInt(1, 2 ** 24).toString(16)}`;
+}
 /** The connection faults' chains, to remove or look for (the rules do not matter there). */
-export const CONNECTION_CHAINS = connectionChains(0, 'half-open').map(({ name, hook, table }) => ({ name, hook, table }));
+export const CONNECTION_CHAINS = connectionChains(0, 'half-open', '0x1').map(({ name, hook, table }) => ({ name, hook, table }));
 
 /** Every chain a driver may add. */
 export const ALL_CHAINS = [PARTITION_IN, PARTITION_OUT, ONE_WAY_CHAIN, ...CONNECTION_CHAINS] as const;

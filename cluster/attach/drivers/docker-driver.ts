@@ -146,7 +146,7 @@ export function dockerDriver(node: DockerNode, options: DockerDriverOptions): No
         },
       },
       connections: {
-        describe: (how) => inNetns(addChainsScript(connectionChains(node.dbPort ?? 5432, how))),
+        describe: (how) => inNetns(addChainsScript(connectionChains(node.dbPort ?? 5432, how, '<a mark of its own>'))),
         breakConnections: (how) => netns.change(addChainsScript(connectionChains(node.dbPort ?? 5432, how)), `break ${name}'s connections`, removeChainsScript(CONNECTION_CHAINS)),
         restoreConnections: () => netns.undo(removeChainsScript(CONNECTION_CHAINS), `restore ${name}'s connections`),
         leftovers: async () => ((await netns.look(chainsLeftScript(CONNECTION_CHAINS))).trim() ? [`${name} still has the connection fault's firewall rules`] : []),

@@ -235,7 +235,7 @@ export function sshDriver(node: SshNode, ssh: SshScripts): NodeDriver {
         },
       },
       connections: {
-        describe: (how) => on(addChainsScript(connectionChains(node.dbPort ?? 5432, how))),
+        describe: (how) => on(addChainsScript(connectionChains(node.dbPort ?? 5432, how, '<a mark of its own>'))),
         breakConnections: async (how) => void (await run(addChainsScript(connectionChains(node.dbPort ?? 5432, how)), 'breaking the connections')),
         restoreConnections: async () => void (await run(removeChainsScript(CONNECTION_CHAINS), 'restoring the connections')),
         leftovers: async () => ((await run(chainsLeftScript(CONNECTION_CHAINS), 'looking for firewall chains')).trim() ? [`${name} still has the connection fault's firewall rules`] : []),
