@@ -5,8 +5,8 @@
  * cluster started with it has one (a drill of a disk fault creates one), as with the size-limited
  * data file system it sits on (data-fs.ts).
  *
- * Control is one JSON line each way on a Unix socket only root can open (none but its owner, in a folder only
- * root can write). Every call has a deadline.
+ * Control is one JSON line each way on a Unix socket only its owner (root) can open, in a folder
+ * only root can write. Every call has a deadline.
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
